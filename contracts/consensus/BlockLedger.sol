@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IBSRegistry} from "../membership/IBSRegistry.sol";
+import {MemberGated} from "../membership/MemberGated.sol";
+import {RecordLog} from "../records/RecordLog.sol";
+import {TrainingCoin} from "../token/TrainingCoin.sol";
+import {ProducerElection} from "./ProducerElection.sol";
+
+/// @title BlockLedger
+/// @notice DPoS block production and validation (paper Section II-C, Fig. 2 steps 4-7). The producer of a slot packs
+/// the records of its interval (the next consecutive range of the {RecordLog}, spanning several local training
+/// periods) into a block whose body is the Merkle root of their leaves, and the other producers of the epoch validate
+/// it off chain and approve or reject it. With approvals from at least 2/3 of the epoch's producers (the proposer
+/// counts as one) the block is final and never changes again; with rejections from more than 1/3 it can no longer
+/// become final, is rejected, and its proposer is jailed and slashed. A producer that lets its slot pass without a
+/// block is reported, jailed and slashed.
+/// @dev Merkle tree: leaves in log order; each level hashes pairs with OpenZeppelin's commutative keccak256
+/// (sorted pair), an odd last node is carried up unchanged; the root of one leaf is the leaf itself and of zero
+/// leaves bytes32(0). Verdicts are accepted until the end of the block's slot, so at most one block is pending at a
+/// time; a pending block whose slot ended without finality is expired and its records are packed again.
+contract BlockLedger is MemberGated {
+    /// @notice Maximum number of records in one block (keeps off-chain validation and proofs small).
+    uint256 public constant MAX_RECORDS_PER_BLOCK = 256;
+    /// @notice Denominator of `slashBps`.
+    uint256 public constant BPS = 10_000;
+
+    enum BlockStatus {
+        None,
+        Pending,
+        Final,
+        Rejected
+    }
+
+    struct Block {
+        BlockStatus status;
+        address producer;
+        uint64 slot;
+        uint64 epoch;
+        uint64 fromRecord; // first record index (inclusive)
+        uint64 toRecord; // last record index (exclusive)
+        uint16 producerCount; // producers of the epoch at proposal time
+        uint16 approvals;
+        uint16 rejections;
+        bytes32 root;
+    }
+
+    /// @notice The producer schedule and jail.
+    ProducerElection public immutable election;
+    /// @notice The records packed into blocks.
+    RecordLog public immutable recordLog;
+    /// @notice The training coins slashed from faulty producers (this contract needs PROTOCOL_ROLE).
+    TrainingCoin public immutable coin;
+    /// @notice Fraction of a faulty producer's coins burned (basis points).
+    uint256 public immutable slashBps;
+
+    Block[] private _blocks;
+    mapping(uint256 slot => uint256) private _blockOfSlot; // block id + 1
+    mapping(uint256 blockId => uint256) private _voted; // bitmap over producer positions
+    mapping(uint256 slot => bool) private _missReported;
+    uint256 private _packedUpTo; // records [0, _packedUpTo) are in final blocks
+    uint256 private _finalCount;
+
+    /// @notice `producer` proposed block `blockId` for `slot` over records [fromRecord, toRecord).
+    event BlockProposed(
+        uint256 indexed blockId, uint256 indexed slot, address indexed producer, uint256 fromRecord,
+        uint256 toRecord, bytes32 root
+    );
+    /// @notice `validator` approved (or rejected) block `blockId`.
+    event BlockValidated(uint256 indexed blockId, address indexed validator, bool approve);
+    /// @notice Block `blockId` became final.
+    event BlockFinalized(uint256 indexed blockId, uint256 toRecord);
+    /// @notice Block `blockId` was rejected.
+    event BlockRejected(uint256 indexed blockId);
+    /// @notice The producer of `slot` let it pass without a block.
+    event SlotMissed(uint256 indexed slot, address indexed producer, address reporter);
+    /// @notice `producer` was slashed `amount` coins (and jailed in the {ProducerElection}).
+    event ProducerSlashed(address indexed producer, uint256 amount);
+
+    /// @dev Blocks may only be proposed for the current slot.
+    error WrongSlot(uint256 slot, uint256 current);
+    /// @dev The caller does not own this slot.
+    error NotSlotProducer(uint256 slot, address caller, address producer);
+    /// @dev The producer is jailed.
+    error ProducerIsJailed(address producer);
+    /// @dev A block was proposed for this slot already.
+    error SlotAlreadyUsed(uint256 slot);
+    /// @dev The interval must start at the first unpacked record, end within the log and hold at most
+    /// `MAX_RECORDS_PER_BLOCK` records.
+    error InvalidInterval(uint256 fromRecord, uint256 toRecord, uint256 logLength);
+    /// @dev No block with this id.
+    error UnknownBlock(uint256 blockId);
+    /// @dev The block is not pending (final and rejected blocks never change).
+    error BlockNotPending(uint256 blockId, BlockStatus status);
+    /// @dev Verdicts are accepted only until the end of the block's slot.
+    error ValidationClosed(uint256 blockId);
+    /// @dev The caller is not a producer of the block's epoch.
+    error NotEpochProducer(uint256 epoch, address caller);
+    /// @dev The caller already gave its verdict (the proposer's approval is implicit).
+    error AlreadyValidated(uint256 blockId, address validator);
+    /// @dev The slot is not over yet.
+    error SlotNotOver(uint256 slot);
+    /// @dev The slot has a block.
+    error SlotNotMissed(uint256 slot);
+    /// @dev The missed slot was reported already.
+    error AlreadyReported(uint256 slot);
+    /// @dev A parameter is out of range.
+    error InvalidParameter();
+
+    /// @param registry_ The BS membership.
+    /// @param election_ The producer schedule (this contract needs JAILER_ROLE).
+    /// @param recordLog_ The record log.
+    /// @param coin_ The training coins (this contract needs PROTOCOL_ROLE).
+    /// @param slashBps_ Basis points of a faulty producer's coins burned (at most 10000).
+    constructor(
+        IBSRegistry registry_,
+        ProducerElection election_,
+        RecordLog recordLog_,
+        TrainingCoin coin_,
+        uint256 slashBps_
+    ) MemberGated(registry_) {
+        if (address(election_) == address(0) || address(recordLog_) == address(0) || address(coin_) == address(0)) {
+            revert ZeroAddress();
+        }
+        if (slashBps_ > BPS) revert InvalidParameter();
+        election = election_;
+        recordLog = recordLog_;
+        coin = coin_;
+        slashBps = slashBps_;
+    }
+
+    /// @notice Propose the block of the current slot: records [packedUpTo, toRecord) with Merkle root `root`.
+    /// Only the member BS that owns the slot.
+    /// @param slot The current slot.
+    /// @param toRecord End (exclusive) of the packed interval.
+    /// @param root Merkle root of the interval's leaves (see the contract documentation).
+    /// @return blockId The new block's id.
+    function proposeBlock(uint256 slot, uint256 toRecord, bytes32 root) external onlyMember returns (uint256 blockId) {
+        uint256 current = election.currentSlot();
+        if (slot != current) revert WrongSlot(slot, current);
+        address producer = election.producerOfSlot(slot);
+        if (producer != msg.sender) revert NotSlotProducer(slot, msg.sender, producer);
+        if (election.isJailed(msg.sender)) revert ProducerIsJailed(msg.sender);
+        if (_blockOfSlot[slot] != 0) revert SlotAlreadyUsed(slot);
+        uint256 fromRecord = _packedUpTo;
+        uint256 logLength = recordLog.length();
+        if (toRecord < fromRecord || toRecord > logLength || toRecord - fromRecord > MAX_RECORDS_PER_BLOCK) {
+            revert InvalidInterval(fromRecord, toRecord, logLength);
+        }
+        uint256 epoch = election.epochOfSlot(slot);
+        uint256 producerCount = election.producersOf(epoch).length;
+
+        blockId = _blocks.length;
+        _blocks.push(
+            Block({
+                status: BlockStatus.Pending,
+                producer: msg.sender,
+                slot: uint64(slot),
+                epoch: uint64(epoch),
+                fromRecord: uint64(fromRecord),
+                toRecord: uint64(toRecord),
+                producerCount: uint16(producerCount),
+                approvals: 1,
+                rejections: 0,
+                root: root
+            })
+        );
+        _blockOfSlot[slot] = blockId + 1;
+        _voted[blockId] = uint256(1) << (election.producerPosition(epoch, msg.sender) - 1);
+        emit BlockProposed(blockId, slot, msg.sender, fromRecord, toRecord, root);
+        _finalizeIfQuorum(blockId);
+    }
+
+    /// @notice Approve or reject pending block `blockId` after validating it off chain (recomputing the Merkle
+    /// root of its interval). Only a member BS that is a producer of the block's epoch, once, before the slot ends.
+    /// @param blockId The block.
+    /// @param approve True to approve, false to reject.
+    function validateBlock(uint256 blockId, bool approve) external onlyMember {
+        Block storage b = _pending(blockId);
+        if (block.timestamp >= election.slotEnd(b.slot)) revert ValidationClosed(blockId);
+        uint256 position = election.producerPosition(b.epoch, msg.sender);
+        if (position == 0) revert NotEpochProducer(b.epoch, msg.sender);
+        uint256 bit = uint256(1) << (position - 1);
+        if (_voted[blockId] & bit != 0) revert AlreadyValidated(blockId, msg.sender);
+        _voted[blockId] |= bit;
+        emit BlockValidated(blockId, msg.sender, approve);
+        if (approve) {
+            ++b.approvals;
+            _finalizeIfQuorum(blockId);
+        } else {
+            ++b.rejections;
+            if (uint256(b.rejections) * 3 > b.producerCount) {
+                b.status = BlockStatus.Rejected;
+                emit BlockRejected(blockId);
+                _penalize(b.producer);
+            }
+        }
+    }
+
+    /// @notice Report that the producer of past slot `slot` proposed no block: it is jailed and slashed.
+    /// Any member BS or the operator.
+    /// @param slot The missed slot.
+    function reportMissedSlot(uint256 slot) external onlyMemberOrOperator {
+        if (slot >= election.currentSlot()) revert SlotNotOver(slot);
+        if (_blockOfSlot[slot] != 0) revert SlotNotMissed(slot);
+        if (_missReported[slot]) revert AlreadyReported(slot);
+        address producer = election.producerOfSlot(slot);
+        // A producer jailed before or during this slot is not punished twice for the same absence.
+        if (election.jailedUntil(producer) > election.epochOfSlot(slot)) revert ProducerIsJailed(producer);
+        _missReported[slot] = true;
+        emit SlotMissed(slot, producer, msg.sender);
+        _penalize(producer);
+    }
+
+    /// @notice Number of blocks proposed.
+    function blockCount() external view returns (uint256) {
+        return _blocks.length;
+    }
+
+    /// @notice Number of final blocks.
+    function finalBlockCount() external view returns (uint256) {
+        return _finalCount;
+    }
+
+    /// @notice Records [0, packedUpTo) are in final blocks; the next block starts here.
+    function packedUpTo() external view returns (uint256) {
+        return _packedUpTo;
+    }
+
+    /// @notice Block `blockId`.
+    /// @param blockId The block.
+    function getBlock(uint256 blockId) external view returns (Block memory) {
+        if (blockId >= _blocks.length) revert UnknownBlock(blockId);
+        return _blocks[blockId];
+    }
+
+    /// @notice The block proposed for `slot`, if any.
+    /// @param slot The slot.
+    /// @return exists Whether a block was proposed.
+    /// @return blockId Its id.
+    function blockOfSlot(uint256 slot) external view returns (bool exists, uint256 blockId) {
+        uint256 v = _blockOfSlot[slot];
+        return (v != 0, v == 0 ? 0 : v - 1);
+    }
+
+    /// @notice Whether the pending block `blockId` expired (its slot ended without finality).
+    /// @param blockId The block.
+    function isExpired(uint256 blockId) external view returns (bool) {
+        if (blockId >= _blocks.length) revert UnknownBlock(blockId);
+        Block storage b = _blocks[blockId];
+        return b.status == BlockStatus.Pending && block.timestamp >= election.slotEnd(b.slot);
+    }
+
+    /// @notice Whether record `recordIndex` (with leaf `leaf` in the {RecordLog}) is in final block `blockId`.
+    /// @param blockId The block.
+    /// @param recordIndex The record's index in the log.
+    /// @param proof Merkle proof of the leaf against the block's root.
+    function isRecordInBlock(uint256 blockId, uint256 recordIndex, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        if (blockId >= _blocks.length) revert UnknownBlock(blockId);
+        Block storage b = _blocks[blockId];
+        if (b.status != BlockStatus.Final || recordIndex < b.fromRecord || recordIndex >= b.toRecord) return false;
+        return MerkleProof.verifyCalldata(proof, b.root, recordLog.leafAt(recordIndex));
+    }
+
+    function _pending(uint256 blockId) private view returns (Block storage b) {
+        if (blockId >= _blocks.length) revert UnknownBlock(blockId);
+        b = _blocks[blockId];
+        if (b.status != BlockStatus.Pending) revert BlockNotPending(blockId, b.status);
+    }
+
+    function _finalizeIfQuorum(uint256 blockId) private {
+        Block storage b = _blocks[blockId];
+        if (uint256(b.approvals) * 3 >= uint256(b.producerCount) * 2) {
+            b.status = BlockStatus.Final;
+            _packedUpTo = b.toRecord;
+            ++_finalCount;
+            emit BlockFinalized(blockId, b.toRecord);
+        }
+    }
+
+    function _penalize(address producer) private {
+        uint256 amount = (coin.balanceOf(producer) * slashBps) / BPS;
+        emit ProducerSlashed(producer, amount);
+        election.jail(producer);
+        if (amount != 0) coin.burn(producer, amount);
+    }
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+/// @title RecordLog
+/// @notice The append-only sequence of the DTWN blockchain's records (paper Section II-C): digital-twin model records,
+/// digital-twin data records and training model records. DPoS block producers pack consecutive ranges of this log
+/// into blocks (a block = the Merkle root of the leaves of its interval, see {BlockLedger}).
+/// @dev Only writer contracts ({TwinRegistry}, {TrainingRounds}) append. A leaf is
+/// `keccak256(abi.encode(index, kind, payloadHash))`, so a leaf commits to its position and kind.
+contract RecordLog is AccessControl {
+    /// @notice Role of the contracts allowed to append records.
+    bytes32 public constant WRITER_ROLE = keccak256("WRITER_ROLE");
+
+    /// @notice The three record kinds of Section II-C.
+    enum RecordKind {
+        TwinModel,
+        TwinData,
+        TrainingModel
+    }
+
+    bytes32[] private _leaves;
+
+    /// @notice A record was appended at `index`.
+    event RecordAppended(uint256 indexed index, RecordKind indexed kind, bytes32 payloadHash, bytes32 leaf);
+
+    /// @dev `index` is past the end of the log.
+    error RecordOutOfRange(uint256 index, uint256 length);
+
+    /// @param admin The account that grants WRITER_ROLE at deployment.
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @notice Append a record. Only a writer contract.
+    /// @param kind The record kind.
+    /// @param payloadHash keccak256 of the record's ABI-encoded payload (the writer's event carries the payload).
+    /// @return index The record's position in the log.
+    function append(RecordKind kind, bytes32 payloadHash) external onlyRole(WRITER_ROLE) returns (uint256 index) {
+        index = _leaves.length;
+        bytes32 leaf = leafHash(index, kind, payloadHash);
+        _leaves.push(leaf);
+        emit RecordAppended(index, kind, payloadHash, leaf);
+    }
+
+    /// @notice Number of records.
+    function length() external view returns (uint256) {
+        return _leaves.length;
+    }
+
+    /// @notice The leaf of record `index`.
+    /// @param index Position in the log.
+    function leafAt(uint256 index) external view returns (bytes32) {
+        if (index >= _leaves.length) revert RecordOutOfRange(index, _leaves.length);
+        return _leaves[index];
+    }
+
+    /// @notice The leaf hash of a record.
+    /// @param index Position in the log.
+    /// @param kind The record kind.
+    /// @param payloadHash keccak256 of the record's payload.
+    function leafHash(uint256 index, RecordKind kind, bytes32 payloadHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(index, kind, payloadHash));
+    }
+}

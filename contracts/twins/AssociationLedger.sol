@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IBSRegistry} from "../membership/IBSRegistry.sol";
+import {MemberGated} from "../membership/MemberGated.sol";
+import {TwinRegistry} from "./TwinRegistry.sol";
+import {TrainingRounds} from "../fl/TrainingRounds.sol";
+
+/// @title AssociationLedger
+/// @notice The edge-association actions of the BS agents (paper Section IV-A): for slot t each BS i commits
+/// a_i(t) = (K_i, b_i, tau_i) = (the twins it hosts, their training batch sizes, its time fraction on each OFDMA
+/// subchannel). Peers rebuild the joint action from the {ActionCommitted} events ("a BS can retrieve records from
+/// blockchain to obtain the system states and actions of other agents").
+/// @dev Slot t is FL round t of {TrainingRounds} (an agent acts "at the beginning of iteration t"): actions are
+/// accepted while that round accepts submissions. The contract enforces what it can check cheaply:
+/// - (18d) b_min <= b_n <= b_max for every listed twin;
+/// - tau_{i,c} in [0, 1] and (18c) sum_i tau_{i,c} <= 1 for every subchannel c;
+/// - Definition 1: listing a twin associates it with the caller in the {TwinRegistry}, which holds one BS per twin.
+/// Encoding (big-endian, packed):
+/// - `twins`: one 6-byte entry per twin, `uint32 twinId | uint16 batchSize`, twin ids strictly increasing;
+/// - `tau`: one `uint16` per subchannel, the fraction scaled by `TAU_SCALE` (10000 = the whole subchannel).
+contract AssociationLedger is MemberGated {
+    /// @notice Fixed-point scale of tau: 10000 = 1.0.
+    uint16 public constant TAU_SCALE = 10_000;
+    /// @notice Maximum number of twins in one action.
+    uint256 public constant MAX_TWINS_PER_ACTION = 256;
+    /// @notice Maximum number of OFDMA subchannels C.
+    uint256 public constant MAX_SUBCHANNELS = 64;
+    /// @notice Bytes per twin entry in the `twins` encoding.
+    uint256 public constant TWIN_ENTRY_BYTES = 6;
+
+    /// @notice The twins and their associations.
+    TwinRegistry public immutable twinRegistry;
+    /// @notice The FL rounds; slot t is round t.
+    TrainingRounds public immutable rounds;
+    /// @notice C, the number of OFDMA subchannels.
+    uint16 public immutable subchannels;
+    /// @notice b_min, the smallest training batch size (samples).
+    uint16 public immutable minBatchSize;
+    /// @notice b_max, the largest training batch size (samples).
+    uint16 public immutable maxBatchSize;
+
+    // sum over BSs of tau_{i,c} for each slot, 16 subchannels of 16 bits per word
+    mapping(uint256 slot => mapping(uint256 word => uint256)) private _tauUsed;
+    mapping(uint256 slot => mapping(address bs => bytes32)) private _actionHash;
+
+    /// @notice BS `bs` committed action a_i(t) for slot `slot` (encodings as in the contract documentation).
+    event ActionCommitted(uint256 indexed slot, address indexed bs, bytes twins, bytes tau);
+
+    /// @dev Slot `slot` is not the open round.
+    error SlotNotOpen(uint256 slot);
+    /// @dev The BS already committed its action for this slot.
+    error ActionAlreadyCommitted(uint256 slot, address bs);
+    /// @dev The `twins` bytes are not a whole number of 6-byte entries, or list too many or no twins.
+    error MalformedTwins(uint256 length);
+    /// @dev The `tau` bytes are not exactly 2 bytes per subchannel.
+    error MalformedTau(uint256 length, uint256 expected);
+    /// @dev Twin ids must be strictly increasing (no duplicates).
+    error TwinsNotSorted(uint256 twinId);
+    /// @dev Constraint (18d) violated.
+    error BatchSizeOutOfRange(uint256 twinId, uint256 batchSize);
+    /// @dev tau_{i,c} > 1.
+    error FractionOutOfRange(uint256 subchannel, uint256 tau);
+    /// @dev Constraint (18c) violated: sum_i tau_{i,c} > 1.
+    error SubchannelOverallocated(uint256 subchannel, uint256 total);
+    /// @dev A constructor parameter is out of range.
+    error InvalidParameter();
+
+    /// @param registry_ The BS membership.
+    /// @param twinRegistry_ The twins (this contract needs its ASSOCIATOR_ROLE).
+    /// @param rounds_ The FL rounds.
+    /// @param subchannels_ C, the number of OFDMA subchannels (1..64).
+    /// @param minBatchSize_ b_min (>= 1).
+    /// @param maxBatchSize_ b_max (>= b_min).
+    constructor(
+        IBSRegistry registry_,
+        TwinRegistry twinRegistry_,
+        TrainingRounds rounds_,
+        uint16 subchannels_,
+        uint16 minBatchSize_,
+        uint16 maxBatchSize_
+    ) MemberGated(registry_) {
+        if (address(twinRegistry_) == address(0) || address(rounds_) == address(0)) revert ZeroAddress();
+        if (subchannels_ == 0 || subchannels_ > MAX_SUBCHANNELS) revert InvalidParameter();
+        if (minBatchSize_ == 0 || maxBatchSize_ < minBatchSize_) revert InvalidParameter();
+        twinRegistry = twinRegistry_;
+        rounds = rounds_;
+        subchannels = subchannels_;
+        minBatchSize = minBatchSize_;
+        maxBatchSize = maxBatchSize_;
+    }
+
+    /// @notice Commit the caller's action a_i(t) for slot `slot` and associate the listed twins with it.
+    /// Only a member BS, once per slot, while round `slot` accepts submissions.
+    /// @param slot The slot (= the open FL round).
+    /// @param twins Packed `uint32 twinId | uint16 batchSize` entries, twin ids strictly increasing.
+    /// @param tau Packed `uint16` time fractions, one per subchannel, scaled by `TAU_SCALE`.
+    function commitAction(uint256 slot, bytes calldata twins, bytes calldata tau) external onlyMember {
+        if (slot != rounds.currentRound() || !rounds.acceptsSubmissions(slot)) revert SlotNotOpen(slot);
+        if (_actionHash[slot][msg.sender] != bytes32(0)) revert ActionAlreadyCommitted(slot, msg.sender);
+        uint256 count = twins.length / TWIN_ENTRY_BYTES;
+        if (twins.length % TWIN_ENTRY_BYTES != 0 || count == 0 || count > MAX_TWINS_PER_ACTION) {
+            revert MalformedTwins(twins.length);
+        }
+        uint256 c = subchannels;
+        if (tau.length != 2 * c) revert MalformedTau(tau.length, 2 * c);
+
+        // Checks and effects on the subchannel shares (18c).
+        for (uint256 word = 0; word * 16 < c; ++word) {
+            uint256 packed = _tauUsed[slot][word];
+            uint256 end = c < (word + 1) * 16 ? c : (word + 1) * 16;
+            for (uint256 ch = word * 16; ch < end; ++ch) {
+                uint256 share = (uint256(uint8(tau[2 * ch])) << 8) | uint8(tau[2 * ch + 1]);
+                if (share > TAU_SCALE) revert FractionOutOfRange(ch, share);
+                uint256 shift = (ch % 16) * 16;
+                uint256 total = ((packed >> shift) & 0xffff) + share;
+                if (total > TAU_SCALE) revert SubchannelOverallocated(ch, total);
+                packed = (packed & ~(uint256(0xffff) << shift)) | (total << shift);
+            }
+            _tauUsed[slot][word] = packed;
+        }
+        _actionHash[slot][msg.sender] = keccak256(abi.encodePacked(twins, tau));
+        emit ActionCommitted(slot, msg.sender, twins, tau);
+
+        // Checks on (18d) and sorting, then the associations (Definition 1) in the trusted twin registry.
+        uint256 previous = 0;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 o = i * TWIN_ENTRY_BYTES;
+            uint256 twinId = (uint256(uint8(twins[o])) << 24) | (uint256(uint8(twins[o + 1])) << 16)
+                | (uint256(uint8(twins[o + 2])) << 8) | uint8(twins[o + 3]);
+            uint256 batch = (uint256(uint8(twins[o + 4])) << 8) | uint8(twins[o + 5]);
+            if (twinId <= previous) revert TwinsNotSorted(twinId);
+            if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
+            previous = twinId;
+            twinRegistry.associate(twinId, msg.sender);
+        }
+    }
+
+    /// @notice sum_i tau_{i,c} committed for slot `slot` on subchannel `subchannel`, scaled by `TAU_SCALE`.
+    /// @param slot The slot.
+    /// @param subchannel The subchannel (0..C-1).
+    function tauUsed(uint256 slot, uint256 subchannel) external view returns (uint256) {
+        if (subchannel >= subchannels) revert InvalidParameter();
+        return (_tauUsed[slot][subchannel / 16] >> ((subchannel % 16) * 16)) & 0xffff;
+    }
+
+    /// @notice keccak256(twins ‖ tau) of `bs`'s action for slot `slot`, or zero if it committed none.
+    /// @param slot The slot.
+    /// @param bs The BS.
+    function actionHash(uint256 slot, address bs) external view returns (bytes32) {
+        return _actionHash[slot][bs];
+    }
+}

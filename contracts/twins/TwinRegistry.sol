@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IBSRegistry} from "../membership/IBSRegistry.sol";
+import {MemberGated} from "../membership/MemberGated.sol";
+import {RecordLog} from "../records/RecordLog.sol";
+import {CidCheck} from "../utils/CidCheck.sol";
+
+/// @title TwinRegistry
+/// @notice Digital twins DT_i = (M_i, D_i, s_t) of end users (paper Section II) and their edge association
+/// <DT_i, BS_j> (Definition 1). A twin is on at most one BS; re-association moves it. Keeps, per BS, the number of
+/// twins K_j and their data size sum_j D_DTj in O(1) per change, which Eq. 6 (initial coins) reads.
+/// @dev Digital-twin data records (data size, commitment, state) and model records (CID of M_i) are appended to the
+/// {RecordLog}. Every change emits an event with what an agent needs to rebuild the state without reading storage.
+contract TwinRegistry is MemberGated, AccessControl {
+    /// @notice Role of the contract allowed to re-associate twins (the {AssociationLedger}).
+    bytes32 public constant ASSOCIATOR_ROLE = keccak256("ASSOCIATOR_ROLE");
+
+    /// @notice A digital twin as recorded on chain.
+    struct Twin {
+        bytes32 userId;
+        address bs; // associated BS (Definition 1), never zero once registered
+        uint64 dataSize; // |D_i| in samples
+        uint32 dataVersion;
+        uint32 modelVersion;
+        bytes32 dataCommitment; // hash commitment to the twin's data D_i
+        bytes32 state; // hash of the live state s_t
+        bytes modelCid; // CID of the behaviour model M_i
+    }
+
+    /// @notice The record log the twin records are appended to.
+    RecordLog public immutable recordLog;
+
+    mapping(uint256 twinId => Twin) private _twins;
+    mapping(bytes32 userId => uint256) private _twinOfUser;
+    uint256 private _twinCount;
+    mapping(address bs => uint256) private _twinsOn; // K_j
+    mapping(address bs => uint256) private _dataOn; // sum of D_DTi over twins on BS j
+    uint256 private _totalData;
+
+    /// @notice A twin was registered for `userId` on `bs`.
+    event TwinRegistered(uint256 indexed twinId, bytes32 indexed userId, address indexed bs);
+    /// @notice Association <DT_twinId, BS_to> (Definition 1); `from` is zero at registration.
+    event TwinAssociated(uint256 indexed twinId, address indexed from, address indexed to, uint64 dataSize);
+    /// @notice A digital-twin data record.
+    event TwinDataRecorded(
+        uint256 indexed twinId,
+        address indexed bs,
+        uint64 dataSize,
+        bytes32 dataCommitment,
+        bytes32 state,
+        uint32 version,
+        uint256 recordIndex
+    );
+    /// @notice A digital-twin model record.
+    event TwinModelRecorded(
+        uint256 indexed twinId, address indexed bs, bytes modelCid, uint32 version, uint256 recordIndex
+    );
+
+    /// @dev The user id must be non-zero.
+    error InvalidUserId();
+    /// @dev The user already has a twin.
+    error UserAlreadyHasTwin(bytes32 userId, uint256 twinId);
+    /// @dev No twin has this id.
+    error UnknownTwin(uint256 twinId);
+    /// @dev Only the BS the twin is associated with may record its data and model.
+    error NotTwinHost(uint256 twinId, address caller, address host);
+
+    /// @param registry_ The BS membership.
+    /// @param recordLog_ The record log (this contract needs its WRITER_ROLE).
+    /// @param admin The account that grants ASSOCIATOR_ROLE at deployment.
+    constructor(IBSRegistry registry_, RecordLog recordLog_, address admin) MemberGated(registry_) {
+        if (address(recordLog_) == address(0) || admin == address(0)) revert ZeroAddress();
+        recordLog = recordLog_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @notice Register the digital twin of end user `userId` on the calling BS. Only a member BS.
+    /// @param userId Identifier of the end user (e.g. keccak256 of its device id).
+    /// @return twinId The new twin's id (from 1).
+    function registerTwin(bytes32 userId) external onlyMember returns (uint256 twinId) {
+        if (userId == bytes32(0)) revert InvalidUserId();
+        uint256 existing = _twinOfUser[userId];
+        if (existing != 0) revert UserAlreadyHasTwin(userId, existing);
+        twinId = ++_twinCount;
+        _twinOfUser[userId] = twinId;
+        Twin storage t = _twins[twinId];
+        t.userId = userId;
+        t.bs = msg.sender;
+        ++_twinsOn[msg.sender];
+        emit TwinRegistered(twinId, userId, msg.sender);
+        emit TwinAssociated(twinId, address(0), msg.sender, 0);
+    }
+
+    /// @notice Associate twin `twinId` with BS `to`, moving it (and its data) from its current BS. Only the
+    /// association ledger. A no-op when it is already there.
+    /// @param twinId The twin.
+    /// @param to The member BS that will host it.
+    function associate(uint256 twinId, address to) external onlyRole(ASSOCIATOR_ROLE) {
+        Twin storage t = _existing(twinId);
+        _checkMember(to);
+        address from = t.bs;
+        if (from == to) return;
+        uint64 size = t.dataSize;
+        t.bs = to;
+        --_twinsOn[from];
+        ++_twinsOn[to];
+        _dataOn[from] -= size;
+        _dataOn[to] += size;
+        emit TwinAssociated(twinId, from, to, size);
+    }
+
+    /// @notice Record the twin's data D_i (size, commitment) and live state s_t: a digital-twin data record.
+    /// Only the member BS hosting the twin.
+    /// @param twinId The twin.
+    /// @param dataSize |D_i| in samples.
+    /// @param dataCommitment Hash commitment to the data (e.g. Merkle root of the samples).
+    /// @param state Hash of the live state s_t.
+    function recordTwinData(uint256 twinId, uint64 dataSize, bytes32 dataCommitment, bytes32 state)
+        external
+        onlyMember
+    {
+        Twin storage t = _hosted(twinId);
+        uint64 oldSize = t.dataSize;
+        t.dataSize = dataSize;
+        t.dataCommitment = dataCommitment;
+        t.state = state;
+        uint32 version = ++t.dataVersion;
+        _dataOn[msg.sender] = _dataOn[msg.sender] - oldSize + dataSize;
+        _totalData = _totalData - oldSize + dataSize;
+        uint256 recordIndex = recordLog.append(
+            RecordLog.RecordKind.TwinData,
+            keccak256(abi.encode(twinId, msg.sender, dataSize, dataCommitment, state, version))
+        );
+        emit TwinDataRecorded(twinId, msg.sender, dataSize, dataCommitment, state, version, recordIndex);
+    }
+
+    /// @notice Record the CID of the twin's behaviour model M_i: a digital-twin model record.
+    /// Only the member BS hosting the twin.
+    /// @param twinId The twin.
+    /// @param modelCid Binary CID of the model weights in IPFS.
+    function recordTwinModel(uint256 twinId, bytes calldata modelCid) external onlyMember {
+        CidCheck.check(modelCid);
+        Twin storage t = _hosted(twinId);
+        t.modelCid = modelCid;
+        uint32 version = ++t.modelVersion;
+        uint256 recordIndex = recordLog.append(
+            RecordLog.RecordKind.TwinModel, keccak256(abi.encode(twinId, msg.sender, modelCid, version))
+        );
+        emit TwinModelRecorded(twinId, msg.sender, modelCid, version, recordIndex);
+    }
+
+    /// @notice The twin `twinId`.
+    /// @param twinId The twin.
+    function twin(uint256 twinId) external view returns (Twin memory) {
+        return _existing(twinId);
+    }
+
+    /// @notice The twin of user `userId`, or 0.
+    /// @param userId The end user.
+    function twinOfUser(bytes32 userId) external view returns (uint256) {
+        return _twinOfUser[userId];
+    }
+
+    /// @notice The BS twin `twinId` is associated with.
+    /// @param twinId The twin.
+    function hostOf(uint256 twinId) external view returns (address) {
+        return _existing(twinId).bs;
+    }
+
+    /// @notice Number of registered twins (twin ids are 1..twinCount).
+    function twinCount() external view returns (uint256) {
+        return _twinCount;
+    }
+
+    /// @notice K_j: number of twins associated with `bs`.
+    /// @param bs The BS.
+    function twinsOn(address bs) external view returns (uint256) {
+        return _twinsOn[bs];
+    }
+
+    /// @notice Sum of D_DTi over the twins associated with `bs` (samples).
+    /// @param bs The BS.
+    function dataOn(address bs) external view returns (uint256) {
+        return _dataOn[bs];
+    }
+
+    /// @notice Sum of D_DTi over all twins (samples).
+    function totalData() external view returns (uint256) {
+        return _totalData;
+    }
+
+    function _existing(uint256 twinId) private view returns (Twin storage t) {
+        t = _twins[twinId];
+        if (t.bs == address(0)) revert UnknownTwin(twinId);
+    }
+
+    function _hosted(uint256 twinId) private view returns (Twin storage t) {
+        t = _existing(twinId);
+        if (t.bs != msg.sender) revert NotTwinHost(twinId, msg.sender, t.bs);
+    }
+}

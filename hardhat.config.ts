@@ -1,0 +1,61 @@
+/**
+ * Hardhat 2 configuration for dtwn.
+ *
+ * - Compiles offline: solc comes from the `solc` npm package (soljson.js), never from the internet.
+ *   The compiler version is read from that package so the two can never disagree.
+ * - Networks: `hardhat` (in-process), `localhost` (`npx hardhat node` on 127.0.0.1:8545) and `testnet`,
+ *   whose settings come only from the environment (DTWN_RPC_URL, DTWN_DEPLOYER_KEY); nothing secret is committed.
+ */
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SOLC_VERSION: string = require("solc/package.json").version;
+const SOLJSON_PATH = require.resolve("solc/soljson.js");
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async (args: { solcVersion: string }) => {
+  if (args.solcVersion !== SOLC_VERSION) {
+    throw new Error(
+      `Offline build: only solc ${SOLC_VERSION} (npm package "solc") is installed, but solc ${args.solcVersion} ` +
+        `was requested. Set the same version in hardhat.config.ts and package.json.`,
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const longVersion: string = require("solc").version().replace(/\.Emscripten\.clang$/, "");
+  return { compilerPath: SOLJSON_PATH, isSolcJs: true, version: args.solcVersion, longVersion };
+});
+
+const testnetUrl = process.env.DTWN_RPC_URL;
+const deployerKey = process.env.DTWN_DEPLOYER_KEY;
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague", viaIR: false },
+  },
+  networks: {
+    hardhat: { chainId: 31337 },
+    localhost: { url: process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
+    ...(testnetUrl
+      ? {
+          testnet: {
+            url: testnetUrl,
+            accounts: deployerKey ? [deployerKey] : [],
+          },
+        }
+      : {}),
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  gasReporter: {
+    enabled: process.env.REPORT_GAS === "true",
+    offline: true,
+    currency: "USD",
+    noColors: true,
+    outputFile: process.env.GAS_REPORT_FILE,
+    reportFormat: "terminal",
+  },
+  mocha: { timeout: 120_000 },
+};
+
+export default config;
