@@ -72,7 +72,7 @@ contract ProducerElection is MemberGated, AccessControl {
 
     /// @param registry_ The BS membership.
     /// @param coin_ The training coins.
-    /// @param genesisTime_ Start of slot 0 (timestamp; must not be in the future by more than one slot).
+    /// @param genesisTime_ Start of slot 0 (timestamp, not in the future); 0 means the deployment block's timestamp.
     /// @param slotDuration_ Seconds per slot.
     /// @param slotsPerEpoch_ Slots per epoch.
     /// @param producersPerEpoch_ N, producers per epoch.
@@ -92,11 +92,9 @@ contract ProducerElection is MemberGated, AccessControl {
         if (slotDuration_ == 0 || slotsPerEpoch_ == 0 || producersPerEpoch_ == 0 || jailEpochs_ == 0) {
             revert InvalidParameter();
         }
-        if (producersPerEpoch_ > MAX_CANDIDATES || genesisTime_ == 0 || genesisTime_ > block.timestamp) {
-            revert InvalidParameter();
-        }
+        if (producersPerEpoch_ > MAX_CANDIDATES || genesisTime_ > block.timestamp) revert InvalidParameter();
         coin = coin_;
-        genesisTime = genesisTime_;
+        genesisTime = genesisTime_ == 0 ? uint64(block.timestamp) : genesisTime_;
         slotDuration = slotDuration_;
         slotsPerEpoch = slotsPerEpoch_;
         producersPerEpoch = producersPerEpoch_;

@@ -1,0 +1,99 @@
+/**
+ * Shared fixtures: the whole protocol deployed by the same Ignition module users deploy with, on the in-process
+ * Hardhat network, with signer 0 as the deployer and operator (the MBS) and signers 1..N as BSs.
+ */
+import { ethers, ignition } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import DtwnModule from "../ignition/modules/Dtwn";
+import { DEFAULT_PROTOCOL_PARAMS, type ProtocolParams } from "../src/chain/protocolParams";
+import {
+  AssociationLedger__factory,
+  BlockLedger__factory,
+  BSRegistry__factory,
+  ProducerElection__factory,
+  RecordLog__factory,
+  StakeGenesis__factory,
+  TrainingCoin__factory,
+  TrainingRounds__factory,
+  TwinRegistry__factory,
+} from "../typechain-types";
+
+export const COIN = 10n ** 18n;
+export const PARAMS: ProtocolParams = DEFAULT_PROTOCOL_PARAMS;
+
+/** A CIDv0 (34 bytes: 0x1220 + digest) derived from a label, for tests that need distinct CIDs. */
+export function fakeCid(label: string): string {
+  return ethers.concat(["0x1220", ethers.id(label)]);
+}
+
+/** keccak256 user id for end user `i`. */
+export function userId(i: number): string {
+  return ethers.id(`user-${i}`);
+}
+
+/** Deploy the protocol with the module's defaults. */
+export async function deployProtocol() {
+  const signers = await ethers.getSigners();
+  const [mbs, ...rest] = signers;
+  const d = await ignition.deploy(DtwnModule);
+  const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
+  return {
+    mbs,
+    bss: rest.slice(0, 8) as HardhatEthersSigner[],
+    outsider: rest[10],
+    registry: BSRegistry__factory.connect(await at(d.registry), mbs),
+    coin: TrainingCoin__factory.connect(await at(d.coin), mbs),
+    recordLog: RecordLog__factory.connect(await at(d.recordLog), mbs),
+    twins: TwinRegistry__factory.connect(await at(d.twinRegistry), mbs),
+    rounds: TrainingRounds__factory.connect(await at(d.rounds), mbs),
+    ledger: AssociationLedger__factory.connect(await at(d.associationLedger), mbs),
+    genesis: StakeGenesis__factory.connect(await at(d.stakeGenesis), mbs),
+    election: ProducerElection__factory.connect(await at(d.election), mbs),
+    blocks: BlockLedger__factory.connect(await at(d.blockLedger), mbs),
+  };
+}
+
+export type Protocol = Awaited<ReturnType<typeof deployProtocol>>;
+
+/** The paper's Section V BSs: CPU frequencies 2.6, 1.8, 3.6, 2.4, 2.4 GHz. */
+export const PAPER_CPU_HZ = [2_600_000_000n, 1_800_000_000n, 3_600_000_000n, 2_400_000_000n, 2_400_000_000n];
+
+/**
+ * Protocol with 5 BSs admitted and registered, each hosting `twinsPerBs` twins with data records of
+ * `samplesPerTwin * (bs index + 1)` samples, and the Eq. 6 coins allocated.
+ */
+export async function deployWithFiveBss() {
+  const p = await deployProtocol();
+  const five = p.bss.slice(0, 5);
+  for (const [i, bs] of five.entries()) {
+    await p.registry.admit(bs.address);
+    await p.registry.connect(bs).registerMetadata(PAPER_CPU_HZ[i], 100 * (i + 1), -50 * i, `/ip4/127.0.0.1/tcp/${4001 + i}`);
+  }
+  let user = 0;
+  for (const [i, bs] of five.entries()) {
+    for (let k = 0; k < 2; k++) {
+      await p.twins.connect(bs).registerTwin(userId(user));
+      const twinId = await p.twins.twinOfUser(userId(user));
+      await p.twins.connect(bs).recordTwinData(twinId, 100 * (i + 1), ethers.id(`data-${user}`), ethers.id(`state-${user}`));
+      user++;
+    }
+  }
+  await p.genesis.allocate();
+  return { ...p, five };
+}
+
+/** Move time forward to the start of DPoS epoch `epoch`. */
+export async function gotoEpoch(p: Protocol, epoch: bigint) {
+  const start = await p.election.epochStart(epoch);
+  const now = BigInt(await time.latest());
+  if (start > now) await time.increaseTo(start);
+}
+
+/** Move time forward to the start of DPoS slot `slot`. */
+export async function gotoSlot(p: Protocol, slot: bigint) {
+  const genesis = await p.election.genesisTime();
+  const start = genesis + slot * (await p.election.slotDuration());
+  const now = BigInt(await time.latest());
+  if (start > now) await time.increaseTo(start);
+}
