@@ -1,0 +1,71 @@
+/**
+ * deployments/<network>.json: the addresses and ABIs of a deployment, readable by any ethers v6 program without
+ * Hardhat. Written by the `dtwn-deploy` Hardhat task, read by scripts/list-bss.ts and the dtwn CLI.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const CONTRACT_NAMES = [
+  "BSRegistry",
+  "TrainingCoin",
+  "RecordLog",
+  "TwinRegistry",
+  "TrainingRounds",
+  "AssociationLedger",
+  "StakeGenesis",
+  "ProducerElection",
+  "BlockLedger",
+] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+const ContractEntry = z.object({
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address"),
+  abi: z.array(z.unknown()).min(1),
+});
+
+export const DeploymentSchema = z.object({
+  network: z.string().min(1),
+  chainId: z.number().int().positive(),
+  /** JSON-RPC URL the deployment was made through (for localhost; omitted for remote networks with secrets). */
+  rpcUrl: z.string().optional(),
+  deployedAt: z.string(),
+  deployer: z.string(),
+  operator: z.string(),
+  ignitionDeploymentId: z.string().optional(),
+  params: z.record(z.union([z.string(), z.number()])),
+  contracts: z.object(Object.fromEntries(CONTRACT_NAMES.map((n) => [n, ContractEntry])) as Record<ContractName, typeof ContractEntry>),
+});
+export type Deployment = z.infer<typeof DeploymentSchema>;
+
+export function deploymentPath(network: string, dir = path.resolve(__dirname, "..", "..", "deployments")): string {
+  return path.join(dir, `${network}.json`);
+}
+
+/** Read and validate a deployment file; errors say which file and what to run. */
+export function readDeployment(file: string): Deployment {
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `No deployment file at ${file}. Deploy first, e.g. \`npx hardhat node\` in one shell, then ` +
+        "`npm run deploy:localhost` in another.",
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`Deployment file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = DeploymentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Deployment file ${file} is malformed:\n${details}\nRedeploy to regenerate it.`);
+  }
+  return parsed.data;
+}
+
+export function writeDeployment(file: string, deployment: Deployment): void {
+  DeploymentSchema.parse(deployment);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n");
+}

@@ -1,0 +1,75 @@
+/**
+ * The dtwn command-line interface. Each capability adds its commands here; `dtwn --help` lists them.
+ */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { deploymentPath, readDeployment } from "../chain/deployment";
+import { localProvider } from "../chain/provider";
+import { formatChainStatus, readChainStatus } from "../chain/status";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("dtwn")
+    .description(
+      "Blockchain-empowered federated learning in Digital Twin Wireless Networks (DTWN), with edge association " +
+        "by multi-agent deep reinforcement learning.",
+    )
+    .showHelpAfterError("(run with --help for usage)");
+
+  const chain = program.command("chain").description("the on-chain protocol: deploy it and inspect it");
+
+  chain
+    .command("deploy")
+    .description("deploy the contracts with Ignition and write deployments/<network>.json (runs `hardhat dtwn-deploy`)")
+    .option("-n, --network <name>", "hardhat network: hardhat (in-process), localhost, testnet", "localhost")
+    .option("--params <file>", "JSON file of protocol parameters (src/chain/protocolParams.ts)")
+    .option("--bootstrap", "admit BSs, register users' twins, allocate the Eq. 6 coins", false)
+    .option("--users <n>", "end users N for --bootstrap", positiveInt, 100)
+    .option("--bss <m>", "BSs M for --bootstrap", positiveInt, 5)
+    .action((opts: { network: string; params?: string; bootstrap: boolean; users: number; bss: number }) => {
+      const args = ["hardhat", "dtwn-deploy", "--network", opts.network, "--users", String(opts.users), "--bss", String(opts.bss)];
+      if (opts.params) args.push("--params", path.resolve(opts.params));
+      if (opts.bootstrap) args.push("--bootstrap");
+      const r = spawnSync("npx", args, { cwd: ROOT, stdio: "inherit" });
+      if (r.status !== 0) throw new Error(`deployment failed (exit ${r.status}); see the output above.`);
+    });
+
+  chain
+    .command("status")
+    .description("list the registered BSs, their metadata and training coins, the round, epoch and producers")
+    .option("-d, --deployment <file>", "deployment file", deploymentPath("localhost"))
+    .option("--rpc <url>", "JSON-RPC URL (default: the one in the deployment file, else DTWN_RPC_URL)")
+    .option("--json", "print JSON instead of a table", false)
+    .action(async (opts: { deployment: string; rpc?: string; json: boolean }) => {
+      const deployment = readDeployment(opts.deployment);
+      const rpc = opts.rpc ?? deployment.rpcUrl ?? process.env.DTWN_RPC_URL;
+      if (!rpc) throw new Error(`no RPC URL: pass --rpc URL (the deployment file ${opts.deployment} names none).`);
+      const provider = localProvider(rpc, deployment.chainId);
+      try {
+        const status = await readChainStatus(deployment, provider);
+        console.log(
+          opts.json
+            ? JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)
+            : formatChainStatus(status),
+        );
+      } finally {
+        provider.destroy();
+      }
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}
