@@ -16,3 +16,15 @@ export function mulberry32(seed: number): Rng {
 export function randInt(rng: Rng, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));
 }
+
+/** Standard normal sample (Box-Muller). */
+export function randNormal(rng: Rng): number {
+  const u = 1 - rng(); // (0, 1]
+  const v = rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** Exponential sample with mean 1: the power gain |h|^2 of Rayleigh small-scale fading. */
+export function randExp(rng: Rng): number {
+  return -Math.log(1 - rng());
+}
