@@ -1,0 +1,118 @@
+/**
+ * Decoding the agents' raw actions into a feasible allocation, by construction:
+ * every twin on exactly one BS (18b), batch sizes in [b_min, b_max] (18d) and high enough for theta_th (18a),
+ * sum_i tau_{i,c} <= 1 on every subchannel (18c), and some uplink time for every BS that hosts twins.
+ *
+ * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A:
+ *   [0]      load share: K_i is proportional to it (largest remainder over the N twins);
+ *   [1]      batch level: b_i = b_min + level * (b_max - b_min) for the twins on BS i;
+ *   [2..2+C) subchannel weights: tau_{i,c} = w_{i,c} / sum_j w_{j,c}.
+ */
+import type { Scenario } from "../twins/scenario";
+import type { Allocation, SlotState } from "../twins/state";
+
+/** Length of one agent's raw action vector: load share, batch level, C subchannel weights. */
+export function rawActionSize(scenario: Scenario): number {
+  return 2 + scenario.constants.subchannels;
+}
+
+/** Smallest floor on tau weights, so every BS keeps some uplink time on every subchannel. */
+const TAU_FLOOR = 1e-3;
+/** Smallest load share, so every BS keeps a chance of hosting twins. */
+const LOAD_FLOOR = 1e-3;
+
+/** Counts summing to `total` proportional to `weights` (largest-remainder method). */
+export function apportion(weights: readonly number[], total: number): number[] {
+  const sum = weights.reduce((s, w) => s + w, 0);
+  const exact = weights.map((w) => (w / sum) * total);
+  const counts = exact.map(Math.floor);
+  let left = total - counts.reduce((s, c) => s + c, 0);
+  const order = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) counts[order[k].i]++;
+  return counts;
+}
+
+/**
+ * Twin n -> BS with K_i twins on BS i: each BS first keeps its previous twins (lowest ids first) up to K_i, the rest
+ * fill the BSs with room left in order. Sticky, so re-association only moves what the counts require.
+ */
+export function assignTwins(counts: readonly number[], previous: readonly number[]): number[] {
+  const association = new Array<number>(previous.length).fill(-1);
+  const room = counts.slice();
+  previous.forEach((bs, n) => {
+    if (bs >= 0 && bs < room.length && room[bs] > 0) {
+      association[n] = bs;
+      room[bs]--;
+    }
+  });
+  let bs = 0;
+  association.forEach((a, n) => {
+    if (a >= 0) return;
+    while (room[bs] === 0) bs++;
+    association[n] = bs;
+    room[bs]--;
+  });
+  return association;
+}
+
+/** Mean batch size b_req with theta_G(b_req) = theta_th; throws if b_max cannot reach it. */
+export function requiredMeanBatch(scenario: Scenario): number {
+  const k = scenario.constants;
+  if (k.thetaThreshold >= k.thetaMax) {
+    throw new Error(`theta_th = ${k.thetaThreshold} is unreachable: theta_G never exceeds theta_max = ${k.thetaMax}.`);
+  }
+  const b = -k.thetaBatchScale * Math.log(1 - k.thetaThreshold / k.thetaMax);
+  if (b > k.maxBatchSize) {
+    throw new Error(`theta_th = ${k.thetaThreshold} needs a mean batch of ${b.toFixed(1)} samples, above b_max = ${k.maxBatchSize}.`);
+  }
+  return b;
+}
+
+/**
+ * Raise batch sizes just enough that the data-weighted mean reaches b_req (18a), keeping them integer and <= b_max:
+ * every batch below the water level L is lifted to L, with L found by bisection.
+ */
+export function repairBatches(scenario: Scenario, dataSamples: readonly number[], batch: readonly number[]): number[] {
+  const k = scenario.constants;
+  const need = requiredMeanBatch(scenario);
+  const total = dataSamples.reduce((s, d) => s + d, 0);
+  const mean = (b: readonly number[]) => b.reduce((s, x, n) => s + x * dataSamples[n], 0) / total;
+  const clamp = (b: number) => Math.min(k.maxBatchSize, Math.max(k.minBatchSize, Math.round(b)));
+  const base = batch.map(clamp);
+  if (mean(base) >= need) return base;
+  let lo = k.minBatchSize;
+  let hi = k.maxBatchSize;
+  const lifted = (level: number) => base.map((b) => Math.max(b, level));
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (mean(lifted(mid)) >= need) hi = mid;
+    else lo = mid + 1;
+  }
+  return lifted(lo);
+}
+
+/** Decode the M raw actions (each of length 2 + C, entries in [0, 1]) into a feasible allocation. */
+export function decodeJointAction(scenario: Scenario, state: SlotState, raw: readonly (readonly number[])[]): Allocation {
+  const m = scenario.bss.length;
+  const C = scenario.constants.subchannels;
+  const k = scenario.constants;
+  if (raw.length !== m) throw new Error(`Expected ${m} raw actions (one per BS), got ${raw.length}.`);
+  raw.forEach((r, i) => {
+    if (r.length !== 2 + C) throw new Error(`Raw action of BS ${i} has ${r.length} entries; expected ${2 + C}.`);
+    r.forEach((x, j) => {
+      if (!Number.isFinite(x)) throw new Error(`Raw action of BS ${i} has a non-finite entry at ${j}: ${x}.`);
+    });
+  });
+  const unit = (x: number) => Math.min(1, Math.max(0, x));
+  const counts = apportion(raw.map((r) => LOAD_FLOOR + unit(r[0])), state.dataSamples.length);
+  const association = assignTwins(counts, state.association);
+  const perBsBatch = raw.map((r) => k.minBatchSize + unit(r[1]) * (k.maxBatchSize - k.minBatchSize));
+  const batchSize = repairBatches(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
+  const tau = Array.from({ length: m }, () => new Array<number>(C).fill(0));
+  for (let c = 0; c < C; c++) {
+    const w = raw.map((r) => TAU_FLOOR + unit(r[2 + c]));
+    const sum = w.reduce((s, x) => s + x, 0);
+    w.forEach((x, i) => (tau[i][c] = x / sum));
+  }
+  return { association, batchSize, tau };
+}

@@ -1,0 +1,261 @@
+/**
+ * MADDPG for edge association, read top to bottom next to the paper's Algorithm 1 and Eqs. 21-25.
+ * One actor per BS on the shared state s(t) (Eq. 21), one centralized critic per BS on s(t) and the joint action
+ * (Eqs. 22-23), primary and target networks with soft update rate beta (Eqs. 24-25), Ornstein-Uhlenbeck exploration,
+ * replay memory, discount gamma. All hyperparameters are in {@link MaddpgConfig}.
+ */
+import { tf } from "../ml/backend";
+import type { Scenario } from "../twins/scenario";
+import type { SlotState } from "../twins/state";
+import { initialState, step } from "../twins/mdp";
+import { mulberry32, type Rng } from "../twins/random";
+import { decodeJointAction, rawActionSize } from "./decode";
+import { observationSize, observe } from "./observation";
+import { ReplayMemory } from "./replay";
+import { OrnsteinUhlenbeck } from "./noise";
+import { averageAllocation } from "./baselines";
+import { timeCost } from "../twins/timeCost";
+
+export interface MaddpgConfig {
+  seed: number;
+  /** E, training episodes. */
+  episodes: number;
+  /** Time slots per episode. */
+  slotsPerEpisode: number;
+  /** gamma, discount rate (the paper's best: 0.9). */
+  gamma: number;
+  /** beta, soft update rate of the target networks (Eqs. 24-25). */
+  beta: number;
+  /** alpha_pi, actor learning rate (Eq. 22). */
+  actorLearningRate: number;
+  /** alpha_Q, critic learning rate (Eq. 23). */
+  criticLearningRate: number;
+  /** Hidden layer widths of actors and critics. */
+  hidden: number[];
+  /** Minibatch size sampled from the replay memory. */
+  batchSize: number;
+  replayCapacity: number;
+  /** Transitions collected before the first update. */
+  warmupSlots: number;
+  /** Network updates per environment slot. */
+  updatesPerSlot: number;
+  /** Ornstein-Uhlenbeck theta and sigma (sigma decays linearly to ouSigmaFinal over training). */
+  ouTheta: number;
+  ouSigma: number;
+  ouSigmaFinal: number;
+}
+
+export const DEFAULT_MADDPG: MaddpgConfig = {
+  seed: 1,
+  episodes: 60,
+  slotsPerEpisode: 50,
+  gamma: 0.9,
+  beta: 0.01,
+  actorLearningRate: 1e-3,
+  criticLearningRate: 2e-3,
+  hidden: [64, 64],
+  batchSize: 128,
+  replayCapacity: 50_000,
+  warmupSlots: 256,
+  updatesPerSlot: 1,
+  ouTheta: 0.15,
+  ouSigma: 0.3,
+  ouSigmaFinal: 0.02,
+};
+
+export interface EpisodeLog {
+  episode: number;
+  /** Mean Eq. 18 objective over the episode's slots, seconds. */
+  meanObjectiveSeconds: number;
+  /** Mean shared reward (scaled). */
+  meanReward: number;
+  /** Mean critic loss over the episode's updates. */
+  criticLoss: number;
+  /** Wall-clock time per slot including updates, milliseconds (Fig. 8, training). */
+  msPerSlot: number;
+  sigma: number;
+}
+
+function buildActor(obsDim: number, actDim: number, hidden: number[], name: string): tf.LayersModel {
+  const input = tf.input({ shape: [obsDim] });
+  let x: tf.SymbolicTensor = input;
+  hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
+  const out = tf.layers.dense({ units: actDim, activation: "sigmoid", name: `${name}_out` }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name });
+}
+
+function buildCritic(inputDim: number, hidden: number[], name: string): tf.LayersModel {
+  const input = tf.input({ shape: [inputDim] });
+  let x: tf.SymbolicTensor = input;
+  hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
+  const out = tf.layers.dense({ units: 1, name: `${name}_q` }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name });
+}
+
+/** Eqs. 24-25: theta_target <- beta * theta + (1 - beta) * theta_target. */
+export function softUpdate(target: tf.LayersModel, source: tf.LayersModel, beta: number): void {
+  tf.tidy(() => {
+    const s = source.getWeights();
+    const t = target.getWeights();
+    target.setWeights(t.map((w, k) => s[k].mul(beta).add(w.mul(1 - beta))));
+  });
+}
+
+export interface Agent {
+  actor: tf.LayersModel;
+  critic: tf.LayersModel;
+  targetActor: tf.LayersModel;
+  targetCritic: tf.LayersModel;
+  actorOptimizer: tf.Optimizer;
+  criticOptimizer: tf.Optimizer;
+}
+
+export class Maddpg {
+  readonly m: number;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly agents: Agent[];
+  readonly memory: ReplayMemory;
+  /** Objective of the average association in the initial state: the reward scale (rewards are about -1). */
+  readonly rewardScaleSeconds: number;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly config: MaddpgConfig = DEFAULT_MADDPG,
+  ) {
+    this.m = scenario.bss.length;
+    this.obsDim = observationSize(scenario);
+    this.actDim = rawActionSize(scenario);
+    // Algorithm 1, lines 1-3: primary and target actor-critic networks and the replay memory of every BS.
+    this.agents = Array.from({ length: this.m }, (_, i) => {
+      const actor = buildActor(this.obsDim, this.actDim, config.hidden, `actor${i}`);
+      const critic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `critic${i}`);
+      const targetActor = buildActor(this.obsDim, this.actDim, config.hidden, `tactor${i}`);
+      const targetCritic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `tcritic${i}`);
+      targetActor.setWeights(actor.getWeights());
+      targetCritic.setWeights(critic.getWeights());
+      return {
+        actor,
+        critic,
+        targetActor,
+        targetCritic,
+        actorOptimizer: tf.train.adam(config.actorLearningRate),
+        criticOptimizer: tf.train.adam(config.criticLearningRate),
+      };
+    });
+    this.memory = new ReplayMemory(config.replayCapacity, this.obsDim, this.m * this.actDim);
+    const s0 = initialState(scenario, mulberry32(config.seed));
+    this.rewardScaleSeconds = timeCost(scenario, s0, averageAllocation(scenario, s0)).objectiveSeconds;
+  }
+
+  /** Deterministic joint raw action pi_1(s)..pi_M(s) (inference). */
+  act(obs: Float32Array): number[][] {
+    return tf.tidy(() => {
+      const x = tf.tensor2d(obs, [1, this.obsDim]);
+      return this.agents.map((a) => Array.from((a.actor.predict(x) as tf.Tensor).dataSync()));
+    });
+  }
+
+  /** One update of every agent's critic (Eq. 23) and actor (Eq. 22), then the targets (Eqs. 24-25). */
+  update(rng: Rng): number {
+    const { batchSize, gamma, beta } = this.config;
+    const b = this.memory.sample(batchSize, rng);
+    let loss = 0;
+    tf.tidy(() => {
+      const obs = tf.tensor2d(b.obs, [b.size, this.obsDim]);
+      const nextObs = tf.tensor2d(b.nextObs, [b.size, this.obsDim]);
+      const actions = tf.tensor2d(b.actions, [b.size, this.m * this.actDim]);
+      const rewards = tf.tensor2d(b.rewards, [b.size, 1]);
+      // a' = (pi'_1(s'), ..., pi'_M(s')) from the target actors.
+      const nextActions = tf.concat(this.agents.map((a) => a.targetActor.predict(nextObs) as tf.Tensor2D), 1);
+      const perAgent = (joint: tf.Tensor2D, i: number) => joint.slice([0, i * this.actDim], [-1, this.actDim]);
+      this.agents.forEach((agent, i) => {
+        // y = R + gamma * Q'_i(s', a'): the target value.
+        const y = rewards.add((agent.targetCritic.predict(tf.concat([nextObs, nextActions], 1)) as tf.Tensor).mul(gamma));
+        // Eq. 23: descend the gradient of E[(y - Q_i(s, a_1..a_M))^2].
+        const cost = agent.criticOptimizer.minimize(
+          () => tf.losses.meanSquaredError(y, agent.critic.apply(tf.concat([obs, actions], 1)) as tf.Tensor) as tf.Scalar,
+          true,
+          agent.critic.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+        );
+        loss += cost ? cost.dataSync()[0] : 0;
+        // Eq. 22: ascend E[Q_i(s, a_1..a_i = pi_i(s)..a_M)] in the actor's parameters.
+        agent.actorOptimizer.minimize(
+          () => {
+            const mine = agent.actor.apply(obs) as tf.Tensor2D;
+            const parts = this.agents.map((_, j) => (j === i ? mine : perAgent(actions, j)));
+            return (agent.critic.apply(tf.concat([obs, ...parts], 1)) as tf.Tensor).mean().neg() as tf.Scalar;
+          },
+          false,
+          agent.actor.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+        );
+      });
+    });
+    // Eqs. 24-25.
+    for (const agent of this.agents) {
+      softUpdate(agent.targetActor, agent.actor, beta);
+      softUpdate(agent.targetCritic, agent.critic, beta);
+    }
+    return loss / this.m;
+  }
+
+  /** Algorithm 1, lines 4-14. `onEpisode` receives the metrics of every episode. */
+  train(onEpisode: (log: EpisodeLog) => void = () => undefined): EpisodeLog[] {
+    const c = this.config;
+    const rng = mulberry32(c.seed + 1);
+    const envRng = mulberry32(c.seed + 2);
+    const noise = this.agents.map((_, i) => new OrnsteinUhlenbeck(this.actDim, mulberry32(c.seed * 100 + i), c.ouTheta, c.ouSigma));
+    const logs: EpisodeLog[] = [];
+    const totalSlots = c.episodes * c.slotsPerEpisode;
+    let slotsDone = 0;
+    for (let episode = 0; episode < c.episodes; episode++) {
+      // Line 6: initialise the DTWN environment.
+      let state: SlotState = initialState(this.scenario, envRng);
+      noise.forEach((n) => n.reset());
+      let objective = 0;
+      let reward = 0;
+      let criticLoss = 0;
+      let updates = 0;
+      const started = performance.now();
+      for (let t = 0; t < c.slotsPerEpisode; t++) {
+        const sigma = c.ouSigma + (c.ouSigmaFinal - c.ouSigma) * (slotsDone / totalSlots);
+        noise.forEach((n) => (n.sigma = sigma));
+        // Line 8: observe s and act a_i = pi_i(s) + N (Eq. 21), clipped to the action box.
+        const obs = observe(this.scenario, state);
+        const raw = this.act(obs).map((a, i) => {
+          const eps = noise[i].sample();
+          return a.map((x, k) => Math.min(1, Math.max(0, x + eps[k])));
+        });
+        // Line 9: the reward of the joint action and the next state.
+        const allocation = decodeJointAction(this.scenario, state, raw);
+        const result = step(this.scenario, state, allocation, envRng);
+        const r = result.reward / this.rewardScaleSeconds;
+        // Line 10: store the transition.
+        const nextObs = observe(this.scenario, result.next);
+        this.memory.push(obs, Float32Array.from(raw.flat()), r, nextObs);
+        // Lines 11-12: update the primary networks (Eqs. 22-23) and the targets (Eqs. 24-25).
+        if (this.memory.size >= c.warmupSlots) {
+          for (let u = 0; u < c.updatesPerSlot; u++) {
+            criticLoss += this.update(rng);
+            updates++;
+          }
+        }
+        objective += result.cost.objectiveSeconds;
+        reward += r;
+        state = result.next;
+        slotsDone++;
+      }
+      const log: EpisodeLog = {
+        episode,
+        meanObjectiveSeconds: objective / c.slotsPerEpisode,
+        meanReward: reward / c.slotsPerEpisode,
+        criticLoss: updates ? criticLoss / updates : 0,
+        msPerSlot: (performance.now() - started) / c.slotsPerEpisode,
+        sigma: noise[0].sigma,
+      };
+      logs.push(log);
+      onEpisode(log);
+    }
+    return logs;
+  }
+}

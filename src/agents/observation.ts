@@ -1,0 +1,36 @@
+/**
+ * The shared observation of every agent: the system state s(t) = (f^C, K, D, h) of Section IV-A as a normalised
+ * vector (each BS reads it from the chain in the running system). Pure.
+ *   f^C: available CPU of each BS / the fastest BS's full CPU                         (M)
+ *   K:   twins per BS in the previous association / N                                 (M)
+ *   D:   data per BS in the previous association / all data, and all data / N / 1000  (M + 1)
+ *   h:   uplink spectral efficiency log2(1 + SINR_{i,c}) / 20 of every BS on every subchannel (M * C)
+ */
+import type { Scenario } from "../twins/scenario";
+import { availableCpuHz, twinsPerBs, type SlotState } from "../twins/state";
+import { uplinkSinr } from "../twins/wireless";
+
+export function observationSize(scenario: Scenario): number {
+  const m = scenario.bss.length;
+  return 3 * m + 1 + m * scenario.constants.subchannels;
+}
+
+export function observe(scenario: Scenario, state: SlotState): Float32Array {
+  const m = scenario.bss.length;
+  const C = scenario.constants.subchannels;
+  const n = state.dataSamples.length;
+  const out = new Float32Array(observationSize(scenario));
+  const fMax = Math.max(...scenario.bss.map((b) => b.cpuHz));
+  const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state);
+  const k = twinsPerBs(state.association, m);
+  const data = new Array<number>(m).fill(0);
+  state.association.forEach((bs, i) => (data[bs] += state.dataSamples[i]));
+  const total = state.dataSamples.reduce((s, d) => s + d, 0);
+  let o = 0;
+  for (let i = 0; i < m; i++) out[o++] = cpu[i] / fMax;
+  for (let i = 0; i < m; i++) out[o++] = k[i] / n;
+  for (let i = 0; i < m; i++) out[o++] = data[i] / total;
+  out[o++] = total / n / 1000;
+  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) out[o++] = Math.log2(1 + uplinkSinr(scenario, state.channel, i, c)) / 20;
+  return out;
+}
