@@ -5,7 +5,9 @@
  *
  * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A:
  *   [0]      load share: K_i is proportional to it (largest remainder over the N twins);
- *   [1]      batch level: b_i = b_min + level * (b_max - b_min) for the twins on BS i;
+ *   [1]      batch level: the relative batch size of the twins on BS i; the decoder scales all batch sizes by one
+ *            factor so that their data-weighted mean is exactly b_req, the smallest that reaches theta_th (18a):
+ *            the objective (Eq. 18) rises with every batch size, so no optimal allocation spends more;
  *   [2..2+C) subchannel weights: tau_{i,c} = w_{i,c} / sum_j w_{j,c}.
  */
 import type { Scenario } from "../twins/scenario";
@@ -91,6 +93,26 @@ export function repairBatches(scenario: Scenario, dataSamples: readonly number[]
   return lifted(lo);
 }
 
+/**
+ * Scale relative batch sizes by one common factor so the data-weighted mean is b_req (clamped to [b_min, b_max],
+ * factor found by bisection), round, and lift to theta_th if rounding fell short.
+ */
+export function scaleBatchesToTarget(scenario: Scenario, dataSamples: readonly number[], relative: readonly number[]): number[] {
+  const k = scenario.constants;
+  const need = Math.max(requiredMeanBatch(scenario), k.minBatchSize);
+  const total = dataSamples.reduce((s, d) => s + d, 0);
+  const at = (f: number) => relative.map((b) => Math.min(k.maxBatchSize, Math.max(k.minBatchSize, b * f)));
+  const mean = (b: number[]) => b.reduce((s, x, n) => s + x * dataSamples[n], 0) / total;
+  let lo = 0;
+  let hi = k.maxBatchSize / Math.max(1e-9, Math.min(...relative));
+  for (let it = 0; it < 60; it++) {
+    const mid = (lo + hi) / 2;
+    if (mean(at(mid)) >= need) hi = mid;
+    else lo = mid;
+  }
+  return repairBatches(scenario, dataSamples, at(hi).map((b) => Math.floor(b)));
+}
+
 /** Decode the M raw actions (each of length 2 + C, entries in [0, 1]) into a feasible allocation. */
 export function decodeJointAction(scenario: Scenario, state: SlotState, raw: readonly (readonly number[])[]): Allocation {
   const m = scenario.bss.length;
@@ -107,7 +129,7 @@ export function decodeJointAction(scenario: Scenario, state: SlotState, raw: rea
   const counts = apportion(raw.map((r) => LOAD_FLOOR + unit(r[0])), state.dataSamples.length);
   const association = assignTwins(counts, state.association);
   const perBsBatch = raw.map((r) => k.minBatchSize + unit(r[1]) * (k.maxBatchSize - k.minBatchSize));
-  const batchSize = repairBatches(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
+  const batchSize = scaleBatchesToTarget(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
   const tau = Array.from({ length: m }, () => new Array<number>(C).fill(0));
   for (let c = 0; c < C; c++) {
     const w = raw.map((r) => TAU_FLOOR + unit(r[2 + c]));

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { deploymentPath, readDeployment } from "../chain/deployment";
 import { localProvider } from "../chain/provider";
 import { formatChainStatus, readChainStatus } from "../chain/status";
+import { registerCostCommands } from "./cost";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
       }
     });
 
+  registerCostCommands(program);
   return program;
 }
 
