@@ -176,7 +176,7 @@ export class Maddpg {
         const cost = agent.criticOptimizer.minimize(
           () => tf.losses.meanSquaredError(y, agent.critic.apply(tf.concat([obs, actions], 1)) as tf.Tensor) as tf.Scalar,
           true,
-          agent.critic.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+          agent.critic.trainableWeights.map((w) => w.read() as tf.Variable),
         );
         loss += cost ? cost.dataSync()[0] : 0;
         // Eq. 22: ascend E[Q_i(s, a_1..a_i = pi_i(s)..a_M)] in the actor's parameters.
@@ -187,7 +187,7 @@ export class Maddpg {
             return (agent.critic.apply(tf.concat([obs, ...parts], 1)) as tf.Tensor).mean().neg() as tf.Scalar;
           },
           false,
-          agent.actor.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+          agent.actor.trainableWeights.map((w) => w.read() as tf.Variable),
         );
       });
     });

@@ -1,0 +1,583 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ZeroAddress, ZeroHash, concat, getBytes, hexlify, keccak256, solidityPacked } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { deployWithFiveBss, fakeCid, PARAMS } from "../fixtures";
+import { decodeAction, encodeAction, TAU_SCALE } from "../../src/chain/actionCodec";
+import { ROLES } from "../../src/chain/roles";
+import { AssociationLedger__factory, type AssociationLedger } from "../../typechain-types";
+
+const C = PARAMS.subchannels; // 10
+const B_MIN = PARAMS.minBatchSize; // 16
+const B_MAX = PARAMS.maxBatchSize; // 128
+
+/** Encoded action (hex) from [twinId, batchSize] pairs and per-subchannel fractions, via the off-chain codec. */
+function action(twins: [number, number][], tau: number[]) {
+  const enc = encodeAction({ twins: twins.map(([twinId, batchSize]) => ({ twinId, batchSize })), tau });
+  return { twins: hexlify(enc.twins), tau: hexlify(enc.tau) };
+}
+
+/** Fractions for `c` subchannels: zero except the given ones. */
+function fractions(set: Record<number, number> = {}, c = C): number[] {
+  return Array.from({ length: c }, (_, i) => set[i] ?? 0);
+}
+
+/** Hand-built `twins` bytes (no checks). */
+function rawTwins(entries: [number, number][]): string {
+  if (entries.length === 0) return "0x";
+  return solidityPacked(
+    entries.flatMap(() => ["uint32", "uint16"]),
+    entries.flat(),
+  );
+}
+
+/** Hand-built `tau` bytes from raw uint16 shares (no checks). */
+function rawTau(shares: number[]): string {
+  if (shares.length === 0) return "0x";
+  return solidityPacked(
+    shares.map(() => "uint16"),
+    shares,
+  );
+}
+
+// Fixtures build on each other through nested loadFixture calls: a derived fixture restores its parent's snapshot
+// and adds its own steps, so each step runs once and not once per derived fixture.
+/** Five BSs (bs i hosts twins 2i+1 and 2i+2 with 100*(i+1) samples each) and FL round 1 = slot 1 open. */
+async function openSlotFixture() {
+  const p = await loadFixture(deployWithFiveBss);
+  const deadline = BigInt(await time.latest()) + 3600n;
+  await p.rounds.openRound(fakeCid("global-0"), deadline);
+  return { ...p, deadline, slot: 1n };
+}
+
+type Fx = Awaited<ReturnType<typeof openSlotFixture>>;
+
+/** Settle and finalize the open round and open the next one; returns the new round's deadline. */
+async function nextSlot(p: Fx): Promise<bigint> {
+  const round = await p.rounds.currentRound();
+  const r = await p.rounds.getRound(round);
+  await time.increaseTo(r.verifyUntil + 1n);
+  await p.rounds.settleRound(round);
+  await p.rounds.recordGlobalModel(round, fakeCid(`global-${round}`), []);
+  const deadline = BigInt(await time.latest()) + 3600n;
+  await p.rounds.openRound(fakeCid(`global-${round}-open`), deadline);
+  return deadline;
+}
+
+/** A ledger with `c` subchannels (batch sizes 1..65535) on the same protocol, allowed to move twins. */
+async function deployLedger(p: Fx, c: number): Promise<AssociationLedger> {
+  const ledger = await new AssociationLedger__factory(p.mbs).deploy(p.registry, p.twins, p.rounds, c, 1, 0xffff);
+  await p.twins.grantRole(ROLES.ASSOCIATOR, await ledger.getAddress());
+  return ledger;
+}
+
+async function wideFixture() {
+  const p = await loadFixture(openSlotFixture);
+  return { ...p, wide: await deployLedger(p, 40) };
+}
+
+async function fullWidthFixture() {
+  const p = await loadFixture(openSlotFixture);
+  return { ...p, full: await deployLedger(p, 64) };
+}
+
+describe("AssociationLedger", () => {
+  describe("constructor and constants", () => {
+    it("stores its parameters", async () => {
+      const { ledger, registry, twins, rounds } = await loadFixture(openSlotFixture);
+      expect(await ledger.registry()).to.equal(await registry.getAddress());
+      expect(await ledger.twinRegistry()).to.equal(await twins.getAddress());
+      expect(await ledger.rounds()).to.equal(await rounds.getAddress());
+      expect(await ledger.subchannels()).to.equal(BigInt(C));
+      expect(await ledger.minBatchSize()).to.equal(BigInt(B_MIN));
+      expect(await ledger.maxBatchSize()).to.equal(BigInt(B_MAX));
+      expect(await ledger.TAU_SCALE()).to.equal(BigInt(TAU_SCALE));
+      expect(await ledger.MAX_TWINS_PER_ACTION()).to.equal(256n);
+      expect(await ledger.MAX_SUBCHANNELS()).to.equal(64n);
+      expect(await ledger.TWIN_ENTRY_BYTES()).to.equal(6n);
+    });
+
+    it("reverts with ZeroAddress for a zero registry, twin registry or rounds", async () => {
+      const { registry, twins, rounds, mbs } = await loadFixture(openSlotFixture);
+      const f = new AssociationLedger__factory(mbs);
+      await expect(f.deploy(ZeroAddress, twins, rounds, 10, 1, 2)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, ZeroAddress, rounds, 10, 1, 2)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, twins, ZeroAddress, 10, 1, 2)).to.be.revertedWithCustomError(f, "ZeroAddress");
+    });
+
+    it("reverts with InvalidParameter for C = 0, C > 64, b_min = 0 and b_max < b_min", async () => {
+      const { registry, twins, rounds, mbs } = await loadFixture(openSlotFixture);
+      const f = new AssociationLedger__factory(mbs);
+      await expect(f.deploy(registry, twins, rounds, 0, 1, 2)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      await expect(f.deploy(registry, twins, rounds, 65, 1, 2)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      await expect(f.deploy(registry, twins, rounds, 10, 0, 2)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      await expect(f.deploy(registry, twins, rounds, 10, 5, 4)).to.be.revertedWithCustomError(f, "InvalidParameter");
+    });
+
+    it("accepts the boundaries C = 1, C = 64 and b_min = b_max", async () => {
+      const { registry, twins, rounds, mbs } = await loadFixture(openSlotFixture);
+      const f = new AssociationLedger__factory(mbs);
+      const one = await f.deploy(registry, twins, rounds, 1, 7, 7);
+      expect(await one.subchannels()).to.equal(1n);
+      expect(await one.minBatchSize()).to.equal(7n);
+      expect(await one.maxBatchSize()).to.equal(7n);
+      const max = await f.deploy(registry, twins, rounds, 64, 1, 0xffff);
+      expect(await max.subchannels()).to.equal(64n);
+    });
+  });
+
+  describe("commitAction", () => {
+    it("commits an action: ActionCommitted with the raw bytes, action hash and tau totals", async () => {
+      const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
+      const bs = five[0];
+      const a = action(
+        [
+          [1, 32],
+          [2, 64],
+        ],
+        fractions({ 0: 0.25, 3: 1, 9: 0.5 }),
+      );
+      await expect(ledger.connect(bs).commitAction(slot, a.twins, a.tau))
+        .to.emit(ledger, "ActionCommitted")
+        .withArgs(slot, bs.address, a.twins, a.tau)
+        .and.not.to.emit(twins, "TwinAssociated"); // its own twins: no move
+      expect(await ledger.actionHash(slot, bs.address)).to.equal(keccak256(concat([a.twins, a.tau])));
+      expect(await ledger.actionHash(slot, five[1].address)).to.equal(ZeroHash);
+      expect(await ledger.actionHash(slot + 1n, bs.address)).to.equal(ZeroHash);
+      const used = await Promise.all(Array.from({ length: C }, (_, c) => ledger.tauUsed(slot, c)));
+      expect(used).to.deep.equal([2500n, 0n, 0n, 10000n, 0n, 0n, 0n, 0n, 0n, 5000n]);
+      expect(await twins.hostOf(1)).to.equal(bs.address);
+      expect(await twins.twinsOn(bs.address)).to.equal(2n);
+    });
+
+    it("peers rebuild the action from the event (decodeAction round trip)", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const original = {
+        twins: [
+          { twinId: 3, batchSize: B_MIN },
+          { twinId: 4, batchSize: B_MAX },
+        ],
+        tau: fractions({ 1: 0.3333, 2: 0.0001 }),
+      };
+      const enc = encodeAction(original);
+      const receipt = await (await ledger.connect(five[1]).commitAction(slot, enc.twins, enc.tau)).wait();
+      const logs = receipt!.logs
+        .map((l) => ledger.interface.parseLog(l))
+        .filter((l) => l?.name === "ActionCommitted");
+      expect(logs).to.have.length(1);
+      const decoded = decodeAction(getBytes(logs[0]!.args.twins), getBytes(logs[0]!.args.tau));
+      expect(decoded).to.deep.equal(original);
+    });
+
+    it("re-association (Definition 1) moves listed twins from their BSs to the caller", async () => {
+      const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
+      const [bs0, bs1, bs2] = five;
+      const a = action(
+        [
+          [1, 16], // from bs0
+          [4, 16], // its own
+          [5, 16], // from bs2
+        ],
+        fractions({ 0: 0.5 }),
+      );
+      await expect(ledger.connect(bs1).commitAction(slot, a.twins, a.tau))
+        .to.emit(twins, "TwinAssociated")
+        .withArgs(1n, bs0.address, bs1.address, 100n)
+        .and.to.emit(twins, "TwinAssociated")
+        .withArgs(5n, bs2.address, bs1.address, 300n);
+      expect(await twins.hostOf(1)).to.equal(bs1.address);
+      expect(await twins.hostOf(4)).to.equal(bs1.address);
+      expect(await twins.hostOf(5)).to.equal(bs1.address);
+      expect(await twins.twinsOn(bs0.address)).to.equal(1n);
+      expect(await twins.twinsOn(bs1.address)).to.equal(4n);
+      expect(await twins.twinsOn(bs2.address)).to.equal(1n);
+      expect(await twins.dataOn(bs0.address)).to.equal(100n);
+      expect(await twins.dataOn(bs1.address)).to.equal(2n * 200n + 100n + 300n);
+      expect(await twins.dataOn(bs2.address)).to.equal(300n);
+    });
+
+    it("a later action in the same slot may take a twin listed by an earlier one (last writer wins)", async () => {
+      const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
+      const [bs0, bs1, bs2] = five;
+      const a = action([[1, 16]], fractions());
+      await expect(ledger.connect(bs1).commitAction(slot, a.twins, a.tau))
+        .to.emit(twins, "TwinAssociated")
+        .withArgs(1n, bs0.address, bs1.address, 100n);
+      await expect(ledger.connect(bs2).commitAction(slot, a.twins, a.tau))
+        .to.emit(twins, "TwinAssociated")
+        .withArgs(1n, bs1.address, bs2.address, 100n);
+      expect(await twins.hostOf(1)).to.equal(bs2.address);
+    });
+
+    it("enforces (18c) sum_i tau_{i,c} <= 1 across BSs: SubchannelOverallocated with the total", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const a0 = action([[1, 16]], fractions({ 0: 0.6, 9: 0.9999 }));
+      await ledger.connect(five[0]).commitAction(slot, a0.twins, a0.tau);
+      const a1 = action([[3, 16]], fractions({ 0: 0.4, 5: 1 }));
+      await ledger.connect(five[1]).commitAction(slot, a1.twins, a1.tau);
+      expect(await ledger.tauUsed(slot, 0)).to.equal(10000n);
+      expect(await ledger.tauUsed(slot, 5)).to.equal(10000n);
+      expect(await ledger.tauUsed(slot, 9)).to.equal(9999n);
+
+      const over0 = action([[5, 16]], fractions({ 0: 0.0001 }));
+      await expect(ledger.connect(five[2]).commitAction(slot, over0.twins, over0.tau))
+        .to.be.revertedWithCustomError(ledger, "SubchannelOverallocated")
+        .withArgs(0n, 10001n);
+      const over9 = action([[5, 16]], fractions({ 9: 0.5 }));
+      await expect(ledger.connect(five[2]).commitAction(slot, over9.twins, over9.tau))
+        .to.be.revertedWithCustomError(ledger, "SubchannelOverallocated")
+        .withArgs(9n, 14999n);
+      // exactly filling subchannel 9 is fine
+      const fill9 = action([[5, 16]], fractions({ 9: 0.0001 }));
+      await expect(ledger.connect(five[2]).commitAction(slot, fill9.twins, fill9.tau)).to.emit(ledger, "ActionCommitted");
+      expect(await ledger.tauUsed(slot, 9)).to.equal(10000n);
+    });
+
+    it("a reverted action leaves no trace (tau, hash and twins unchanged)", async () => {
+      const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
+      const bad = action(
+        [
+          [1, 16],
+          [99, 16],
+        ],
+        fractions({ 2: 0.7 }),
+      );
+      await expect(ledger.connect(five[3]).commitAction(slot, bad.twins, bad.tau))
+        .to.be.revertedWithCustomError(twins, "UnknownTwin")
+        .withArgs(99n);
+      expect(await ledger.tauUsed(slot, 2)).to.equal(0n);
+      expect(await ledger.actionHash(slot, five[3].address)).to.equal(ZeroHash);
+      expect(await twins.hostOf(1)).to.equal(five[0].address);
+    });
+
+    it("tau totals are per slot", async () => {
+      const p = await loadFixture(openSlotFixture);
+      const { ledger, five } = p;
+      const full = action([[1, 16]], fractions({ 0: 1 }));
+      await ledger.connect(five[0]).commitAction(1n, full.twins, full.tau);
+      expect(await ledger.tauUsed(1n, 0)).to.equal(10000n);
+      await nextSlot(p);
+      expect(await ledger.tauUsed(2n, 0)).to.equal(0n);
+      await expect(ledger.connect(five[1]).commitAction(2n, full.twins, full.tau))
+        .to.emit(ledger, "ActionCommitted")
+        .withArgs(2n, five[1].address, full.twins, full.tau);
+      expect(await ledger.tauUsed(1n, 0)).to.equal(10000n);
+      expect(await ledger.tauUsed(2n, 0)).to.equal(10000n);
+      // a BS commits once per slot, and again in the next slot
+      await expect(ledger.connect(five[0]).commitAction(2n, full.twins, rawTau(new Array<number>(C).fill(0))))
+        .to.emit(ledger, "ActionCommitted");
+    });
+
+    it("reverts with FractionOutOfRange when a share exceeds 10000", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const t = rawTwins([[1, 16]]);
+      const shares = fractions().map(() => 0);
+      shares[3] = 10001;
+      await expect(ledger.connect(five[0]).commitAction(slot, t, rawTau(shares)))
+        .to.be.revertedWithCustomError(ledger, "FractionOutOfRange")
+        .withArgs(3n, 10001n);
+      shares[3] = 0;
+      shares[9] = 0xffff;
+      await expect(ledger.connect(five[0]).commitAction(slot, t, rawTau(shares)))
+        .to.be.revertedWithCustomError(ledger, "FractionOutOfRange")
+        .withArgs(9n, 65535n);
+      shares[9] = 10000;
+      await expect(ledger.connect(five[0]).commitAction(slot, t, rawTau(shares))).to.emit(ledger, "ActionCommitted");
+    });
+
+    it("reverts with MalformedTwins for a length not a multiple of 6, no twins, or more than 256 twins", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const tau = action([[1, 16]], fractions()).tau;
+      const one = rawTwins([[1, 16]]);
+      for (const bytes of ["0x", "0x01", ethers.dataSlice(one, 0, 5), concat([one, "0x00"]), concat([one, one, "0x0000"])]) {
+        await expect(ledger.connect(five[0]).commitAction(slot, bytes, tau))
+          .to.be.revertedWithCustomError(ledger, "MalformedTwins")
+          .withArgs(BigInt(getBytes(bytes).length));
+      }
+      const many = rawTwins(Array.from({ length: 257 }, (_, i): [number, number] => [i + 1, 16]));
+      await expect(ledger.connect(five[0]).commitAction(slot, many, tau))
+        .to.be.revertedWithCustomError(ledger, "MalformedTwins")
+        .withArgs(257n * 6n);
+    });
+
+    it("accepts exactly 256 twin entries as well-formed (fails later only on the first unknown twin)", async () => {
+      const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
+      const tau = action([[1, 16]], fractions()).tau;
+      const max = rawTwins(Array.from({ length: 256 }, (_, i): [number, number] => [i + 1, 16]));
+      await expect(ledger.connect(five[0]).commitAction(slot, max, tau))
+        .to.be.revertedWithCustomError(twins, "UnknownTwin")
+        .withArgs(11n);
+    });
+
+    it("reverts with MalformedTau unless tau has exactly 2 bytes per subchannel", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const t = rawTwins([[1, 16]]);
+      for (const len of [0, 1, 18, 19, 21, 22, 128]) {
+        await expect(ledger.connect(five[0]).commitAction(slot, t, new Uint8Array(len)))
+          .to.be.revertedWithCustomError(ledger, "MalformedTau")
+          .withArgs(BigInt(len), BigInt(2 * C));
+      }
+    });
+
+    it("reverts with TwinsNotSorted for duplicates, decreasing ids and twin id 0", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const tau = rawTau(fractions());
+      const cases: [[number, number][], number][] = [
+        [
+          [
+            [1, 16],
+            [1, 16],
+          ],
+          1,
+        ],
+        [
+          [
+            [2, 16],
+            [1, 16],
+          ],
+          1,
+        ],
+        [
+          [
+            [1, 16],
+            [3, 16],
+            [2, 16],
+          ],
+          2,
+        ],
+        [[[0, 16]], 0],
+      ];
+      for (const [entries, bad] of cases) {
+        await expect(ledger.connect(five[0]).commitAction(slot, rawTwins(entries), tau))
+          .to.be.revertedWithCustomError(ledger, "TwinsNotSorted")
+          .withArgs(BigInt(bad));
+      }
+    });
+
+    it("reverts with BatchSizeOutOfRange below b_min and above b_max (18d); the bounds are accepted", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const tau = rawTau(fractions());
+      await expect(ledger.connect(five[0]).commitAction(slot, rawTwins([[1, B_MIN - 1]]), tau))
+        .to.be.revertedWithCustomError(ledger, "BatchSizeOutOfRange")
+        .withArgs(1n, BigInt(B_MIN - 1));
+      await expect(
+        ledger.connect(five[0]).commitAction(
+          slot,
+          rawTwins([
+            [1, B_MIN],
+            [2, B_MAX + 1],
+          ]),
+          tau,
+        ),
+      )
+        .to.be.revertedWithCustomError(ledger, "BatchSizeOutOfRange")
+        .withArgs(2n, BigInt(B_MAX + 1));
+      await expect(ledger.connect(five[0]).commitAction(slot, rawTwins([[1, 0]]), tau))
+        .to.be.revertedWithCustomError(ledger, "BatchSizeOutOfRange")
+        .withArgs(1n, 0n);
+      await expect(ledger.connect(five[0]).commitAction(slot, rawTwins([[1, 0xffff]]), tau))
+        .to.be.revertedWithCustomError(ledger, "BatchSizeOutOfRange")
+        .withArgs(1n, 65535n);
+      const ok = rawTwins([
+        [1, B_MIN],
+        [2, B_MAX],
+      ]);
+      await expect(ledger.connect(five[0]).commitAction(slot, ok, tau)).to.emit(ledger, "ActionCommitted").withArgs(slot, five[0].address, ok, tau);
+    });
+
+    it("reverts with SlotNotOpen before any round is opened", async () => {
+      const { ledger, five } = await loadFixture(deployWithFiveBss);
+      const a = action([[1, 16]], fractions());
+      for (const s of [0n, 1n]) {
+        await expect(ledger.connect(five[0]).commitAction(s, a.twins, a.tau))
+          .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
+          .withArgs(s);
+      }
+    });
+
+    it("reverts with SlotNotOpen for a slot other than the open round", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const a = action([[1, 16]], fractions());
+      for (const s of [0n, slot + 1n, 2n ** 256n - 1n]) {
+        await expect(ledger.connect(five[0]).commitAction(s, a.twins, a.tau))
+          .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
+          .withArgs(s);
+      }
+    });
+
+    it("accepts actions up to the round's deadline and reverts with SlotNotOpen after it", async () => {
+      const { ledger, five, slot, deadline } = await loadFixture(openSlotFixture);
+      const a = action([[1, 16]], fractions());
+      await time.setNextBlockTimestamp(deadline);
+      await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau)).to.emit(ledger, "ActionCommitted");
+      const b = action([[3, 16]], fractions());
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ledger.connect(five[1]).commitAction(slot, b.twins, b.tau))
+        .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
+        .withArgs(slot);
+    });
+
+    it("reverts with SlotNotOpen once the round is settled, and for an old slot after the next round opens", async () => {
+      const p = await loadFixture(openSlotFixture);
+      const { ledger, rounds, five, slot } = p;
+      const a = action([[1, 16]], fractions());
+      const r = await rounds.getRound(slot);
+      await time.increaseTo(r.verifyUntil + 1n);
+      await rounds.settleRound(slot);
+      await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau))
+        .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
+        .withArgs(slot);
+      await rounds.recordGlobalModel(slot, fakeCid("g1"), []);
+      await rounds.openRound(fakeCid("g2"), BigInt(await time.latest()) + 100n);
+      await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau))
+        .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
+        .withArgs(slot);
+      await expect(ledger.connect(five[0]).commitAction(slot + 1n, a.twins, a.tau)).to.emit(ledger, "ActionCommitted");
+    });
+
+    it("reverts with ActionAlreadyCommitted for a second action in the same slot", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const a = action([[1, 16]], fractions({ 0: 0.1 }));
+      await ledger.connect(five[0]).commitAction(slot, a.twins, a.tau);
+      const b = action([[2, 16]], fractions({ 1: 0.1 }));
+      await expect(ledger.connect(five[0]).commitAction(slot, b.twins, b.tau))
+        .to.be.revertedWithCustomError(ledger, "ActionAlreadyCommitted")
+        .withArgs(slot, five[0].address);
+      expect(await ledger.tauUsed(slot, 1)).to.equal(0n);
+    });
+
+    it("reverts with NotMember for outsiders, the operator and removed BSs", async () => {
+      const { ledger, registry, five, mbs, outsider, slot } = await loadFixture(openSlotFixture);
+      const a = action([[1, 16]], fractions());
+      for (const who of [outsider, mbs] as HardhatEthersSigner[]) {
+        await expect(ledger.connect(who).commitAction(slot, a.twins, a.tau))
+          .to.be.revertedWithCustomError(ledger, "NotMember")
+          .withArgs(who.address);
+      }
+      await registry.remove(five[4].address);
+      await expect(ledger.connect(five[4]).commitAction(slot, a.twins, a.tau))
+        .to.be.revertedWithCustomError(ledger, "NotMember")
+        .withArgs(five[4].address);
+    });
+
+    it("fails when the ledger lacks ASSOCIATOR_ROLE on the twin registry", async () => {
+      const p = await loadFixture(openSlotFixture);
+      const ledger = await new AssociationLedger__factory(p.mbs).deploy(p.registry, p.twins, p.rounds, C, 1, 100);
+      const a = action([[1, 16]], fractions());
+      await expect(ledger.connect(p.five[0]).commitAction(p.slot, a.twins, a.tau))
+        .to.be.revertedWithCustomError(p.twins, "AccessControlUnauthorizedAccount")
+        .withArgs(await ledger.getAddress(), ROLES.ASSOCIATOR);
+    });
+  });
+
+  describe("views", () => {
+    it("tauUsed reverts with InvalidParameter for subchannel >= C and is 0 for unused slots", async () => {
+      const { ledger } = await loadFixture(openSlotFixture);
+      expect(await ledger.tauUsed(0, 0)).to.equal(0n);
+      expect(await ledger.tauUsed(12345, C - 1)).to.equal(0n);
+      await expect(ledger.tauUsed(1, C)).to.be.revertedWithCustomError(ledger, "InvalidParameter");
+      await expect(ledger.tauUsed(1, 2n ** 256n - 1n)).to.be.revertedWithCustomError(ledger, "InvalidParameter");
+    });
+
+    it("actionHash is keccak256(twins ‖ tau) per BS and slot", async () => {
+      const { ledger, five, slot } = await loadFixture(openSlotFixture);
+      const a = action([[1, 16]], fractions({ 4: 0.5 }));
+      const b = action(
+        [
+          [3, 20],
+          [4, 30],
+        ],
+        fractions({ 4: 0.5 }),
+      );
+      await ledger.connect(five[0]).commitAction(slot, a.twins, a.tau);
+      await ledger.connect(five[1]).commitAction(slot, b.twins, b.tau);
+      expect(await ledger.actionHash(slot, five[0].address)).to.equal(keccak256(concat([a.twins, a.tau])));
+      expect(await ledger.actionHash(slot, five[1].address)).to.equal(keccak256(concat([b.twins, b.tau])));
+      expect(await ledger.actionHash(slot, five[2].address)).to.equal(ZeroHash);
+      expect(await ledger.tauUsed(slot, 4)).to.equal(10000n);
+    });
+  });
+
+  describe("more than 16 subchannels (packed words)", () => {
+    it("C = 40: shares land in the right 16-bit lanes across words 0, 1 and 2", async () => {
+      const { wide, five, slot } = await loadFixture(wideFixture);
+      expect(await wide.subchannels()).to.equal(40n);
+      const shares = Array.from({ length: 40 }, (_, c) => 100 * c + 7); // all distinct, <= 3907
+      const t = rawTwins([[1, 1]]);
+      await expect(wide.connect(five[0]).commitAction(slot, t, rawTau(shares)))
+        .to.emit(wide, "ActionCommitted")
+        .withArgs(slot, five[0].address, t, rawTau(shares));
+      const used = await Promise.all(shares.map((_, c) => wide.tauUsed(slot, c)));
+      expect(used).to.deep.equal(shares.map(BigInt));
+      await expect(wide.tauUsed(slot, 40)).to.be.revertedWithCustomError(wide, "InvalidParameter");
+
+      // a second BS adds on top in every lane
+      const more = Array.from({ length: 40 }, (_, c) => 40 - c);
+      await wide.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(more));
+      const used2 = await Promise.all(shares.map((_, c) => wide.tauUsed(slot, c)));
+      expect(used2).to.deep.equal(shares.map((s, c) => BigInt(s + more[c])));
+    });
+
+    it("C = 40: full lanes next to word boundaries do not bleed into neighbours", async () => {
+      const { wide, five, slot } = await loadFixture(wideFixture);
+      const shares = new Array<number>(40).fill(0);
+      for (const c of [15, 16, 31, 32, 39]) shares[c] = 10000;
+      await wide.connect(five[0]).commitAction(slot, rawTwins([[1, 1]]), rawTau(shares));
+      for (const c of [14, 17, 30, 33, 38]) expect(await wide.tauUsed(slot, c)).to.equal(0n);
+      for (const c of [15, 16, 31, 32, 39]) expect(await wide.tauUsed(slot, c)).to.equal(10000n);
+
+      // lanes next to the full ones can still be filled completely
+      const neighbours = new Array<number>(40).fill(0);
+      for (const c of [0, 14, 17, 30, 33, 38]) neighbours[c] = 10000;
+      await expect(wide.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(neighbours))).to.emit(wide, "ActionCommitted");
+      for (const c of [0, 14, 17, 30, 33, 38]) expect(await wide.tauUsed(slot, c)).to.equal(10000n);
+      for (const c of [15, 16, 31, 32, 39]) expect(await wide.tauUsed(slot, c)).to.equal(10000n);
+      expect(await wide.tauUsed(slot, 1)).to.equal(0n);
+    });
+
+    it("C = 40: SubchannelOverallocated and FractionOutOfRange report subchannels in later words", async () => {
+      const { wide, five, slot } = await loadFixture(wideFixture);
+      const first = new Array<number>(40).fill(0);
+      first[16] = 6000;
+      first[39] = 9000;
+      await wide.connect(five[0]).commitAction(slot, rawTwins([[1, 1]]), rawTau(first));
+
+      const second = new Array<number>(40).fill(0);
+      second[16] = 4000;
+      second[39] = 1001;
+      await expect(wide.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(second)))
+        .to.be.revertedWithCustomError(wide, "SubchannelOverallocated")
+        .withArgs(39n, 10001n);
+      second[39] = 0;
+      second[16] = 4001;
+      await expect(wide.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(second)))
+        .to.be.revertedWithCustomError(wide, "SubchannelOverallocated")
+        .withArgs(16n, 10001n);
+      second[16] = 0;
+      second[33] = 10001;
+      await expect(wide.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(second)))
+        .to.be.revertedWithCustomError(wide, "FractionOutOfRange")
+        .withArgs(33n, 10001n);
+      await expect(wide.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(new Array<number>(10).fill(0))))
+        .to.be.revertedWithCustomError(wide, "MalformedTau")
+        .withArgs(20n, 80n);
+      expect(await wide.tauUsed(slot, 16)).to.equal(6000n);
+      expect(await wide.tauUsed(slot, 39)).to.equal(9000n);
+    });
+
+    it("C = 64: four full words, last lane included", async () => {
+      const { full, five, slot } = await loadFixture(fullWidthFixture);
+      const shares = Array.from({ length: 64 }, (_, c) => (c % 2 === 0 ? 10000 : c));
+      await full.connect(five[0]).commitAction(slot, rawTwins([[1, 1]]), rawTau(shares));
+      const used = await Promise.all(shares.map((_, c) => full.tauUsed(slot, c)));
+      expect(used).to.deep.equal(shares.map(BigInt));
+      const over = new Array<number>(64).fill(0);
+      over[63] = 10000 - 63 + 1;
+      await expect(full.connect(five[1]).commitAction(slot, rawTwins([[3, 1]]), rawTau(over)))
+        .to.be.revertedWithCustomError(full, "SubchannelOverallocated")
+        .withArgs(63n, 10001n);
+      await expect(full.tauUsed(slot, 64)).to.be.revertedWithCustomError(full, "InvalidParameter");
+    });
+  });
+});
