@@ -4,11 +4,12 @@
  * sum_i tau_{i,c} <= 1 on every subchannel (18c), and some uplink time for every BS that hosts twins.
  *
  * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A:
- *   [0]      load share: K_i is proportional to it (largest remainder over the N twins);
+ *   [0]      load: K_i is proportional to exp(SHARPNESS * (load - 1/2)) (largest remainder over the N twins);
  *   [1]      batch level: the relative batch size of the twins on BS i; the decoder scales all batch sizes by one
  *            factor so that their data-weighted mean is exactly b_req, the smallest that reaches theta_th (18a):
  *            the objective (Eq. 18) rises with every batch size, so no optimal allocation spends more;
- *   [2..2+C) subchannel weights: tau_{i,c} = w_{i,c} / sum_j w_{j,c}.
+ *   [2..2+C) subchannel weights x_{i,c}: tau_{i,c} = softmax over the BSs of SHARPNESS * x_{i,c}, so the shares of
+ *            every subchannel sum to 1 and no BS's share falls below exp(-SHARPNESS) of another's.
  */
 import type { Scenario } from "../twins/scenario";
 import type { Allocation, SlotState } from "../twins/state";
@@ -18,10 +19,9 @@ export function rawActionSize(scenario: Scenario): number {
   return 2 + scenario.constants.subchannels;
 }
 
-/** Smallest floor on tau weights, so every BS keeps some uplink time on every subchannel. */
-const TAU_FLOOR = 1e-3;
-/** Smallest load share, so every BS keeps a chance of hosting twins. */
-const LOAD_FLOOR = 1e-3;
+/** Range of the exponential weights of loads and subchannel shares: weights span a factor exp(SHARPNESS). */
+export const SHARPNESS = 6;
+const weight = (x: number) => Math.exp(SHARPNESS * (Math.min(1, Math.max(0, x)) - 0.5));
 
 /** Counts summing to `total` proportional to `weights` (largest-remainder method). */
 export function apportion(weights: readonly number[], total: number): number[] {
@@ -126,13 +126,13 @@ export function decodeJointAction(scenario: Scenario, state: SlotState, raw: rea
     });
   });
   const unit = (x: number) => Math.min(1, Math.max(0, x));
-  const counts = apportion(raw.map((r) => LOAD_FLOOR + unit(r[0])), state.dataSamples.length);
+  const counts = apportion(raw.map((r) => weight(r[0])), state.dataSamples.length);
   const association = assignTwins(counts, state.association);
   const perBsBatch = raw.map((r) => k.minBatchSize + unit(r[1]) * (k.maxBatchSize - k.minBatchSize));
   const batchSize = scaleBatchesToTarget(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
   const tau = Array.from({ length: m }, () => new Array<number>(C).fill(0));
   for (let c = 0; c < C; c++) {
-    const w = raw.map((r) => TAU_FLOOR + unit(r[2 + c]));
+    const w = raw.map((r) => weight(r[2 + c]));
     const sum = w.reduce((s, x) => s + x, 0);
     w.forEach((x, i) => (tau[i][c] = x / sum));
   }
