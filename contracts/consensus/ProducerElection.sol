@@ -12,7 +12,8 @@ import {TrainingCoin} from "../token/TrainingCoin.sol";
 /// block". Approval voting: each BS approves a set of candidates; a candidate's tally is the sum of its approvers'
 /// coins at the epoch's checkpoint (the instant before the epoch starts), so coins moved during an epoch cannot vote
 /// twice. Each epoch the top `producersPerEpoch` eligible candidates (members, not jailed, tally > 0; ties broken by
-/// seat) become the producers, and producer k of the epoch owns every slot s with s mod n = k.
+/// seat) become the producers, and producer k of the epoch owns every slot s with s mod n = k from the election's
+/// slot on (slots that passed before a late election have no producer).
 /// @dev Time is split into slots of `slotDuration` seconds from `genesisTime`, `slotsPerEpoch` slots per epoch.
 /// Approvals are a bitmap over registry seats. `elect` loops over members x candidates, both bounded by
 /// `MAX_MEMBERS`.
@@ -40,6 +41,7 @@ contract ProducerElection is MemberGated, AccessControl {
     mapping(address voter => uint256) private _approvals; // bitmap over registry seats
     mapping(uint256 epoch => address[]) private _producers;
     mapping(uint256 epoch => bool) private _elected;
+    mapping(uint256 epoch => uint256) private _electionSlot; // slot in which the epoch's producers were elected
     mapping(uint256 epoch => mapping(address bs => uint256)) private _producerPosition; // index + 1
     mapping(address bs => uint256) private _jailedUntil; // first epoch in which it is free again
     uint256 private _lastElectedEpoch;
@@ -171,6 +173,7 @@ contract ProducerElection is MemberGated, AccessControl {
         }
 
         _elected[epoch] = true;
+        _electionSlot[epoch] = currentSlot();
         _lastElectedEpoch = epoch;
         for (uint256 k = 0; k < n; ++k) {
             _producers[epoch].push(producers[k]);
@@ -215,11 +218,13 @@ contract ProducerElection is MemberGated, AccessControl {
         return genesisTime + (slot + 1) * slotDuration;
     }
 
-    /// @notice The producer owning slot `slot` (reverts if its epoch has no producers).
+    /// @notice The producer owning slot `slot` (reverts if its epoch has no producers, or if the slot passed before
+    /// the epoch's election: nobody owned it then, so nobody can be held responsible for missing it).
     /// @param slot The slot.
     function producerOfSlot(uint256 slot) external view returns (address) {
-        address[] storage p = _producers[epochOfSlot(slot)];
-        if (p.length == 0) revert NoProducers(epochOfSlot(slot));
+        uint256 epoch = epochOfSlot(slot);
+        address[] storage p = _producers[epoch];
+        if (p.length == 0 || slot < _electionSlot[epoch]) revert NoProducers(epoch);
         return p[slot % p.length];
     }
 
