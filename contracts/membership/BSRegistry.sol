@@ -54,6 +54,8 @@ contract BSRegistry is IBSRegistry, Ownable2Step {
     error InvalidPeerAddress(uint256 length);
     /// @dev A zero address was given.
     error ZeroAddress();
+    /// @dev The registry cannot be left without an operator; transfer it instead.
+    error RenounceDisabled();
 
     /// @param mbs The operator (the MBS).
     constructor(address mbs) Ownable(mbs) {}
@@ -110,6 +112,12 @@ contract BSRegistry is IBSRegistry, Ownable2Step {
         if (len == 0 || len > MAX_PEER_ADDRESS_LENGTH) revert InvalidPeerAddress(len);
         m.metadata = Metadata(cpuFrequencyHz, xMetres, yMetres, ipfsPeerAddress);
         emit MetadataRegistered(msg.sender, cpuFrequencyHz, xMetres, yMetres, ipfsPeerAddress);
+    }
+
+    /// @notice Refused: without an operator no BS could ever be admitted or removed and every operator call of the
+    /// protocol would be locked. Use the two-step `transferOwnership` to hand the role over.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
     }
 
     /// @inheritdoc IBSRegistry

@@ -25,11 +25,14 @@ contract RecordLog is AccessControl {
     /// @notice A record was appended at `index`.
     event RecordAppended(uint256 indexed index, RecordKind indexed kind, bytes32 payloadHash, bytes32 leaf);
 
+    /// @dev The admin must not be address(0): nobody could grant WRITER_ROLE.
+    error ZeroAdmin();
     /// @dev `index` is past the end of the log.
     error RecordOutOfRange(uint256 index, uint256 length);
 
     /// @param admin The account that grants WRITER_ROLE at deployment.
     constructor(address admin) {
+        if (admin == address(0)) revert ZeroAdmin();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 

@@ -20,9 +20,12 @@ contract TrainingCoin is ERC20, ERC20Votes, AccessControl {
 
     /// @dev Delegating to address(0) is refused: it would remove the holder's stake from every election.
     error DelegateToZeroAddress();
+    /// @dev The admin must not be address(0): nobody could grant PROTOCOL_ROLE.
+    error ZeroAdmin();
 
     /// @param admin The account that grants PROTOCOL_ROLE to the protocol contracts at deployment.
     constructor(address admin) ERC20("DTWN Training Coin", "DTC") EIP712("DTWN Training Coin", "1") {
+        if (admin == address(0)) revert ZeroAdmin();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 

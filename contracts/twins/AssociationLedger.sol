@@ -15,7 +15,9 @@ import {TrainingRounds} from "../fl/TrainingRounds.sol";
 /// accepted while that round accepts submissions. The contract enforces what it can check cheaply:
 /// - (18d) b_min <= b_n <= b_max for every listed twin;
 /// - tau_{i,c} in [0, 1] and (18c) sum_i tau_{i,c} <= 1 for every subchannel c;
-/// - Definition 1: listing a twin associates it with the caller in the {TwinRegistry}, which holds one BS per twin.
+/// - Definition 1: listing a twin associates it with the caller in the {TwinRegistry}, which holds one BS per twin,
+///   and a twin may be listed in only one BS's action per slot, so the joint action peers rebuild from the events
+///   puts every listed twin on exactly one BS.
 /// Encoding (big-endian, packed):
 /// - `twins`: one 6-byte entry per twin, `uint32 twinId | uint16 batchSize`, twin ids strictly increasing;
 /// - `tau`: one `uint16` per subchannel, the fraction scaled by `TAU_SCALE` (10000 = the whole subchannel).
@@ -43,6 +45,7 @@ contract AssociationLedger is MemberGated {
     // sum over BSs of tau_{i,c} for each slot, 16 subchannels of 16 bits per word
     mapping(uint256 slot => mapping(uint256 word => uint256)) private _tauUsed;
     mapping(uint256 slot => mapping(address bs => bytes32)) private _actionHash;
+    mapping(uint256 twinId => uint256) private _claimedInSlot; // slot + 1 of the last action that listed the twin
 
     /// @notice BS `bs` committed action a_i(t) for slot `slot` (encodings as in the contract documentation).
     event ActionCommitted(uint256 indexed slot, address indexed bs, bytes twins, bytes tau);
@@ -57,6 +60,8 @@ contract AssociationLedger is MemberGated {
     error MalformedTau(uint256 length, uint256 expected);
     /// @dev Twin ids must be strictly increasing (no duplicates).
     error TwinsNotSorted(uint256 twinId);
+    /// @dev Another BS's action already listed this twin in this slot (one BS per twin, Definition 1).
+    error TwinAlreadyClaimed(uint256 twinId, uint256 slot);
     /// @dev Constraint (18d) violated.
     error BatchSizeOutOfRange(uint256 twinId, uint256 batchSize);
     /// @dev tau_{i,c} > 1.
@@ -131,6 +136,8 @@ contract AssociationLedger is MemberGated {
             uint256 batch = (uint256(uint8(twins[o + 4])) << 8) | uint8(twins[o + 5]);
             if (twinId <= previous) revert TwinsNotSorted(twinId);
             if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
+            if (_claimedInSlot[twinId] == slot + 1) revert TwinAlreadyClaimed(twinId, slot);
+            _claimedInSlot[twinId] = slot + 1;
             previous = twinId;
             twinRegistry.associate(twinId, msg.sender);
         }
@@ -142,6 +149,13 @@ contract AssociationLedger is MemberGated {
     function tauUsed(uint256 slot, uint256 subchannel) external view returns (uint256) {
         if (subchannel >= subchannels) revert InvalidParameter();
         return (_tauUsed[slot][subchannel / 16] >> ((subchannel % 16) * 16)) & 0xffff;
+    }
+
+    /// @notice Whether an action of slot `slot` already listed twin `twinId`.
+    /// @param slot The slot.
+    /// @param twinId The twin.
+    function isClaimed(uint256 slot, uint256 twinId) external view returns (bool) {
+        return _claimedInSlot[twinId] == slot + 1;
     }
 
     /// @notice keccak256(twins ‖ tau) of `bs`'s action for slot `slot`, or zero if it committed none.

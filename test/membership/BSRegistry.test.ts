@@ -521,21 +521,12 @@ describe("BSRegistry", () => {
       expect(await registry.operator()).to.equal(mbs.address);
     });
 
-    it("renounceOwnership by the operator leaves the registry without an operator (current behaviour)", async () => {
-      // Documents an inherited footgun: after renouncing, nobody can admit or remove BSs any more, and every
-      // onlyOperator call of the other protocol contracts is locked for good.
+    it("renounceOwnership by the operator is refused: the registry never loses its operator", async () => {
       const { registry, mbs, next } = await loadFixture(startTransfer);
-      await expect(registry.renounceOwnership())
-        .to.emit(registry, "OwnershipTransferred")
-        .withArgs(mbs.address, ethers.ZeroAddress);
-      expect(await registry.operator()).to.equal(ethers.ZeroAddress);
-      expect(await registry.pendingOwner()).to.equal(ethers.ZeroAddress);
-      await expect(registry.connect(next).acceptOwnership())
-        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
-        .withArgs(next.address);
-      await expect(registry.admit(randomAddress()))
-        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
-        .withArgs(mbs.address);
+      await expect(registry.renounceOwnership()).to.be.revertedWithCustomError(registry, "RenounceDisabled").withArgs();
+      expect(await registry.operator()).to.equal(mbs.address);
+      expect(await registry.pendingOwner()).to.equal(next.address);
+      await registry.admit(randomAddress());
     });
   });
 });

@@ -234,3 +234,11 @@ describe("RecordLog", () => {
     });
   });
 });
+
+describe("RecordLog constructor", () => {
+  it("refuses a zero admin (nobody could grant WRITER_ROLE): ZeroAdmin", async () => {
+    const [deployer] = await ethers.getSigners();
+    const factory = new RecordLog__factory(deployer);
+    await expect(factory.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "ZeroAdmin").withArgs();
+  });
+});

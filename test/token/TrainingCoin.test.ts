@@ -508,3 +508,11 @@ describe("TrainingCoin", () => {
     });
   });
 });
+
+describe("TrainingCoin constructor", () => {
+  it("refuses a zero admin (nobody could grant PROTOCOL_ROLE): ZeroAdmin", async () => {
+    const [deployer] = await ethers.getSigners();
+    const factory = new TrainingCoin__factory(deployer);
+    await expect(factory.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "ZeroAdmin").withArgs();
+  });
+});

@@ -197,17 +197,22 @@ describe("AssociationLedger", () => {
       expect(await twins.dataOn(bs2.address)).to.equal(300n);
     });
 
-    it("a later action in the same slot may take a twin listed by an earlier one (last writer wins)", async () => {
+    it("a twin listed by one BS's action cannot be listed by another in the same slot: TwinAlreadyClaimed", async () => {
       const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
       const [bs0, bs1, bs2] = five;
       const a = action([[1, 16]], fractions());
+      expect(await ledger.isClaimed(slot, 1)).to.equal(false);
       await expect(ledger.connect(bs1).commitAction(slot, a.twins, a.tau))
         .to.emit(twins, "TwinAssociated")
         .withArgs(1n, bs0.address, bs1.address, 100n);
-      await expect(ledger.connect(bs2).commitAction(slot, a.twins, a.tau))
-        .to.emit(twins, "TwinAssociated")
-        .withArgs(1n, bs1.address, bs2.address, 100n);
-      expect(await twins.hostOf(1)).to.equal(bs2.address);
+      expect(await ledger.isClaimed(slot, 1)).to.equal(true);
+      expect(await ledger.isClaimed(slot, 2)).to.equal(false);
+      const b = action([[1, 16], [2, 16]], fractions());
+      await expect(ledger.connect(bs2).commitAction(slot, b.twins, b.tau))
+        .to.be.revertedWithCustomError(ledger, "TwinAlreadyClaimed")
+        .withArgs(1n, slot);
+      expect(await twins.hostOf(1)).to.equal(bs1.address);
+      expect(await ledger.actionHash(slot, bs2.address)).to.equal(ethers.ZeroHash);
     });
 
     it("enforces (18c) sum_i tau_{i,c} <= 1 across BSs: SubchannelOverallocated with the total", async () => {
@@ -264,9 +269,12 @@ describe("AssociationLedger", () => {
         .withArgs(2n, five[1].address, full.twins, full.tau);
       expect(await ledger.tauUsed(1n, 0)).to.equal(10000n);
       expect(await ledger.tauUsed(2n, 0)).to.equal(10000n);
-      // a BS commits once per slot, and again in the next slot
-      await expect(ledger.connect(five[0]).commitAction(2n, full.twins, rawTau(new Array<number>(C).fill(0))))
+      // a BS commits once per slot, and again in the next slot (twin 1 is taken in slot 2, twin 2 is free)
+      await expect(ledger.connect(five[0]).commitAction(2n, rawTwins([[2, 16]]), rawTau(new Array<number>(C).fill(0))))
         .to.emit(ledger, "ActionCommitted");
+      // the twin claims are per slot too: twin 1, listed by five[0] in slot 1, was free for five[1] in slot 2
+      expect(await ledger.isClaimed(1n, 1)).to.equal(false);
+      expect(await ledger.isClaimed(2n, 1)).to.equal(true);
     });
 
     it("reverts with FractionOutOfRange when a share exceeds 10000", async () => {

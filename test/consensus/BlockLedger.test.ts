@@ -1,0 +1,833 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { PARAMS, deployWithFiveBss } from "../fixtures";
+import { merkleProof, merkleRoot } from "../../src/chain/merkle";
+import { ROLES } from "../../src/chain/roles";
+import { BlockLedger__factory, type BlockLedger, type ProducerElection } from "../../typechain-types";
+import { appendRecords, deployDpos, electSelfVoters, enterSlot, leavesOf, loadPinned } from "./dpos.helpers";
+
+const Status = { None: 0n, Pending: 1n, Final: 2n, Rejected: 3n } as const;
+const SLASH_BPS = BigInt(PARAMS.blockSlashBps);
+
+/** The Ignition deployment with 5 BSs (10 twin data records), all standing, each approving itself; epoch elected. */
+async function electedFixture() {
+  const p = await deployWithFiveBss();
+  const { epoch, producers } = await electSelfVoters(p.election, p.five);
+  const nonProducers = p.five.filter((s) => !producers.includes(s));
+  return { ...p, epoch, first: epoch * BigInt(PARAMS.slotsPerEpoch), producers, nonProducers, leaves: await leavesOf(p.recordLog) };
+}
+
+/** Same, with 300 records in the log (290 appended by the operator as WRITER). */
+async function manyRecordsFixture() {
+  const p = await deployWithFiveBss();
+  await p.recordLog.grantRole(ROLES.WRITER, p.mbs.address);
+  await appendRecords(p.recordLog, p.mbs, 290);
+  const { epoch, producers } = await electSelfVoters(p.election, p.five);
+  return { ...p, epoch, first: epoch * BigInt(PARAMS.slotsPerEpoch), producers, leaves: await leavesOf(p.recordLog) };
+}
+
+/** Direct deployments with other parameters: N = 1, N = 2 with 100% slashing, N = 4. */
+async function singleProducerFixture() {
+  const d = await deployDpos({ producersPerEpoch: 1, records: 10 });
+  const { epoch, producers } = await electSelfVoters(d.election, d.bss);
+  return { ...d, epoch, first: epoch * 10n, producers, leaves: await leavesOf(d.recordLog) };
+}
+async function twoProducersFullSlashFixture() {
+  const d = await deployDpos({ producersPerEpoch: 2, slashBps: 10_000, records: 10 });
+  const { epoch, producers } = await electSelfVoters(d.election, d.bss);
+  return { ...d, epoch, first: epoch * 10n, producers, leaves: await leavesOf(d.recordLog) };
+}
+async function oneEpochJailFixture() {
+  const d = await deployDpos({ jailEpochs: 1 });
+  const { epoch, producers } = await electSelfVoters(d.election, d.bss);
+  return { ...d, epoch, first: epoch * 10n, producers };
+}
+async function fourProducersFixture() {
+  const d = await deployDpos({ producersPerEpoch: 4, records: 10 });
+  const { epoch, producers } = await electSelfVoters(d.election, d.bss);
+  return { ...d, epoch, first: epoch * 10n, producers, leaves: await leavesOf(d.recordLog) };
+}
+
+interface Ctx {
+  election: ProducerElection;
+  blocks: BlockLedger;
+  producers: HardhatEthersSigner[];
+  leaves: string[];
+}
+
+/** The producer owning `slot` (round robin over the epoch's producers). */
+function owner(f: Ctx, slot: bigint): HardhatEthersSigner {
+  return f.producers[Number(slot % BigInt(f.producers.length))];
+}
+
+function rootOf(f: Ctx, from: bigint | number, to: bigint | number): string {
+  return merkleRoot(f.leaves.slice(Number(from), Number(to)));
+}
+
+/** The owner of `slot` proposes [packedUpTo, to) with the correct root (the caller is already in `slot`). */
+async function propose(f: Ctx, slot: bigint, to: number) {
+  const from = await f.blocks.packedUpTo();
+  return f.blocks.connect(owner(f, slot)).proposeBlock(slot, to, rootOf(f, from, to));
+}
+
+/**
+ * Enter `slot` and propose; the other producers, in slot order, give `verdicts` (null = no verdict).
+ * Returns the block id.
+ */
+async function blockIn(f: Ctx, slot: bigint, to: number, verdicts: (boolean | null)[] = []): Promise<bigint> {
+  await enterSlot(f.election, slot);
+  await propose(f, slot, to);
+  const id = (await f.blocks.blockCount()) - 1n;
+  const others = f.producers.filter((p) => p !== owner(f, slot));
+  for (const [i, v] of verdicts.entries()) if (v !== null) await f.blocks.connect(others[i]).validateBlock(id, v);
+  return id;
+}
+
+const proofsFor = (f: Ctx, from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => merkleProof(f.leaves.slice(from, to), i));
+
+describe("BlockLedger", () => {
+  describe("fixture assumptions", () => {
+    it("elects the three richest BSs in tally order, with 10 records in the log", async () => {
+      const f = await loadPinned(electedFixture);
+      expect(f.epoch).to.equal(1n);
+      expect(f.producers).to.deep.equal([f.five[4], f.five[3], f.five[2]]);
+      expect(await f.recordLog.length()).to.equal(10n);
+      expect(f.leaves).to.have.length(10);
+    });
+  });
+
+  describe("constructor", () => {
+    async function parts() {
+      const p = await loadPinned(deployWithFiveBss);
+      return {
+        p,
+        f: new BlockLedger__factory(p.mbs),
+        registry: await p.registry.getAddress(),
+        election: await p.election.getAddress(),
+        log: await p.recordLog.getAddress(),
+        coin: await p.coin.getAddress(),
+      };
+    }
+
+    it("sets the immutables and constants", async () => {
+      const { f, registry, election, log, coin } = await parts();
+      const b = await f.deploy(registry, election, log, coin, 10_000);
+      expect(await b.registry()).to.equal(registry);
+      expect(await b.election()).to.equal(election);
+      expect(await b.recordLog()).to.equal(log);
+      expect(await b.coin()).to.equal(coin);
+      expect(await b.slashBps()).to.equal(10_000n);
+      expect(await b.MAX_RECORDS_PER_BLOCK()).to.equal(256n);
+      expect(await b.BPS()).to.equal(10_000n);
+      expect(await b.blockCount()).to.equal(0n);
+      expect(await b.finalBlockCount()).to.equal(0n);
+      expect(await b.packedUpTo()).to.equal(0n);
+    });
+
+    it("reverts ZeroAddress for a zero registry, election, record log or coin", async () => {
+      const { f, registry, election, log, coin } = await parts();
+      const z = ethers.ZeroAddress;
+      await expect(f.deploy(z, election, log, coin, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, z, log, coin, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, election, z, coin, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, election, log, z, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+    });
+
+    it("reverts InvalidParameter for slashBps above 10000", async () => {
+      const { f, registry, election, log, coin } = await parts();
+      await expect(f.deploy(registry, election, log, coin, 10_001)).to.be.revertedWithCustomError(f, "InvalidParameter");
+    });
+  });
+
+  describe("proposeBlock", () => {
+    it("proposes the next interval as a pending block carrying the proposer's approval", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      const p = owner(f, s);
+      const root = rootOf(f, 0, 10);
+      expect(await f.blocks.connect(p).proposeBlock.staticCall(s, 10, root)).to.equal(0n);
+      await expect(f.blocks.connect(p).proposeBlock(s, 10, root))
+        .to.emit(f.blocks, "BlockProposed")
+        .withArgs(0n, s, p.address, 0n, 10n, root)
+        .and.not.to.emit(f.blocks, "BlockFinalized");
+      const b = await f.blocks.getBlock(0n);
+      expect(b.status).to.equal(Status.Pending);
+      expect(b.producer).to.equal(p.address);
+      expect(b.slot).to.equal(s);
+      expect(b.epoch).to.equal(f.epoch);
+      expect(b.fromRecord).to.equal(0n);
+      expect(b.toRecord).to.equal(10n);
+      expect(b.producerCount).to.equal(3n);
+      expect(b.approvals).to.equal(1n);
+      expect(b.rejections).to.equal(0n);
+      expect(b.root).to.equal(root);
+      expect(await f.blocks.blockCount()).to.equal(1n);
+      expect(await f.blocks.finalBlockCount()).to.equal(0n);
+      expect(await f.blocks.packedUpTo()).to.equal(0n);
+      expect(await f.blocks.blockOfSlot(s)).to.deep.equal([true, 0n]);
+      expect(await f.blocks.blockOfSlot(s + 1n)).to.deep.equal([false, 0n]);
+      expect(await f.blocks.isExpired(0n)).to.be.false;
+    });
+
+    it("numbers blocks consecutively and starts each at packedUpTo", async () => {
+      const f = await loadPinned(electedFixture);
+      await blockIn(f, f.first + 1n, 4, [true]);
+      const s = f.first + 2n;
+      await enterSlot(f.election, s);
+      await expect(propose(f, s, 10))
+        .to.emit(f.blocks, "BlockProposed")
+        .withArgs(1n, s, owner(f, s).address, 4n, 10n, rootOf(f, 4, 10));
+      expect(await f.blocks.blockOfSlot(s)).to.deep.equal([true, 1n]);
+      expect(await f.blocks.blockOfSlot(f.first + 1n)).to.deep.equal([true, 0n]);
+    });
+
+    it("reverts WrongSlot for a past or future slot", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 2n;
+      await enterSlot(f.election, s);
+      for (const wrong of [s - 1n, s + 1n]) {
+        await expect(f.blocks.connect(owner(f, wrong)).proposeBlock(wrong, 10, rootOf(f, 0, 10)))
+          .to.be.revertedWithCustomError(f.blocks, "WrongSlot")
+          .withArgs(wrong, s);
+      }
+    });
+
+    it("reverts NotSlotProducer for another producer and for a member that is not a producer", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      const p = owner(f, s);
+      for (const who of [owner(f, s + 1n), f.nonProducers[0]]) {
+        await expect(f.blocks.connect(who).proposeBlock(s, 10, rootOf(f, 0, 10)))
+          .to.be.revertedWithCustomError(f.blocks, "NotSlotProducer")
+          .withArgs(s, who.address, p.address);
+      }
+    });
+
+    it("reverts NotMember for an outsider and for the operator", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      for (const who of [f.outsider, f.mbs]) {
+        await expect(f.blocks.connect(who).proposeBlock(s, 10, rootOf(f, 0, 10)))
+          .to.be.revertedWithCustomError(f.blocks, "NotMember")
+          .withArgs(who.address);
+      }
+    });
+
+    it("reverts the election's NoProducers in an epoch without an election", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 10n; // first slot of the next epoch
+      await enterSlot(f.election, s);
+      await expect(f.blocks.connect(f.producers[0]).proposeBlock(s, 10, rootOf(f, 0, 10)))
+        .to.be.revertedWithCustomError(f.election, "NoProducers")
+        .withArgs(f.epoch + 1n);
+    });
+
+    it("reverts ProducerIsJailed when the slot's producer was jailed earlier in the epoch", async () => {
+      const f = await loadPinned(electedFixture);
+      const missed = f.first + 1n;
+      const p = owner(f, missed);
+      await enterSlot(f.election, missed + 1n);
+      await f.blocks.connect(f.nonProducers[0]).reportMissedSlot(missed);
+      const again = missed + 3n; // p's next slot
+      expect(owner(f, again)).to.equal(p);
+      await enterSlot(f.election, again);
+      await expect(f.blocks.connect(p).proposeBlock(again, 10, rootOf(f, 0, 10)))
+        .to.be.revertedWithCustomError(f.blocks, "ProducerIsJailed")
+        .withArgs(p.address);
+    });
+
+    it("reverts SlotAlreadyUsed for a second block in the same slot", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 5);
+      await expect(propose(f, s, 10)).to.be.revertedWithCustomError(f.blocks, "SlotAlreadyUsed").withArgs(s);
+    });
+
+    it("reverts InvalidInterval past the end of the log and before packedUpTo; accepts an empty interval", async () => {
+      const f = await loadPinned(electedFixture);
+      let s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await expect(f.blocks.connect(owner(f, s)).proposeBlock(s, 11, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(f.blocks, "InvalidInterval")
+        .withArgs(0n, 11n, 10n);
+      await propose(f, s, 5);
+      await f.blocks.connect(owner(f, s + 1n)).validateBlock(0n, true);
+      expect(await f.blocks.packedUpTo()).to.equal(5n);
+
+      s += 1n;
+      await enterSlot(f.election, s);
+      await expect(f.blocks.connect(owner(f, s)).proposeBlock(s, 4, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(f.blocks, "InvalidInterval")
+        .withArgs(5n, 4n, 10n);
+      await expect(f.blocks.connect(owner(f, s)).proposeBlock(s, 5, ethers.ZeroHash))
+        .to.emit(f.blocks, "BlockProposed")
+        .withArgs(1n, s, owner(f, s).address, 5n, 5n, ethers.ZeroHash);
+    });
+
+    it("reverts InvalidInterval above 256 records and accepts exactly 256", async () => {
+      const f = await loadPinned(manyRecordsFixture);
+      expect(await f.recordLog.length()).to.equal(300n);
+      let s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await expect(f.blocks.connect(owner(f, s)).proposeBlock(s, 257, rootOf(f, 0, 257)))
+        .to.be.revertedWithCustomError(f.blocks, "InvalidInterval")
+        .withArgs(0n, 257n, 300n);
+      await propose(f, s, 256);
+      await f.blocks.connect(owner(f, s + 1n)).validateBlock(0n, true);
+      expect(await f.blocks.packedUpTo()).to.equal(256n);
+      s += 1n;
+      await enterSlot(f.election, s);
+      await expect(propose(f, s, 300))
+        .to.emit(f.blocks, "BlockProposed")
+        .withArgs(1n, s, owner(f, s).address, 256n, 300n, rootOf(f, 256, 300));
+      // A record of the full block verifies against its root.
+      expect(await f.blocks.isRecordInBlock(0n, 200n, merkleProof(f.leaves.slice(0, 256), 200))).to.be.true;
+    });
+
+    it("finalizes at proposal when the epoch has a single producer", async () => {
+      const f = await loadPinned(singleProducerFixture);
+      expect(f.producers).to.have.length(1);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      const root = rootOf(f, 0, 7);
+      await expect(f.blocks.connect(f.producers[0]).proposeBlock(s, 7, root))
+        .to.emit(f.blocks, "BlockProposed")
+        .withArgs(0n, s, f.producers[0].address, 0n, 7n, root)
+        .and.to.emit(f.blocks, "BlockFinalized")
+        .withArgs(0n, 7n);
+      const b = await f.blocks.getBlock(0n);
+      expect(b.status).to.equal(Status.Final);
+      expect(b.producerCount).to.equal(1n);
+      expect(await f.blocks.packedUpTo()).to.equal(7n);
+      expect(await f.blocks.finalBlockCount()).to.equal(1n);
+      await expect(f.blocks.connect(f.producers[0]).validateBlock(0n, true))
+        .to.be.revertedWithCustomError(f.blocks, "BlockNotPending")
+        .withArgs(0n, Status.Final);
+    });
+  });
+
+  describe("validateBlock", () => {
+    it("with 3 producers, the proposer and one approval (2/3) make the block final", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      const v = owner(f, s + 1n);
+      await expect(f.blocks.connect(v).validateBlock(0n, true))
+        .to.emit(f.blocks, "BlockValidated")
+        .withArgs(0n, v.address, true)
+        .and.to.emit(f.blocks, "BlockFinalized")
+        .withArgs(0n, 10n);
+      const b = await f.blocks.getBlock(0n);
+      expect(b.status).to.equal(Status.Final);
+      expect(b.approvals).to.equal(2n);
+      expect(await f.blocks.packedUpTo()).to.equal(10n);
+      expect(await f.blocks.finalBlockCount()).to.equal(1n);
+    });
+
+    it("with 3 producers, one rejection is not enough; a second rejection rejects, jails and slashes", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      const p = owner(f, s);
+      const [v1, v2] = f.producers.filter((x) => x !== p);
+      await expect(f.blocks.connect(v1).validateBlock(0n, false))
+        .to.emit(f.blocks, "BlockValidated")
+        .withArgs(0n, v1.address, false)
+        .and.not.to.emit(f.blocks, "BlockRejected");
+      expect((await f.blocks.getBlock(0n)).rejections).to.equal(1n);
+      expect((await f.blocks.getBlock(0n)).status).to.equal(Status.Pending);
+
+      const balance = await f.coin.balanceOf(p.address);
+      const supply = await f.coin.totalSupply();
+      const amount = (balance * SLASH_BPS) / 10_000n;
+      expect(amount).to.be.gt(0n);
+      await expect(f.blocks.connect(v2).validateBlock(0n, false))
+        .to.emit(f.blocks, "BlockValidated")
+        .withArgs(0n, v2.address, false)
+        .and.to.emit(f.blocks, "BlockRejected")
+        .withArgs(0n)
+        .and.to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, amount)
+        .and.to.emit(f.election, "ProducerJailed")
+        .withArgs(p.address, f.epoch + BigInt(PARAMS.jailEpochs));
+      expect(await f.coin.balanceOf(p.address)).to.equal(balance - amount);
+      expect(await f.coin.totalSupply()).to.equal(supply - amount);
+      const b = await f.blocks.getBlock(0n);
+      expect(b.status).to.equal(Status.Rejected);
+      expect(b.rejections).to.equal(2n);
+      expect(await f.election.isJailed(p.address)).to.be.true;
+      expect(await f.blocks.packedUpTo()).to.equal(0n);
+      expect(await f.blocks.finalBlockCount()).to.equal(0n);
+    });
+
+    it("one rejection and one approval make the block final", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      const [v1, v2] = f.producers.filter((x) => x !== owner(f, s));
+      await f.blocks.connect(v1).validateBlock(0n, false);
+      await expect(f.blocks.connect(v2).validateBlock(0n, true)).to.emit(f.blocks, "BlockFinalized").withArgs(0n, 10n);
+      const b = await f.blocks.getBlock(0n);
+      expect([b.status, b.approvals, b.rejections]).to.deep.equal([Status.Final, 2n, 1n]);
+    });
+
+    it("with 4 producers, finality needs 3 approvals and rejection 2 rejections", async () => {
+      const f = await loadPinned(fourProducersFixture);
+      expect(f.producers).to.have.length(4);
+      let s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 5);
+      let others = f.producers.filter((x) => x !== owner(f, s));
+      await expect(f.blocks.connect(others[0]).validateBlock(0n, true)).not.to.emit(f.blocks, "BlockFinalized");
+      await expect(f.blocks.connect(others[1]).validateBlock(0n, true)).to.emit(f.blocks, "BlockFinalized").withArgs(0n, 5n);
+
+      s += 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      const p = owner(f, s);
+      others = f.producers.filter((x) => x !== p);
+      await expect(f.blocks.connect(others[0]).validateBlock(1n, false)).not.to.emit(f.blocks, "BlockRejected");
+      const amount = ((await f.coin.balanceOf(p.address)) * SLASH_BPS) / 10_000n;
+      await expect(f.blocks.connect(others[1]).validateBlock(1n, false))
+        .to.emit(f.blocks, "BlockRejected")
+        .withArgs(1n)
+        .and.to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, amount);
+    });
+
+    it("with 2 producers and 100% slashing, one rejection rejects and burns every coin", async () => {
+      const f = await loadPinned(twoProducersFullSlashFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      const p = owner(f, s);
+      const balance = await f.coin.balanceOf(p.address);
+      await expect(f.blocks.connect(owner(f, s + 1n)).validateBlock(0n, false))
+        .to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, balance);
+      expect(await f.coin.balanceOf(p.address)).to.equal(0n);
+      expect((await f.blocks.getBlock(0n)).status).to.equal(Status.Rejected);
+    });
+
+    it("accepts verdicts until the last second of the slot and reverts ValidationClosed from its end", async () => {
+      const f = await loadPinned(electedFixture);
+      let s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 4);
+      const end = await f.election.slotEnd(s);
+      await time.setNextBlockTimestamp(end - 1n);
+      await expect(f.blocks.connect(owner(f, s + 1n)).validateBlock(0n, true)).to.emit(f.blocks, "BlockFinalized");
+
+      s += 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      await time.setNextBlockTimestamp(await f.election.slotEnd(s));
+      await expect(f.blocks.connect(owner(f, s + 1n)).validateBlock(1n, true))
+        .to.be.revertedWithCustomError(f.blocks, "ValidationClosed")
+        .withArgs(1n);
+    });
+
+    it("reverts NotEpochProducer for a member that is not a producer of the block's epoch", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      for (const who of f.nonProducers) {
+        await expect(f.blocks.connect(who).validateBlock(0n, true))
+          .to.be.revertedWithCustomError(f.blocks, "NotEpochProducer")
+          .withArgs(f.epoch, who.address);
+      }
+    });
+
+    it("reverts AlreadyValidated for the proposer and for a second verdict", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s);
+      await propose(f, s, 10);
+      const p = owner(f, s);
+      await expect(f.blocks.connect(p).validateBlock(0n, true))
+        .to.be.revertedWithCustomError(f.blocks, "AlreadyValidated")
+        .withArgs(0n, p.address);
+      const v = owner(f, s + 1n);
+      await f.blocks.connect(v).validateBlock(0n, false);
+      for (const verdict of [false, true]) {
+        await expect(f.blocks.connect(v).validateBlock(0n, verdict))
+          .to.be.revertedWithCustomError(f.blocks, "AlreadyValidated")
+          .withArgs(0n, v.address);
+      }
+    });
+
+    it("reverts BlockNotPending on a final and on a rejected block", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 4, [true]);
+      const third = f.producers.filter((x) => x !== owner(f, s))[1];
+      await expect(f.blocks.connect(third).validateBlock(0n, false))
+        .to.be.revertedWithCustomError(f.blocks, "BlockNotPending")
+        .withArgs(0n, Status.Final);
+      await blockIn(f, s + 1n, 10, [false, false]);
+      await expect(f.blocks.connect(f.nonProducers[0]).validateBlock(1n, true))
+        .to.be.revertedWithCustomError(f.blocks, "BlockNotPending")
+        .withArgs(1n, Status.Rejected);
+    });
+
+    it("reverts UnknownBlock for a block that does not exist and NotMember for an outsider", async () => {
+      const f = await loadPinned(electedFixture);
+      await expect(f.blocks.connect(f.producers[0]).validateBlock(0n, true))
+        .to.be.revertedWithCustomError(f.blocks, "UnknownBlock")
+        .withArgs(0n);
+      await blockIn(f, f.first + 1n, 10);
+      await expect(f.blocks.connect(f.producers[0]).validateBlock(1n, true))
+        .to.be.revertedWithCustomError(f.blocks, "UnknownBlock")
+        .withArgs(1n);
+      await expect(f.blocks.connect(f.outsider).validateBlock(0n, true))
+        .to.be.revertedWithCustomError(f.blocks, "NotMember")
+        .withArgs(f.outsider.address);
+    });
+  });
+
+  describe("finality, packing and expiry", () => {
+    it("a final block never changes", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 6, [true]);
+      const before = [...(await f.blocks.getBlock(0n))];
+      expect(before[0]).to.equal(Status.Final);
+
+      // Further activity: late verdicts, a report of its slot, a rejected and a final block, a new epoch.
+      const third = f.producers.filter((x) => x !== owner(f, s))[1];
+      await expect(f.blocks.connect(third).validateBlock(0n, false)).to.be.revertedWithCustomError(f.blocks, "BlockNotPending");
+      await blockIn(f, s + 1n, 8, [false, false]);
+      await expect(f.blocks.connect(f.nonProducers[0]).reportMissedSlot(s))
+        .to.be.revertedWithCustomError(f.blocks, "SlotNotMissed")
+        .withArgs(s);
+      await blockIn(f, s + 2n, 10, [null, true]); // the proposer of s + 1 is jailed: leave it out
+      await enterSlot(f.election, f.first + 25n);
+      await expect(f.blocks.connect(third).validateBlock(0n, true)).to.be.revertedWithCustomError(f.blocks, "BlockNotPending");
+
+      expect([...(await f.blocks.getBlock(0n))]).to.deep.equal(before);
+      expect(await f.blocks.isExpired(0n)).to.be.false;
+      expect(await f.blocks.isRecordInBlock(0n, 5n, merkleProof(f.leaves.slice(0, 6), 5))).to.be.true;
+      expect(await f.blocks.finalBlockCount()).to.equal(2n);
+    });
+
+    it("packedUpTo advances only when a block becomes final", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 3); // pending, then expired
+      expect(await f.blocks.packedUpTo()).to.equal(0n);
+      await blockIn(f, s + 1n, 3, [true]); // final
+      expect(await f.blocks.packedUpTo()).to.equal(3n);
+      await blockIn(f, s + 2n, 9, [false]); // pending with one rejection, then expired
+      expect(await f.blocks.packedUpTo()).to.equal(3n);
+      await blockIn(f, s + 3n, 9, [false, false]); // rejected
+      expect(await f.blocks.packedUpTo()).to.equal(3n);
+      await blockIn(f, s + 4n, 9, [true]); // final
+      expect(await f.blocks.packedUpTo()).to.equal(9n);
+      expect(await f.blocks.blockCount()).to.equal(5n);
+      expect(await f.blocks.finalBlockCount()).to.equal(2n);
+    });
+
+    it("a block whose slot ends without finality expires and the next producer packs its records again", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 10);
+      expect(await f.blocks.isExpired(0n)).to.be.false;
+      await enterSlot(f.election, s + 1n);
+      expect(await f.blocks.isExpired(0n)).to.be.true;
+      expect((await f.blocks.getBlock(0n)).status).to.equal(Status.Pending);
+      await expect(f.blocks.connect(owner(f, s + 1n)).validateBlock(0n, true))
+        .to.be.revertedWithCustomError(f.blocks, "ValidationClosed")
+        .withArgs(0n);
+      // The slot had a block, so its producer cannot be reported for it.
+      await expect(f.blocks.connect(f.nonProducers[0]).reportMissedSlot(s))
+        .to.be.revertedWithCustomError(f.blocks, "SlotNotMissed")
+        .withArgs(s);
+
+      const root = rootOf(f, 0, 10);
+      const next = owner(f, s + 1n);
+      await expect(f.blocks.connect(next).proposeBlock(s + 1n, 10, root))
+        .to.emit(f.blocks, "BlockProposed")
+        .withArgs(1n, s + 1n, next.address, 0n, 10n, root);
+      await expect(f.blocks.connect(owner(f, s + 2n)).validateBlock(1n, true)).to.emit(f.blocks, "BlockFinalized").withArgs(1n, 10n);
+      expect(await f.blocks.isExpired(1n)).to.be.false;
+      expect(await f.blocks.isExpired(0n)).to.be.true;
+      const proof = merkleProof(f.leaves.slice(0, 10), 3);
+      expect(await f.blocks.isRecordInBlock(0n, 3n, proof)).to.be.false;
+      expect(await f.blocks.isRecordInBlock(1n, 3n, proof)).to.be.true;
+    });
+
+    it("isExpired is false for rejected blocks and reverts UnknownBlock for unknown ids", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 10, [false, false]);
+      await enterSlot(f.election, s + 2n);
+      expect(await f.blocks.isExpired(0n)).to.be.false;
+      await expect(f.blocks.isExpired(1n)).to.be.revertedWithCustomError(f.blocks, "UnknownBlock").withArgs(1n);
+    });
+  });
+
+  describe("reportMissedSlot", () => {
+    it("jails and slashes the producer of a missed slot (reported by a member or the operator)", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const p = owner(f, s);
+      await enterSlot(f.election, s + 1n);
+      const balance = await f.coin.balanceOf(p.address);
+      const amount = (balance * SLASH_BPS) / 10_000n;
+      const reporter = f.nonProducers[0];
+      await expect(f.blocks.connect(reporter).reportMissedSlot(s))
+        .to.emit(f.blocks, "SlotMissed")
+        .withArgs(s, p.address, reporter.address)
+        .and.to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, amount)
+        .and.to.emit(f.election, "ProducerJailed")
+        .withArgs(p.address, f.epoch + BigInt(PARAMS.jailEpochs));
+      expect(await f.coin.balanceOf(p.address)).to.equal(balance - amount);
+      expect(await f.election.isJailed(p.address)).to.be.true;
+
+      const s2 = s + 1n;
+      const p2 = owner(f, s2);
+      await enterSlot(f.election, s2 + 1n);
+      const amount2 = ((await f.coin.balanceOf(p2.address)) * SLASH_BPS) / 10_000n;
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s2))
+        .to.emit(f.blocks, "SlotMissed")
+        .withArgs(s2, p2.address, f.mbs.address)
+        .and.to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p2.address, amount2);
+    });
+
+    it("reverts SlotNotOver for the current and future slots", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 2n;
+      await enterSlot(f.election, s);
+      for (const slot of [s, s + 1n]) {
+        await expect(f.blocks.connect(f.mbs).reportMissedSlot(slot))
+          .to.be.revertedWithCustomError(f.blocks, "SlotNotOver")
+          .withArgs(slot);
+      }
+    });
+
+    it("reverts SlotNotMissed for slots with a final, rejected or pending block", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 2, [true]);
+      await blockIn(f, s + 1n, 4, [false, false]);
+      await blockIn(f, s + 2n, 4);
+      await enterSlot(f.election, s + 3n);
+      for (const slot of [s, s + 1n, s + 2n]) {
+        await expect(f.blocks.connect(f.mbs).reportMissedSlot(slot))
+          .to.be.revertedWithCustomError(f.blocks, "SlotNotMissed")
+          .withArgs(slot);
+      }
+    });
+
+    it("reverts AlreadyReported for a second report of the same slot", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s + 1n);
+      await f.blocks.connect(f.mbs).reportMissedSlot(s);
+      await expect(f.blocks.connect(f.five[0]).reportMissedSlot(s))
+        .to.be.revertedWithCustomError(f.blocks, "AlreadyReported")
+        .withArgs(s);
+    });
+
+    it("reverts ProducerIsJailed when the producer is already jailed (by a report or by a rejected block)", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const p = owner(f, s); // jailed for a rejected block
+      const q = owner(f, s + 1n); // jailed for a missed slot
+      await blockIn(f, s, 10, [false, false]);
+      await enterSlot(f.election, s + 2n);
+      await f.blocks.connect(f.mbs).reportMissedSlot(s + 1n);
+      // Neither can propose in its next slot (jailed), and those absences are not punished again.
+      await enterSlot(f.election, s + 5n);
+      expect(owner(f, s + 3n)).to.equal(p);
+      expect(owner(f, s + 4n)).to.equal(q);
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s + 3n))
+        .to.be.revertedWithCustomError(f.blocks, "ProducerIsJailed")
+        .withArgs(p.address);
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s + 4n))
+        .to.be.revertedWithCustomError(f.blocks, "ProducerIsJailed")
+        .withArgs(q.address);
+    });
+
+    it("slashes nothing (but still jails) a producer without coins", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const p = owner(f, s);
+      await enterSlot(f.election, s);
+      await f.coin.connect(p).transfer(f.nonProducers[0].address, await f.coin.balanceOf(p.address));
+      await enterSlot(f.election, s + 1n);
+      const supply = await f.coin.totalSupply();
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
+        .to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, 0n)
+        .and.to.emit(f.election, "ProducerJailed");
+      expect(await f.coin.totalSupply()).to.equal(supply);
+      expect(await f.election.isJailed(p.address)).to.be.true;
+    });
+
+    it("reverts the election's NoProducers for a slot of an epoch without an election", async () => {
+      const f = await loadPinned(electedFixture);
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(f.first - 1n))
+        .to.be.revertedWithCustomError(f.election, "NoProducers")
+        .withArgs(f.epoch - 1n);
+    });
+
+    it("does not punish producers for slots that passed before a late election", async () => {
+      const p = await loadPinned(deployWithFiveBss);
+      for (const bs of p.five) await p.election.connect(bs).registerCandidate();
+      for (const bs of p.five) await p.election.connect(bs).vote([bs.address]);
+      const epoch = (await p.election.currentEpoch()) + 1n;
+      const first = epoch * 10n;
+      await enterSlot(p.election, first + 4n, 2n);
+      await p.election.elect();
+      await enterSlot(p.election, first + 5n);
+      for (let s = first; s < first + 4n; s++) {
+        await expect(p.blocks.connect(p.mbs).reportMissedSlot(s))
+          .to.be.revertedWithCustomError(p.election, "NoProducers")
+          .withArgs(epoch);
+      }
+      // The slot in which the election happened is the producers' first.
+      const producer = await p.election.producerOfSlot(first + 4n);
+      await expect(p.blocks.connect(p.mbs).reportMissedSlot(first + 4n))
+        .to.emit(p.blocks, "SlotMissed")
+        .withArgs(first + 4n, producer, p.mbs.address);
+    });
+
+    it("with jailEpochs = 1: not punished twice within the jail epoch, punishable again once re-elected", async () => {
+      const d = await loadPinned(oneEpochJailFixture);
+      const report = (slot: bigint) => d.blocks.connect(d.mbs).reportMissedSlot(slot);
+      const s = d.first + 1n;
+      const p = await d.election.producerOfSlot(s);
+      await enterSlot(d.election, s + 1n);
+      await expect(report(s)).to.emit(d.election, "ProducerJailed").withArgs(p, d.epoch + 1n);
+      await enterSlot(d.election, s + 4n);
+      expect(await d.election.producerOfSlot(s + 3n)).to.equal(p);
+      await expect(report(s + 3n)).to.be.revertedWithCustomError(d.blocks, "ProducerIsJailed").withArgs(p);
+
+      // Free again in the next epoch (jailedUntil = that epoch): re-elected, and a new absence is punished.
+      const next = d.epoch + 1n;
+      await enterSlot(d.election, next * 10n);
+      await d.election.elect();
+      expect(await d.election.jailedUntil(p)).to.equal(next);
+      expect(await d.election.producerPosition(next, p)).to.not.equal(0n);
+      let missed = next * 10n;
+      while ((await d.election.producerOfSlot(missed)) !== p) missed++;
+      await enterSlot(d.election, missed + 1n);
+      await expect(report(missed))
+        .to.emit(d.blocks, "SlotMissed")
+        .withArgs(missed, p, d.mbs.address)
+        .and.to.emit(d.election, "ProducerJailed")
+        .withArgs(p, next + 1n);
+    });
+
+    it("reverts NotMember for a caller that is neither a member nor the operator", async () => {
+      const f = await loadPinned(electedFixture);
+      await enterSlot(f.election, f.first + 2n);
+      await expect(f.blocks.connect(f.outsider).reportMissedSlot(f.first + 1n))
+        .to.be.revertedWithCustomError(f.blocks, "NotMember")
+        .withArgs(f.outsider.address);
+    });
+  });
+
+  describe("isRecordInBlock", () => {
+    it("proves every record of final blocks with proofs from src/chain/merkle.ts", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 4, [true]);
+      await blockIn(f, s + 1n, 10, [true]);
+      for (const [id, from, to] of [
+        [0n, 0, 4],
+        [1n, 4, 10],
+      ] as const) {
+        const b = await f.blocks.getBlock(id);
+        expect(b.root).to.equal(rootOf(f, from, to));
+        for (const [i, proof] of proofsFor(f, from, to).entries()) {
+          expect(await f.blocks.isRecordInBlock(id, BigInt(from + i), proof)).to.be.true;
+        }
+      }
+    });
+
+    it("is false outside the block's interval, for a wrong proof and for a wrong record", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 4, [true]);
+      await blockIn(f, s + 1n, 10, [true]);
+      const p0 = proofsFor(f, 0, 4);
+      const p1 = proofsFor(f, 4, 10);
+      expect(await f.blocks.isRecordInBlock(1n, 3n, p0[3])).to.be.false; // below fromRecord
+      expect(await f.blocks.isRecordInBlock(0n, 4n, p1[0])).to.be.false; // at toRecord
+      expect(await f.blocks.isRecordInBlock(1n, 100n, p1[0])).to.be.false; // past the log
+      expect(await f.blocks.isRecordInBlock(1n, 5n, p1[0])).to.be.false; // proof of another record
+      expect(await f.blocks.isRecordInBlock(1n, 5n, [])).to.be.false;
+      const tampered = [...p1[1]];
+      tampered[0] = ethers.id("tampered");
+      expect(await f.blocks.isRecordInBlock(1n, 5n, tampered)).to.be.false;
+      expect(await f.blocks.isRecordInBlock(1n, 5n, p1[1])).to.be.true;
+    });
+
+    it("checks the interval even when the (approved) root also commits to records outside it", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      // Both producers commit to the root of all 10 records although their blocks hold [0, 4) and [4, 10).
+      const wide = merkleRoot(f.leaves);
+      const proof = (i: number) => merkleProof(f.leaves, i);
+      await enterSlot(f.election, s);
+      await f.blocks.connect(owner(f, s)).proposeBlock(s, 4, wide);
+      await f.blocks.connect(owner(f, s + 1n)).validateBlock(0n, true);
+      await enterSlot(f.election, s + 1n);
+      await f.blocks.connect(owner(f, s + 1n)).proposeBlock(s + 1n, 10, wide);
+      await f.blocks.connect(owner(f, s)).validateBlock(1n, true);
+      expect(await f.blocks.isRecordInBlock(0n, 3n, proof(3))).to.be.true;
+      expect(await f.blocks.isRecordInBlock(0n, 4n, proof(4))).to.be.false; // at toRecord
+      expect(await f.blocks.isRecordInBlock(1n, 3n, proof(3))).to.be.false; // below fromRecord
+      expect(await f.blocks.isRecordInBlock(1n, 4n, proof(4))).to.be.true;
+    });
+
+    it("is false for pending and rejected blocks even with a valid proof", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await blockIn(f, s, 10, [false, false]);
+      const proofs = proofsFor(f, 0, 10);
+      expect(await f.blocks.isRecordInBlock(0n, 2n, proofs[2])).to.be.false;
+      await blockIn(f, s + 1n, 10);
+      expect(await f.blocks.isRecordInBlock(1n, 2n, proofs[2])).to.be.false;
+      await f.blocks.connect(f.producers.filter((x) => x !== owner(f, s + 1n))[0]).validateBlock(1n, true);
+      expect(await f.blocks.isRecordInBlock(1n, 2n, proofs[2])).to.be.true;
+    });
+
+    it("reverts UnknownBlock for an unknown block", async () => {
+      const f = await loadPinned(electedFixture);
+      await expect(f.blocks.isRecordInBlock(0n, 0n, [])).to.be.revertedWithCustomError(f.blocks, "UnknownBlock").withArgs(0n);
+    });
+  });
+
+  describe("views", () => {
+    it("getBlock reverts UnknownBlock past the last block; counts follow proposals and finality", async () => {
+      const f = await loadPinned(electedFixture);
+      await expect(f.blocks.getBlock(0n)).to.be.revertedWithCustomError(f.blocks, "UnknownBlock").withArgs(0n);
+      const s = f.first + 1n;
+      await blockIn(f, s, 3, [true]);
+      await blockIn(f, s + 1n, 5);
+      expect(await f.blocks.blockCount()).to.equal(2n);
+      expect(await f.blocks.finalBlockCount()).to.equal(1n);
+      expect((await f.blocks.getBlock(1n)).fromRecord).to.equal(3n);
+      await expect(f.blocks.getBlock(2n)).to.be.revertedWithCustomError(f.blocks, "UnknownBlock").withArgs(2n);
+      expect(await f.blocks.blockOfSlot(s)).to.deep.equal([true, 0n]);
+      expect(await f.blocks.blockOfSlot(s + 1n)).to.deep.equal([true, 1n]);
+      expect(await f.blocks.blockOfSlot(s + 2n)).to.deep.equal([false, 0n]);
+    });
+  });
+});
