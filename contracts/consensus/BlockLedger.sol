@@ -99,6 +99,8 @@ contract BlockLedger is MemberGated {
     error NotEpochProducer(uint256 epoch, address caller);
     /// @dev The caller already gave its verdict (the proposer's approval is implicit).
     error AlreadyValidated(uint256 blockId, address validator);
+    /// @dev The slot's producer was removed from the members: it could not propose, so it is not punished.
+    error ProducerNotMember(address producer);
     /// @dev The slot is not over yet.
     error SlotNotOver(uint256 slot);
     /// @dev The slot has a block.
@@ -173,7 +175,8 @@ contract BlockLedger is MemberGated {
     }
 
     /// @notice Approve or reject pending block `blockId` after validating it off chain (recomputing the Merkle
-    /// root of its interval). Only a member BS that is a producer of the block's epoch, once, before the slot ends.
+    /// root of its interval). Only a member BS that is a producer of the block's epoch and not jailed, once, before
+    /// the slot ends.
     /// @param blockId The block.
     /// @param approve True to approve, false to reject.
     function validateBlock(uint256 blockId, bool approve) external onlyMember {
@@ -181,6 +184,7 @@ contract BlockLedger is MemberGated {
         if (block.timestamp >= election.slotEnd(b.slot)) revert ValidationClosed(blockId);
         uint256 position = election.producerPosition(b.epoch, msg.sender);
         if (position == 0) revert NotEpochProducer(b.epoch, msg.sender);
+        if (election.isJailed(msg.sender)) revert ProducerIsJailed(msg.sender);
         uint256 bit = uint256(1) << (position - 1);
         if (_voted[blockId] & bit != 0) revert AlreadyValidated(blockId, msg.sender);
         _voted[blockId] |= bit;
@@ -199,7 +203,8 @@ contract BlockLedger is MemberGated {
     }
 
     /// @notice Report that the producer of past slot `slot` proposed no block: it is jailed and slashed.
-    /// Any member BS or the operator.
+    /// Any member BS or the operator. A producer already jailed past that slot's epoch, or no longer a member, is not
+    /// punished again (so a producer pays at most one missed-slot penalty per jail period).
     /// @param slot The missed slot.
     function reportMissedSlot(uint256 slot) external onlyMemberOrOperator {
         if (slot >= election.currentSlot()) revert SlotNotOver(slot);
@@ -208,6 +213,7 @@ contract BlockLedger is MemberGated {
         address producer = election.producerOfSlot(slot);
         // A producer jailed before or during this slot is not punished twice for the same absence.
         if (election.jailedUntil(producer) > election.epochOfSlot(slot)) revert ProducerIsJailed(producer);
+        if (!registry.isMember(producer)) revert ProducerNotMember(producer);
         _missReported[slot] = true;
         emit SlotMissed(slot, producer, msg.sender);
         _penalize(producer);

@@ -449,6 +449,20 @@ describe("BlockLedger", () => {
       }
     });
 
+    it("reverts ProducerIsJailed for the verdict of a producer jailed earlier in the epoch", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const missed = owner(f, s);
+      await enterSlot(f.election, s + 1n);
+      await f.blocks.connect(f.mbs).reportMissedSlot(s);
+      expect(await f.election.isJailed(missed.address)).to.be.true;
+      await propose(f, s + 1n, 10);
+      expect(owner(f, s + 1n)).to.not.equal(missed);
+      await expect(f.blocks.connect(missed).validateBlock(0n, true))
+        .to.be.revertedWithCustomError(f.blocks, "ProducerIsJailed")
+        .withArgs(missed.address);
+    });
+
     it("reverts AlreadyValidated for the proposer and for a second verdict", async () => {
       const f = await loadPinned(electedFixture);
       const s = f.first + 1n;
@@ -605,6 +619,20 @@ describe("BlockLedger", () => {
         .withArgs(s2, p2.address, f.mbs.address)
         .and.to.emit(f.blocks, "ProducerSlashed")
         .withArgs(p2.address, amount2);
+    });
+
+    it("reverts ProducerNotMember when the slot's producer was removed (it could not propose)", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const p = owner(f, s);
+      await f.registry.connect(f.mbs).remove(p.address);
+      await enterSlot(f.election, s + 1n);
+      const balance = await f.coin.balanceOf(p.address);
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
+        .to.be.revertedWithCustomError(f.blocks, "ProducerNotMember")
+        .withArgs(p.address);
+      expect(await f.coin.balanceOf(p.address)).to.equal(balance);
+      expect(await f.election.isJailed(p.address)).to.be.false;
     });
 
     it("reverts SlotNotOver for the current and future slots", async () => {

@@ -1312,6 +1312,7 @@ class World {
     else if (b.status !== BlockStatus.Pending) outcome = this.fail(blocks, "BlockNotPending", id, b.status);
     else if (now >= this.slotEnd(b.slot)) outcome = this.fail(blocks, "ValidationClosed", id);
     else if (!prods.includes(caller)) outcome = this.fail(blocks, "NotEpochProducer", b.epoch, caller);
+    else if (this.jail(caller) > this.epochAt(now)) outcome = this.fail(blocks, "ProducerIsJailed", caller);
     else if (b.voted.has(caller)) outcome = this.fail(blocks, "AlreadyValidated", id, caller);
     else
       outcome = {
@@ -1381,12 +1382,14 @@ class World {
       // "not punished twice for the same absence" -- but also when the jail started only after this slot ended
       if ((this.jailedAt.get(producer) ?? 0) >= this.slotEnd(slot)) this.notes.jailAmnesties++;
       outcome = this.fail(blocks, "ProducerIsJailed", producer);
+    } else if (!this.isMember(producer)) {
+      this.notes.nonMemberProducerSlashed++;
+      outcome = this.fail(blocks, "ProducerNotMember", producer);
     } else
       outcome = {
         ok: true,
         apply: () => {
           this.reported.add(slot);
-          if (!this.isMember(producer)) this.notes.nonMemberProducerSlashed++;
           this.penalize(producer, now);
         },
       };
@@ -1887,7 +1890,7 @@ function report(w: World, run: SeedRun, ms: number): void {
       `  observations: twin listed by two BSs in one slot x${w.notes.doubleClaims}; ` +
       `report refused for a slot before its epoch's election x${w.notes.preElectionReportsRefused}; ` +
       `missed slot unreportable because of a later jail x${w.notes.jailAmnesties}; ` +
-      `removed BS slashed for a slot it could not fill x${w.notes.nonMemberProducerSlashed}; ` +
+      `report refused because the slot's producer was removed x${w.notes.nonMemberProducerSlashed}; ` +
       `wrong root final with a single producer x${w.notes.wrongRootFinalSingleProducer}`,
   );
 }
