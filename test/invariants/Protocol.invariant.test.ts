@@ -57,8 +57,7 @@ interface SeedRun {
 
 const DEFAULT_RUNS: SeedRun[] = [
   { seed: 0x5eed0001, ops: 520 },
-  { seed: 0x0b5e55ed, ops: 260 },
-  { seed: 0xdecafbad, ops: 260 },
+  { seed: 0x0b5e55ed, ops: 500 },
 ];
 
 function runsFromEnv(): SeedRun[] {
@@ -1923,7 +1922,7 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
     }
   });
 
-  it("at least one seed runs 500 or more operations", () => {
-    expect(Math.max(...DEFAULT_RUNS.map((r) => r.ops))).to.be.at.least(MIN_OPS_PER_LONG_SEED);
+  it("every seed runs 500 or more operations", () => {
+    expect(Math.min(...DEFAULT_RUNS.map((r) => r.ops))).to.be.at.least(MIN_OPS_PER_LONG_SEED);
   });
 });
