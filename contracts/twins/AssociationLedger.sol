@@ -45,7 +45,8 @@ contract AssociationLedger is MemberGated {
     // sum over BSs of tau_{i,c} for each slot, 16 subchannels of 16 bits per word
     mapping(uint256 slot => mapping(uint256 word => uint256)) private _tauUsed;
     mapping(uint256 slot => mapping(address bs => bytes32)) private _actionHash;
-    mapping(uint256 twinId => uint256) private _claimedInSlot; // slot + 1 of the last action that listed the twin
+    // twins listed by an action of each slot: a bitmap, 256 twin ids per word
+    mapping(uint256 slot => mapping(uint256 word => uint256)) private _claimed;
 
     /// @notice BS `bs` committed action a_i(t) for slot `slot` (encodings as in the contract documentation).
     event ActionCommitted(uint256 indexed slot, address indexed bs, bytes twins, bytes tau);
@@ -127,17 +128,13 @@ contract AssociationLedger is MemberGated {
         _actionHash[slot][msg.sender] = keccak256(abi.encodePacked(twins, tau));
         emit ActionCommitted(slot, msg.sender, twins, tau);
 
-        // Checks on (18d) and sorting, then the associations (Definition 1) in the trusted twin registry.
+        // Checks on (18d), sorting and claims, then the associations (Definition 1) in the trusted twin registry.
         uint256 previous = 0;
         for (uint256 i = 0; i < count; ++i) {
-            uint256 o = i * TWIN_ENTRY_BYTES;
-            uint256 twinId = (uint256(uint8(twins[o])) << 24) | (uint256(uint8(twins[o + 1])) << 16)
-                | (uint256(uint8(twins[o + 2])) << 8) | uint8(twins[o + 3]);
-            uint256 batch = (uint256(uint8(twins[o + 4])) << 8) | uint8(twins[o + 5]);
+            (uint256 twinId, uint256 batch) = _entry(twins, i);
             if (twinId <= previous) revert TwinsNotSorted(twinId);
             if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
-            if (_claimedInSlot[twinId] == slot + 1) revert TwinAlreadyClaimed(twinId, slot);
-            _claimedInSlot[twinId] = slot + 1;
+            _claim(slot, twinId);
             previous = twinId;
             twinRegistry.associate(twinId, msg.sender);
         }
@@ -155,7 +152,7 @@ contract AssociationLedger is MemberGated {
     /// @param slot The slot.
     /// @param twinId The twin.
     function isClaimed(uint256 slot, uint256 twinId) external view returns (bool) {
-        return _claimedInSlot[twinId] == slot + 1;
+        return _claimed[slot][twinId >> 8] & (uint256(1) << (twinId & 0xff)) != 0;
     }
 
     /// @notice keccak256(twins ‖ tau) of `bs`'s action for slot `slot`, or zero if it committed none.
@@ -163,5 +160,21 @@ contract AssociationLedger is MemberGated {
     /// @param bs The BS.
     function actionHash(uint256 slot, address bs) external view returns (bytes32) {
         return _actionHash[slot][bs];
+    }
+
+    /// @dev Entry `i` of the packed `twins` encoding: (uint32 twinId, uint16 batchSize), big-endian.
+    function _entry(bytes calldata twins, uint256 i) private pure returns (uint256 twinId, uint256 batch) {
+        uint256 o = i * TWIN_ENTRY_BYTES;
+        twinId = (uint256(uint8(twins[o])) << 24) | (uint256(uint8(twins[o + 1])) << 16)
+            | (uint256(uint8(twins[o + 2])) << 8) | uint8(twins[o + 3]);
+        batch = (uint256(uint8(twins[o + 4])) << 8) | uint8(twins[o + 5]);
+    }
+
+    /// @dev Mark `twinId` as listed in slot `slot`; reverts if another action of the slot listed it.
+    function _claim(uint256 slot, uint256 twinId) private {
+        uint256 bit = uint256(1) << (twinId & 0xff);
+        uint256 claimed = _claimed[slot][twinId >> 8];
+        if (claimed & bit != 0) revert TwinAlreadyClaimed(twinId, slot);
+        _claimed[slot][twinId >> 8] = claimed | bit;
     }
 }

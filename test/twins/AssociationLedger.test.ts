@@ -273,8 +273,10 @@ describe("AssociationLedger", () => {
       await expect(ledger.connect(five[0]).commitAction(2n, rawTwins([[2, 16]]), rawTau(new Array<number>(C).fill(0))))
         .to.emit(ledger, "ActionCommitted");
       // the twin claims are per slot too: twin 1, listed by five[0] in slot 1, was free for five[1] in slot 2
-      expect(await ledger.isClaimed(1n, 1)).to.equal(false);
+      expect(await ledger.isClaimed(1n, 1)).to.equal(true);
       expect(await ledger.isClaimed(2n, 1)).to.equal(true);
+      expect(await ledger.isClaimed(1n, 2)).to.equal(false);
+      expect(await ledger.isClaimed(2n, 2)).to.equal(true);
     });
 
     it("reverts with FractionOutOfRange when a share exceeds 10000", async () => {
