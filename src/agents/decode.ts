@@ -20,7 +20,7 @@ export function rawActionSize(scenario: Scenario): number {
 }
 
 /** Range of the exponential weights of loads and subchannel shares: weights span a factor exp(SHARPNESS). */
-export const SHARPNESS = 6;
+export const SHARPNESS = 2;
 const weight = (x: number) => Math.exp(SHARPNESS * (Math.min(1, Math.max(0, x)) - 0.5));
 
 /** Counts summing to `total` proportional to `weights` (largest-remainder method). */
