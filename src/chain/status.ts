@@ -2,7 +2,8 @@
  * Read the registered BSs, their metadata and their training coins from a deployment, with nothing but ethers v6.
  */
 import { Contract, formatUnits, type Provider } from "ethers";
-import type { Deployment } from "./deployment";
+import { readDeployment, type Deployment } from "./deployment";
+import { localProvider } from "./provider";
 
 export interface BsStatus {
   address: string;
@@ -105,4 +106,21 @@ export function formatChainStatus(s: ChainStatus): string {
   }
   if (s.bss.length === 0) lines.push("(no BS admitted yet)");
   return lines.join("\n");
+}
+
+/**
+ * Read a deployment file and the chain behind it, and render the status as a table or JSON. The RPC URL is
+ * `rpcOverride`, else the file's, else DTWN_RPC_URL.
+ */
+export async function renderStatusFromFile(file: string, rpcOverride: string | undefined, json: boolean): Promise<string> {
+  const deployment = readDeployment(file);
+  const rpc = rpcOverride ?? deployment.rpcUrl ?? process.env.DTWN_RPC_URL;
+  if (!rpc) throw new Error(`No RPC URL: pass --rpc URL (the deployment file ${file} names none).`);
+  const provider = localProvider(rpc, deployment.chainId);
+  try {
+    const status = await readChainStatus(deployment, provider);
+    return json ? JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) : formatChainStatus(status);
+  } finally {
+    provider.destroy();
+  }
 }

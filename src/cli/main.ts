@@ -4,9 +4,8 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { deploymentPath, readDeployment } from "../chain/deployment";
-import { localProvider } from "../chain/provider";
-import { formatChainStatus, readChainStatus } from "../chain/status";
+import { deploymentPath } from "../chain/deployment";
+import { renderStatusFromFile } from "../chain/status";
 import { registerCostCommands } from "./cost";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -52,20 +51,7 @@ export function buildProgram(): Command {
     .option("--rpc <url>", "JSON-RPC URL (default: the one in the deployment file, else DTWN_RPC_URL)")
     .option("--json", "print JSON instead of a table", false)
     .action(async (opts: { deployment: string; rpc?: string; json: boolean }) => {
-      const deployment = readDeployment(opts.deployment);
-      const rpc = opts.rpc ?? deployment.rpcUrl ?? process.env.DTWN_RPC_URL;
-      if (!rpc) throw new Error(`no RPC URL: pass --rpc URL (the deployment file ${opts.deployment} names none).`);
-      const provider = localProvider(rpc, deployment.chainId);
-      try {
-        const status = await readChainStatus(deployment, provider);
-        console.log(
-          opts.json
-            ? JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)
-            : formatChainStatus(status),
-        );
-      } finally {
-        provider.destroy();
-      }
+      console.log(await renderStatusFromFile(opts.deployment, opts.rpc, opts.json));
     });
 
   registerCostCommands(program);

@@ -87,6 +87,12 @@ describe("deployment against a standalone `npx hardhat node`", function () {
       sum += BigInt(b.coins);
     }
     expect(BigInt(status.totalSupply)).to.equal(sum);
+
+    // The CLI shows the same BSs and coins.
+    const cli = spawnSync("node", ["bin/dtwn.js", "chain", "status", "-d", out, "--json"], { cwd: ROOT, encoding: "utf8" });
+    expect(cli.status, cli.stderr).to.equal(0);
+    const viaCli = JSON.parse(cli.stdout) as typeof status;
+    expect(viaCli.bss.map((b) => [b.address, b.coins])).to.deep.equal(status.bss.map((b) => [b.address, b.coins]));
   });
 
   it("the plain script fails with a clear message when the deployments file is missing", () => {
