@@ -8,6 +8,7 @@
  */
 import fs from "node:fs";
 import { task, types } from "hardhat/config";
+import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { resolveProtocolParams } from "../src/chain/protocolParams";
 import { CONTRACT_NAMES, deploymentPath, writeDeployment } from "../src/chain/deployment";
@@ -32,84 +33,93 @@ task("dtwn-deploy", "Deploy the dtwn protocol with Ignition and export deploymen
   .addOptionalParam("seed", "Seed of the bootstrap topology", 1, types.int)
   .addOptionalParam("out", "Output file (default deployments/<network>.json)")
   .setAction(async (args: DeployArgs, hre: HardhatRuntimeEnvironment) => {
-    let overrides: Record<string, unknown> = {};
-    if (args.params) {
-      if (!fs.existsSync(args.params)) throw new Error(`Parameter file ${args.params} does not exist.`);
-      try {
-        overrides = JSON.parse(fs.readFileSync(args.params, "utf8"));
-      } catch (e) {
-        throw new Error(`Parameter file ${args.params} is not valid JSON: ${(e as Error).message}`);
-      }
+    try {
+      return await deploy(args, hre);
+    } catch (e) {
+      // A clear one-line message for the user's mistakes (bad parameters, missing keys), not a stack trace.
+      throw new HardhatPluginError("dtwn", (e as Error).message, e as Error);
     }
-    const params = resolveProtocolParams(overrides);
-    const signers = await hre.ethers.getSigners();
-    if (signers.length === 0) {
-      throw new Error(`Network ${hre.network.name} has no deployer account. For a testnet set DTWN_DEPLOYER_KEY.`);
-    }
-    const deployer = signers[0];
-    const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
-    const ephemeral = hre.network.name === "hardhat" || hre.network.name === "localhost";
-    const deploymentId = ephemeral ? `dtwn-${hre.network.name}-${Date.now()}` : `dtwn-${hre.network.name}-${chainId}`;
-
-    console.log(`Deploying dtwn to ${hre.network.name} (chain ${chainId}) from ${deployer.address} ...`);
-    const deployed = await hre.ignition.deploy(DtwnModule, {
-      parameters: { Dtwn: { ...params, mbs: deployer.address } as never },
-      deploymentId,
-      displayUi: false,
-    });
-    const byName: Record<(typeof CONTRACT_NAMES)[number], { getAddress(): Promise<string> }> = {
-      BSRegistry: deployed.registry,
-      TrainingCoin: deployed.coin,
-      RecordLog: deployed.recordLog,
-      TwinRegistry: deployed.twinRegistry,
-      TrainingRounds: deployed.rounds,
-      AssociationLedger: deployed.associationLedger,
-      StakeGenesis: deployed.stakeGenesis,
-      ProducerElection: deployed.election,
-      BlockLedger: deployed.blockLedger,
-    };
-    const contracts = {} as Record<(typeof CONTRACT_NAMES)[number], { address: string; abi: unknown[] }>;
-    for (const name of CONTRACT_NAMES) {
-      const artifact = await hre.artifacts.readArtifact(name);
-      contracts[name] = { address: await byName[name].getAddress(), abi: artifact.abi as unknown[] };
-    }
-    const url = (hre.network.config as { url?: string }).url;
-    const deployment = {
-      network: hre.network.name,
-      chainId,
-      ...(ephemeral && url ? { rpcUrl: url } : {}),
-      deployedAt: new Date().toISOString(),
-      deployer: deployer.address,
-      operator: deployer.address,
-      ignitionDeploymentId: deploymentId,
-      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
-      contracts,
-    };
-    const out = args.out ?? deploymentPath(hre.network.name);
-    writeDeployment(out, deployment);
-    console.log(`Wrote ${out}`);
-    for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(18)} ${contracts[name].address}`);
-
-    if (args.bootstrap) {
-      let bsSigners = signers.slice(1, 1 + args.bss);
-      if (!ephemeral) {
-        const keys = (process.env.DTWN_BS_KEYS ?? "").split(",").filter(Boolean);
-        if (keys.length === 0) throw new Error("--bootstrap on a testnet needs the BS private keys in DTWN_BS_KEYS (comma-separated).");
-        bsSigners = keys.map((k) => new hre.ethers.Wallet(k, hre.ethers.provider)) as never;
-      }
-      if (bsSigners.length < args.bss && ephemeral) {
-        throw new Error(`--bss ${args.bss} needs ${args.bss + 1} accounts; network ${hre.network.name} has ${signers.length}.`);
-      }
-      console.log(`Bootstrapping ${bsSigners.length} BSs and ${args.users} users ...`);
-      const result = await bootstrapDeployment(deployment, deployer, bsSigners, {
-        ...DEFAULT_BOOTSTRAP,
-        users: args.users,
-        seed: args.seed,
-        log: (line) => console.log(`  ${line}`),
-      });
-      console.log(`Bootstrapped ${result.bss.length} BSs and ${result.twins} twins.`);
-    }
-    console.log("");
-    console.log(formatChainStatus(await readChainStatus(deployment, hre.ethers.provider)));
-    return deployment;
   });
+
+async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
+  let overrides: Record<string, unknown> = {};
+  if (args.params) {
+    if (!fs.existsSync(args.params)) throw new Error(`Parameter file ${args.params} does not exist.`);
+    try {
+      overrides = JSON.parse(fs.readFileSync(args.params, "utf8"));
+    } catch (e) {
+      throw new Error(`Parameter file ${args.params} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const params = resolveProtocolParams(overrides);
+  const signers = await hre.ethers.getSigners();
+  if (signers.length === 0) {
+    throw new Error(`Network ${hre.network.name} has no deployer account. For a testnet set DTWN_DEPLOYER_KEY.`);
+  }
+  const deployer = signers[0];
+  const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
+  const ephemeral = hre.network.name === "hardhat" || hre.network.name === "localhost";
+  const deploymentId = ephemeral ? `dtwn-${hre.network.name}-${Date.now()}` : `dtwn-${hre.network.name}-${chainId}`;
+
+  console.log(`Deploying dtwn to ${hre.network.name} (chain ${chainId}) from ${deployer.address} ...`);
+  const deployed = await hre.ignition.deploy(DtwnModule, {
+    parameters: { Dtwn: { ...params, mbs: deployer.address } as never },
+    deploymentId,
+    displayUi: false,
+  });
+  const byName: Record<(typeof CONTRACT_NAMES)[number], { getAddress(): Promise<string> }> = {
+    BSRegistry: deployed.registry,
+    TrainingCoin: deployed.coin,
+    RecordLog: deployed.recordLog,
+    TwinRegistry: deployed.twinRegistry,
+    TrainingRounds: deployed.rounds,
+    AssociationLedger: deployed.associationLedger,
+    StakeGenesis: deployed.stakeGenesis,
+    ProducerElection: deployed.election,
+    BlockLedger: deployed.blockLedger,
+  };
+  const contracts = {} as Record<(typeof CONTRACT_NAMES)[number], { address: string; abi: unknown[] }>;
+  for (const name of CONTRACT_NAMES) {
+    const artifact = await hre.artifacts.readArtifact(name);
+    contracts[name] = { address: await byName[name].getAddress(), abi: artifact.abi as unknown[] };
+  }
+  const url = (hre.network.config as { url?: string }).url;
+  const deployment = {
+    network: hre.network.name,
+    chainId,
+    ...(ephemeral && url ? { rpcUrl: url } : {}),
+    deployedAt: new Date().toISOString(),
+    deployer: deployer.address,
+    operator: deployer.address,
+    ignitionDeploymentId: deploymentId,
+    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
+    contracts,
+  };
+  const out = args.out ?? deploymentPath(hre.network.name);
+  writeDeployment(out, deployment);
+  console.log(`Wrote ${out}`);
+  for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(18)} ${contracts[name].address}`);
+
+  if (args.bootstrap) {
+    let bsSigners = signers.slice(1, 1 + args.bss);
+    if (!ephemeral) {
+      const keys = (process.env.DTWN_BS_KEYS ?? "").split(",").filter(Boolean);
+      if (keys.length === 0) throw new Error("--bootstrap on a testnet needs the BS private keys in DTWN_BS_KEYS (comma-separated).");
+      bsSigners = keys.map((k) => new hre.ethers.Wallet(k, hre.ethers.provider)) as never;
+    }
+    if (bsSigners.length < args.bss && ephemeral) {
+      throw new Error(`--bss ${args.bss} needs ${args.bss + 1} accounts; network ${hre.network.name} has ${signers.length}.`);
+    }
+    console.log(`Bootstrapping ${bsSigners.length} BSs and ${args.users} users ...`);
+    const result = await bootstrapDeployment(deployment, deployer, bsSigners, {
+      ...DEFAULT_BOOTSTRAP,
+      users: args.users,
+      seed: args.seed,
+      log: (line) => console.log(`  ${line}`),
+    });
+    console.log(`Bootstrapped ${result.bss.length} BSs and ${result.twins} twins.`);
+  }
+  console.log("");
+  console.log(formatChainStatus(await readChainStatus(deployment, hre.ethers.provider)));
+  return deployment;
+}

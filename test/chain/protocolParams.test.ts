@@ -1,0 +1,25 @@
+/** Protocol parameters: defaults, overrides from JSON, and clear errors for malformed configuration. */
+import { expect } from "chai";
+import { DEFAULT_PROTOCOL_PARAMS, resolveProtocolParams } from "../../src/chain/protocolParams";
+
+describe("protocol parameters", () => {
+  it("defaults validate and overrides merge, with coin amounts from decimal strings", () => {
+    expect(resolveProtocolParams()).to.deep.equal(DEFAULT_PROTOCOL_PARAMS);
+    const p = resolveProtocolParams({ subchannels: 20, initialSupply: "5000000000000000000000" });
+    expect(p.subchannels).to.equal(20);
+    expect(p.initialSupply).to.equal(5000n * 10n ** 18n);
+  });
+
+  it("names every invalid field and what it expects", () => {
+    expect(() => resolveProtocolParams({ subchannels: 0, roundSlashBps: 20_000 })).to.throw(
+      /Invalid protocol parameters:\n {2}- roundSlashBps: Number must be less than or equal to 10000\n {2}- subchannels: Number must be greater than or equal to 1\nFix these fields/,
+    );
+    expect(() => resolveProtocolParams({ minBatchSize: 200 })).to.throw(/minBatchSize: minBatchSize \(b_min\) must not exceed maxBatchSize \(b_max\)/);
+    expect(() => resolveProtocolParams({ initialSupply: "lots" })).to.throw(/initialSupply: expected an integer amount of coin base units, got "lots"/);
+    expect(() => resolveProtocolParams({ slotDurationSeconds: 1.5 })).to.throw(/slotDurationSeconds: Expected integer, received float/);
+  });
+
+  it("rejects unknown fields (a typo must not be silently ignored)", () => {
+    expect(() => resolveProtocolParams({ subchanels: 3 } as never)).to.throw(/Unrecognized key\(s\) in object: 'subchanels'/);
+  });
+});
