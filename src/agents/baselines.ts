@@ -11,10 +11,10 @@
 import type { Scenario } from "../twins/scenario";
 import type { Allocation, SlotState } from "../twins/state";
 import { availableCpuHz } from "../twins/state";
-import { timeCost } from "../twins/timeCost";
-import { uplinkSinr, downlinkRatesBps } from "../twins/wireless";
+import { thetaG, timeCost } from "../twins/timeCost";
+import { uplinkSpectralEfficiency, downlinkRatesBps } from "../twins/wireless";
 import { randInt, type Rng } from "../twins/random";
-import { apportion, assignTwins, repairBatches, requiredMeanBatch } from "./decode";
+import { apportion, assignTwins, repairBatches, targetMeanBatch } from "./decode";
 
 function equalTau(m: number, c: number): number[][] {
   return Array.from({ length: m }, () => new Array<number>(c).fill(1 / m));
@@ -51,11 +51,6 @@ export function randomAllocation(scenario: Scenario, state: SlotState, rng: Rng)
   return { association, batchSize, tau };
 }
 
-/** Spectral efficiency log2(1 + SINR) of every BS on every subchannel, bits/s/Hz. */
-function spectralEfficiency(scenario: Scenario, state: SlotState): number[][] {
-  return scenario.bss.map((_, i) => Array.from({ length: scenario.constants.subchannels }, (_, c) => Math.log2(1 + uplinkSinr(scenario, state.channel, i, c))));
-}
-
 /**
  * Greedy water-filling of the subchannels for given twin counts: time is handed out in slices of 1/steps of a
  * subchannel, each to the BS whose upload (Eq. 15) currently takes longest, on its best subchannel with time left.
@@ -63,7 +58,7 @@ function spectralEfficiency(scenario: Scenario, state: SlotState): number[][] {
 export function waterFillTau(scenario: Scenario, state: SlotState, counts: readonly number[], steps = 50): number[][] {
   const m = scenario.bss.length;
   const C = scenario.constants.subchannels;
-  const se = spectralEfficiency(scenario, state);
+  const se = uplinkSpectralEfficiency(scenario, state.channel);
   const w = scenario.constants.subchannelBandwidthHz;
   const tau = Array.from({ length: m }, () => new Array<number>(C).fill(0));
   const left = new Array<number>(C).fill(steps);
@@ -98,7 +93,7 @@ export function waterFillTau(scenario: Scenario, state: SlotState, counts: reado
 export function balancedBatches(scenario: Scenario, state: SlotState, association: readonly number[]): number[] {
   const m = scenario.bss.length;
   const k = scenario.constants;
-  const need = Math.max(requiredMeanBatch(scenario), k.minBatchSize);
+  const need = targetMeanBatch(scenario);
   const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state);
   const samples = new Array<number>(m).fill(0);
   association.forEach((bs, n) => (samples[bs] += state.dataSamples[n]));
@@ -165,16 +160,16 @@ export function objectiveLowerBound(scenario: Scenario, state: SlotState): numbe
   const n = state.dataSamples.length;
   const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state);
   const cpuTotal = cpu.reduce((s, f) => s + f, 0);
-  const bMean = Math.max(requiredMeanBatch(scenario), k.minBatchSize);
+  const bMean = targetMeanBatch(scenario);
   const samples = state.dataSamples.reduce((s, d) => s + d, 0);
   const compute = (bMean * samples * k.trainCyclesPerSample) / cpuTotal;
   const aggregation = (n * k.modelSizeBits * k.aggregationCyclesPerBit) / cpuTotal;
-  const se = spectralEfficiency(scenario, state);
+  const se = uplinkSpectralEfficiency(scenario, state.channel);
   let bestRate = 0;
   for (let c = 0; c < k.subchannels; c++) bestRate += k.subchannelBandwidthHz * Math.max(...se.map((row) => row[c]));
   const transmission = (k.xi * Math.log2(m) * n * k.modelSizeBits) / bestRate;
   const down = downlinkRatesBps(scenario, state.channel);
   const blocks = Math.max(...down.map((r) => (k.xi * Math.log2(k.blockProducers) * k.blockSizeBits) / r)) + Math.max(...cpu.map((f) => (k.blockSizeBits * k.validationCyclesPerBit) / f));
-  const theta = k.thetaMax * (1 - Math.exp(-bMean / k.thetaBatchScale));
+  const { theta } = thetaG(scenario, [1], [bMean]);
   return (compute + aggregation + transmission + blocks) / (1 - theta);
 }

@@ -70,6 +70,11 @@ export function requiredMeanBatch(scenario: Scenario): number {
   return b;
 }
 
+/** The data-weighted mean batch an optimal allocation uses: b_req, or b_min when b_min already reaches theta_th. */
+export function targetMeanBatch(scenario: Scenario): number {
+  return Math.max(requiredMeanBatch(scenario), scenario.constants.minBatchSize);
+}
+
 /**
  * Raise batch sizes just enough that the data-weighted mean reaches b_req (18a), keeping them integer and <= b_max:
  * every batch below the water level L is lifted to L, with L found by bisection.
@@ -99,7 +104,7 @@ export function repairBatches(scenario: Scenario, dataSamples: readonly number[]
  */
 export function scaleBatchesToTarget(scenario: Scenario, dataSamples: readonly number[], relative: readonly number[]): number[] {
   const k = scenario.constants;
-  const need = Math.max(requiredMeanBatch(scenario), k.minBatchSize);
+  const need = targetMeanBatch(scenario);
   const total = dataSamples.reduce((s, d) => s + d, 0);
   const at = (f: number) => relative.map((b) => Math.min(k.maxBatchSize, Math.max(k.minBatchSize, b * f)));
   const mean = (b: number[]) => b.reduce((s, x, n) => s + x * dataSamples[n], 0) / total;

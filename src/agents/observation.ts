@@ -8,7 +8,7 @@
  */
 import type { Scenario } from "../twins/scenario";
 import { availableCpuHz, twinsPerBs, type SlotState } from "../twins/state";
-import { uplinkSinr } from "../twins/wireless";
+import { uplinkSpectralEfficiency } from "../twins/wireless";
 
 export function observationSize(scenario: Scenario): number {
   const m = scenario.bss.length;
@@ -31,6 +31,7 @@ export function observe(scenario: Scenario, state: SlotState): Float32Array {
   for (let i = 0; i < m; i++) out[o++] = k[i] / n;
   for (let i = 0; i < m; i++) out[o++] = data[i] / total;
   out[o++] = total / n / 1000;
-  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) out[o++] = Math.log2(1 + uplinkSinr(scenario, state.channel, i, c)) / 20;
+  const se = uplinkSpectralEfficiency(scenario, state.channel);
+  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) out[o++] = se[i][c] / 20;
   return out;
 }

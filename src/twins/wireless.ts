@@ -36,6 +36,11 @@ export function uplinkSinr(scenario: Scenario, channel: ChannelState, i: number,
   return signal / (interference + noisePowerWatts(k.noiseDbmPerHz, k.subchannelBandwidthHz));
 }
 
+/** Uplink spectral efficiency log2(1 + SINR_{i,c}) of every BS i on every subchannel c, bits/s/Hz. */
+export function uplinkSpectralEfficiency(scenario: Scenario, channel: ChannelState): number[][] {
+  return scenario.bss.map((_, i) => Array.from({ length: scenario.constants.subchannels }, (_, c) => Math.log2(1 + uplinkSinr(scenario, channel, i, c))));
+}
+
 /** Eq. 7: R^U_i = sum_c tau_{i,c} W^U log2(1 + SINR_{i,c}), bits/s, for every BS. */
 export function uplinkRatesBps(scenario: Scenario, channel: ChannelState, tau: readonly (readonly number[])[]): number[] {
   const w = scenario.constants.subchannelBandwidthHz;
