@@ -6,9 +6,8 @@
  */
 import { Contract, id, type Signer } from "ethers";
 import type { Deployment } from "./deployment";
-import { mulberry32, randInt } from "../twins/random";
-
-export const PAPER_BS_CPU_HZ = [2.6e9, 1.8e9, 3.6e9, 2.4e9, 2.4e9];
+import { generateScenario, PAPER_BS_CPU_HZ } from "../twins/scenario";
+import { nearestBsAssociation } from "../twins/mdp";
 
 export interface BootstrapOptions {
   /** Number of end users N. */
@@ -44,39 +43,38 @@ export async function bootstrapDeployment(
   options: BootstrapOptions = DEFAULT_BOOTSTRAP,
 ): Promise<BootstrapResult> {
   const log = options.log ?? (() => undefined);
-  const rng = mulberry32(options.seed);
   const at = (name: keyof Deployment["contracts"], signer: Signer) =>
     new Contract(deployment.contracts[name].address, deployment.contracts[name].abi as never, signer);
   const registry = at("BSRegistry", operator);
   const m = bsSigners.length;
   if (m === 0) throw new Error("Bootstrap needs at least one BS account.");
+  // The same seeded topology as the model (src/twins): BSs on a ring, users in their coverage, twins on the nearest BS.
+  const scenario = generateScenario({
+    bsCpuHz: bsSigners.map((_, i) => PAPER_BS_CPU_HZ[i % PAPER_BS_CPU_HZ.length]),
+    users: options.users,
+    samplesPerUser: options.samplesPerUser,
+    bsRingRadiusMetres: options.bsRingRadiusMetres,
+    coverageRadiusMetres: options.coverageRadiusMetres,
+    seed: options.seed,
+  });
 
   const bss: BootstrapResult["bss"] = [];
   for (const [i, signer] of bsSigners.entries()) {
     const address = await signer.getAddress();
-    const angle = (2 * Math.PI * i) / m;
-    const x = Math.round(options.bsRingRadiusMetres * Math.cos(angle));
-    const y = Math.round(options.bsRingRadiusMetres * Math.sin(angle));
-    const cpu = PAPER_BS_CPU_HZ[i % PAPER_BS_CPU_HZ.length];
+    const { cpuHz, position } = scenario.bss[i];
+    const x = Math.round(position.xMetres);
+    const y = Math.round(position.yMetres);
     if (!(await registry.isMember(address))) await (await registry.admit(address)).wait();
     const asBs = registry.connect(signer) as Contract;
-    await (await asBs.registerMetadata(BigInt(cpu), x, y, `/ip4/127.0.0.1/tcp/${4101 + i}`)).wait();
-    bss.push({ address, cpuFrequencyHz: cpu, x, y, twins: 0, samples: 0 });
-    log(`admitted BS ${i + 1}/${m} ${address} (${(cpu / 1e9).toFixed(1)} GHz at ${x},${y} m)`);
+    await (await asBs.registerMetadata(BigInt(cpuHz), x, y, `/ip4/127.0.0.1/tcp/${4101 + i}`)).wait();
+    bss.push({ address, cpuFrequencyHz: cpuHz, x, y, twins: 0, samples: 0 });
+    log(`admitted BS ${i + 1}/${m} ${address} (${(cpuHz / 1e9).toFixed(1)} GHz at ${x},${y} m)`);
   }
 
-  // Users uniformly in the coverage disc of a random BS; each user's twin goes on its nearest BS.
-  for (let u = 0; u < options.users; u++) {
-    const home = bss[randInt(rng, 0, m - 1)];
-    const r = options.coverageRadiusMetres * Math.sqrt(rng());
-    const theta = 2 * Math.PI * rng();
-    const ux = home.x + r * Math.cos(theta);
-    const uy = home.y + r * Math.sin(theta);
-    let best = 0;
-    for (let j = 1; j < m; j++) {
-      if (Math.hypot(bss[j].x - ux, bss[j].y - uy) < Math.hypot(bss[best].x - ux, bss[best].y - uy)) best = j;
-    }
-    const samples = randInt(rng, options.samplesPerUser[0], options.samplesPerUser[1]);
+  const association = nearestBsAssociation(scenario);
+  for (const [u, user] of scenario.users.entries()) {
+    const best = association[u];
+    const samples = user.dataSamples;
     const twins = at("TwinRegistry", bsSigners[best]);
     const userId = id(`dtwn-user-${u}`);
     let twinId: bigint = await twins.twinOfUser(userId);
