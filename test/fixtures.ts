@@ -7,6 +7,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import DtwnModule from "../ignition/modules/Dtwn";
 import { DEFAULT_PROTOCOL_PARAMS, type ProtocolParams } from "../src/chain/protocolParams";
+import { PAPER_BS_CPU_HZ } from "../src/twins/scenario";
 import {
   AssociationLedger__factory,
   BlockLedger__factory,
@@ -57,7 +58,7 @@ export async function deployProtocol() {
 export type Protocol = Awaited<ReturnType<typeof deployProtocol>>;
 
 /** The paper's Section V BSs: CPU frequencies 2.6, 1.8, 3.6, 2.4, 2.4 GHz. */
-export const PAPER_CPU_HZ = [2_600_000_000n, 1_800_000_000n, 3_600_000_000n, 2_400_000_000n, 2_400_000_000n];
+export const PAPER_CPU_HZ = PAPER_BS_CPU_HZ.map((hz) => BigInt(hz));
 
 /**
  * Protocol with 5 BSs admitted and registered, each hosting `twinsPerBs` twins with data records of
