@@ -9,6 +9,7 @@
 import { HardhatUserConfig, subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import "./tasks/socketRetry";
 import "./tasks/deploy";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
