@@ -2,10 +2,12 @@
  * Baselines for edge association, each returning a feasible allocation for a slot state:
  * - random association (the paper's): every twin on a uniformly random BS, random batch sizes, random shares;
  * - average association (the paper's): twins split evenly over the BSs, equal subchannel shares, one batch size;
- * - a heuristic: CPU-proportional load balancing, compute-equalising batch sizes, greedy water-filling of the
- *   subchannels, then local search moving single twins off the slowest BS;
- * - a relaxation lower bound on the Eq. 18 objective (fractional twins and shares), so the distance to the best
- *   achievable is known.
+ * - a heuristic: CPU-proportional load balancing, compute-equalising batch sizes, subchannel shares from the linear
+ *   program of {@link optimalTau}, then local search moving single twins between BSs;
+ * - the exact optimum of the per-slot problem for small instances (every association enumerated; batch sizes and
+ *   shares are then the optimal solutions of their own convex subproblems), and
+ * - a relaxation lower bound on the Eq. 18 objective (fractional twins and shares) for any size,
+ *   so the distance to the best achievable is known.
  * Batch sizes always reach theta_th (18a) at the smallest data-weighted mean that does so, b_req.
  */
 import type { Scenario } from "../twins/scenario";
@@ -15,6 +17,7 @@ import { thetaG, timeCost } from "../twins/timeCost";
 import { uplinkSpectralEfficiency, downlinkRatesBps } from "../twins/wireless";
 import { randInt, type Rng } from "../twins/random";
 import { apportion, assignTwins, repairBatches, targetMeanBatch } from "./decode";
+import { optimalTau } from "./subchannels";
 
 function equalTau(m: number, c: number): number[][] {
   return Array.from({ length: m }, () => new Array<number>(c).fill(1 / m));
@@ -52,45 +55,12 @@ export function randomAllocation(scenario: Scenario, state: SlotState, rng: Rng)
 }
 
 /**
- * Greedy water-filling of the subchannels for given twin counts: time is handed out in slices of 1/steps of a
- * subchannel, each to the BS whose upload (Eq. 15) currently takes longest, on its best subchannel with time left.
+ * Batch sizes that equalise the local training time (Eq. 12) across BSs at the data-weighted mean b_req, before
+ * rounding: BS i gets b_i = clamp(lambda f_i / S_i) for its S_i samples, with the common time lambda found by
+ * bisection. For a fixed association this minimises max_i of Eq. 12 under 18a and 18d exactly (a water-filling
+ * problem), so the exact optimum uses it unrounded.
  */
-export function waterFillTau(scenario: Scenario, state: SlotState, counts: readonly number[], steps = 50): number[][] {
-  const m = scenario.bss.length;
-  const C = scenario.constants.subchannels;
-  const se = uplinkSpectralEfficiency(scenario, state.channel);
-  const w = scenario.constants.subchannelBandwidthHz;
-  const tau = Array.from({ length: m }, () => new Array<number>(C).fill(0));
-  const left = new Array<number>(C).fill(steps);
-  const rate = new Array<number>(m).fill(0);
-  for (let slice = 0; slice < C * steps; slice++) {
-    let worst = -1;
-    let worstTime = -1;
-    for (let i = 0; i < m; i++) {
-      if (counts[i] === 0) continue;
-      const t = rate[i] > 0 ? counts[i] / rate[i] : Infinity;
-      if (t > worstTime) {
-        worstTime = t;
-        worst = i;
-      }
-    }
-    if (worst < 0) break;
-    let best = -1;
-    for (let c = 0; c < C; c++) if (left[c] > 0 && (best < 0 || se[worst][c] > se[worst][best])) best = c;
-    if (best < 0) break;
-    left[best]--;
-    tau[worst][best] += 1 / steps;
-    rate[worst] += (w * se[worst][best]) / steps;
-  }
-  // Leftover time (only when some BS hosts nothing) stays unused; clean floating error.
-  return tau.map((row) => row.map((t) => Math.min(1, Math.round(t * steps) / steps)));
-}
-
-/**
- * Batch sizes that equalise the local training time (Eq. 12) across BSs at the data-weighted mean b_req: BS i gets
- * b_i proportional to f_i / (its samples), clamped to [b_min, b_max], then lifted to theta_th if rounding fell short.
- */
-export function balancedBatches(scenario: Scenario, state: SlotState, association: readonly number[]): number[] {
+export function balancedBatchLevels(scenario: Scenario, state: SlotState, association: readonly number[]): number[] {
   const m = scenario.bss.length;
   const k = scenario.constants;
   const need = targetMeanBatch(scenario);
@@ -98,27 +68,31 @@ export function balancedBatches(scenario: Scenario, state: SlotState, associatio
   const samples = new Array<number>(m).fill(0);
   association.forEach((bs, n) => (samples[bs] += state.dataSamples[n]));
   const total = samples.reduce((s, x) => s + x, 0);
-  // Bisection on the common time lambda: sum_i clamp(lambda f_i / S_i) S_i = need * total.
   const batchAt = (lambda: number) => samples.map((s, i) => (s === 0 ? k.minBatchSize : Math.min(k.maxBatchSize, Math.max(k.minBatchSize, (lambda * cpu[i]) / s))));
   const work = (b: number[]) => b.reduce((acc, x, i) => acc + x * samples[i], 0);
   let lo = 0;
   let hi = (k.maxBatchSize * total) / Math.min(...cpu) + 1;
-  for (let it = 0; it < 60; it++) {
+  for (let it = 0; it < 100; it++) {
     const mid = (lo + hi) / 2;
     if (work(batchAt(mid)) >= need * total) hi = mid;
     else lo = mid;
   }
   const perBs = batchAt(hi);
-  return repairBatches(scenario, state.dataSamples, association.map((bs) => perBs[bs]));
+  return association.map((bs) => perBs[bs]);
 }
 
-/** The heuristic: load balancing by CPU, balanced batches, water-filled subchannels, then single-twin moves. */
+/** {@link balancedBatchLevels} rounded to whole samples and lifted to theta_th if rounding fell short. */
+export function balancedBatches(scenario: Scenario, state: SlotState, association: readonly number[]): number[] {
+  return repairBatches(scenario, state.dataSamples, balancedBatchLevels(scenario, state, association));
+}
+
+/** The heuristic: load balancing by CPU, balanced batches, LP subchannel shares, then single-twin moves. */
 export function heuristicAllocation(scenario: Scenario, state: SlotState, maxMoves = 200): Allocation {
   const m = scenario.bss.length;
   const n = state.dataSamples.length;
   const build = (counts: number[]): Allocation => {
     const association = assignTwins(counts, state.association);
-    return { association, batchSize: balancedBatches(scenario, state, association), tau: waterFillTau(scenario, state, counts) };
+    return { association, batchSize: balancedBatches(scenario, state, association), tau: optimalTau(scenario, state, counts).tau };
   };
   let counts = apportion(scenario.bss.map((b, i) => b.cpuHz * state.cpuAvailability[i]), n);
   let best = build(counts);
@@ -147,6 +121,47 @@ export function heuristicAllocation(scenario: Scenario, state: SlotState, maxMov
     if (!improved) break;
   }
   return best;
+}
+
+/** Largest number of associations (M^N) {@link exactOptimum} enumerates. */
+export const EXACT_MAX_ASSOCIATIONS = 200_000;
+
+/**
+ * The exact optimum of the per-slot problem (Eq. 18 under 18a-18d) for a small instance, by enumerating all M^N
+ * associations. For a fixed association the rest separates: the mean batch is b_req (the objective rises with it),
+ * the batch sizes that minimise Eq. 12's max are the balanced levels (exact, unrounded: 18d allows any size in
+ * [b_min, b_max]), and the shares that minimise Eq. 15's max are the LP of {@link optimalTau}; aggregation and block
+ * terms are fixed by the association and the state. Throws when M^N exceeds {@link EXACT_MAX_ASSOCIATIONS}.
+ */
+export function exactOptimum(scenario: Scenario, state: SlotState): { allocation: Allocation; objectiveSeconds: number; associations: number } {
+  const m = scenario.bss.length;
+  const n = state.dataSamples.length;
+  const total = m ** n;
+  if (total > EXACT_MAX_ASSOCIATIONS) {
+    throw new Error(`exactOptimum: ${m}^${n} = ${total} associations exceed ${EXACT_MAX_ASSOCIATIONS}; use objectiveLowerBound for this size.`);
+  }
+  const tauByCounts = new Map<string, number[][]>();
+  let best: Allocation | undefined;
+  let bestCost = Infinity;
+  const association = new Array<number>(n).fill(0);
+  for (let code = 0; code < total; code++) {
+    for (let t = 0, c = code; t < n; t++, c = Math.floor(c / m)) association[t] = c % m;
+    const counts = new Array<number>(m).fill(0);
+    association.forEach((bs) => counts[bs]++);
+    const key = counts.join(",");
+    let tau = tauByCounts.get(key);
+    if (!tau) {
+      tau = optimalTau(scenario, state, counts).tau;
+      tauByCounts.set(key, tau);
+    }
+    const candidate = { association: association.slice(), batchSize: balancedBatchLevels(scenario, state, association), tau };
+    const cost = timeCost(scenario, state, candidate).objectiveSeconds;
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = candidate;
+    }
+  }
+  return { allocation: best as Allocation, objectiveSeconds: bestCost, associations: total };
 }
 
 /**

@@ -1,27 +1,36 @@
 /**
  * Decoding the agents' raw actions into a feasible allocation, by construction:
  * every twin on exactly one BS (18b), batch sizes in [b_min, b_max] (18d) and high enough for theta_th (18a),
- * sum_i tau_{i,c} <= 1 on every subchannel (18c), and some uplink time for every BS that hosts twins.
+ * sum_i tau_{i,c} <= 1 on every subchannel (18c), and uplink time for every BS that hosts twins.
  *
  * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A:
- *   [0]      load: K_i is proportional to exp(SHARPNESS * (load - 1/2)) (largest remainder over the N twins);
- *   [1]      batch level: the relative batch size of the twins on BS i; the decoder scales all batch sizes by one
- *            factor so that their data-weighted mean is exactly b_req, the smallest that reaches theta_th (18a):
- *            the objective (Eq. 18) rises with every batch size, so no optimal allocation spends more;
- *   [2..2+C) subchannel weights x_{i,c}: tau_{i,c} = softmax over the BSs of SHARPNESS * x_{i,c}, so the shares of
- *            every subchannel sum to 1 and no BS's share falls below exp(-SHARPNESS) of another's.
+ *   [0] load: K_i is proportional to exp(LOAD_SHARPNESS * (load - 1/2)) (largest remainder over the N twins);
+ *   [1] batch level: the relative batch size of the twins on BS i; the decoder scales all batch sizes by one
+ *       factor so that their data-weighted mean is exactly b_req, the smallest that reaches theta_th (18a):
+ *       the objective (Eq. 18) rises with every batch size, so no optimal allocation spends more;
+ *   [2] bandwidth demand: BS i asks for uplink capacity for d_i = K_i * exp(DEMAND_SHARPNESS * (demand - 1/2))
+ *       models. The subchannel shares tau_i are the market clearing of all BSs' demands: the linear program of
+ *       {@link optimalTau} gives every BS the same rate per unit of demand, as high as the subchannels allow.
+ *       Every BS computes the same tau from the joint action it reads on the chain.
+ * Choosing tau per subchannel directly (M x C outputs) left MADDPG far behind even the average association in our
+ * trials (docs/model.md); a demand per BS keeps tau_i the agent's choice in one number it can learn.
  */
 import type { Scenario } from "../twins/scenario";
 import type { Allocation, SlotState } from "../twins/state";
+import { optimalTau } from "./subchannels";
 
-/** Length of one agent's raw action vector: load share, batch level, C subchannel weights. */
-export function rawActionSize(scenario: Scenario): number {
-  return 2 + scenario.constants.subchannels;
+/** Length of one agent's raw action vector: load, batch level, bandwidth demand. */
+export function rawActionSize(_scenario: Scenario): number {
+  return RAW_ACTION_SIZE;
 }
+export const RAW_ACTION_SIZE = 3;
 
-/** Range of the exponential weights of loads and subchannel shares: weights span a factor exp(SHARPNESS). */
-export const SHARPNESS = 2;
-const weight = (x: number) => Math.exp(SHARPNESS * (Math.min(1, Math.max(0, x)) - 0.5));
+/** Loads span a factor exp(LOAD_SHARPNESS) between the lightest and the heaviest BS. */
+export const LOAD_SHARPNESS = 3;
+/** Demand weights span a factor exp(DEMAND_SHARPNESS). */
+export const DEMAND_SHARPNESS = 2;
+const unit = (x: number) => Math.min(1, Math.max(0, x));
+const weight = (x: number, sharpness: number) => Math.exp(sharpness * (unit(x) - 0.5));
 
 /** Counts summing to `total` proportional to `weights` (largest-remainder method). */
 export function apportion(weights: readonly number[], total: number): number[] {
@@ -118,28 +127,22 @@ export function scaleBatchesToTarget(scenario: Scenario, dataSamples: readonly n
   return repairBatches(scenario, dataSamples, at(hi).map((b) => Math.floor(b)));
 }
 
-/** Decode the M raw actions (each of length 2 + C, entries in [0, 1]) into a feasible allocation. */
+/** Decode the M raw actions (each of length 3, entries in [0, 1]) into a feasible allocation. */
 export function decodeJointAction(scenario: Scenario, state: SlotState, raw: readonly (readonly number[])[]): Allocation {
   const m = scenario.bss.length;
-  const C = scenario.constants.subchannels;
   const k = scenario.constants;
   if (raw.length !== m) throw new Error(`Expected ${m} raw actions (one per BS), got ${raw.length}.`);
   raw.forEach((r, i) => {
-    if (r.length !== 2 + C) throw new Error(`Raw action of BS ${i} has ${r.length} entries; expected ${2 + C}.`);
+    if (r.length !== RAW_ACTION_SIZE) throw new Error(`Raw action of BS ${i} has ${r.length} entries; expected ${RAW_ACTION_SIZE}.`);
     r.forEach((x, j) => {
       if (!Number.isFinite(x)) throw new Error(`Raw action of BS ${i} has a non-finite entry at ${j}: ${x}.`);
     });
   });
-  const unit = (x: number) => Math.min(1, Math.max(0, x));
-  const counts = apportion(raw.map((r) => weight(r[0])), state.dataSamples.length);
+  const counts = apportion(raw.map((r) => weight(r[0], LOAD_SHARPNESS)), state.dataSamples.length);
   const association = assignTwins(counts, state.association);
   const perBsBatch = raw.map((r) => k.minBatchSize + unit(r[1]) * (k.maxBatchSize - k.minBatchSize));
   const batchSize = scaleBatchesToTarget(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
-  const tau = Array.from({ length: m }, () => new Array<number>(C).fill(0));
-  for (let c = 0; c < C; c++) {
-    const w = raw.map((r) => weight(r[2 + c]));
-    const sum = w.reduce((s, x) => s + x, 0);
-    w.forEach((x, i) => (tau[i][c] = x / sum));
-  }
+  const demands = counts.map((K, i) => K * weight(raw[i][2], DEMAND_SHARPNESS));
+  const { tau } = optimalTau(scenario, state, demands);
   return { association, batchSize, tau };
 }

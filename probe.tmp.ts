@@ -1,0 +1,16 @@
+import { generateScenario } from "./src/twins/scenario";
+import { initialState } from "./src/twins/mdp";
+import { mulberry32 } from "./src/twins/random";
+import { decodeJointAction } from "./src/agents/decode";
+import { optimalTau } from "./src/agents/subchannels";
+const sc = generateScenario({ seed: 3 }); const rng = mulberry32(5);
+const st = initialState(sc, rng);
+let t0 = performance.now();
+for (let k = 0; k < 100; k++) decodeJointAction(sc, st, sc.bss.map(() => [rng(), rng(), rng()]));
+console.log("decode ms", (performance.now() - t0) / 100);
+t0 = performance.now();
+for (let k = 0; k < 100; k++) optimalTau(sc, st, [20, 10, 30, 25, 15]);
+console.log("lp ms", (performance.now() - t0) / 100);
+t0 = performance.now();
+for (let k = 0; k < 100; k++) initialState(sc, rng);
+console.log("init ms", (performance.now() - t0) / 100);
