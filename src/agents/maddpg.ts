@@ -4,6 +4,7 @@
  * (Eqs. 22-23), primary and target networks with soft update rate beta (Eqs. 24-25), Ornstein-Uhlenbeck exploration,
  * replay memory, discount gamma. All hyperparameters are in {@link MaddpgConfig}.
  */
+import { z } from "zod";
 import { tf } from "../ml/backend";
 import type { Scenario } from "../twins/scenario";
 import type { SlotState } from "../twins/state";
@@ -13,7 +14,7 @@ import { decodeJointAction, rawActionSize } from "./decode";
 import { observationSize, observe } from "./observation";
 import { ReplayMemory } from "./replay";
 import { OrnsteinUhlenbeck } from "./noise";
-import { averageAllocation } from "./baselines";
+import { averageAllocation, objectiveLowerBound } from "./baselines";
 import { timeCost } from "../twins/timeCost";
 
 export interface MaddpgConfig {
@@ -43,11 +44,18 @@ export interface MaddpgConfig {
   ouTheta: number;
   ouSigma: number;
   ouSigmaFinal: number;
+  /**
+   * Reward scale. "lower-bound": R = 1 - objective / LB(s), the Eq. 18 cost relative to the slot's relaxation lower
+   * bound (a function of the state only), so that slots with bad fading do not dominate the critics' targets; within
+   * a slot it ranks actions exactly as -objective does. "fixed": R = -objective / (average association's objective
+   * in s(0)).
+   */
+  rewardScale: "lower-bound" | "fixed";
 }
 
 export const DEFAULT_MADDPG: MaddpgConfig = {
   seed: 1,
-  episodes: 60,
+  episodes: 120,
   slotsPerEpisode: 50,
   gamma: 0.9,
   beta: 0.01,
@@ -59,9 +67,48 @@ export const DEFAULT_MADDPG: MaddpgConfig = {
   warmupSlots: 256,
   updatesPerSlot: 1,
   ouTheta: 0.15,
-  ouSigma: 0.3,
+  ouSigma: 0.2,
   ouSigmaFinal: 0.02,
+  rewardScale: "lower-bound",
 };
+
+const pos = () => z.number().positive().finite();
+const posInt = () => z.number().int().positive();
+const unitOpen = () => z.number().gt(0).lt(1);
+
+/** Validation of a (partial) MADDPG configuration, as read from a JSON file or the command line. */
+export const MaddpgConfigSchema = z
+  .object({
+    seed: z.number().int().nonnegative(),
+    episodes: posInt(),
+    slotsPerEpisode: posInt(),
+    gamma: z.number().min(0).lt(1),
+    beta: unitOpen().or(z.literal(1)),
+    actorLearningRate: pos(),
+    criticLearningRate: pos(),
+    hidden: z.array(posInt()).min(1).max(4),
+    batchSize: posInt(),
+    replayCapacity: posInt(),
+    warmupSlots: z.number().int().nonnegative(),
+    updatesPerSlot: z.number().int().nonnegative(),
+    ouTheta: z.number().gt(0).max(1),
+    ouSigma: z.number().nonnegative(),
+    ouSigmaFinal: z.number().nonnegative(),
+    rewardScale: z.enum(["lower-bound", "fixed"]),
+  })
+  .strict();
+
+/** DEFAULT_MADDPG with `overrides` applied; throws one error naming every bad field. */
+export function resolveMaddpgConfig(overrides: unknown = {}): MaddpgConfig {
+  const partial = MaddpgConfigSchema.partial().safeParse(overrides);
+  if (!partial.success) {
+    const lines = partial.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(`Invalid MADDPG configuration:\n${lines.join("\n")}`);
+  }
+  const config = { ...DEFAULT_MADDPG, ...partial.data };
+  if (config.batchSize > config.replayCapacity) throw new Error(`Invalid MADDPG configuration: batchSize ${config.batchSize} exceeds replayCapacity ${config.replayCapacity}.`);
+  return config;
+}
 
 export interface EpisodeLog {
   episode: number;
@@ -69,6 +116,8 @@ export interface EpisodeLog {
   meanObjectiveSeconds: number;
   /** Mean shared reward (scaled). */
   meanReward: number;
+  /** Mean Eq. 18 objective relative to the slots' lower bounds. */
+  meanRatioToLowerBound: number;
   /** Mean critic loss over the episode's updates. */
   criticLoss: number;
   /** Wall-clock time per slot including updates, milliseconds (Fig. 8, training). */
@@ -80,7 +129,10 @@ function buildActor(obsDim: number, actDim: number, hidden: number[], name: stri
   const input = tf.input({ shape: [obsDim] });
   let x: tf.SymbolicTensor = input;
   hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
-  const out = tf.layers.dense({ units: actDim, activation: "sigmoid", name: `${name}_out` }).apply(x) as tf.SymbolicTensor;
+  // Output weights start within +-3e-3 (as in DDPG), so every untrained actor starts at the centre of the action box.
+  const out = tf.layers
+    .dense({ units: actDim, activation: "sigmoid", kernelInitializer: tf.initializers.randomUniform({ minval: -3e-3, maxval: 3e-3 }), name: `${name}_out` })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name });
 }
 
@@ -213,6 +265,7 @@ export class Maddpg {
       let state: SlotState = initialState(this.scenario, envRng);
       noise.forEach((n) => n.reset());
       let objective = 0;
+      let ratio = 0;
       let reward = 0;
       let criticLoss = 0;
       let updates = 0;
@@ -229,7 +282,8 @@ export class Maddpg {
         // Line 9: the reward of the joint action and the next state.
         const allocation = decodeJointAction(this.scenario, state, raw);
         const result = step(this.scenario, state, allocation, envRng);
-        const r = result.reward / this.rewardScaleSeconds;
+        const lb = objectiveLowerBound(this.scenario, state);
+        const r = c.rewardScale === "lower-bound" ? 1 - result.cost.objectiveSeconds / lb : result.reward / this.rewardScaleSeconds;
         // Line 10: store the transition.
         const nextObs = observe(this.scenario, result.next);
         this.memory.push(obs, Float32Array.from(raw.flat()), r, nextObs);
@@ -241,6 +295,7 @@ export class Maddpg {
           }
         }
         objective += result.cost.objectiveSeconds;
+        ratio += result.cost.objectiveSeconds / lb;
         reward += r;
         state = result.next;
         slotsDone++;
@@ -248,6 +303,7 @@ export class Maddpg {
       const log: EpisodeLog = {
         episode,
         meanObjectiveSeconds: objective / c.slotsPerEpisode,
+        meanRatioToLowerBound: ratio / c.slotsPerEpisode,
         meanReward: reward / c.slotsPerEpisode,
         criticLoss: updates ? criticLoss / updates : 0,
         msPerSlot: (performance.now() - started) / c.slotsPerEpisode,

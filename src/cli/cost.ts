@@ -9,7 +9,7 @@ import { mulberry32 } from "../twins/random";
 import type { Allocation, SlotState } from "../twins/state";
 import { averageAllocation, heuristicAllocation, objectiveLowerBound, randomAllocation } from "../agents/baselines";
 
-function readJson(file: string, what: string): unknown {
+export function readJson(file: string, what: string): unknown {
   if (!fs.existsSync(file)) throw new Error(`${what} file ${file} does not exist.`);
   try {
     return JSON.parse(fs.readFileSync(file, "utf8"));

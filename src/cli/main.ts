@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { deploymentPath } from "../chain/deployment";
 import { renderStatusFromFile } from "../chain/status";
 import { registerCostCommands } from "./cost";
+import { registerTrainCommands } from "./train";
+import { registerEvaluateCommands } from "./evaluate";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -55,6 +57,8 @@ export function buildProgram(): Command {
     });
 
   registerCostCommands(program);
+  registerTrainCommands(program);
+  registerEvaluateCommands(program);
   return program;
 }
 
