@@ -5,7 +5,8 @@
  *
  * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A:
  *   [0] load: K_i is proportional to exp(LOAD_SHARPNESS * (load - 1/2)) (largest remainder over the N twins);
- *   [1] batch level: the relative batch size of the twins on BS i; the decoder scales all batch sizes by one
+ *   [1] batch level: the relative batch size exp(BATCH_SHARPNESS * (level - 1/2)) of the twins on BS i; the decoder
+ *       scales all batch sizes by one
  *       factor so that their data-weighted mean is exactly b_req, the smallest that reaches theta_th (18a):
  *       the objective (Eq. 18) rises with every batch size, so no optimal allocation spends more;
  *   [2] bandwidth demand: BS i asks for uplink capacity for d_i = K_i * exp(DEMAND_SHARPNESS * (demand - 1/2))
@@ -25,10 +26,14 @@ export function rawActionSize(_scenario: Scenario): number {
 }
 export const RAW_ACTION_SIZE = 3;
 
-/** Loads span a factor exp(LOAD_SHARPNESS) between the lightest and the heaviest BS. */
-export const LOAD_SHARPNESS = 3;
-/** Demand weights span a factor exp(DEMAND_SHARPNESS). */
-export const DEMAND_SHARPNESS = 2;
+/**
+ * Loads, relative batch sizes and demand weights span factors exp(sharpness) between the ends of the action box.
+ * Small ranges keep the objective smooth in the actions: the system cost is a max over BSs, so exploration noise on
+ * sharp actions makes some BS a straggler in almost every slot.
+ */
+export const LOAD_SHARPNESS = 2;
+export const BATCH_SHARPNESS = 1.5;
+export const DEMAND_SHARPNESS = 1;
 const unit = (x: number) => Math.min(1, Math.max(0, x));
 const weight = (x: number, sharpness: number) => Math.exp(sharpness * (unit(x) - 0.5));
 
@@ -140,7 +145,7 @@ export function decodeJointAction(scenario: Scenario, state: SlotState, raw: rea
   });
   const counts = apportion(raw.map((r) => weight(r[0], LOAD_SHARPNESS)), state.dataSamples.length);
   const association = assignTwins(counts, state.association);
-  const perBsBatch = raw.map((r) => k.minBatchSize + unit(r[1]) * (k.maxBatchSize - k.minBatchSize));
+  const perBsBatch = raw.map((r) => weight(r[1], BATCH_SHARPNESS));
   const batchSize = scaleBatchesToTarget(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
   const demands = counts.map((K, i) => K * weight(raw[i][2], DEMAND_SHARPNESS));
   const { tau } = optimalTau(scenario, state, demands);

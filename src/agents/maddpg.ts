@@ -8,7 +8,7 @@ import { z } from "zod";
 import { tf } from "../ml/backend";
 import type { Scenario } from "../twins/scenario";
 import type { SlotState } from "../twins/state";
-import { initialState, step } from "../twins/mdp";
+import { initialState, nextState, step } from "../twins/mdp";
 import { mulberry32, type Rng } from "../twins/random";
 import { decodeJointAction, rawActionSize } from "./decode";
 import { observationSize, observe } from "./observation";
@@ -51,6 +51,15 @@ export interface MaddpgConfig {
    * in s(0)).
    */
   rewardScale: "lower-bound" | "fixed";
+  /**
+   * Checkpoint selection: every `validateEvery` episodes the deterministic joint policy is priced on `validationSlots`
+   * fixed slot states (from their own seed, never the held-out evaluation's); training ends with the actors of the
+   * best validation. 0 disables it (the last actors are kept).
+   */
+  validateEvery: number;
+  validationSlots: number;
+  /** Weight of the penalty mean(logit(a)^2) in the actor's loss (Eq. 22), as in the reference MADDPG. */
+  actorRegularization: number;
 }
 
 export const DEFAULT_MADDPG: MaddpgConfig = {
@@ -70,6 +79,9 @@ export const DEFAULT_MADDPG: MaddpgConfig = {
   ouSigma: 0.2,
   ouSigmaFinal: 0.02,
   rewardScale: "lower-bound",
+  validateEvery: 5,
+  validationSlots: 16,
+  actorRegularization: 0.05,
 };
 
 const pos = () => z.number().positive().finite();
@@ -95,6 +107,9 @@ export const MaddpgConfigSchema = z
     ouSigma: z.number().nonnegative(),
     ouSigmaFinal: z.number().nonnegative(),
     rewardScale: z.enum(["lower-bound", "fixed"]),
+    validateEvery: z.number().int().nonnegative(),
+    validationSlots: posInt(),
+    actorRegularization: z.number().nonnegative(),
   })
   .strict();
 
@@ -123,24 +138,29 @@ export interface EpisodeLog {
   /** Wall-clock time per slot including updates, milliseconds (Fig. 8, training). */
   msPerSlot: number;
   sigma: number;
+  /** Mean Eq. 18 objective of the deterministic policy on the validation slots, seconds (when validated). */
+  validationObjectiveSeconds?: number;
 }
 
-function buildActor(obsDim: number, actDim: number, hidden: number[], name: string): tf.LayersModel {
+/** Seeded Glorot initialisation, so that a training run is reproducible from its seed. */
+const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
+
+function buildActor(obsDim: number, actDim: number, hidden: number[], name: string, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [obsDim] });
   let x: tf.SymbolicTensor = input;
-  hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
+  hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", kernelInitializer: glorot(seed + k), name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
   // Output weights start within +-3e-3 (as in DDPG), so every untrained actor starts at the centre of the action box.
   const out = tf.layers
-    .dense({ units: actDim, activation: "sigmoid", kernelInitializer: tf.initializers.randomUniform({ minval: -3e-3, maxval: 3e-3 }), name: `${name}_out` })
+    .dense({ units: actDim, activation: "sigmoid", kernelInitializer: tf.initializers.randomUniform({ minval: -3e-3, maxval: 3e-3, seed: seed + 99 }), name: `${name}_out` })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name });
 }
 
-function buildCritic(inputDim: number, hidden: number[], name: string): tf.LayersModel {
+function buildCritic(inputDim: number, hidden: number[], name: string, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [inputDim] });
   let x: tf.SymbolicTensor = input;
-  hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
-  const out = tf.layers.dense({ units: 1, name: `${name}_q` }).apply(x) as tf.SymbolicTensor;
+  hidden.forEach((h, k) => (x = tf.layers.dense({ units: h, activation: "relu", kernelInitializer: glorot(seed + k), name: `${name}_h${k}` }).apply(x) as tf.SymbolicTensor));
+  const out = tf.layers.dense({ units: 1, kernelInitializer: glorot(seed + 99), name: `${name}_q` }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name });
 }
 
@@ -180,10 +200,11 @@ export class Maddpg {
     this.actDim = rawActionSize(scenario);
     // Algorithm 1, lines 1-3: primary and target actor-critic networks and the replay memory of every BS.
     this.agents = Array.from({ length: this.m }, (_, i) => {
-      const actor = buildActor(this.obsDim, this.actDim, config.hidden, `actor${i}`);
-      const critic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `critic${i}`);
-      const targetActor = buildActor(this.obsDim, this.actDim, config.hidden, `tactor${i}`);
-      const targetCritic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `tcritic${i}`);
+      const seed = config.seed * 1000 + i * 200;
+      const actor = buildActor(this.obsDim, this.actDim, config.hidden, `actor${i}`, seed);
+      const critic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `critic${i}`, seed + 100);
+      const targetActor = buildActor(this.obsDim, this.actDim, config.hidden, `tactor${i}`, seed);
+      const targetCritic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `tcritic${i}`, seed + 100);
       targetActor.setWeights(actor.getWeights());
       targetCritic.setWeights(critic.getWeights());
       return {
@@ -236,7 +257,12 @@ export class Maddpg {
           () => {
             const mine = agent.actor.apply(obs) as tf.Tensor2D;
             const parts = this.agents.map((_, j) => (j === i ? mine : perAgent(actions, j)));
-            return (agent.critic.apply(tf.concat([obs, ...parts], 1)) as tf.Tensor).mean().neg() as tf.Scalar;
+            const q = (agent.critic.apply(tf.concat([obs, ...parts], 1)) as tf.Tensor).mean();
+            // As in the reference MADDPG: a small penalty on the actor's pre-activations (z = logit(a)) keeps actions
+            // off the sigmoid's flat ends while the critic is still inaccurate.
+            const p = mine.clipByValue(1e-6, 1 - 1e-6);
+            const z = p.log().sub(tf.scalar(1).sub(p).log());
+            return z.square().mean().mul(this.config.actorRegularization).sub(q) as tf.Scalar;
           },
           false,
           agent.actor.trainableWeights.map((w) => w.read() as tf.Variable),
@@ -259,6 +285,7 @@ export class Maddpg {
     const noise = this.agents.map((_, i) => new OrnsteinUhlenbeck(this.actDim, mulberry32(c.seed * 100 + i), c.ouTheta, c.ouSigma));
     const logs: EpisodeLog[] = [];
     const totalSlots = c.episodes * c.slotsPerEpisode;
+    let best = { objective: Infinity, episode: -1, weights: [] as tf.Tensor[][] };
     let slotsDone = 0;
     for (let episode = 0; episode < c.episodes; episode++) {
       // Line 6: initialise the DTWN environment.
@@ -309,9 +336,40 @@ export class Maddpg {
         msPerSlot: (performance.now() - started) / c.slotsPerEpisode,
         sigma: noise[0].sigma,
       };
+      if (c.validateEvery > 0 && ((episode + 1) % c.validateEvery === 0 || episode === c.episodes - 1)) {
+        log.validationObjectiveSeconds = this.validate();
+        if (log.validationObjectiveSeconds < best.objective) {
+          best.weights.flat().forEach((w) => w.dispose());
+          best = { objective: log.validationObjectiveSeconds, episode, weights: this.agents.map((a) => a.actor.getWeights().map((w) => w.clone())) };
+        }
+      }
       logs.push(log);
       onEpisode(log);
     }
+    if (best.episode >= 0) {
+      this.agents.forEach((a, i) => a.actor.setWeights(best.weights[i]));
+      best.weights.flat().forEach((w) => w.dispose());
+      this.selectedEpisode = best.episode;
+    }
     return logs;
+  }
+
+  /** The episode whose actors training kept (checkpoint selection), or the last one. */
+  selectedEpisode = -1;
+
+  /**
+   * Mean Eq. 18 objective of the deterministic joint policy over `validationSlots` slots of its own trajectory from a
+   * fixed seed (the same channels, CPUs and data at every validation; the seed is not the held-out evaluation's).
+   */
+  validate(): number {
+    const rng = mulberry32(this.config.seed + 3);
+    let state = initialState(this.scenario, rng);
+    let sum = 0;
+    for (let t = 0; t < this.config.validationSlots; t++) {
+      const allocation = decodeJointAction(this.scenario, state, this.act(observe(this.scenario, state)));
+      sum += timeCost(this.scenario, state, allocation).objectiveSeconds;
+      state = nextState(this.scenario, state, allocation, rng);
+    }
+    return sum / this.config.validationSlots;
   }
 }

@@ -14,7 +14,7 @@ import { initBackend } from "../ml/backend";
 import { generateScenario } from "../twins/scenario";
 import { loadPolicy } from "../agents/policyStore";
 import { DEFAULT_MADDPG } from "../agents/maddpg";
-import { evaluateOnSlots, heldOutStates, METHOD_LABELS, METHODS, type Method, type SlotResult } from "../eval/association";
+import { evaluateOnSlots, METHOD_LABELS, METHODS, type Method, type SlotResult } from "../eval/association";
 import { cumulativeMean, curveInterval, interval95, mean } from "../eval/stats";
 import { barChart, lineChart } from "../plot/svg";
 import { writeFigure } from "../plot/files";
@@ -158,7 +158,7 @@ export async function evaluateAssociation(opts: EvaluateOptions): Promise<SeedSu
   for (const spec of main) {
     const scenario = generateScenario({ seed: spec.seed });
     const policy = await loadPolicy(path.join(spec.dir, "policy"), scenario);
-    const slots = evaluateOnSlots(scenario, heldOutStates(scenario, spec.seed, opts.slots), (obs) => policy.act(obs), spec.seed);
+    const slots = evaluateOnSlots(scenario, spec.seed, opts.slots, (obs) => policy.act(obs));
     policy.dispose();
     perSeed.push({ summary: summarise(spec.seed, readLog(spec.dir), slots), slots });
     console.error(`evaluated seed ${spec.seed} on ${opts.slots} held-out slots`);

@@ -18,6 +18,8 @@ export interface TrainingLog {
   config: MaddpgConfig;
   backend: string;
   wallSeconds: number;
+  /** The episode whose actors were saved (best validation), -1 when validation is off (the last ones). */
+  selectedEpisode: number;
   episodes: EpisodeLog[];
 }
 
@@ -34,8 +36,8 @@ export interface TrainOptions {
 }
 
 export function trainingLogCsv(log: TrainingLog): string {
-  const cols: (keyof EpisodeLog)[] = ["episode", "meanObjectiveSeconds", "meanRatioToLowerBound", "meanReward", "criticLoss", "msPerSlot", "sigma"];
-  return [cols.join(","), ...log.episodes.map((e) => cols.map((c) => e[c]).join(","))].join("\n") + "\n";
+  const cols: (keyof EpisodeLog)[] = ["episode", "meanObjectiveSeconds", "meanRatioToLowerBound", "meanReward", "criticLoss", "msPerSlot", "sigma", "validationObjectiveSeconds"];
+  return [cols.join(","), ...log.episodes.map((e) => cols.map((c) => e[c] ?? "").join(","))].join("\n") + "\n";
 }
 
 export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
@@ -50,8 +52,12 @@ export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
   const agent = new Maddpg(scenario, config);
   const bar = opts.quiet ? undefined : new ProgressBar(config.episodes, "train-policy");
   const started = Date.now();
-  const episodes = agent.train((e) => bar?.update(e.episode + 1, `objective ${e.meanObjectiveSeconds.toFixed(2)} s (${e.meanRatioToLowerBound.toFixed(3)} x LB), ${e.msPerSlot.toFixed(0)} ms/slot`));
-  const log: TrainingLog = { scenarioSeed: opts.scenarioSeed, config, backend, wallSeconds: (Date.now() - started) / 1000, episodes };
+  let validation = "";
+  const episodes = agent.train((e) => {
+    if (e.validationObjectiveSeconds !== undefined) validation = `, validation ${e.validationObjectiveSeconds.toFixed(2)} s`;
+    bar?.update(e.episode + 1, `objective ${e.meanObjectiveSeconds.toFixed(2)} s (${e.meanRatioToLowerBound.toFixed(3)} x LB)${validation}, ${e.msPerSlot.toFixed(0)} ms/slot`);
+  });
+  const log: TrainingLog = { scenarioSeed: opts.scenarioSeed, config, backend, wallSeconds: (Date.now() - started) / 1000, selectedEpisode: agent.selectedEpisode, episodes };
   fs.mkdirSync(opts.out, { recursive: true });
   await savePolicy(path.join(opts.out, "policy"), scenario, agent.agents.map((a) => a.actor), config, config.episodes);
   fs.writeFileSync(path.join(opts.out, "training-log.json"), JSON.stringify(log, null, 2) + "\n");
@@ -82,6 +88,7 @@ export function registerTrainCommands(program: Command): void {
       const log = await trainPolicy(opts);
       const last = log.episodes.slice(-Math.max(1, Math.floor(log.episodes.length / 10)));
       const mean = last.reduce((s, e) => s + e.meanObjectiveSeconds, 0) / last.length;
-      console.log(`trained ${log.config.episodes} episodes x ${log.config.slotsPerEpisode} slots in ${log.wallSeconds.toFixed(0)} s on ${log.backend}; last-10% mean objective ${mean.toFixed(2)} s; wrote ${opts.out}/policy and ${opts.out}/training-log.{json,csv}`);
+      const kept = log.selectedEpisode >= 0 ? `kept the actors of episode ${log.selectedEpisode + 1} (validation ${log.episodes[log.selectedEpisode].validationObjectiveSeconds?.toFixed(2)} s)` : "kept the last actors";
+      console.log(`trained ${log.config.episodes} episodes x ${log.config.slotsPerEpisode} slots in ${log.wallSeconds.toFixed(0)} s on ${log.backend}; last-10% mean training objective ${mean.toFixed(2)} s; ${kept}; wrote ${opts.out}/policy and ${opts.out}/training-log.{json,csv}`);
     });
 }

@@ -1,8 +1,9 @@
 /**
- * Held-out evaluation of edge-association methods: every method acts on the same seeded slot states, and each
- * decision is priced with the Eq. 18 objective. The slot states follow the MDP dynamics (fading, CPU and data
- * drift) from a seed no training run uses; they do not depend on the methods' choices (only the association carries
- * over between slots, and the cost does not depend on the previous association).
+ * Held-out evaluation of edge-association methods: every method runs its own trajectory of the MDP from the same
+ * seeded initial state, with the same exogenous draws (fading, CPU and data drift come from a generator with a seed
+ * no training run uses, and nextState draws the same numbers whatever the allocation), so every method meets the
+ * same channels, CPUs and data in every slot; only the previous association, part of s(t), is each method's own.
+ * Each decision is priced with the Eq. 18 objective.
  */
 import type { Scenario } from "../twins/scenario";
 import type { Allocation, SlotState } from "../twins/state";
@@ -40,39 +41,34 @@ export interface SlotResult {
 /** A joint actor: the raw actions of all BSs for an observation. */
 export type JointActor = (obs: Float32Array) => number[][];
 
-export function heldOutStates(scenario: Scenario, seed: number, slots: number): SlotState[] {
+/** One method's trajectory over `slots` held-out slots: the allocation it chose in each slot state. */
+export function heldOutTrajectory(scenario: Scenario, seed: number, slots: number, decide: (state: SlotState) => Allocation): { state: SlotState; allocation: Allocation; ms: number }[] {
   const rng = mulberry32(HELD_OUT_SEED_OFFSET + seed);
   let state = initialState(scenario, rng);
-  const states: SlotState[] = [];
+  const out: { state: SlotState; allocation: Allocation; ms: number }[] = [];
   for (let t = 0; t < slots; t++) {
-    states.push(state);
-    state = nextState(scenario, state, averageAllocation(scenario, state), rng);
+    const t0 = performance.now();
+    const allocation = decide(state);
+    out.push({ state, allocation, ms: performance.now() - t0 });
+    state = nextState(scenario, state, allocation, rng);
   }
-  return states;
+  return out;
 }
 
-export function evaluateOnSlots(scenario: Scenario, states: readonly SlotState[], actor: JointActor, seed: number): SlotResult[] {
+export function evaluateOnSlots(scenario: Scenario, seed: number, slots: number, actor: JointActor): SlotResult[] {
   const randomRng = mulberry32(HELD_OUT_SEED_OFFSET + 7919 * seed);
   const centre = scenario.bss.map(() => [0.5, 0.5, 0.5]);
-  return states.map((state, slot) => {
-    const cost = (a: Allocation) => timeCost(scenario, state, a).objectiveSeconds;
-    let t0 = performance.now();
-    const maddpg = decodeJointAction(scenario, state, actor(observe(scenario, state)));
-    const maddpgMs = performance.now() - t0;
-    t0 = performance.now();
-    const heuristic = heuristicAllocation(scenario, state);
-    const heuristicMs = performance.now() - t0;
-    return {
-      slot,
-      objectiveSeconds: {
-        maddpg: cost(maddpg),
-        random: cost(randomAllocation(scenario, state, randomRng)),
-        average: cost(averageAllocation(scenario, state)),
-        heuristic: cost(heuristic),
-        centre: cost(decodeJointAction(scenario, state, centre)),
-      },
-      lowerBoundSeconds: objectiveLowerBound(scenario, state),
-      decisionMs: { maddpg: maddpgMs, heuristic: heuristicMs },
-    };
-  });
+  const runs: Record<Method, ReturnType<typeof heldOutTrajectory>> = {
+    maddpg: heldOutTrajectory(scenario, seed, slots, (state) => decodeJointAction(scenario, state, actor(observe(scenario, state)))),
+    random: heldOutTrajectory(scenario, seed, slots, (state) => randomAllocation(scenario, state, randomRng)),
+    average: heldOutTrajectory(scenario, seed, slots, (state) => averageAllocation(scenario, state)),
+    heuristic: heldOutTrajectory(scenario, seed, slots, (state) => heuristicAllocation(scenario, state)),
+    centre: heldOutTrajectory(scenario, seed, slots, (state) => decodeJointAction(scenario, state, centre)),
+  };
+  return Array.from({ length: slots }, (_, slot) => ({
+    slot,
+    objectiveSeconds: Object.fromEntries(METHODS.map((k) => [k, timeCost(scenario, runs[k][slot].state, runs[k][slot].allocation).objectiveSeconds])) as Record<Method, number>,
+    lowerBoundSeconds: objectiveLowerBound(scenario, runs.average[slot].state),
+    decisionMs: { maddpg: runs.maddpg[slot].ms, heuristic: runs.heuristic[slot].ms },
+  }));
 }
