@@ -135,7 +135,6 @@ export function scaleBatchesToTarget(scenario: Scenario, dataSamples: readonly n
 /** Decode the M raw actions (each of length 3, entries in [0, 1]) into a feasible allocation. */
 export function decodeJointAction(scenario: Scenario, state: SlotState, raw: readonly (readonly number[])[]): Allocation {
   const m = scenario.bss.length;
-  const k = scenario.constants;
   if (raw.length !== m) throw new Error(`Expected ${m} raw actions (one per BS), got ${raw.length}.`);
   raw.forEach((r, i) => {
     if (r.length !== RAW_ACTION_SIZE) throw new Error(`Raw action of BS ${i} has ${r.length} entries; expected ${RAW_ACTION_SIZE}.`);
