@@ -76,12 +76,12 @@ export const DEFAULT_MADDPG: MaddpgConfig = {
   warmupSlots: 256,
   updatesPerSlot: 1,
   ouTheta: 0.15,
-  ouSigma: 0.2,
-  ouSigmaFinal: 0.02,
+  ouSigma: 0.08,
+  ouSigmaFinal: 0.005,
   rewardScale: "lower-bound",
   validateEvery: 5,
-  validationSlots: 16,
-  actorRegularization: 0.05,
+  validationSlots: 50,
+  actorRegularization: 0.1,
 };
 
 const pos = () => z.number().positive().finite();

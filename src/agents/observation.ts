@@ -4,7 +4,9 @@
  *   f^C: available CPU of each BS / the fastest BS's full CPU                         (M)
  *   K:   twins per BS in the previous association / N                                 (M)
  *   D:   data per BS in the previous association / all data, and all data / N / 1000  (M + 1)
- *   h:   uplink spectral efficiency log2(1 + SINR_{i,c}) / 20 of every BS on every subchannel (M * C)
+ *   h:   per BS, the mean and the best uplink spectral efficiency log2(1 + SINR_{i,c}) over the C subchannels, / 20
+ *        (2 M). The subchannel-level detail is the decoder's job (the LP of subchannels.ts clears the demands on the
+ *        actual gains); a first version fed all M x C values, which the critics had to learn to ignore.
  */
 import type { Scenario } from "../twins/scenario";
 import { availableCpuHz, twinsPerBs, type SlotState } from "../twins/state";
@@ -12,7 +14,7 @@ import { uplinkSpectralEfficiency } from "../twins/wireless";
 
 export function observationSize(scenario: Scenario): number {
   const m = scenario.bss.length;
-  return 3 * m + 1 + m * scenario.constants.subchannels;
+  return 5 * m + 1;
 }
 
 export function observe(scenario: Scenario, state: SlotState): Float32Array {
@@ -32,6 +34,15 @@ export function observe(scenario: Scenario, state: SlotState): Float32Array {
   for (let i = 0; i < m; i++) out[o++] = data[i] / total;
   out[o++] = total / n / 1000;
   const se = uplinkSpectralEfficiency(scenario, state.channel);
-  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) out[o++] = se[i][c] / 20;
+  for (let i = 0; i < m; i++) {
+    let sum = 0;
+    let best = 0;
+    for (let c = 0; c < C; c++) {
+      sum += se[i][c];
+      best = Math.max(best, se[i][c]);
+    }
+    out[o++] = sum / C / 20;
+    out[o++] = best / 20;
+  }
   return out;
 }

@@ -224,7 +224,7 @@ export function registerEvaluateCommands(program: Command): void {
     .option("--episodes <n>", "training episodes of the evaluated policies", int, DEFAULT_MADDPG.episodes)
     .option("--gamma <x>", "discount rate of the evaluated policies", Number, DEFAULT_MADDPG.gamma)
     .option("--gammas <list>", "discount rates compared in Fig. 7", gammaList, [0.5, 0.7, 0.9, 0.99])
-    .option("--fig7-episodes <n>", "training episodes of each Fig. 7 run", int, 40)
+    .option("--fig7-episodes <n>", "training episodes of each Fig. 7 run", int, 30)
     .option("-j, --jobs <n>", "training processes at a time", int, 2)
     .option("-o, --out <dir>", "output directory", "results/association")
     .option("--reuse", "reuse finished training runs found in <out>/runs", false)

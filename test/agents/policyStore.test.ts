@@ -42,7 +42,7 @@ describe("policy files", function () {
     const one = await loadPolicy(dir, scenario, [3]);
     expect(one.actBs(3, obs)).to.deep.equal(want[3]);
     expect(() => one.actBs(0, obs)).to.throw(/loaded without the actor of BS 0/);
-    expect(() => one.actBs(3, obs.subarray(1))).to.throw(/Observation has 65 entries; the policy expects 66/);
+    expect(() => one.actBs(3, obs.subarray(1))).to.throw(/Observation has 25 entries; the policy expects 26/);
     policy.dispose();
     one.dispose();
   });
