@@ -16,7 +16,7 @@ describe("dtwn CLI", function () {
   it("--help lists the commands", () => {
     const r = dtwn("--help");
     expect(r.status).to.equal(0);
-    for (const cmd of ["chain", "scenario", "cost"]) expect(r.stdout).to.match(new RegExp(`^\\s+${cmd}\\b`, "m"));
+    for (const cmd of ["chain", "scenario", "cost", "train-policy", "evaluate-association"]) expect(r.stdout).to.match(new RegExp(`^\\s+${cmd}\\b`, "m"));
   });
 
   it("cost prints the whole breakdown as JSON, and the same allocation fed back gives the same objective", () => {
