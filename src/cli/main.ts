@@ -9,6 +9,7 @@ import { renderStatusFromFile } from "../chain/status";
 import { registerCostCommands } from "./cost";
 import { registerTrainCommands } from "./train";
 import { registerEvaluateCommands } from "./evaluate";
+import { registerBenchCommands } from "./bench";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerCostCommands(program);
   registerTrainCommands(program);
   registerEvaluateCommands(program);
+  registerBenchCommands(program);
   return program;
 }
 
