@@ -79,6 +79,8 @@ export interface TrainOptions {
   learningRate: number;
   /** Shuffling seed. */
   seed: number;
+  /** Stop after this many mini-batches in all (default: every epoch in full). */
+  maxSteps?: number;
 }
 
 /** Mini-batch SGD on `indices` of `set` (a twin's data), in place; returns the mean training loss of the last epoch. */
@@ -89,7 +91,8 @@ export function trainLocal(model: tf.LayersModel, set: ImageSet, indices: readon
   let rngState = o.seed >>> 0 || 1;
   const rnd = () => ((rngState = (rngState * 1664525 + 1013904223) >>> 0) / 2 ** 32);
   let last = 0;
-  for (let e = 0; e < o.epochs; e++) {
+  let steps = 0;
+  for (let e = 0; e < o.epochs && !(o.maxSteps !== undefined && steps >= o.maxSteps); e++) {
     const order = indices.slice();
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
@@ -97,7 +100,7 @@ export function trainLocal(model: tf.LayersModel, set: ImageSet, indices: readon
     }
     let sum = 0;
     let batches = 0;
-    for (let s = 0; s < order.length; s += o.batchSize) {
+    for (let s = 0; s < order.length && !(o.maxSteps !== undefined && steps >= o.maxSteps); s += o.batchSize, steps++) {
       const { x, y } = toTensors(set, order.slice(s, s + o.batchSize));
       const loss = optimizer.minimize(
         () => tf.tidy(() => crossEntropy(tf.oneHot(y, set.classes), model.apply(x, { training: true }) as tf.Tensor).mean()) as tf.Scalar,
