@@ -2,6 +2,7 @@
 import os from "node:os";
 import type { Command } from "commander";
 import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
+import { benchFl, type FlBenchOptions } from "../bench/fl";
 
 const posInt = (v: string) => {
   const n = Number(v);
@@ -28,6 +29,31 @@ export function registerBenchCommands(program: Command): void {
       for (const r of rows) {
         console.log(`| ${r.height}x${r.width}x${r.channels} | ${r.batch} | ${r.backend} | ${r.oneProcess.toFixed(1)} | ${r.allProcesses.toFixed(1)} | ${r.torch ? r.torch.toFixed(1) : "not installed"} | ${r.ratio ? r.ratio.toFixed(2) : "-"} |`);
       }
+    });
+  bench
+    .command("fl")
+    .description("federated learning on Fashion-MNIST (N users IID on M BSs): test accuracy and loss on the 10,000 test images per round")
+    .option("--users <n>", "end users N", posInt, 100)
+    .option("--bss <n>", "BSs M", posInt, 5)
+    .option("--rounds <n>", "FL rounds", posInt, 20)
+    .option("--local-steps <n>", "mini-batches per twin and round", posInt, 4)
+    .option("--batch-size <n>", "batch size of every twin", posInt, 32)
+    .option("--learning-rate <x>", "SGD learning rate", Number, 0.05)
+    .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", posInt, 500)
+    .option("--strategy <name>", "MBS aggregation: fedavg | median | trimmed-mean | krum", "fedavg")
+    .option("--no-verification", "aggregate every BS model without verification")
+    .option("--max-drop <x>", "verification: largest accuracy drop below the global model", Number, 0.1)
+    .option("--attack <kind>", "BS 0 attacks: sign-flip | scale | noise")
+    .option("--attack-from <n>", "first attacking round", posInt, 1)
+    .option("--seed <n>", "seed", posInt, 1)
+    .option("--json", "print the round logs as JSON at the end", false)
+    .action(async (opts: FlBenchOptions & { json: boolean }) => {
+      if (opts.attack && !["sign-flip", "scale", "noise"].includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use sign-flip, scale or noise.`);
+      console.log("| round | test accuracy | test loss | accepted honest | rejected honest | accepted malicious | rejected malicious | seconds |");
+      console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+      const r = await benchFl(opts, (l) => console.log(`| ${l.round} | ${(100 * l.testAccuracy).toFixed(2)} % | ${l.testLoss.toFixed(4)} | ${l.verdicts.acceptedHonest} | ${l.verdicts.rejectedHonest} | ${l.verdicts.acceptedMalicious} | ${l.verdicts.rejectedMalicious} | ${l.seconds.toFixed(1)} |`));
+      console.log(`\n${opts.rounds} rounds in ${r.seconds.toFixed(0)} s on tfjs-${r.backend}; final test accuracy ${(100 * r.logs[r.logs.length - 1].testAccuracy).toFixed(2)} %`);
+      if (opts.json) console.log(JSON.stringify(r.logs, null, 1));
     });
   bench
     .command("train-worker", { hidden: true })

@@ -1,0 +1,56 @@
+/**
+ * `dtwn bench fl`: federated learning on Fashion-MNIST with N users (IID) on M BSs, the test accuracy and loss of the
+ * global model on the full 10,000-image test set after every round. Optionally one BS attacks (sign flip from round
+ * `attackFrom`), with verification on or off. One process (parallel BS workers are future work).
+ */
+import { initBackend } from "../ml/backend";
+import { loadFashionMnist } from "../fl/datasets/fashionMnist";
+import { iidPartition } from "../fl/partition";
+import { runFederation, type RoundLog } from "../fl/federation";
+import { strategyByName } from "../fl/aggregation";
+import type { AttackName } from "../fl/attacks";
+import { mulberry32 } from "../twins/random";
+
+export interface FlBenchOptions {
+  users: number;
+  bss: number;
+  rounds: number;
+  localSteps: number;
+  batchSize: number;
+  learningRate: number;
+  heldOutPerBs: number;
+  strategy: string;
+  verification: boolean;
+  maxDrop: number;
+  attack?: AttackName;
+  attackFrom: number;
+  seed: number;
+}
+
+export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void): Promise<{ backend: string; logs: RoundLog[]; seconds: number }> {
+  const backend = await initBackend("auto", () => undefined);
+  const dataset = loadFashionMnist();
+  const rng = mulberry32(o.seed);
+  const order = iidPartition(dataset.train.count, 1, rng)[0];
+  const heldOutCount = o.bss * o.heldOutPerBs;
+  const heldOut = Array.from({ length: o.bss }, (_, v) => order.slice(v * o.heldOutPerBs, (v + 1) * o.heldOutPerBs));
+  const pool = order.slice(heldOutCount);
+  const userData = iidPartition(pool.length, o.users, rng).map((part) => part.map((k) => pool[k]));
+  const t0 = Date.now();
+  const { logs } = runFederation(
+    { dataset, userData, association: userData.map((_, j) => j % o.bss), batchSize: userData.map(() => o.batchSize), heldOut },
+    o.bss,
+    {
+      rounds: o.rounds,
+      learningRate: o.learningRate,
+      localEpochs: 1,
+      localSteps: o.localSteps,
+      strategy: strategyByName(o.strategy),
+      verification: { enabled: o.verification, maxDrop: o.maxDrop },
+      adversary: o.attack ? { bs: 0, attack: o.attack, fromRound: o.attackFrom } : undefined,
+      seed: o.seed,
+    },
+    onRound,
+  );
+  return { backend, logs, seconds: (Date.now() - t0) / 1000 };
+}
