@@ -1,7 +1,7 @@
 /**
  * `dtwn bench fl`: federated learning on Fashion-MNIST with N users (IID) on M BSs, the test accuracy and loss of the
  * global model on the full 10,000-image test set after every round. Optionally one BS attacks (sign flip from round
- * `attackFrom`), with verification on or off. One process (parallel BS workers are future work).
+ * `attackFrom`), with verification on or off. Twins train in one worker process per core.
  */
 import { initBackend } from "../ml/backend";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
@@ -10,6 +10,7 @@ import { runFederation, type RoundLog } from "../fl/federation";
 import { strategyByName } from "../fl/aggregation";
 import type { AttackName } from "../fl/attacks";
 import { mulberry32 } from "../twins/random";
+import { ProcessPoolTrainer } from "../fl/trainers";
 
 export interface FlBenchOptions {
   users: number;
@@ -25,6 +26,8 @@ export interface FlBenchOptions {
   attack?: AttackName;
   attackFrom: number;
   seed: number;
+  /** Training processes (one per core by default); 1 trains in this process. */
+  workers: number;
 }
 
 export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void): Promise<{ backend: string; logs: RoundLog[]; seconds: number }> {
@@ -37,7 +40,8 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
   const pool = order.slice(heldOutCount);
   const userData = iidPartition(pool.length, o.users, rng).map((part) => part.map((k) => pool[k]));
   const t0 = Date.now();
-  const { logs } = runFederation(
+  const trainer = o.workers > 1 ? new ProcessPoolTrainer({ kind: "fashion-mnist" }, o.workers) : undefined;
+  const { logs } = await runFederation(
     { dataset, userData, association: userData.map((_, j) => j % o.bss), batchSize: userData.map(() => o.batchSize), heldOut },
     o.bss,
     {
@@ -51,6 +55,7 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
       seed: o.seed,
     },
     onRound,
-  );
+    trainer,
+  ).finally(() => trainer?.close());
   return { backend, logs, seconds: (Date.now() - t0) / 1000 };
 }

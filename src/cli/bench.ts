@@ -3,6 +3,7 @@ import os from "node:os";
 import type { Command } from "commander";
 import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
 import { benchFl, type FlBenchOptions } from "../bench/fl";
+import { runFlWorker } from "../fl/trainers";
 
 const posInt = (v: string) => {
   const n = Number(v);
@@ -46,6 +47,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--attack <kind>", "BS 0 attacks: sign-flip | scale | noise")
     .option("--attack-from <n>", "first attacking round", posInt, 1)
     .option("--seed <n>", "seed", posInt, 1)
+    .option("--workers <n>", "training processes (default: one per core)", posInt, os.availableParallelism?.() ?? os.cpus().length)
     .option("--json", "print the round logs as JSON at the end", false)
     .action(async (opts: FlBenchOptions & { json: boolean }) => {
       if (opts.attack && !["sign-flip", "scale", "noise"].includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use sign-flip, scale or noise.`);
@@ -54,6 +56,12 @@ export function registerBenchCommands(program: Command): void {
       const r = await benchFl(opts, (l) => console.log(`| ${l.round} | ${(100 * l.testAccuracy).toFixed(2)} % | ${l.testLoss.toFixed(4)} | ${l.verdicts.acceptedHonest} | ${l.verdicts.rejectedHonest} | ${l.verdicts.acceptedMalicious} | ${l.verdicts.rejectedMalicious} | ${l.seconds.toFixed(1)} |`));
       console.log(`\n${opts.rounds} rounds in ${r.seconds.toFixed(0)} s on tfjs-${r.backend}; final test accuracy ${(100 * r.logs[r.logs.length - 1].testAccuracy).toFixed(2)} %`);
       if (opts.json) console.log(JSON.stringify(r.logs, null, 1));
+    });
+  program
+    .command("fl-worker", { hidden: true })
+    .description("a federated-learning training worker (started by the process pool over IPC)")
+    .action(async () => {
+      await runFlWorker();
     });
   bench
     .command("train-worker", { hidden: true })

@@ -7,8 +7,19 @@
  */
 import { mulberry32 } from "../twins/random";
 import type { Dataset } from "./datasets/types";
-import { createCnn, evaluateModel, getModelWeights, setModelWeights, trainLocal } from "./cnn";
-import { aggregateAtBs, FedAvg, type AggregationStrategy, type ModelUpdate } from "./aggregation";
+import {
+  createCnn,
+  evaluateModel,
+  getModelWeights,
+  setModelWeights,
+} from "./cnn";
+import { InProcessTrainer, type TwinJob, type TwinTrainer } from "./trainers";
+import {
+  aggregateAtBs,
+  FedAvg,
+  type AggregationStrategy,
+  type ModelUpdate,
+} from "./aggregation";
 import { attack, type AttackName } from "./attacks";
 import { judge } from "./verification";
 import type { WeightTensor } from "./tensors";
@@ -59,91 +70,182 @@ export interface RoundLog {
   testLoss: number;
   bs: BsRoundLog[];
   /** Verdict counts: accepted/rejected x honest/malicious. */
-  verdicts: { acceptedHonest: number; rejectedHonest: number; acceptedMalicious: number; rejectedMalicious: number };
+  verdicts: {
+    acceptedHonest: number;
+    rejectedHonest: number;
+    acceptedMalicious: number;
+    rejectedMalicious: number;
+  };
   seconds: number;
 }
 
 function isMalicious(c: FederationConfig, bs: number, round: number): boolean {
-  return c.adversary !== undefined && c.adversary.bs === bs && round >= (c.adversary.fromRound ?? 1);
+  return (
+    c.adversary !== undefined &&
+    c.adversary.bs === bs &&
+    round >= (c.adversary.fromRound ?? 1)
+  );
 }
 
 export function validateSetup(s: FederationSetup, m: number): void {
   const n = s.userData.length;
-  if (s.association.length !== n || s.batchSize.length !== n) throw new Error(`federation: ${n} users but ${s.association.length} associations and ${s.batchSize.length} batch sizes.`);
+  if (s.association.length !== n || s.batchSize.length !== n)
+    throw new Error(
+      `federation: ${n} users but ${s.association.length} associations and ${s.batchSize.length} batch sizes.`,
+    );
   s.association.forEach((bs, j) => {
-    if (!Number.isInteger(bs) || bs < 0 || bs >= m) throw new Error(`federation: twin ${j} is associated with BS ${bs}; BSs are 0..${m - 1}.`);
+    if (!Number.isInteger(bs) || bs < 0 || bs >= m)
+      throw new Error(
+        `federation: twin ${j} is associated with BS ${bs}; BSs are 0..${m - 1}.`,
+      );
   });
-  if (s.heldOut.length !== m) throw new Error(`federation: held-out data for ${s.heldOut.length} BSs; expected ${m}.`);
+  if (s.heldOut.length !== m)
+    throw new Error(
+      `federation: held-out data for ${s.heldOut.length} BSs; expected ${m}.`,
+    );
 }
 
-export function runFederation(setup: FederationSetup, m: number, c: FederationConfig, onRound: (log: RoundLog) => void = () => undefined): { logs: RoundLog[]; global: WeightTensor[] } {
+/**
+ * Run `c.rounds` rounds. Twins train through `trainer` (default: in this process); the caller closes a trainer it
+ * passes. A failing trainer (e.g. a crashed worker) rejects the round before anything is aggregated.
+ */
+export async function runFederation(
+  setup: FederationSetup,
+  m: number,
+  c: FederationConfig,
+  onRound: (log: RoundLog) => void = () => undefined,
+  trainer?: TwinTrainer,
+): Promise<{ logs: RoundLog[]; global: WeightTensor[] }> {
   validateSetup(setup, m);
   const { dataset } = setup;
-  const input = { height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels };
+  const input = {
+    height: dataset.train.height,
+    width: dataset.train.width,
+    channels: dataset.train.channels,
+  };
   const worker = createCnn(input, c.seed);
   let global = getModelWeights(worker);
   const rng = mulberry32(c.seed + 17);
   const logs: RoundLog[] = [];
   const fedavg = new FedAvg();
-  for (let round = 1; round <= c.rounds; round++) {
-    const t0 = performance.now();
-    // Local training of every twin from the global model, and Eq. 4 at every BS.
-    const bsModels: (ModelUpdate | undefined)[] = [];
-    for (let bs = 0; bs < m; bs++) {
-      const twins: ModelUpdate[] = [];
-      setup.association.forEach((host, j) => {
-        if (host !== bs || setup.userData[j].length === 0) return;
-        setModelWeights(worker, global);
-        trainLocal(worker, dataset.train, setup.userData[j], { batchSize: setup.batchSize[j], epochs: c.localEpochs, learningRate: c.learningRate, seed: c.seed * 1000 + round * 101 + j, maxSteps: c.localSteps });
-        twins.push({ weights: getModelWeights(worker), samples: setup.userData[j].length, from: `twin ${j}` });
+  const local = trainer ?? new InProcessTrainer(dataset);
+  try {
+    for (let round = 1; round <= c.rounds; round++) {
+      const t0 = performance.now();
+      // Local training of every twin from the global model (in parallel with a process pool) ...
+      const jobs: TwinJob[] = setup.association.flatMap((_, j) =>
+        setup.userData[j].length
+          ? [
+              {
+                twin: j,
+                indices: setup.userData[j].slice(),
+                batchSize: setup.batchSize[j],
+                seed: c.seed * 1000 + round * 101 + j,
+              },
+            ]
+          : [],
+      );
+      const trained = await local.train(global, jobs, {
+        learningRate: c.learningRate,
+        localEpochs: c.localEpochs,
+        localSteps: c.localSteps,
       });
-      if (twins.length === 0) {
-        bsModels.push(undefined);
-        continue;
-      }
-      let g = aggregateAtBs(twins, `BS ${bs}`, fedavg);
-      if (isMalicious(c, bs, round)) g = { ...g, weights: attack((c.adversary as { attack: AttackName }).attack, g.weights, global, rng) };
-      bsModels.push(g);
-    }
-    // Verification by the other BSs on their held-out data, against the current global model.
-    setModelWeights(worker, global);
-    const reference = setup.heldOut.map((idx) => (idx.length ? evaluateModel(worker, dataset.train, idx).accuracy : NaN));
-    const bsLogs: BsRoundLog[] = [];
-    const accepted: ModelUpdate[] = [];
-    bsModels.forEach((g, bs) => {
-      if (!g) return;
-      const verifierAccuracy: Record<number, number> = {};
-      let ok = true;
-      if (c.verification.enabled) {
-        setModelWeights(worker, g.weights);
-        let yes = 0;
-        let votes = 0;
-        for (let v = 0; v < m; v++) {
-          if (v === bs || setup.heldOut[v].length === 0) continue;
-          const acc = evaluateModel(worker, dataset.train, setup.heldOut[v]).accuracy;
-          verifierAccuracy[v] = acc;
-          votes++;
-          if (judge(acc, reference[v], c.verification.maxDrop).accepted) yes++;
+      // ... and Eq. 4 at every BS.
+      const bsModels: (ModelUpdate | undefined)[] = [];
+      for (let bs = 0; bs < m; bs++) {
+        const twins: ModelUpdate[] = [];
+        setup.association.forEach((host, j) => {
+          const w = trained.get(j);
+          if (host !== bs || !w) return;
+          twins.push({
+            weights: w,
+            samples: setup.userData[j].length,
+            from: `twin ${j}`,
+          });
+        });
+        if (twins.length === 0) {
+          bsModels.push(undefined);
+          continue;
         }
-        ok = votes === 0 || yes * 2 > votes; // a majority of the other BSs accepts
+        let g = aggregateAtBs(twins, `BS ${bs}`, fedavg);
+        if (isMalicious(c, bs, round))
+          g = {
+            ...g,
+            weights: attack(
+              (c.adversary as { attack: AttackName }).attack,
+              g.weights,
+              global,
+              rng,
+            ),
+          };
+        bsModels.push(g);
       }
-      if (ok) accepted.push(g);
-      bsLogs.push({ bs, malicious: isMalicious(c, bs, round), twins: setup.association.filter((h) => h === bs).length, samples: g.samples, verifierAccuracy, accepted: ok });
-    });
-    // Eq. 5 at the MBS over the accepted BS models (the global model stays when none is accepted).
-    if (accepted.length > 0) global = c.strategy.aggregate(accepted);
-    setModelWeights(worker, global);
-    const test = evaluateModel(worker, dataset.test);
-    const verdicts = {
-      acceptedHonest: bsLogs.filter((b) => b.accepted && !b.malicious).length,
-      rejectedHonest: bsLogs.filter((b) => !b.accepted && !b.malicious).length,
-      acceptedMalicious: bsLogs.filter((b) => b.accepted && b.malicious).length,
-      rejectedMalicious: bsLogs.filter((b) => !b.accepted && b.malicious).length,
-    };
-    const log: RoundLog = { round, testAccuracy: test.accuracy, testLoss: test.loss, bs: bsLogs, verdicts, seconds: (performance.now() - t0) / 1000 };
-    logs.push(log);
-    onRound(log);
+      // Verification by the other BSs on their held-out data, against the current global model.
+      setModelWeights(worker, global);
+      const reference = setup.heldOut.map((idx) =>
+        idx.length ? evaluateModel(worker, dataset.train, idx).accuracy : NaN,
+      );
+      const bsLogs: BsRoundLog[] = [];
+      const accepted: ModelUpdate[] = [];
+      bsModels.forEach((g, bs) => {
+        if (!g) return;
+        const verifierAccuracy: Record<number, number> = {};
+        let ok = true;
+        if (c.verification.enabled) {
+          setModelWeights(worker, g.weights);
+          let yes = 0;
+          let votes = 0;
+          for (let v = 0; v < m; v++) {
+            if (v === bs || setup.heldOut[v].length === 0) continue;
+            const acc = evaluateModel(
+              worker,
+              dataset.train,
+              setup.heldOut[v],
+            ).accuracy;
+            verifierAccuracy[v] = acc;
+            votes++;
+            if (judge(acc, reference[v], c.verification.maxDrop).accepted)
+              yes++;
+          }
+          ok = votes === 0 || yes * 2 > votes; // a majority of the other BSs accepts
+        }
+        if (ok) accepted.push(g);
+        bsLogs.push({
+          bs,
+          malicious: isMalicious(c, bs, round),
+          twins: setup.association.filter((h) => h === bs).length,
+          samples: g.samples,
+          verifierAccuracy,
+          accepted: ok,
+        });
+      });
+      // Eq. 5 at the MBS over the accepted BS models (the global model stays when none is accepted).
+      if (accepted.length > 0) global = c.strategy.aggregate(accepted);
+      setModelWeights(worker, global);
+      const test = evaluateModel(worker, dataset.test);
+      const verdicts = {
+        acceptedHonest: bsLogs.filter((b) => b.accepted && !b.malicious).length,
+        rejectedHonest: bsLogs.filter((b) => !b.accepted && !b.malicious)
+          .length,
+        acceptedMalicious: bsLogs.filter((b) => b.accepted && b.malicious)
+          .length,
+        rejectedMalicious: bsLogs.filter((b) => !b.accepted && b.malicious)
+          .length,
+      };
+      const log: RoundLog = {
+        round,
+        testAccuracy: test.accuracy,
+        testLoss: test.loss,
+        bs: bsLogs,
+        verdicts,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      logs.push(log);
+      onRound(log);
+    }
+  } finally {
+    if (!trainer) await local.close();
+    worker.dispose();
   }
-  worker.dispose();
   return { logs, global };
 }

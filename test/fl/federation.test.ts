@@ -6,6 +6,7 @@ import { iidPartition } from "../../src/fl/partition";
 import { runFederation, type FederationConfig, type FederationSetup } from "../../src/fl/federation";
 import { FedAvg } from "../../src/fl/aggregation";
 import { mulberry32 } from "../../src/twins/random";
+import { ProcessPoolTrainer } from "../../src/fl/trainers";
 
 describe("federated rounds (Eqs. 4-5 with verification)", function () {
   this.timeout(300_000);
@@ -27,8 +28,8 @@ describe("federated rounds (Eqs. 4-5 with verification)", function () {
     await initBackend("auto", () => undefined);
   });
 
-  it("learns: test accuracy rises over the rounds, every honest BS model is accepted", () => {
-    const { logs } = runFederation(setup, m, base);
+  it("learns: test accuracy rises over the rounds, every honest BS model is accepted", async () => {
+    const { logs } = await runFederation(setup, m, base);
     expect(logs).to.have.length(3);
     expect(logs[2].testAccuracy).to.be.above(0.5);
     expect(logs[2].testAccuracy).to.be.at.least(logs[0].testAccuracy);
@@ -36,11 +37,11 @@ describe("federated rounds (Eqs. 4-5 with verification)", function () {
     expect(logs[0].bs.map((b) => b.samples).reduce((s, x) => s + x, 0)).to.equal(400);
   });
 
-  it("an attacking BS is labelled from its first attacking round, verdicts add up, and without verification it is always aggregated", () => {
+  it("an attacking BS is labelled from its first attacking round, verdicts add up, and without verification it is always aggregated", async () => {
     // Whether verification stops it at this toy scale is not asserted: with 100 samples per BS, honest BS models
     // drift far from the global model too (docs). test/fl/cnn.test.ts checks the verifier against a trained model.
     const config = { ...base, rounds: 3, adversary: { bs: 1, attack: "sign-flip" as const, fromRound: 2 }, verification: { enabled: false, maxDrop: 0.15 } };
-    const open = runFederation(setup, m, config).logs;
+    const open = (await runFederation(setup, m, config)).logs;
     expect(open[0].bs.map((b) => b.malicious)).to.deep.equal([false, false, false, false]);
     for (const l of open.slice(1)) {
       expect(l.bs.map((b) => b.malicious)).to.deep.equal([false, true, false, false]);
@@ -48,8 +49,37 @@ describe("federated rounds (Eqs. 4-5 with verification)", function () {
     }
   });
 
-  it("rejects a setup whose shapes disagree", () => {
-    expect(() => runFederation({ ...setup, association: [0, 1] }, m, base)).to.throw(/8 users but 2 associations/);
-    expect(() => runFederation({ ...setup, association: setup.association.map(() => 7) }, m, base)).to.throw(/twin 0 is associated with BS 7; BSs are 0..3/);
+  it("rejects a setup whose shapes disagree", async () => {
+    const message = (p: Promise<unknown>) => p.then(() => "", (e: Error) => e.message);
+    expect(await message(runFederation({ ...setup, association: [0, 1] }, m, base))).to.match(/8 users but 2 associations/);
+    expect(await message(runFederation({ ...setup, association: setup.association.map(() => 7) }, m, base))).to.match(/twin 0 is associated with BS 7; BSs are 0..3/);
+  });
+
+  it("a pool of 2 worker processes trains exactly the same models as this process", async () => {
+    const spec = { kind: "synthetic" as const, options: { train: 560, test: 200, seed: 5, noise: 70, height: 12, width: 12 } };
+    const pool = new ProcessPoolTrainer(spec, 2);
+    try {
+      const config = { ...base, rounds: 1 };
+      const inProcess = await runFederation(setup, m, config);
+      const pooled = await runFederation(setup, m, config, undefined, pool);
+      expect(pooled.logs[0].testAccuracy).to.equal(inProcess.logs[0].testAccuracy);
+      pooled.global.forEach((t, k) => expect(Buffer.from(t.values.buffer).equals(Buffer.from(inProcess.global[k].values.buffer)), `tensor ${k}`).to.equal(true));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a crashed worker fails the round with a clear error and nothing is aggregated", async () => {
+    const pool = new ProcessPoolTrainer({ kind: "synthetic", options: { train: 560, test: 200, seed: 5, height: 12, width: 12 } }, 2);
+    try {
+      let rounds = 0;
+      const run = runFederation(setup, m, { ...base, rounds: 2 }, () => rounds++, pool);
+      setTimeout(() => pool.processes[1].kill("SIGKILL"), 500);
+      const message = await run.then(() => "", (e: Error) => e.message);
+      expect(message).to.match(/FL worker 1 exited \(code null, signal SIGKILL\)|FL worker 1 exited with code null while starting/);
+      expect(rounds).to.equal(0);
+    } finally {
+      await pool.close();
+    }
   });
 });
