@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { initBackend, tf } from "../ml/backend";
-import { createCnn } from "../fl/cnn";
+import { createCnn, crossEntropy } from "../fl/cnn";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -35,7 +35,7 @@ export async function measureTfjs(c: TrainBenchCase, steps: number): Promise<{ b
   const x = tf.randomUniform([c.batch, c.height, c.width, c.channels]);
   const y = tf.oneHot(tf.randomUniform([c.batch], 0, 10, "int32") as tf.Tensor1D, 10);
   const step = () => {
-    const loss = optimizer.minimize(() => tf.tidy(() => y.mul((model.apply(x, { training: true }) as tf.Tensor).clipByValue(1e-7, 1).log()).sum(1).neg().mean()) as tf.Scalar, true, vars);
+    const loss = optimizer.minimize(() => tf.tidy(() => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor).mean()) as tf.Scalar, true, vars);
     loss?.dataSync();
     loss?.dispose();
   };

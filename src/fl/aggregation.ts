@@ -28,7 +28,7 @@ function check(updates: readonly ModelUpdate[], strategy: string): void {
   if (updates.length === 0) throw new Error(`${strategy}: nothing to aggregate (no models).`);
   updates.forEach((u, k) => {
     if (!(u.samples >= 0) || !Number.isFinite(u.samples)) throw new Error(`${strategy}: model ${u.from ?? k} has ${u.samples} samples; expected a finite count >= 0.`);
-    assertSameShapes(updates[0].weights, u.weights, `${strategy}: model ${u.from ?? k}`);
+    assertSameShapes(updates[0].weights.map((t) => t.shape), u.weights, `${strategy}: model ${u.from ?? k}`);
   });
 }
 

@@ -42,17 +42,10 @@ export function getModelWeights(model: tf.LayersModel): WeightTensor[] {
 
 /** Load `weights` into `model`; refuses other shapes with a message naming the tensor. */
 export function setModelWeights(model: tf.LayersModel, weights: ModelWeights, what = "weights"): void {
-  assertSameShapes(getShapesOnly(model), weights, what);
+  assertSameShapes(model.weights.map((w) => w.shape.map((d) => d ?? 1)), weights, what);
   const tensors = weights.map((w) => tf.tensor(w.values, w.shape.slice()));
   model.setWeights(tensors);
   tensors.forEach((t) => t.dispose());
-}
-
-function getShapesOnly(model: tf.LayersModel): ModelWeights {
-  return model.weights.map((w) => {
-    const shape = w.shape.map((d) => d ?? 1);
-    return { shape, values: new Float32Array(shape.reduce((p, d) => p * d, 1)) };
-  });
 }
 
 /** Images as float32 in [0, 1], [n, h, w, c], and labels as int32, for `indices` (default all). */
@@ -69,7 +62,7 @@ export function toTensors(set: ImageSet, indices?: readonly number[]): { x: tf.T
 }
 
 /** Per-sample cross-entropy of softmax outputs `p` against one-hot labels. */
-function crossEntropy(oneHot: tf.Tensor, p: tf.Tensor): tf.Tensor {
+export function crossEntropy(oneHot: tf.Tensor, p: tf.Tensor): tf.Tensor {
   return oneHot.mul(p.clipByValue(1e-7, 1).log()).sum(1).neg();
 }
 

@@ -16,13 +16,13 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((p, d) => p * d, 1);
 }
 
-/** Throws unless `b` has the same tensor count and shapes as `a`; `what` names `b` in the message. */
-export function assertSameShapes(a: ModelWeights, b: ModelWeights, what: string): void {
-  if (a.length !== b.length) throw new Error(`${what} has ${b.length} weight tensors; expected ${a.length}.`);
-  a.forEach((t, k) => {
+/** Throws unless `b` has exactly the tensor shapes `expected`; `what` names `b` in the message. */
+export function assertSameShapes(expected: readonly (readonly number[])[], b: ModelWeights, what: string): void {
+  if (expected.length !== b.length) throw new Error(`${what} has ${b.length} weight tensors; expected ${expected.length}.`);
+  expected.forEach((shape, k) => {
     const s = b[k].shape;
-    if (s.length !== t.shape.length || s.some((d, j) => d !== t.shape[j])) {
-      throw new Error(`${what}: weight tensor ${k} has shape [${s.join(", ")}]; expected [${t.shape.join(", ")}].`);
+    if (s.length !== shape.length || s.some((d, j) => d !== shape[j])) {
+      throw new Error(`${what}: weight tensor ${k} has shape [${s.join(", ")}]; expected [${shape.join(", ")}].`);
     }
     if (b[k].values.length !== sizeOf(s)) throw new Error(`${what}: weight tensor ${k} has ${b[k].values.length} values for shape [${s.join(", ")}].`);
   });
