@@ -1,23 +1,18 @@
 /** `dtwn bench ...`: benchmarks that print their figures (speed is measured here, never asserted in tests). */
 import os from "node:os";
 import type { Command } from "commander";
+import { positiveInt } from "./args";
 import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
 import { benchFl, type FlBenchOptions } from "../bench/fl";
 import { runFlWorker } from "../fl/trainers";
-
-const posInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command("bench").description("benchmarks (training throughput, ...)");
   bench
     .command("train")
     .description("samples/s of the paper's CNN (32x32x3 and 28x28x1, batch 32 and 64) on the tfjs backend in use, 1 process and one per core, against PyTorch when installed")
-    .option("--steps <n>", "timed SGD steps per measurement", posInt, 20)
-    .option("--workers <n>", "parallel training processes (default: one per core)", posInt, os.availableParallelism?.() ?? os.cpus().length)
+    .option("--steps <n>", "timed SGD steps per measurement", positiveInt, 20)
+    .option("--workers <n>", "parallel training processes (default: one per core)", positiveInt, os.availableParallelism?.() ?? os.cpus().length)
     .option("--json", "print the rows as JSON", false)
     .action(async (opts: { steps: number; workers: number; json: boolean }) => {
       const rows = await benchTrain(opts.steps, opts.workers);
@@ -34,20 +29,20 @@ export function registerBenchCommands(program: Command): void {
   bench
     .command("fl")
     .description("federated learning on Fashion-MNIST (N users IID on M BSs): test accuracy and loss on the 10,000 test images per round")
-    .option("--users <n>", "end users N", posInt, 100)
-    .option("--bss <n>", "BSs M", posInt, 5)
-    .option("--rounds <n>", "FL rounds", posInt, 20)
-    .option("--local-steps <n>", "mini-batches per twin and round", posInt, 4)
-    .option("--batch-size <n>", "batch size of every twin", posInt, 32)
+    .option("--users <n>", "end users N", positiveInt, 100)
+    .option("--bss <n>", "BSs M", positiveInt, 5)
+    .option("--rounds <n>", "FL rounds", positiveInt, 20)
+    .option("--local-steps <n>", "mini-batches per twin and round", positiveInt, 4)
+    .option("--batch-size <n>", "batch size of every twin", positiveInt, 32)
     .option("--learning-rate <x>", "SGD learning rate", Number, 0.05)
-    .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", posInt, 500)
+    .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", positiveInt, 500)
     .option("--strategy <name>", "MBS aggregation: fedavg | median | trimmed-mean | krum", "fedavg")
     .option("--no-verification", "aggregate every BS model without verification")
     .option("--max-drop <x>", "verification: largest accuracy drop below the global model", Number, 0.1)
     .option("--attack <kind>", "BS 0 attacks: sign-flip | scale | noise")
-    .option("--attack-from <n>", "first attacking round", posInt, 1)
-    .option("--seed <n>", "seed", posInt, 1)
-    .option("--workers <n>", "training processes (default: one per core)", posInt, os.availableParallelism?.() ?? os.cpus().length)
+    .option("--attack-from <n>", "first attacking round", positiveInt, 1)
+    .option("--seed <n>", "seed", positiveInt, 1)
+    .option("--workers <n>", "training processes (default: one per core)", positiveInt, os.availableParallelism?.() ?? os.cpus().length)
     .option("--json", "print the round logs as JSON at the end", false)
     .action(async (opts: FlBenchOptions & { json: boolean }) => {
       if (opts.attack && !["sign-flip", "scale", "noise"].includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use sign-flip, scale or noise.`);
@@ -66,7 +61,7 @@ export function registerBenchCommands(program: Command): void {
   bench
     .command("train-worker", { hidden: true })
     .requiredOption("--case <json>", "the TrainBenchCase")
-    .option("--steps <n>", "timed steps", posInt, 10)
+    .option("--steps <n>", "timed steps", positiveInt, 10)
     .action(async (opts: { case: string; steps: number }) => {
       const r = await measureTfjs(JSON.parse(opts.case) as TrainBenchCase, opts.steps);
       console.log(JSON.stringify(r));

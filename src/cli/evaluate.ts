@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import { positiveInt } from "./args";
 import { initBackend } from "../ml/backend";
 import { generateScenario } from "../twins/scenario";
 import { loadPolicy } from "../agents/policyStore";
@@ -222,11 +223,6 @@ export async function evaluateAssociation(opts: EvaluateOptions): Promise<SeedSu
   return summaries;
 }
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 const gammaList = (v: string) =>
   v.split(",").map((x) => {
     const g = Number(x);
@@ -238,13 +234,13 @@ export function registerEvaluateCommands(program: Command): void {
   program
     .command("evaluate-association")
     .description("train MADDPG per seed, evaluate it against random, average and heuristic association on held-out slots, and write tables and Figs. 5, 7, 8")
-    .option("--seeds <n>", "number of seeds (1..n)", int, 5)
-    .option("--slots <n>", "held-out slots per seed", int, 50)
-    .option("--episodes <n>", "training episodes of the evaluated policies", int, DEFAULT_MADDPG.episodes)
+    .option("--seeds <n>", "number of seeds (1..n)", positiveInt, 5)
+    .option("--slots <n>", "held-out slots per seed", positiveInt, 50)
+    .option("--episodes <n>", "training episodes of the evaluated policies", positiveInt, DEFAULT_MADDPG.episodes)
     .option("--gamma <x>", "discount rate of the evaluated policies", Number, DEFAULT_MADDPG.gamma)
     .option("--gammas <list>", "discount rates compared in Fig. 7", gammaList, [0.5, 0.7, 0.9, 0.99])
-    .option("--fig7-episodes <n>", "training episodes of each Fig. 7 run", int, 30)
-    .option("-j, --jobs <n>", "training processes at a time", int, 2)
+    .option("--fig7-episodes <n>", "training episodes of each Fig. 7 run", positiveInt, 30)
+    .option("-j, --jobs <n>", "training processes at a time", positiveInt, 2)
     .option("-o, --out <dir>", "output directory", "results/association")
     .option("--reuse", "reuse finished training runs found in <out>/runs", false)
     .action(async (opts: EvaluateOptions) => {

@@ -3,21 +3,16 @@
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { deploymentPath } from "../chain/deployment";
 import { renderStatusFromFile } from "../chain/status";
+import { positiveInt } from "./args";
 import { registerCostCommands } from "./cost";
 import { registerTrainCommands } from "./train";
 import { registerEvaluateCommands } from "./evaluate";
 import { registerBenchCommands } from "./bench";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
-  return n;
-}
 
 export function buildProgram(): Command {
   const program = new Command();

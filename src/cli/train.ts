@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import { finiteNumber } from "./args";
 import { initBackend } from "../ml/backend";
 import { Maddpg, resolveMaddpgConfig, type EpisodeLog, type MaddpgConfig } from "../agents/maddpg";
 import { savePolicy } from "../agents/policyStore";
@@ -65,23 +66,17 @@ export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
   return log;
 }
 
-const num = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`expected a number, got ${JSON.stringify(v)}`);
-  return n;
-};
-
 export function registerTrainCommands(program: Command): void {
   program
     .command("train-policy")
     .description("train the MADDPG edge-association agents (Algorithm 1) and write the policy and a training log")
     .option("--scenario <file>", "scenario JSON (default: the seeded paper scenario)")
-    .option("--scenario-seed <n>", "seed of the generated scenario", num, 1)
+    .option("--scenario-seed <n>", "seed of the generated scenario", finiteNumber, 1)
     .option("--config <file>", "JSON object overriding MADDPG hyperparameters (src/agents/maddpg.ts, DEFAULT_MADDPG)")
-    .option("--seed <n>", "training seed (networks, noise, environment)", num)
-    .option("--episodes <n>", "training episodes E", num)
-    .option("--slots <n>", "time slots per episode", num)
-    .option("--gamma <x>", "discount rate gamma", num)
+    .option("--seed <n>", "training seed (networks, noise, environment)", finiteNumber)
+    .option("--episodes <n>", "training episodes E", finiteNumber)
+    .option("--slots <n>", "time slots per episode", finiteNumber)
+    .option("--gamma <x>", "discount rate gamma", finiteNumber)
     .option("-o, --out <dir>", "output directory", "runs/policy")
     .option("-q, --quiet", "no progress output", false)
     .action(async (opts: TrainOptions) => {
