@@ -11,6 +11,7 @@ import { strategyByName } from "../fl/aggregation";
 import type { AttackName } from "../fl/attacks";
 import { mulberry32 } from "../twins/random";
 import { ProcessPoolTrainer } from "../fl/trainers";
+import type { LocalOptimizer } from "../fl/cnn";
 
 export interface FlBenchOptions {
   users: number;
@@ -19,6 +20,7 @@ export interface FlBenchOptions {
   localSteps: number;
   batchSize: number;
   learningRate: number;
+  optimizer: LocalOptimizer;
   heldOutPerBs: number;
   strategy: string;
   verification: boolean;
@@ -49,6 +51,7 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
       learningRate: o.learningRate,
       localEpochs: 1,
       localSteps: o.localSteps,
+      optimizer: o.optimizer,
       strategy: strategyByName(o.strategy),
       verification: { enabled: o.verification, maxDrop: o.maxDrop },
       adversary: o.attack ? { bs: 0, attack: o.attack, fromRound: o.attackFrom } : undefined,

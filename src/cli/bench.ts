@@ -5,6 +5,8 @@ import { positiveInt } from "./args";
 import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
 import { benchFl, type FlBenchOptions } from "../bench/fl";
 import { runFlWorker } from "../fl/trainers";
+import { registerIpfsBench } from "./ipfs";
+import { LOCAL_OPTIMIZERS } from "../fl/cnn";
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command("bench").description("benchmarks (training throughput, ...)");
@@ -34,7 +36,8 @@ export function registerBenchCommands(program: Command): void {
     .option("--rounds <n>", "FL rounds", positiveInt, 20)
     .option("--local-steps <n>", "mini-batches per twin and round", positiveInt, 4)
     .option("--batch-size <n>", "batch size of every twin", positiveInt, 32)
-    .option("--learning-rate <x>", "SGD learning rate", Number, 0.05)
+    .option("--learning-rate <x>", "local learning rate", Number, 0.05)
+    .option("--optimizer <name>", "local optimiser: sgd | momentum | adam", "sgd")
     .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", positiveInt, 500)
     .option("--strategy <name>", "MBS aggregation: fedavg | median | trimmed-mean | krum", "fedavg")
     .option("--no-verification", "aggregate every BS model without verification")
@@ -45,6 +48,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--workers <n>", "training processes (default: one per core)", positiveInt, os.availableParallelism?.() ?? os.cpus().length)
     .option("--json", "print the round logs as JSON at the end", false)
     .action(async (opts: FlBenchOptions & { json: boolean }) => {
+      if (!LOCAL_OPTIMIZERS.includes(opts.optimizer)) throw new Error(`unknown optimizer ${JSON.stringify(opts.optimizer)}; use ${LOCAL_OPTIMIZERS.join(", ")}.`);
       if (opts.attack && !["sign-flip", "scale", "noise"].includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use sign-flip, scale or noise.`);
       console.log("| round | test accuracy | test loss | accepted honest | rejected honest | accepted malicious | rejected malicious | seconds |");
       console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -66,4 +70,5 @@ export function registerBenchCommands(program: Command): void {
       const r = await measureTfjs(JSON.parse(opts.case) as TrainBenchCase, opts.steps);
       console.log(JSON.stringify(r));
     });
+  registerIpfsBench(bench);
 }

@@ -11,6 +11,7 @@ import { registerCostCommands } from "./cost";
 import { registerTrainCommands } from "./train";
 import { registerEvaluateCommands } from "./evaluate";
 import { registerBenchCommands } from "./bench";
+import { registerIpfsCommands } from "./ipfs";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerEvaluateCommands(program);
   registerBenchCommands(program);
+  registerIpfsCommands(program);
   return program;
 }
 

@@ -7,6 +7,8 @@
 import { tf } from "../ml/backend";
 import type { ImageSet } from "./datasets/types";
 import { assertSameShapes, type ModelWeights, type WeightTensor } from "./tensors";
+import { shuffle } from "./partition";
+import { mulberry32 } from "../twins/random";
 
 export interface InputShape {
   height: number;
@@ -66,6 +68,30 @@ export function crossEntropy(oneHot: tf.Tensor, p: tf.Tensor): tf.Tensor {
   return oneHot.mul(p.clipByValue(1e-7, 1).log()).sum(1).neg();
 }
 
+/**
+ * The local optimiser of a twin's training (the paper: "gradient descent based methods ... with a predefined learning
+ * rate"). Its state starts afresh every round, from the global model.
+ * - sgd: w <- w - lr g;
+ * - momentum: heavy ball, v <- beta v + g, w <- w - lr v (beta 0.9);
+ * - adam: Adam(lr, 0.9, 0.999, 1e-7).
+ */
+export type LocalOptimizer = "sgd" | "momentum" | "adam";
+export const LOCAL_OPTIMIZERS: readonly LocalOptimizer[] = ["sgd", "momentum", "adam"];
+
+function makeOptimizer(kind: LocalOptimizer, learningRate: number): tf.Optimizer {
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`trainLocal: the learning rate must be a positive number, got ${learningRate}.`);
+  switch (kind) {
+    case "sgd":
+      return tf.train.sgd(learningRate);
+    case "momentum":
+      return tf.train.momentum(learningRate, 0.9);
+    case "adam":
+      return tf.train.adam(learningRate, 0.9, 0.999, 1e-7);
+    default:
+      throw new Error(`trainLocal: unknown optimizer ${JSON.stringify(kind)}; use one of ${LOCAL_OPTIMIZERS.join(", ")}.`);
+  }
+}
+
 export interface TrainOptions {
   batchSize: number;
   epochs: number;
@@ -74,23 +100,23 @@ export interface TrainOptions {
   seed: number;
   /** Stop after this many mini-batches in all (default: every epoch in full). */
   maxSteps?: number;
+  /** Default sgd. */
+  optimizer?: LocalOptimizer;
 }
 
-/** Mini-batch SGD on `indices` of `set` (a twin's data), in place; returns the mean training loss of the last epoch. */
+/**
+ * Mini-batch gradient descent on `indices` of `set` (a twin's data), in place, reshuffled every epoch; returns the mean
+ * training loss of the last epoch.
+ */
 export function trainLocal(model: tf.LayersModel, set: ImageSet, indices: readonly number[], o: TrainOptions): number {
   if (!Number.isInteger(o.batchSize) || o.batchSize <= 0) throw new Error(`trainLocal: batch size must be a positive integer, got ${o.batchSize}.`);
-  const optimizer = tf.train.sgd(o.learningRate);
+  const optimizer = makeOptimizer(o.optimizer ?? "sgd", o.learningRate);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  let rngState = o.seed >>> 0 || 1;
-  const rnd = () => ((rngState = (rngState * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rng = mulberry32(o.seed);
   let last = 0;
   let steps = 0;
   for (let e = 0; e < o.epochs && !(o.maxSteps !== undefined && steps >= o.maxSteps); e++) {
-    const order = indices.slice();
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffle(indices.slice(), rng);
     let sum = 0;
     let batches = 0;
     for (let s = 0; s < order.length && !(o.maxSteps !== undefined && steps >= o.maxSteps); s += o.batchSize, steps++) {
@@ -112,11 +138,11 @@ export function trainLocal(model: tf.LayersModel, set: ImageSet, indices: readon
   return last;
 }
 
-/** Accuracy and mean cross-entropy of `model` on `set` (or its `indices`), in chunks. */
-export function evaluateModel(model: tf.LayersModel, set: ImageSet, indices?: readonly number[], chunk = 500): { accuracy: number; loss: number } {
+/** Correct predictions and summed cross-entropy of `model` on `set` (or its `indices`), in chunks. */
+export function evaluateCounts(model: tf.LayersModel, set: ImageSet, indices?: readonly number[], chunk = 500): { correct: number; lossSum: number; count: number } {
   const idx = indices ?? Array.from({ length: set.count }, (_, i) => i);
   let correct = 0;
-  let loss = 0;
+  let lossSum = 0;
   for (let s = 0; s < idx.length; s += chunk) {
     const { x, y } = toTensors(set, idx.slice(s, s + chunk));
     const [c, l] = tf.tidy(() => {
@@ -126,9 +152,15 @@ export function evaluateModel(model: tf.LayersModel, set: ImageSet, indices?: re
       return [hits.dataSync()[0], ce.dataSync()[0]];
     });
     correct += c;
-    loss += l;
+    lossSum += l;
     x.dispose();
     y.dispose();
   }
-  return { accuracy: correct / idx.length, loss: loss / idx.length };
+  return { correct, lossSum, count: idx.length };
+}
+
+/** Accuracy and mean cross-entropy of `model` on `set` (or its `indices`), in chunks. */
+export function evaluateModel(model: tf.LayersModel, set: ImageSet, indices?: readonly number[], chunk = 500): { accuracy: number; loss: number } {
+  const r = evaluateCounts(model, set, indices, chunk);
+  return { accuracy: r.correct / r.count, loss: r.lossSum / r.count };
 }

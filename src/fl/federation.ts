@@ -7,21 +7,12 @@
  */
 import { mulberry32 } from "../twins/random";
 import type { Dataset } from "./datasets/types";
-import {
-  createCnn,
-  evaluateModel,
-  getModelWeights,
-  setModelWeights,
-} from "./cnn";
-import { InProcessTrainer, type TwinJob, type TwinTrainer } from "./trainers";
-import {
-  aggregateAtBs,
-  FedAvg,
-  type AggregationStrategy,
-  type ModelUpdate,
-} from "./aggregation";
+import { createCnn, getModelWeights, type LocalOptimizer } from "./cnn";
+import { InProcessTrainer, type EvalTask, type TwinJob, type TwinTrainer } from "./trainers";
+import type { AggregationStrategy, ModelUpdate } from "./aggregation";
 import { attack, type AttackName } from "./attacks";
 import { judge } from "./verification";
+import { ServerOptimizer, type ServerOptimizerConfig } from "./serverOptimizer";
 import type { WeightTensor } from "./tensors";
 
 export interface FederationConfig {
@@ -31,6 +22,10 @@ export interface FederationConfig {
   localEpochs: number;
   /** Cap on each twin's mini-batches per round (bounds the work of a round); undefined = full epochs. */
   localSteps?: number;
+  /** The MBS's update from the Eq. 5 aggregate (default: none, the global model is Eq. 5's aggregate). */
+  server?: ServerOptimizerConfig;
+  /** The twins' local optimiser (default sgd); its state starts afresh every round. */
+  optimizer?: LocalOptimizer;
   /** MBS aggregation of the accepted BS models (Eq. 5). */
   strategy: AggregationStrategy;
   verification: { enabled: boolean; maxDrop: number };
@@ -118,73 +113,53 @@ export async function runFederation(
 ): Promise<{ logs: RoundLog[]; global: WeightTensor[] }> {
   validateSetup(setup, m);
   const { dataset } = setup;
-  const input = {
-    height: dataset.train.height,
-    width: dataset.train.width,
-    channels: dataset.train.channels,
-  };
-  const worker = createCnn(input, c.seed);
-  let global = getModelWeights(worker);
+  const init = createCnn({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }, c.seed);
+  let global: WeightTensor[] = getModelWeights(init);
+  init.dispose();
   const rng = mulberry32(c.seed + 17);
   const logs: RoundLog[] = [];
-  const fedavg = new FedAvg();
   const local = trainer ?? new InProcessTrainer(dataset);
+  const server = new ServerOptimizer(c.server);
+  const testIndices = Array.from({ length: dataset.test.count }, (_, i) => i);
   try {
     for (let round = 1; round <= c.rounds; round++) {
       const t0 = performance.now();
-      // Local training of every twin from the global model (in parallel with a process pool) ...
-      const jobs: TwinJob[] = setup.association.flatMap((_, j) =>
-        setup.userData[j].length
-          ? [
-              {
-                twin: j,
-                indices: setup.userData[j].slice(),
-                batchSize: setup.batchSize[j],
-                seed: c.seed * 1000 + round * 101 + j,
-              },
-            ]
-          : [],
+      // Local training of every twin from the global model, and Eq. 4 at every BS (where the twins trained).
+      const jobs: TwinJob[] = setup.association.flatMap((bs, j) =>
+        setup.userData[j].length ? [{ twin: j, bs, indices: setup.userData[j].slice(), batchSize: setup.batchSize[j], seed: c.seed * 1000 + round * 101 + j }] : [],
       );
-      const trained = await local.train(global, jobs, {
-        learningRate: c.learningRate,
-        localEpochs: c.localEpochs,
-        localSteps: c.localSteps,
-      });
-      // ... and Eq. 4 at every BS.
+      const trained = await local.trainRound(global, jobs, { learningRate: c.learningRate, localEpochs: c.localEpochs, localSteps: c.localSteps, optimizer: c.optimizer });
       const bsModels: (ModelUpdate | undefined)[] = [];
       for (let bs = 0; bs < m; bs++) {
-        const twins: ModelUpdate[] = [];
-        setup.association.forEach((host, j) => {
-          const w = trained.get(j);
-          if (host !== bs || !w) return;
-          twins.push({
-            weights: w,
-            samples: setup.userData[j].length,
-            from: `twin ${j}`,
-          });
-        });
-        if (twins.length === 0) {
-          bsModels.push(undefined);
-          continue;
-        }
-        let g = aggregateAtBs(twins, `BS ${bs}`, fedavg);
-        if (isMalicious(c, bs, round))
-          g = {
-            ...g,
-            weights: attack(
-              (c.adversary as { attack: AttackName }).attack,
-              g.weights,
-              global,
-              rng,
-            ),
-          };
-        bsModels.push(g);
+        const g = trained.get(bs);
+        bsModels.push(g && isMalicious(c, bs, round) ? { ...g, weights: attack((c.adversary as { attack: AttackName }).attack, g.weights, global, rng) } : g);
       }
-      // Verification by the other BSs on their held-out data, against the current global model.
-      setModelWeights(worker, global);
-      const reference = setup.heldOut.map((idx) =>
-        idx.length ? evaluateModel(worker, dataset.train, idx).accuracy : NaN,
-      );
+      // Verification by the other BSs on their held-out data, against the current global model (model 0).
+      const tasks: EvalTask[] = [];
+      const verifierOf: number[] = []; // the verifying BS of each task
+      const verifiers = (bs: number) => setup.heldOut.flatMap((idx, v) => (v !== bs && idx.length > 0 ? [v] : []));
+      if (c.verification.enabled) {
+        setup.heldOut.forEach((idx, v) => {
+          if (idx.length === 0) return;
+          tasks.push({ model: 0, split: "train", indices: idx });
+          verifierOf.push(v);
+        });
+        bsModels.forEach((g, bs) => {
+          if (!g) return;
+          for (const v of verifiers(bs)) {
+            tasks.push({ model: bs + 1, split: "train", indices: setup.heldOut[v] });
+            verifierOf.push(v);
+          }
+        });
+      }
+      const results = c.verification.enabled ? await local.evaluate([global, ...bsModels.map((g) => g?.weights ?? global)], tasks) : [];
+      const reference = new Map<number, number>();
+      const candidate = new Map<string, number>();
+      tasks.forEach((t, k) => {
+        const v = verifierOf[k];
+        if (t.model === 0) reference.set(v, results[k].accuracy);
+        else candidate.set(`${t.model - 1}:${v}`, results[k].accuracy);
+      });
       const bsLogs: BsRoundLog[] = [];
       const accepted: ModelUpdate[] = [];
       bsModels.forEach((g, bs) => {
@@ -192,60 +167,33 @@ export async function runFederation(
         const verifierAccuracy: Record<number, number> = {};
         let ok = true;
         if (c.verification.enabled) {
-          setModelWeights(worker, g.weights);
+          const vs = verifiers(bs);
           let yes = 0;
-          let votes = 0;
-          for (let v = 0; v < m; v++) {
-            if (v === bs || setup.heldOut[v].length === 0) continue;
-            const acc = evaluateModel(
-              worker,
-              dataset.train,
-              setup.heldOut[v],
-            ).accuracy;
+          for (const v of vs) {
+            const acc = candidate.get(`${bs}:${v}`) as number;
             verifierAccuracy[v] = acc;
-            votes++;
-            if (judge(acc, reference[v], c.verification.maxDrop).accepted)
-              yes++;
+            if (judge(acc, reference.get(v) as number, c.verification.maxDrop).accepted) yes++;
           }
-          ok = votes === 0 || yes * 2 > votes; // a majority of the other BSs accepts
+          ok = vs.length === 0 || yes * 2 > vs.length; // a majority of the other BSs accepts
         }
         if (ok) accepted.push(g);
-        bsLogs.push({
-          bs,
-          malicious: isMalicious(c, bs, round),
-          twins: setup.association.filter((h) => h === bs).length,
-          samples: g.samples,
-          verifierAccuracy,
-          accepted: ok,
-        });
+        bsLogs.push({ bs, malicious: isMalicious(c, bs, round), twins: setup.association.filter((h) => h === bs).length, samples: g.samples, verifierAccuracy, accepted: ok });
       });
       // Eq. 5 at the MBS over the accepted BS models (the global model stays when none is accepted).
-      if (accepted.length > 0) global = c.strategy.aggregate(accepted);
-      setModelWeights(worker, global);
-      const test = evaluateModel(worker, dataset.test);
+      if (accepted.length > 0) global = server.step(global, c.strategy.aggregate(accepted));
+      const [test] = await local.evaluate([global], [{ model: 0, split: "test", indices: testIndices }]);
       const verdicts = {
         acceptedHonest: bsLogs.filter((b) => b.accepted && !b.malicious).length,
-        rejectedHonest: bsLogs.filter((b) => !b.accepted && !b.malicious)
-          .length,
-        acceptedMalicious: bsLogs.filter((b) => b.accepted && b.malicious)
-          .length,
-        rejectedMalicious: bsLogs.filter((b) => !b.accepted && b.malicious)
-          .length,
+        rejectedHonest: bsLogs.filter((b) => !b.accepted && !b.malicious).length,
+        acceptedMalicious: bsLogs.filter((b) => b.accepted && b.malicious).length,
+        rejectedMalicious: bsLogs.filter((b) => !b.accepted && b.malicious).length,
       };
-      const log: RoundLog = {
-        round,
-        testAccuracy: test.accuracy,
-        testLoss: test.loss,
-        bs: bsLogs,
-        verdicts,
-        seconds: (performance.now() - t0) / 1000,
-      };
+      const log: RoundLog = { round, testAccuracy: test.accuracy, testLoss: test.loss, bs: bsLogs, verdicts, seconds: (performance.now() - t0) / 1000 };
       logs.push(log);
       onRound(log);
     }
   } finally {
     if (!trainer) await local.close();
-    worker.dispose();
   }
   return { logs, global };
 }

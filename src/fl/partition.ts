@@ -5,7 +5,8 @@
  */
 import { randNormal, type Rng } from "../twins/random";
 
-function shuffle(xs: number[], rng: Rng): number[] {
+/** Fisher-Yates, in place (returns `xs`). */
+export function shuffle<T>(xs: T[], rng: Rng): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [xs[i], xs[j]] = [xs[j], xs[i]];

@@ -1,20 +1,28 @@
 /**
- * Local training of twins behind one small interface, so a round can train in this process or in a pool of worker
- * processes (one per core: tfjs-wasm runs one thread per process). Each job is deterministic given the global
- * weights and its seed, so both trainers give the same models.
+ * Where the work of a federated round runs, behind one small interface, so a round can run in this process or in a
+ * pool of worker processes (one per core: tfjs-wasm runs one thread per process):
+ * - local training of every twin from the global model, followed by Eq. 4 at each BS where the twins trained (a worker
+ *   returns, per BS, the data-weighted sum of its twins' models, so 5 BS sums cross the process boundary instead of
+ *   100 twin models; the parent divides the merged sums by D_m);
+ * - evaluation of models on index sets (verification on the BSs' held-out data, and the test set).
+ * Each twin's training is deterministic given the global weights and its seed, so both trainers give the same models
+ * (up to the order of float64 additions in Eq. 4).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { initBackend } from "../ml/backend";
-import { createCnn, getModelWeights, setModelWeights, trainLocal } from "./cnn";
+import { createCnn, evaluateCounts, getModelWeights, setModelWeights, trainLocal, type LocalOptimizer } from "./cnn";
 import { loadFashionMnist } from "./datasets/fashionMnist";
 import { syntheticDataset, type SyntheticOptions } from "./datasets/synthetic";
 import type { Dataset } from "./datasets/types";
+import type { ModelUpdate } from "./aggregation";
 import type { ModelWeights, WeightTensor } from "./tensors";
 
 export interface TwinJob {
   twin: number;
-  /** Sample indices of the twin's data in dataset.train. */
+  /** The BS hosting the twin: its model goes into that BS's Eq. 4. */
+  bs: number;
+  /** Sample indices of the twin's data in dataset.train (D_j = their count). */
   indices: number[];
   batchSize: number;
   seed: number;
@@ -24,11 +32,36 @@ export interface TrainSettings {
   learningRate: number;
   localEpochs: number;
   localSteps?: number;
+  optimizer?: LocalOptimizer;
+}
+
+/** Per BS, the data-weighted sum of some of its twins' models: sum_j D_j w_j (float64) and sum_j D_j. */
+export interface BsPartial {
+  bs: number;
+  samples: number;
+  twins: number[];
+  sums: Float64Array[];
+}
+
+/** Evaluate `models[model]` on `indices` of the train or test split. */
+export interface EvalTask {
+  model: number;
+  split: "train" | "test";
+  indices: readonly number[];
+}
+
+export interface EvalResult {
+  accuracy: number;
+  /** Mean cross-entropy. */
+  loss: number;
+  count: number;
 }
 
 export interface TwinTrainer {
-  /** The trained weights of every job's twin, by twin id. */
-  train(global: ModelWeights, jobs: readonly TwinJob[], settings: TrainSettings): Promise<Map<number, WeightTensor[]>>;
+  /** Train every job's twin from `global` and aggregate each BS's twins (Eq. 4): the BS models, by BS. */
+  trainRound(global: ModelWeights, jobs: readonly TwinJob[], settings: TrainSettings): Promise<Map<number, ModelUpdate>>;
+  /** Accuracy and loss of each task, in task order. */
+  evaluate(models: readonly ModelWeights[], tasks: readonly EvalTask[]): Promise<EvalResult[]>;
   close(): Promise<void>;
 }
 
@@ -38,31 +71,127 @@ export function loadDatasetSpec(spec: DatasetSpec): Dataset {
   return spec.kind === "fashion-mnist" ? loadFashionMnist(spec.dir) : syntheticDataset(spec.options);
 }
 
+/** Add D_j w_j of one twin to its BS's partial sum (creating it). */
+export function accumulate(partials: Map<number, BsPartial>, bs: number, twin: number, weights: ModelWeights, samples: number): void {
+  let p = partials.get(bs);
+  if (!p) {
+    p = { bs, samples: 0, twins: [], sums: weights.map((t) => new Float64Array(t.values.length)) };
+    partials.set(bs, p);
+  }
+  p.samples += samples;
+  p.twins.push(twin);
+  weights.forEach((t, k) => {
+    const acc = p.sums[k];
+    const v = t.values;
+    for (let i = 0; i < v.length; i++) acc[i] += samples * v[i];
+  });
+}
+
+/** Eq. 4 from partial sums: G_m = (sum of the partial sums of BS m) / D_m, for every BS with data, by BS. */
+export function bsModelsFromPartials(partials: readonly BsPartial[], like: ModelWeights): Map<number, ModelUpdate> {
+  const byBs = new Map<number, BsPartial[]>();
+  for (const p of partials) byBs.set(p.bs, [...(byBs.get(p.bs) ?? []), p]);
+  const out = new Map<number, ModelUpdate>();
+  for (const bs of [...byBs.keys()].sort((a, b) => a - b)) {
+    const parts = byBs.get(bs) as BsPartial[];
+    const samples = parts.reduce((s, p) => s + p.samples, 0);
+    if (samples <= 0) continue;
+    const weights = like.map((t, k) => {
+      const values = new Float32Array(t.values.length);
+      for (let i = 0; i < values.length; i++) {
+        let s = 0;
+        for (const p of parts) s += p.sums[k][i];
+        values[i] = s / samples;
+      }
+      return { shape: t.shape.slice(), values };
+    });
+    out.set(bs, { weights, samples, from: `BS ${bs}` });
+  }
+  return out;
+}
+
+/** The training cost of a job in samples processed (for balancing the workers). */
+function jobCost(j: TwinJob, s: TrainSettings): number {
+  const perEpoch = Math.ceil(j.indices.length / j.batchSize);
+  const steps = Math.min(perEpoch * s.localEpochs, s.localSteps ?? Infinity);
+  return steps * j.batchSize;
+}
+
+/** Longest job first onto the least loaded of `n` lanes (deterministic). */
+export function balanceJobs(jobs: readonly TwinJob[], s: TrainSettings, n: number): TwinJob[][] {
+  const lanes: TwinJob[][] = Array.from({ length: n }, () => []);
+  const load = new Array<number>(n).fill(0);
+  const order = jobs.map((j, i) => ({ j, i, c: jobCost(j, s) })).sort((a, b) => b.c - a.c || a.i - b.i);
+  for (const { j, c } of order) {
+    const k = load.indexOf(Math.min(...load));
+    lanes[k].push(j);
+    load[k] += c;
+  }
+  return lanes;
+}
+
 export class InProcessTrainer implements TwinTrainer {
   private readonly model;
   constructor(private readonly dataset: Dataset) {
     this.model = createCnn({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels });
   }
-  async train(global: ModelWeights, jobs: readonly TwinJob[], s: TrainSettings): Promise<Map<number, WeightTensor[]>> {
-    const out = new Map<number, WeightTensor[]>();
-    for (const j of jobs) {
-      setModelWeights(this.model, global);
-      trainLocal(this.model, this.dataset.train, j.indices, { batchSize: j.batchSize, epochs: s.localEpochs, learningRate: s.learningRate, seed: j.seed, maxSteps: s.localSteps });
-      out.set(j.twin, getModelWeights(this.model));
-    }
-    return out;
+
+  /** One twin's local training from `global` (its model, not aggregated). */
+  trainTwin(global: ModelWeights, j: TwinJob, s: TrainSettings): WeightTensor[] {
+    setModelWeights(this.model, global, "global model");
+    trainLocal(this.model, this.dataset.train, j.indices, { batchSize: j.batchSize, epochs: s.localEpochs, learningRate: s.learningRate, seed: j.seed, maxSteps: s.localSteps, optimizer: s.optimizer });
+    return getModelWeights(this.model);
   }
+
+  /** Train `jobs` and return the per-BS partial sums of Eq. 4. */
+  trainPartials(global: ModelWeights, jobs: readonly TwinJob[], s: TrainSettings): BsPartial[] {
+    const partials = new Map<number, BsPartial>();
+    for (const j of jobs) accumulate(partials, j.bs, j.twin, this.trainTwin(global, j, s), j.indices.length);
+    return [...partials.values()];
+  }
+
+  async trainRound(global: ModelWeights, jobs: readonly TwinJob[], s: TrainSettings): Promise<Map<number, ModelUpdate>> {
+    return bsModelsFromPartials(this.trainPartials(global, jobs, s), global);
+  }
+
+  /** Correct counts and loss sums per task (the worker side of {@link evaluate}). */
+  evaluateCounts(models: ReadonlyMap<number, ModelWeights>, tasks: readonly EvalTask[]): { correct: number; lossSum: number; count: number }[] {
+    let loaded: number | undefined;
+    return tasks.map((t) => {
+      const w = models.get(t.model);
+      if (!w) throw new Error(`evaluation task refers to model ${t.model}, which was not sent.`);
+      if (loaded !== t.model) setModelWeights(this.model, w, `model ${t.model}`);
+      loaded = t.model;
+      return evaluateCounts(this.model, t.split === "test" ? this.dataset.test : this.dataset.train, t.indices);
+    });
+  }
+
+  async evaluate(models: readonly ModelWeights[], tasks: readonly EvalTask[]): Promise<EvalResult[]> {
+    return this.evaluateCounts(new Map(models.map((w, k) => [k, w])), tasks).map((r) => ({ accuracy: r.correct / r.count, loss: r.lossSum / r.count, count: r.count }));
+  }
+
   async close(): Promise<void> {
     this.model.dispose();
   }
 }
 
-type ToWorker = { type: "init"; spec: DatasetSpec } | { type: "train"; id: number; global: ModelWeights; jobs: readonly TwinJob[]; settings: TrainSettings };
-type FromWorker = { type: "ready" } | { type: "done"; id: number; results: [number, WeightTensor[]][] } | { type: "error"; id?: number; message: string };
+type Counts = { correct: number; lossSum: number; count: number };
+type ToWorker =
+  | { type: "init"; spec: DatasetSpec }
+  | { type: "train"; id: number; global: ModelWeights; jobs: readonly TwinJob[]; settings: TrainSettings }
+  | { type: "evaluate"; id: number; models: [number, ModelWeights][]; tasks: readonly EvalTask[] };
+type FromWorker =
+  | { type: "ready" }
+  | { type: "trained"; id: number; partials: BsPartial[] }
+  | { type: "evaluated"; id: number; counts: Counts[] }
+  | { type: "error"; id?: number; message: string };
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** `workers` child processes (`dtwn fl-worker`), each with its own copy of the dataset; jobs are dealt round-robin. */
+/** Evaluation chunks: at most this many samples per piece of work dealt to a worker. */
+const EVAL_CHUNK = 500;
+
+/** `workers` child processes (`dtwn fl-worker`), each with its own copy of the dataset. */
 export class ProcessPoolTrainer implements TwinTrainer {
   private readonly children: ChildProcess[] = [];
   private readonly ready: Promise<void>[] = [];
@@ -88,20 +217,20 @@ export class ProcessPoolTrainer implements TwinTrainer {
     }
   }
 
-  private run(k: number, global: ModelWeights, jobs: readonly TwinJob[], settings: TrainSettings): Promise<[number, WeightTensor[]][]> {
+  private request<T>(k: number, message: ToWorker & { id: number }, what: string, pick: (m: FromWorker) => T | undefined): Promise<T> {
     const child = this.children[k];
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
-        if ((m.type === "done" || m.type === "error") && m.id === id) {
-          cleanup();
-          if (m.type === "done") resolve(m.results);
-          else reject(new Error(`FL worker ${k}: ${m.message}`));
-        }
+        if (!("id" in m) || m.id !== message.id) return;
+        cleanup();
+        if (m.type === "error") return reject(new Error(`FL worker ${k}: ${m.message}`));
+        const v = pick(m);
+        if (v === undefined) reject(new Error(`FL worker ${k} answered ${m.type} to a ${message.type} request.`));
+        else resolve(v);
       };
       const onExit = (code: number | null, signal: string | null) => {
         cleanup();
-        reject(new Error(`FL worker ${k} exited (code ${code}, signal ${signal}) while training twins ${jobs.map((j) => j.twin).join(", ")}; the round is lost, nothing was aggregated.`));
+        reject(new Error(`FL worker ${k} exited (code ${code}, signal ${signal}) while ${what}; the round is lost, nothing was aggregated.`));
       };
       const cleanup = () => {
         child.off("message", onMessage);
@@ -109,15 +238,54 @@ export class ProcessPoolTrainer implements TwinTrainer {
       };
       child.on("message", onMessage);
       child.on("exit", onExit);
-      child.send({ type: "train", id, global, jobs, settings } satisfies ToWorker);
+      child.send(message);
     });
   }
 
-  async train(global: ModelWeights, jobs: readonly TwinJob[], settings: TrainSettings): Promise<Map<number, WeightTensor[]>> {
+  async trainRound(global: ModelWeights, jobs: readonly TwinJob[], settings: TrainSettings): Promise<Map<number, ModelUpdate>> {
     await Promise.all(this.ready);
+    const lanes = balanceJobs(jobs, settings, this.children.length);
+    const parts = await Promise.all(
+      lanes.map((lane, k) =>
+        lane.length === 0
+          ? Promise.resolve([] as BsPartial[])
+          : this.request(k, { type: "train", id: this.nextId++, global, jobs: lane, settings }, `training twins ${lane.map((j) => j.twin).join(", ")}`, (m) => (m.type === "trained" ? m.partials : undefined)),
+      ),
+    );
+    return bsModelsFromPartials(parts.flat(), global);
+  }
+
+  async evaluate(models: readonly ModelWeights[], tasks: readonly EvalTask[]): Promise<EvalResult[]> {
+    await Promise.all(this.ready);
+    // Cut every task into chunks and deal them to the least loaded worker.
     const n = this.children.length;
-    const parts = await Promise.all(this.children.map((_, k) => this.run(k, global, jobs.filter((_, i) => i % n === k), settings)));
-    return new Map(parts.flat());
+    const lanes: { task: number; piece: EvalTask }[][] = Array.from({ length: n }, () => []);
+    const load = new Array<number>(n).fill(0);
+    tasks.forEach((t, i) => {
+      for (let s = 0; s < t.indices.length; s += EVAL_CHUNK) {
+        const k = load.indexOf(Math.min(...load));
+        const indices = t.indices.slice(s, s + EVAL_CHUNK);
+        lanes[k].push({ task: i, piece: { ...t, indices } });
+        load[k] += indices.length;
+      }
+    });
+    const answers = await Promise.all(
+      lanes.map((lane, k) => {
+        if (lane.length === 0) return Promise.resolve([] as Counts[]);
+        const used = [...new Set(lane.map((p) => p.piece.model))];
+        return this.request(k, { type: "evaluate", id: this.nextId++, models: used.map((u) => [u, models[u]]), tasks: lane.map((p) => p.piece) }, "evaluating models", (m) => (m.type === "evaluated" ? m.counts : undefined));
+      }),
+    );
+    const totals = tasks.map(() => ({ correct: 0, lossSum: 0, count: 0 }));
+    lanes.forEach((lane, k) =>
+      lane.forEach((p, q) => {
+        const c = answers[k][q];
+        totals[p.task].correct += c.correct;
+        totals[p.task].lossSum += c.lossSum;
+        totals[p.task].count += c.count;
+      }),
+    );
+    return totals.map((t) => ({ accuracy: t.correct / t.count, loss: t.lossSum / t.count, count: t.count }));
   }
 
   /** The worker processes (for tests that need to crash one). */
@@ -141,7 +309,7 @@ export class ProcessPoolTrainer implements TwinTrainer {
   }
 }
 
-/** The body of `dtwn fl-worker`: serve training requests from the parent over IPC until it disconnects. */
+/** The body of `dtwn fl-worker`: serve training and evaluation requests from the parent over IPC until it disconnects. */
 export async function runFlWorker(): Promise<void> {
   const send = (m: FromWorker) => process.send?.(m);
   let trainer: InProcessTrainer | undefined;
@@ -153,13 +321,15 @@ export async function runFlWorker(): Promise<void> {
           await initBackend("auto", () => undefined);
           trainer = new InProcessTrainer(loadDatasetSpec(m.spec));
           send({ type: "ready" });
+        } else if (!trainer) {
+          throw new Error(`${m.type} requested before init`);
+        } else if (m.type === "train") {
+          send({ type: "trained", id: m.id, partials: trainer.trainPartials(m.global, m.jobs, m.settings) });
         } else {
-          if (!trainer) throw new Error("training requested before init");
-          const out = await trainer.train(m.global, m.jobs, m.settings);
-          send({ type: "done", id: m.id, results: [...out.entries()] });
+          send({ type: "evaluated", id: m.id, counts: trainer.evaluateCounts(new Map(m.models), m.tasks) });
         }
       } catch (e) {
-        send({ type: "error", id: m.type === "train" ? m.id : undefined, message: (e as Error).message });
+        send({ type: "error", id: m.type === "init" ? undefined : m.id, message: (e as Error).message });
       }
     })();
   });

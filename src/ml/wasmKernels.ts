@@ -1,8 +1,9 @@
 /**
  * Training kernels for the tfjs wasm backend (4.22). Conv2DBackpropFilter is not registered for wasm, so a CNN cannot
  * be trained there as shipped; we build it from the XNNPACK Conv2D (dW = conv(x^T, dy^T) with the stride as dilation).
- * Two speed-ups replace slow paths: Conv2DBackpropInput for stride 1 (a Conv2D with the flipped, transposed filter)
- * and BatchMatMul with transposed operands (materialise the transpose first). Gradients are checked against numeric
+ * Speed-ups replace slow paths: Conv2DBackpropInput for stride 1 (a Conv2D with the flipped, transposed filter),
+ * BatchMatMul with transposed operands (materialise the transpose first), and BatchMatMul / _FusedMatMul with a large
+ * right operand that changes every step (a 1x1 convolution instead of XNNPACK's weight packing). Gradients are checked against numeric
  * gradients in test/ml/wasmKernels.test.ts.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -90,24 +91,89 @@ export function patchWasmTrainingKernels(): void {
     return out;
   });
 
+  const reshape = wasmKernel("Reshape");
+  const add = wasmKernel("Add");
+  const relu = wasmKernel("Relu");
+  const fusedMatMul = wasmKernel("_FusedMatMul");
+  const view = (x: TensorInfo, shape: number[], backend: BackendWasm) => reshape({ inputs: { x }, backend, attrs: { shape } as unknown as Attrs });
+  const swapLast = (x: TensorInfo, backend: BackendWasm) => transpose({ inputs: { x }, backend, attrs: { perm: [...Array(x.shape.length - 2).keys(), x.shape.length - 1, x.shape.length - 2] } as unknown as Attrs });
+
+  /**
+   * C = A B when B is a large matrix that changes every call (a dense layer's kernel during training) and A is small
+   * (a mini-batch). XNNPACK's matrix multiply packs B on every new tensor, about 20 ms for the 3136 x 512 kernel of the
+   * paper's CNN, twice per step (forward and input gradient). A 1x1 convolution with B^T as the *input* and A^T as the
+   * (small) filter computes C^T = B^T A^T without packing B. Only for batch 1 (how tfjs calls it for rank-2 products).
+   */
+  const dims = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean) => {
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const outer = (ra >= rb ? a : b).shape.slice(0, -2);
+    return {
+      m: transposeA ? a.shape[ra - 1] : a.shape[ra - 2],
+      k: transposeA ? a.shape[ra - 2] : a.shape[ra - 1],
+      n: transposeB ? b.shape[rb - 2] : b.shape[rb - 1],
+      outer,
+      single: a.shape.slice(0, -2).every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1),
+    };
+  };
+  const bigRightOperand = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean) => {
+    const { m, k, n, single } = dims(a, b, transposeA, transposeB);
+    return single && k * n >= 1 << 16 && 4 * m * k <= k * n;
+  };
+  const matMulViaConv = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, backend: BackendWasm): TensorInfo => {
+    const { m, k, n, outer } = dims(a, b, transposeA, transposeB);
+    const temporaries: TensorInfo[] = [];
+    const keep = (t: TensorInfo) => (temporaries.push(t), t);
+    // B^T as a [1, n, 1, k] image (no copy when B arrives transposed) and A^T as a [1, 1, k, m] filter.
+    const input = keep(transposeB ? view(b, [1, n, 1, k], backend) : view(keep(swapLast(keep(view(b, [1, k, n], backend)), backend)), [1, n, 1, k], backend));
+    const filter = keep(transposeA ? view(a, [1, 1, k, m], backend) : view(keep(swapLast(keep(view(a, [1, m, k], backend)), backend)), [1, 1, k, m], backend));
+    const cT = keep(conv2d({ inputs: { x: input, filter }, backend, attrs: { strides: [1, 1], dilations: [1, 1], pad: "valid", dataFormat: "NHWC" } as unknown as Attrs })); // [1, n, 1, m]
+    const c = keep(swapLast(keep(view(cT, [1, n, m], backend)), backend)); // [1, m, n]
+    const out = view(c, [...outer, m, n], backend);
+    temporaries.forEach((t) => backend.disposeData(t.dataId));
+    return out;
+  };
+
   register("BatchMatMul", ({ inputs, backend, attrs }) => {
     let a = inputs.a as TensorInfo;
     let b = inputs.b as TensorInfo;
     let { transposeA, transposeB } = attrs;
+    if (bigRightOperand(a, b, !!transposeA, !!transposeB)) return matMulViaConv(a, b, !!transposeA, !!transposeB, backend);
     const temporaries: TensorInfo[] = [];
-    const perm = (rank: number) => [...Array(rank - 2).keys(), rank - 1, rank - 2];
     if (transposeA) {
-      a = transpose({ inputs: { x: a }, backend, attrs: { perm: perm(a.shape.length) } as unknown as Attrs });
+      a = swapLast(a, backend);
       temporaries.push(a);
       transposeA = false;
     }
     if (transposeB) {
-      b = transpose({ inputs: { x: b }, backend, attrs: { perm: perm(b.shape.length) } as unknown as Attrs });
+      b = swapLast(b, backend);
       temporaries.push(b);
       transposeB = false;
     }
     const out = matmul({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA, transposeB } });
     temporaries.forEach((t) => backend.disposeData(t.dataId));
+    return out;
+  });
+
+  // The dense layer's forward pass (matmul + bias + ReLU/linear) through the same path when its kernel is large.
+  register("_FusedMatMul", (args) => {
+    const { inputs, backend, attrs } = args;
+    const a = inputs.a as TensorInfo;
+    const b = inputs.b as TensorInfo;
+    const activation = (attrs as { activation?: string }).activation ?? "linear";
+    const plainActivation = activation === "linear" || activation === "relu";
+    if (!plainActivation || inputs.preluActivationWeights || !bigRightOperand(a, b, !!attrs.transposeA, !!attrs.transposeB)) return fusedMatMul(args);
+    let out = matMulViaConv(a, b, !!attrs.transposeA, !!attrs.transposeB, backend);
+    if (inputs.bias) {
+      const withBias = add({ inputs: { a: out, b: inputs.bias as TensorInfo }, backend, attrs: {} as Attrs });
+      backend.disposeData(out.dataId);
+      out = withBias;
+    }
+    if (activation === "relu") {
+      const r = relu({ inputs: { x: out }, backend, attrs: {} as Attrs });
+      backend.disposeData(out.dataId);
+      out = r;
+    }
     return out;
   });
   patched = true;

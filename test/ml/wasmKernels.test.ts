@@ -105,4 +105,35 @@ describe("wasm training kernels (numeric gradients)", function () {
         }
     expectClose(got, want, "matMul(a^T, b^T)");
   });
+
+  for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+    it(`a product with a large right operand (the 1x1-convolution path), transposeA ${ta}, transposeB ${tb}; and the dense layer's fused form`, () => {
+      // m = 3 rows against a 64 x 1100 right operand: k * n >= 2^16, so the patched kernels take the convolution path.
+      const [m, k, n] = [3, 64, 1100];
+      const rng = mulberry32(ta ? (tb ? 11 : 12) : tb ? 13 : 14);
+      const a = rand(rng, m * k);
+      const b = rand(rng, k * n);
+      const bias = rand(rng, n);
+      const A = (i: number, j: number) => (ta ? a[j * m + i] : a[i * k + j]); // logical [m, k]
+      const B = (i: number, j: number) => (tb ? b[j * k + i] : b[i * n + j]); // logical [k, n]
+      const want = new Float64Array(m * n);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let q = 0; q < k; q++) s += A(i, q) * B(q, j);
+          want[i * n + j] = s;
+        }
+      const [got, fused, shape] = tf.tidy(() => {
+        const at = tf.tensor2d(Float32Array.from(a), ta ? [k, m] : [m, k]);
+        const bt = tf.tensor2d(Float32Array.from(b), tb ? [n, k] : [k, n]);
+        const plain = tf.matMul(at, bt, ta, tb);
+        const f = tf.fused.matMul({ a: at, b: bt, transposeA: ta, transposeB: tb, bias: tf.tensor1d(Float32Array.from(bias)), activation: "relu" });
+        return [plain.dataSync() as Float32Array, f.dataSync() as Float32Array, plain.shape];
+      });
+      expect(shape).to.deep.equal([m, n]);
+      expectClose(got, want, "matMul");
+      expectClose(fused, want.map((v, i) => Math.max(0, v + bias[i % n])), "fused matMul + bias + relu");
+    });
+  }
 });
+
