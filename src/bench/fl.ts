@@ -21,6 +21,9 @@ export interface FlBenchOptions {
   batchSize: number;
   learningRate: number;
   optimizer: LocalOptimizer;
+  /** FedAvgM at the MBS (0 = plain Eq. 5). */
+  serverMomentum: number;
+  serverLr: number;
   heldOutPerBs: number;
   strategy: string;
   verification: boolean;
@@ -52,6 +55,7 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
       localEpochs: 1,
       localSteps: o.localSteps,
       optimizer: o.optimizer,
+      server: { learningRate: o.serverLr, momentum: o.serverMomentum },
       strategy: strategyByName(o.strategy),
       verification: { enabled: o.verification, maxDrop: o.maxDrop },
       adversary: o.attack ? { bs: 0, attack: o.attack, fromRound: o.attackFrom } : undefined,

@@ -1,7 +1,7 @@
 /** `dtwn bench ...`: benchmarks that print their figures (speed is measured here, never asserted in tests). */
 import os from "node:os";
 import type { Command } from "commander";
-import { positiveInt } from "./args";
+import { finiteNumber, positiveInt } from "./args";
 import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
 import { benchFl, type FlBenchOptions } from "../bench/fl";
 import { runFlWorker } from "../fl/trainers";
@@ -34,11 +34,13 @@ export function registerBenchCommands(program: Command): void {
     .option("--users <n>", "end users N", positiveInt, 100)
     .option("--bss <n>", "BSs M", positiveInt, 5)
     .option("--rounds <n>", "FL rounds", positiveInt, 20)
-    .option("--local-steps <n>", "mini-batches per twin and round", positiveInt, 4)
-    .option("--batch-size <n>", "batch size of every twin", positiveInt, 32)
-    .option("--learning-rate <x>", "local learning rate", Number, 0.05)
-    .option("--optimizer <name>", "local optimiser: sgd | momentum | adam", "sgd")
-    .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", positiveInt, 500)
+    .option("--local-steps <n>", "mini-batches per twin and round", positiveInt, 12)
+    .option("--batch-size <n>", "batch size of every twin", positiveInt, 16)
+    .option("--learning-rate <x>", "local learning rate", finiteNumber, 0.001)
+    .option("--optimizer <name>", "local optimiser: sgd | momentum | adam", "adam")
+    .option("--server-momentum <x>", "MBS momentum on the Eq. 5 step (FedAvgM); 0 = the global model is Eq. 5's aggregate", finiteNumber, 0.9)
+    .option("--server-lr <x>", "MBS learning rate on the Eq. 5 step", finiteNumber, 1)
+    .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", positiveInt, 250)
     .option("--strategy <name>", "MBS aggregation: fedavg | median | trimmed-mean | krum", "fedavg")
     .option("--no-verification", "aggregate every BS model without verification")
     .option("--max-drop <x>", "verification: largest accuracy drop below the global model", Number, 0.1)
