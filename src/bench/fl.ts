@@ -3,7 +3,11 @@
  * global model on the full 10,000-image test set after every round. Optionally one BS attacks (sign flip from round
  * `attackFrom`), with verification on or off. Twins train in one worker process per core.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { initBackend } from "../ml/backend";
+import { lineChart } from "../plot/svg";
+import { writeFigure } from "../plot/files";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { iidPartition } from "../fl/partition";
 import { runFederation, type RoundLog } from "../fl/federation";
@@ -65,4 +69,52 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
     trainer,
   ).finally(() => trainer?.close());
   return { backend, logs, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** One `bench fl` run as written by `--out`. */
+export interface FlRunFile {
+  options: Partial<FlBenchOptions>;
+  backend: string;
+  seconds: number;
+  logs: RoundLog[];
+}
+
+export function writeFlRun(file: string, run: FlRunFile): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(run, null, 1) + "\n");
+}
+
+export function readFlRun(file: string): FlRunFile {
+  let run: FlRunFile;
+  try {
+    run = JSON.parse(fs.readFileSync(file, "utf8")) as FlRunFile;
+  } catch (e) {
+    throw new Error(`Cannot read the bench fl run ${file}: ${(e as Error).message}. Write one with \`dtwn bench fl --out ${file}\`.`);
+  }
+  if (!Array.isArray(run.logs) || run.logs.some((l) => typeof l.round !== "number" || typeof l.testAccuracy !== "number")) {
+    throw new Error(`${file} is not a bench fl run: it needs "logs" with "round" and "testAccuracy" (from \`dtwn bench fl --out\`).`);
+  }
+  return run;
+}
+
+/** A legend label from a run's options: the attack and whether verification was on. */
+export function runLabel(run: FlRunFile): string {
+  const o = run.options;
+  const attack = o.attack ? `BS 0 ${o.attack} from round ${o.attackFrom ?? 1}` : "no attack";
+  return `${attack}, verification ${o.verification === false ? "off" : "on"}${o.strategy && o.strategy !== "fedavg" ? `, ${o.strategy}` : ""}`;
+}
+
+/** Test accuracy (%) per round of every run, one line each. */
+export function plotFlRuns(runs: readonly FlRunFile[], base: string, title: string): { svg: string; png: string } {
+  if (runs.length === 0) throw new Error("fl-plot: give at least one run file.");
+  const svg = lineChart({
+    title,
+    xLabel: "FL round",
+    yLabel: "test accuracy on 10,000 images, %",
+    width: 900,
+    height: 500,
+    series: runs.map((r) => ({ label: runLabel(r), x: r.logs.map((l) => l.round), mean: r.logs.map((l) => 100 * l.testAccuracy) })),
+  });
+  fs.mkdirSync(path.dirname(path.resolve(base)), { recursive: true });
+  return writeFigure(base, svg);
 }

@@ -3,7 +3,7 @@ import os from "node:os";
 import type { Command } from "commander";
 import { finiteNumber, positiveInt } from "./args";
 import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
-import { benchFl, type FlBenchOptions } from "../bench/fl";
+import { benchFl, plotFlRuns, readFlRun, writeFlRun, type FlBenchOptions } from "../bench/fl";
 import { runFlWorker } from "../fl/trainers";
 import { registerIpfsBench } from "./ipfs";
 import { LOCAL_OPTIMIZERS } from "../fl/cnn";
@@ -49,7 +49,8 @@ export function registerBenchCommands(program: Command): void {
     .option("--seed <n>", "seed", positiveInt, 1)
     .option("--workers <n>", "training processes (default: one per core)", positiveInt, os.availableParallelism?.() ?? os.cpus().length)
     .option("--json", "print the round logs as JSON at the end", false)
-    .action(async (opts: FlBenchOptions & { json: boolean }) => {
+    .option("--out <file>", "also write the options, backend, time and round logs to this JSON file (for `bench fl-plot`)")
+    .action(async (opts: FlBenchOptions & { json: boolean; out?: string }) => {
       if (!LOCAL_OPTIMIZERS.includes(opts.optimizer)) throw new Error(`unknown optimizer ${JSON.stringify(opts.optimizer)}; use ${LOCAL_OPTIMIZERS.join(", ")}.`);
       if (opts.attack && !["sign-flip", "scale", "noise"].includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use sign-flip, scale or noise.`);
       console.log("| round | test accuracy | test loss | accepted honest | rejected honest | accepted malicious | rejected malicious | seconds |");
@@ -57,6 +58,21 @@ export function registerBenchCommands(program: Command): void {
       const r = await benchFl(opts, (l) => console.log(`| ${l.round} | ${(100 * l.testAccuracy).toFixed(2)} % | ${l.testLoss.toFixed(4)} | ${l.verdicts.acceptedHonest} | ${l.verdicts.rejectedHonest} | ${l.verdicts.acceptedMalicious} | ${l.verdicts.rejectedMalicious} | ${l.seconds.toFixed(1)} |`));
       console.log(`\n${opts.rounds} rounds in ${r.seconds.toFixed(0)} s on tfjs-${r.backend}; final test accuracy ${(100 * r.logs[r.logs.length - 1].testAccuracy).toFixed(2)} %`);
       if (opts.json) console.log(JSON.stringify(r.logs, null, 1));
+      if (opts.out) {
+        const { json: _json, out, ...options } = opts;
+        writeFlRun(out, { options, backend: r.backend, seconds: r.seconds, logs: r.logs });
+        console.error(`wrote ${out}`);
+      }
+    });
+  bench
+    .command("fl-plot")
+    .description("plot test accuracy per round of `bench fl --out` runs (Fig. 6 style) as SVG and PNG")
+    .argument("<runs...>", "JSON files written by `dtwn bench fl --out`")
+    .option("--out <base>", "figure path without extension", "results/fl/fig6-accuracy")
+    .option("--title <text>", "figure title", "Federated learning on Fashion-MNIST: test accuracy per round")
+    .action((runs: string[], opts: { out: string; title: string }) => {
+      const written = plotFlRuns(runs.map(readFlRun), opts.out, opts.title);
+      console.log(`wrote ${written.svg} and ${written.png}`);
     });
   program
     .command("fl-worker", { hidden: true })

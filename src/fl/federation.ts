@@ -11,7 +11,7 @@ import { createCnn, getModelWeights, type LocalOptimizer } from "./cnn";
 import { InProcessTrainer, type EvalTask, type TwinJob, type TwinTrainer } from "./trainers";
 import type { AggregationStrategy, ModelUpdate } from "./aggregation";
 import { attack, type AttackName } from "./attacks";
-import { judge } from "./verification";
+import { judge, referenceAccuracy } from "./verification";
 import { ServerOptimizer, type ServerOptimizerConfig } from "./serverOptimizer";
 import type { WeightTensor } from "./tensors";
 
@@ -134,7 +134,8 @@ export async function runFederation(
         const g = trained.get(bs);
         bsModels.push(g && isMalicious(c, bs, round) ? { ...g, weights: attack((c.adversary as { attack: AttackName }).attack, g.weights, global, rng) } : g);
       }
-      // Verification by the other BSs on their held-out data, against the current global model (model 0).
+      // Verification by the other BSs on their held-out data: every verifier scores the current global model (model 0)
+      // and every submitted BS model; the reference is the better of the global model and the submissions' median.
       const tasks: EvalTask[] = [];
       const verifierOf: number[] = []; // the verifying BS of each task
       const verifiers = (bs: number) => setup.heldOut.flatMap((idx, v) => (v !== bs && idx.length > 0 ? [v] : []));
@@ -146,7 +147,7 @@ export async function runFederation(
         });
         bsModels.forEach((g, bs) => {
           if (!g) return;
-          for (const v of verifiers(bs)) {
+          for (const v of setup.heldOut.flatMap((idx, u) => (idx.length > 0 ? [u] : []))) {
             tasks.push({ model: bs + 1, split: "train", indices: setup.heldOut[v] });
             verifierOf.push(v);
           }
@@ -160,6 +161,8 @@ export async function runFederation(
         if (t.model === 0) reference.set(v, results[k].accuracy);
         else candidate.set(`${t.model - 1}:${v}`, results[k].accuracy);
       });
+      const submittedOn = (v: number) => bsModels.flatMap((g, bs) => (g && candidate.has(`${bs}:${v}`) ? [candidate.get(`${bs}:${v}`) as number] : []));
+      const referenceFor = new Map([...reference].map(([v, acc]) => [v, referenceAccuracy(acc, submittedOn(v))]));
       const bsLogs: BsRoundLog[] = [];
       const accepted: ModelUpdate[] = [];
       bsModels.forEach((g, bs) => {
@@ -172,7 +175,7 @@ export async function runFederation(
           for (const v of vs) {
             const acc = candidate.get(`${bs}:${v}`) as number;
             verifierAccuracy[v] = acc;
-            if (judge(acc, reference.get(v) as number, c.verification.maxDrop).accepted) yes++;
+            if (judge(acc, referenceFor.get(v) as number, c.verification.maxDrop).accepted) yes++;
           }
           ok = vs.length === 0 || yes * 2 > vs.length; // a majority of the other BSs accepts
         }

@@ -1,7 +1,8 @@
 /**
  * Verification before aggregation (Section II-C: a BS's model earns coins only if the other BSs accept it): a
  * verifying BS scores the submitted model on its own held-out data and rejects it when its accuracy is more than
- * `maxDrop` below the current global model's on the same data.
+ * `maxDrop` below the reference on the same data: the current global model's accuracy, or the median submission's
+ * when that is higher ({@link referenceAccuracy}). A model is accepted when a majority of the other BSs accept it.
  */
 import type { tf } from "../ml/backend";
 import type { ImageSet } from "./datasets/types";
@@ -12,6 +13,20 @@ export interface Verdict {
   accepted: boolean;
   candidateAccuracy: number;
   referenceAccuracy: number;
+}
+
+/**
+ * The accuracy a verifier holds a submitted model to: the current global model's on its held-out data, or, when higher,
+ * the median of all BS models submitted this round on the same data. The global model alone is no reference while it
+ * is still near chance (round 1): a sign-flipped model at chance would then pass. The median of the submissions is an
+ * honest model's accuracy as long as most BSs are honest. Pure.
+ */
+export function referenceAccuracy(globalAccuracy: number, submittedAccuracies: readonly number[]): number {
+  if (submittedAccuracies.length === 0) return globalAccuracy;
+  const s = [...submittedAccuracies].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  return Math.max(globalAccuracy, median);
 }
 
 /** The decision rule alone (pure). */
