@@ -7,6 +7,7 @@ import { benchFl, plotFlRuns, readFlRun, writeFlRun, type FlBenchOptions } from 
 import { runFlWorker } from "../fl/trainers";
 import { registerIpfsBench } from "./ipfs";
 import { LOCAL_OPTIMIZERS } from "../fl/cnn";
+import { ATTACKS } from "../fl/attacks";
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command("bench").description("benchmarks (training throughput, ...)");
@@ -52,7 +53,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--out <file>", "also write the options, backend, time and round logs to this JSON file (for `bench fl-plot`)")
     .action(async (opts: FlBenchOptions & { json: boolean; out?: string }) => {
       if (!LOCAL_OPTIMIZERS.includes(opts.optimizer)) throw new Error(`unknown optimizer ${JSON.stringify(opts.optimizer)}; use ${LOCAL_OPTIMIZERS.join(", ")}.`);
-      if (opts.attack && !["sign-flip", "scale", "noise"].includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use sign-flip, scale or noise.`);
+      if (opts.attack && !ATTACKS.includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use ${ATTACKS.join(", ")}.`);
       console.log("| round | test accuracy | test loss | accepted honest | rejected honest | accepted malicious | rejected malicious | seconds |");
       console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
       const r = await benchFl(opts, (l) => console.log(`| ${l.round} | ${(100 * l.testAccuracy).toFixed(2)} % | ${l.testLoss.toFixed(4)} | ${l.verdicts.acceptedHonest} | ${l.verdicts.rejectedHonest} | ${l.verdicts.acceptedMalicious} | ${l.verdicts.rejectedMalicious} | ${l.seconds.toFixed(1)} |`));

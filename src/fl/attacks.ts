@@ -2,7 +2,8 @@
 import { randNormal, type Rng } from "../twins/random";
 import type { ModelWeights, WeightTensor } from "./tensors";
 
-export type AttackName = "sign-flip" | "scale" | "noise";
+export const ATTACKS = ["sign-flip", "scale", "noise"] as const;
+export type AttackName = (typeof ATTACKS)[number];
 
 const map = (w: ModelWeights, f: (v: number) => number): WeightTensor[] => w.map((t) => ({ shape: t.shape.slice(), values: t.values.map(f) }));
 

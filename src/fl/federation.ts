@@ -121,12 +121,13 @@ export async function runFederation(
   const local = trainer ?? new InProcessTrainer(dataset);
   const server = new ServerOptimizer(c.server);
   const testIndices = Array.from({ length: dataset.test.count }, (_, i) => i);
+  const holders = setup.heldOut.flatMap((idx, v) => (idx.length > 0 ? [v] : [])); // the BSs that can verify
   try {
     for (let round = 1; round <= c.rounds; round++) {
       const t0 = performance.now();
       // Local training of every twin from the global model, and Eq. 4 at every BS (where the twins trained).
       const jobs: TwinJob[] = setup.association.flatMap((bs, j) =>
-        setup.userData[j].length ? [{ twin: j, bs, indices: setup.userData[j].slice(), batchSize: setup.batchSize[j], seed: c.seed * 1000 + round * 101 + j }] : [],
+        setup.userData[j].length ? [{ twin: j, bs, indices: setup.userData[j], batchSize: setup.batchSize[j], seed: c.seed * 1000 + round * 101 + j }] : [],
       );
       const trained = await local.trainRound(global, jobs, { learningRate: c.learningRate, localEpochs: c.localEpochs, localSteps: c.localSteps, optimizer: c.optimizer });
       const bsModels: (ModelUpdate | undefined)[] = [];
@@ -134,35 +135,16 @@ export async function runFederation(
         const g = trained.get(bs);
         bsModels.push(g && isMalicious(c, bs, round) ? { ...g, weights: attack((c.adversary as { attack: AttackName }).attack, g.weights, global, rng) } : g);
       }
-      // Verification by the other BSs on their held-out data: every verifier scores the current global model (model 0)
-      // and every submitted BS model; the reference is the better of the global model and the submissions' median.
-      const tasks: EvalTask[] = [];
-      const verifierOf: number[] = []; // the verifying BS of each task
-      const verifiers = (bs: number) => setup.heldOut.flatMap((idx, v) => (v !== bs && idx.length > 0 ? [v] : []));
-      if (c.verification.enabled) {
-        setup.heldOut.forEach((idx, v) => {
-          if (idx.length === 0) return;
-          tasks.push({ model: 0, split: "train", indices: idx });
-          verifierOf.push(v);
-        });
-        bsModels.forEach((g, bs) => {
-          if (!g) return;
-          for (const v of setup.heldOut.flatMap((idx, u) => (idx.length > 0 ? [u] : []))) {
-            tasks.push({ model: bs + 1, split: "train", indices: setup.heldOut[v] });
-            verifierOf.push(v);
-          }
-        });
-      }
-      const results = c.verification.enabled ? await local.evaluate([global, ...bsModels.map((g) => g?.weights ?? global)], tasks) : [];
-      const reference = new Map<number, number>();
-      const candidate = new Map<string, number>();
-      tasks.forEach((t, k) => {
-        const v = verifierOf[k];
-        if (t.model === 0) reference.set(v, results[k].accuracy);
-        else candidate.set(`${t.model - 1}:${v}`, results[k].accuracy);
-      });
-      const submittedOn = (v: number) => bsModels.flatMap((g, bs) => (g && candidate.has(`${bs}:${v}`) ? [candidate.get(`${bs}:${v}`) as number] : []));
-      const referenceFor = new Map([...reference].map(([v, acc]) => [v, referenceAccuracy(acc, submittedOn(v))]));
+      // Verification by the other BSs on their held-out data: every BS holding data scores the current global model
+      // (model 0) and every submitted BS model (model bs + 1); the reference is the better of the global model and the
+      // submissions' median.
+      const models = [global, ...bsModels.map((g) => g?.weights ?? global)];
+      const scored = c.verification.enabled ? models.flatMap((_, k) => (k === 0 || bsModels[k - 1] ? holders.map((v) => ({ k, v })) : [])) : [];
+      const results = scored.length > 0 ? await local.evaluate(models, scored.map(({ k, v }): EvalTask => ({ model: k, split: "train", indices: setup.heldOut[v] }))) : [];
+      const accuracy: number[][] = models.map(() => []); // accuracy[model][verifier]
+      scored.forEach(({ k, v }, i) => (accuracy[k][v] = results[i].accuracy));
+      const referenceFor: number[] = []; // by verifier
+      for (const v of holders) referenceFor[v] = referenceAccuracy(accuracy[0][v], bsModels.flatMap((g, bs) => (g ? [accuracy[bs + 1][v]] : [])));
       const bsLogs: BsRoundLog[] = [];
       const accepted: ModelUpdate[] = [];
       bsModels.forEach((g, bs) => {
@@ -170,12 +152,12 @@ export async function runFederation(
         const verifierAccuracy: Record<number, number> = {};
         let ok = true;
         if (c.verification.enabled) {
-          const vs = verifiers(bs);
+          const vs = holders.filter((v) => v !== bs);
           let yes = 0;
           for (const v of vs) {
-            const acc = candidate.get(`${bs}:${v}`) as number;
+            const acc = accuracy[bs + 1][v];
             verifierAccuracy[v] = acc;
-            if (judge(acc, referenceFor.get(v) as number, c.verification.maxDrop).accepted) yes++;
+            if (judge(acc, referenceFor[v], c.verification.maxDrop).accepted) yes++;
           }
           ok = vs.length === 0 || yes * 2 > vs.length; // a majority of the other BSs accepts
         }

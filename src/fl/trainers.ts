@@ -23,7 +23,7 @@ export interface TwinJob {
   /** The BS hosting the twin: its model goes into that BS's Eq. 4. */
   bs: number;
   /** Sample indices of the twin's data in dataset.train (D_j = their count). */
-  indices: number[];
+  indices: readonly number[];
   batchSize: number;
   seed: number;
 }
@@ -117,17 +117,22 @@ function jobCost(j: TwinJob, s: TrainSettings): number {
   return steps * j.batchSize;
 }
 
-/** Longest job first onto the least loaded of `n` lanes (deterministic). */
-export function balanceJobs(jobs: readonly TwinJob[], s: TrainSettings, n: number): TwinJob[][] {
-  const lanes: TwinJob[][] = Array.from({ length: n }, () => []);
+/** Each item, in order, onto the least loaded of `n` lanes (deterministic). */
+function deal<T>(items: readonly T[], cost: (item: T) => number, n: number): T[][] {
+  const lanes: T[][] = Array.from({ length: n }, () => []);
   const load = new Array<number>(n).fill(0);
-  const order = jobs.map((j, i) => ({ j, i, c: jobCost(j, s) })).sort((a, b) => b.c - a.c || a.i - b.i);
-  for (const { j, c } of order) {
+  for (const item of items) {
     const k = load.indexOf(Math.min(...load));
-    lanes[k].push(j);
-    load[k] += c;
+    lanes[k].push(item);
+    load[k] += cost(item);
   }
   return lanes;
+}
+
+/** Longest job first onto the least loaded of `n` lanes (deterministic). */
+export function balanceJobs(jobs: readonly TwinJob[], s: TrainSettings, n: number): TwinJob[][] {
+  const order = jobs.map((j, i) => ({ j, i, c: jobCost(j, s) })).sort((a, b) => b.c - a.c || a.i - b.i);
+  return deal(order, (o) => o.c, n).map((lane) => lane.map((o) => o.j));
 }
 
 export class InProcessTrainer implements TwinTrainer {
@@ -258,17 +263,8 @@ export class ProcessPoolTrainer implements TwinTrainer {
   async evaluate(models: readonly ModelWeights[], tasks: readonly EvalTask[]): Promise<EvalResult[]> {
     await Promise.all(this.ready);
     // Cut every task into chunks and deal them to the least loaded worker.
-    const n = this.children.length;
-    const lanes: { task: number; piece: EvalTask }[][] = Array.from({ length: n }, () => []);
-    const load = new Array<number>(n).fill(0);
-    tasks.forEach((t, i) => {
-      for (let s = 0; s < t.indices.length; s += EVAL_CHUNK) {
-        const k = load.indexOf(Math.min(...load));
-        const indices = t.indices.slice(s, s + EVAL_CHUNK);
-        lanes[k].push({ task: i, piece: { ...t, indices } });
-        load[k] += indices.length;
-      }
-    });
+    const pieces = tasks.flatMap((t, task) => Array.from({ length: Math.ceil(t.indices.length / EVAL_CHUNK) }, (_, q) => ({ task, piece: { ...t, indices: t.indices.slice(q * EVAL_CHUNK, (q + 1) * EVAL_CHUNK) } })));
+    const lanes = deal(pieces, (p) => p.piece.indices.length, this.children.length);
     const answers = await Promise.all(
       lanes.map((lane, k) => {
         if (lane.length === 0) return Promise.resolve([] as Counts[]);
