@@ -8,6 +8,7 @@
  * MB = 10^6 bytes. Speed is measured here, never asserted in tests.
  */
 import crypto from "node:crypto";
+import { median } from "../eval/stats";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -60,14 +61,6 @@ export interface IpfsBenchResult {
 }
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
-
-/** Median of a non-empty sample. */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error("median of an empty sample");
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));

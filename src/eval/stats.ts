@@ -15,6 +15,14 @@ export function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 
+/** Median of a non-empty sample (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error("median of an empty sample");
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Mean with its 95% confidence interval (mean +- t sd / sqrt(n)); a single value has a zero-width interval. */
 export function interval95(xs: readonly number[]): Interval {
   const n = xs.length;

@@ -5,6 +5,7 @@
  * when that is higher ({@link referenceAccuracy}). A model is accepted when a majority of the other BSs accept it.
  */
 import type { tf } from "../ml/backend";
+import { median } from "../eval/stats";
 import type { ImageSet } from "./datasets/types";
 import { evaluateModel, setModelWeights } from "./cnn";
 import type { ModelWeights } from "./tensors";
@@ -22,11 +23,7 @@ export interface Verdict {
  * honest model's accuracy as long as most BSs are honest. Pure.
  */
 export function referenceAccuracy(globalAccuracy: number, submittedAccuracies: readonly number[]): number {
-  if (submittedAccuracies.length === 0) return globalAccuracy;
-  const s = [...submittedAccuracies].sort((a, b) => a - b);
-  const n = s.length;
-  const median = n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  return Math.max(globalAccuracy, median);
+  return submittedAccuracies.length === 0 ? globalAccuracy : Math.max(globalAccuracy, median(submittedAccuracies));
 }
 
 /** The decision rule alone (pure). */

@@ -95,13 +95,15 @@ export class IpfsPeerProcess {
     const stderr = { tail: "" };
     child.stderr?.on("data", (d: Buffer) => (stderr.tail = (stderr.tail + d.toString()).slice(-2000)));
     let timer: NodeJS.Timeout | undefined;
+    let onStart: ((m: FromPeer) => void) | undefined;
     try {
       const ready = await new Promise<Extract<FromPeer, { type: "ready" }>>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`the IPFS peer process did not start within ${startTimeoutMs} ms.`)), startTimeoutMs);
-        child.on("message", (m: FromPeer) => {
+        onStart = (m: FromPeer) => {
           if (m.type === "ready") resolve(m);
           else if (m.type === "error") reject(new Error(`the IPFS peer process failed to start: ${m.message}`));
-        });
+        };
+        child.on("message", onStart);
         child.once("exit", (code) => reject(new Error(`the IPFS peer process exited with code ${code} while starting: ${stderr.tail.trim()}`)));
         child.once("error", reject);
       });
@@ -111,6 +113,7 @@ export class IpfsPeerProcess {
       throw e;
     } finally {
       clearTimeout(timer);
+      if (onStart) child.off("message", onStart);
     }
   }
 

@@ -1,7 +1,13 @@
 import { expect } from "chai";
-import { cumulativeMean, curveInterval, interval95, mean } from "../../src/eval/stats";
+import { cumulativeMean, curveInterval, interval95, mean, median } from "../../src/eval/stats";
 
 describe("summary statistics", () => {
+  it("median: the middle value, the mean of the middle two for an even count, and an error when empty", () => {
+    expect(median([3, 1, 2])).to.equal(2);
+    expect(median([4, 1, 3, 2])).to.equal(2.5);
+    expect(() => median([])).to.throw(/empty sample/);
+  });
+
   it("interval95 is mean +- t(0.975, n-1) sd / sqrt(n), worked by hand", () => {
     // xs = 1..5: mean 3, sd sqrt(2.5), t(0.975, 4) = 2.776 -> half width 2.776 * 1.5811 / 2.2361 = 1.9629.
     const iv = interval95([1, 2, 3, 4, 5]);

@@ -1,5 +1,6 @@
 /** The paper's CNN, local training, weights in and out, verification and attacks (synthetic data: unit tests). */
 import { expect } from "chai";
+import { PAPER_CNN_32X32X3_SHAPES } from "../../src/bench/ipfs";
 import { initBackend } from "../../src/ml/backend";
 import { archId, createCnn, evaluateModel, getModelWeights, parameterCount, setModelWeights, trainLocal } from "../../src/fl/cnn";
 import { syntheticDataset } from "../../src/fl/datasets/synthetic";
@@ -23,6 +24,8 @@ describe("the paper's CNN", function () {
     expect(parameterCount(cifar)).to.equal(2_156_490);
     expect(parameterCount(fmnist)).to.equal(1_663_370);
     expect(getModelWeights(fmnist).map((w) => w.shape)).to.deep.equal([[5, 5, 1, 32], [32], [5, 5, 32, 64], [64], [3136, 512], [512], [512, 10], [10]]);
+    // the shapes `dtwn bench ipfs` writes without building the model
+    expect(getModelWeights(cifar).map((w) => w.shape)).to.deep.equal(PAPER_CNN_32X32X3_SHAPES);
     cifar.dispose();
     fmnist.dispose();
   });
