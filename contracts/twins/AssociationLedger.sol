@@ -11,6 +11,9 @@ import {TrainingRounds} from "../fl/TrainingRounds.sol";
 /// a_i(t) = (K_i, b_i, tau_i) = (the twins it hosts, their training batch sizes, its time fraction on each OFDMA
 /// subchannel). Peers rebuild the joint action from the {ActionCommitted} events ("a BS can retrieve records from
 /// blockchain to obtain the system states and actions of other agents").
+/// A slot has two steps: every agent first proposes its actor's raw output ({proposeAction}, 3 numbers in [0, 1]);
+/// every agent then decodes the same joint action from all proposals (src/agents/decode.ts) and commits its own part
+/// ({commitAction}). The contract does not check that a commitment follows from the proposals; peers can.
 /// @dev Slot t is FL round t of {TrainingRounds} (an agent acts "at the beginning of iteration t"): actions are
 /// accepted while that round accepts submissions. The contract enforces what it can check cheaply:
 /// - (18d) b_min <= b_n <= b_max for every listed twin;
@@ -30,6 +33,8 @@ contract AssociationLedger is MemberGated {
     uint256 public constant MAX_SUBCHANNELS = 64;
     /// @notice Bytes per twin entry in the `twins` encoding.
     uint256 public constant TWIN_ENTRY_BYTES = 6;
+    /// @notice Entries of a raw action (load, batch level, bandwidth demand), each a `uint16` scaled by `TAU_SCALE`.
+    uint256 public constant RAW_ACTION_ENTRIES = 3;
 
     /// @notice The twins and their associations.
     TwinRegistry public immutable twinRegistry;
@@ -45,16 +50,24 @@ contract AssociationLedger is MemberGated {
     // sum over BSs of tau_{i,c} for each slot, 16 subchannels of 16 bits per word
     mapping(uint256 slot => mapping(uint256 word => uint256)) private _tauUsed;
     mapping(uint256 slot => mapping(address bs => bytes32)) private _actionHash;
+    mapping(uint256 slot => mapping(address bs => bool)) private _proposed;
     // twins listed by an action of each slot: a bitmap, 256 twin ids per word
     mapping(uint256 slot => mapping(uint256 word => uint256)) private _claimed;
 
     /// @notice BS `bs` committed action a_i(t) for slot `slot` (encodings as in the contract documentation).
     event ActionCommitted(uint256 indexed slot, address indexed bs, bytes twins, bytes tau);
 
+    /// @notice BS `bs` proposed the raw action `raw` of its actor for slot `slot` (3 big-endian `uint16`, 10000 = 1.0).
+    event ActionProposed(uint256 indexed slot, address indexed bs, bytes raw);
+
     /// @dev Slot `slot` is not the open round.
     error SlotNotOpen(uint256 slot);
     /// @dev The BS already committed its action for this slot.
     error ActionAlreadyCommitted(uint256 slot, address bs);
+    /// @dev The BS already proposed its raw action for this slot.
+    error ActionAlreadyProposed(uint256 slot, address bs);
+    /// @dev The raw action is not `RAW_ACTION_ENTRIES` uint16 values, or an entry exceeds `TAU_SCALE`.
+    error MalformedRawAction(uint256 length);
     /// @dev The `twins` bytes are not a whole number of 6-byte entries, or list too many or no twins.
     error MalformedTwins(uint256 length);
     /// @dev The `tau` bytes are not exactly 2 bytes per subchannel.
@@ -94,6 +107,28 @@ contract AssociationLedger is MemberGated {
         subchannels = subchannels_;
         minBatchSize = minBatchSize_;
         maxBatchSize = maxBatchSize_;
+    }
+
+    /// @notice Propose the caller's raw action for slot `slot`: its actor's output, from which every agent decodes the
+    /// joint action. Only a member BS, once per slot, while round `slot` accepts submissions.
+    /// @param slot The slot (= the open FL round).
+    /// @param raw `RAW_ACTION_ENTRIES` big-endian `uint16` values in [0, TAU_SCALE].
+    function proposeAction(uint256 slot, bytes calldata raw) external onlyMember {
+        if (slot != rounds.currentRound() || !rounds.acceptsSubmissions(slot)) revert SlotNotOpen(slot);
+        if (_proposed[slot][msg.sender]) revert ActionAlreadyProposed(slot, msg.sender);
+        if (raw.length != 2 * RAW_ACTION_ENTRIES) revert MalformedRawAction(raw.length);
+        for (uint256 i = 0; i < RAW_ACTION_ENTRIES; ++i) {
+            if (((uint256(uint8(raw[2 * i])) << 8) | uint8(raw[2 * i + 1])) > TAU_SCALE) revert MalformedRawAction(raw.length);
+        }
+        _proposed[slot][msg.sender] = true;
+        emit ActionProposed(slot, msg.sender, raw);
+    }
+
+    /// @notice Whether `bs` proposed a raw action for slot `slot`.
+    /// @param slot The slot.
+    /// @param bs The BS.
+    function hasProposed(uint256 slot, address bs) external view returns (bool) {
+        return _proposed[slot][bs];
     }
 
     /// @notice Commit the caller's action a_i(t) for slot `slot` and associate the listed twins with it.

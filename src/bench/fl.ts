@@ -10,7 +10,8 @@ import { lineChart } from "../plot/svg";
 import { writeFigure } from "../plot/files";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { iidPartition } from "../fl/partition";
-import { runFederation, type RoundLog } from "../fl/federation";
+import { runFederation, type LearningRateSchedule, type RoundLog } from "../fl/federation";
+import type { ServerOptimizerKind } from "../fl/serverOptimizer";
 import { strategyByName } from "../fl/aggregation";
 import type { AttackName } from "../fl/attacks";
 import { mulberry32 } from "../twins/random";
@@ -22,12 +23,17 @@ export interface FlBenchOptions {
   bss: number;
   rounds: number;
   localSteps: number;
+  /** Fraction of each BS's twins that train in a round (1 = all). */
+  participation: number;
   batchSize: number;
   learningRate: number;
+  lrSchedule: LearningRateSchedule;
   optimizer: LocalOptimizer;
   /** FedAvgM at the MBS (0 = plain Eq. 5). */
   serverMomentum: number;
   serverLr: number;
+  /** momentum (FedAvgM; with lr 1 and momentum 0 it is Eq. 5) or adam (FedAdam). */
+  serverOptimizer: ServerOptimizerKind;
   heldOutPerBs: number;
   strategy: string;
   verification: boolean;
@@ -56,10 +62,12 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
     {
       rounds: o.rounds,
       learningRate: o.learningRate,
+      learningRateSchedule: o.lrSchedule,
       localEpochs: 1,
       localSteps: o.localSteps,
+      participation: o.participation,
       optimizer: o.optimizer,
-      server: { learningRate: o.serverLr, momentum: o.serverMomentum },
+      server: { kind: o.serverOptimizer, learningRate: o.serverLr, momentum: o.serverMomentum },
       strategy: strategyByName(o.strategy),
       verification: { enabled: o.verification, maxDrop: o.maxDrop },
       adversary: o.attack ? { bs: 0, attack: o.attack, fromRound: o.attackFrom } : undefined,

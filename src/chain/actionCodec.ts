@@ -65,3 +65,30 @@ export function decodeAction(twinsBytes: Uint8Array, tauBytes: Uint8Array): Asso
   for (let o = 0; o < tauBytes.length; o += 2) tau.push(tauView.getUint16(o) / TAU_SCALE);
   return { twins, tau };
 }
+
+/** Entries of an agent's raw action (load, batch level, bandwidth demand) as proposed to the AssociationLedger. */
+export const RAW_ACTION_ENTRIES = 3;
+
+/** Encode an actor's raw output (entries clipped to [0, 1]) as RAW_ACTION_ENTRIES big-endian uint16 / TAU_SCALE. */
+export function encodeRawAction(raw: readonly number[]): Uint8Array {
+  if (raw.length !== RAW_ACTION_ENTRIES) throw new Error(`A raw action has ${RAW_ACTION_ENTRIES} entries; got ${raw.length}.`);
+  const out = new Uint8Array(2 * RAW_ACTION_ENTRIES);
+  const view = new DataView(out.buffer);
+  raw.forEach((x, i) => {
+    if (!Number.isFinite(x)) throw new Error(`Raw action entry ${i} is ${x}; it must be a finite number.`);
+    view.setUint16(2 * i, Math.round(Math.min(1, Math.max(0, x)) * TAU_SCALE));
+  });
+  return out;
+}
+
+/** Decode the bytes of an ActionProposed event. */
+export function decodeRawAction(bytes: Uint8Array): number[] {
+  if (bytes.length !== 2 * RAW_ACTION_ENTRIES) throw new Error(`Malformed raw action: ${bytes.length} bytes; expected ${2 * RAW_ACTION_ENTRIES}.`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: RAW_ACTION_ENTRIES }, (_, i) => view.getUint16(2 * i) / TAU_SCALE);
+}
+
+/** tau in [0, 1] rounded down to the encoding's grid, so that per-subchannel sums never grow past 1 on chain. */
+export function floorTau(tau: readonly number[]): number[] {
+  return tau.map((x) => Math.floor(Math.min(1, Math.max(0, x)) * TAU_SCALE) / TAU_SCALE);
+}

@@ -36,6 +36,27 @@ export interface BootstrapResult {
   twins: number;
 }
 
+/** The on-chain user id (bytes32) of end user `u` of a bootstrapped deployment. */
+export function userIdOf(u: number): string {
+  return id(`dtwn-user-${u}`);
+}
+
+/**
+ * The seeded topology a bootstrap registers (the same model as src/twins): M BSs on a ring with the paper's CPU
+ * frequencies, users in their coverage, each twin on its nearest BS. The running system rebuilds it from the same
+ * options, so the agents' scenario and the chain agree.
+ */
+export function bootstrapScenario(options: Omit<BootstrapOptions, "log">, m: number) {
+  return generateScenario({
+    bsCpuHz: Array.from({ length: m }, (_, i) => PAPER_BS_CPU_HZ[i % PAPER_BS_CPU_HZ.length]),
+    users: options.users,
+    samplesPerUser: options.samplesPerUser,
+    bsRingRadiusMetres: options.bsRingRadiusMetres,
+    coverageRadiusMetres: options.coverageRadiusMetres,
+    seed: options.seed,
+  });
+}
+
 export async function bootstrapDeployment(
   deployment: Deployment,
   operator: Signer,
@@ -48,15 +69,7 @@ export async function bootstrapDeployment(
   const registry = at("BSRegistry", operator);
   const m = bsSigners.length;
   if (m === 0) throw new Error("Bootstrap needs at least one BS account.");
-  // The same seeded topology as the model (src/twins): BSs on a ring, users in their coverage, twins on the nearest BS.
-  const scenario = generateScenario({
-    bsCpuHz: bsSigners.map((_, i) => PAPER_BS_CPU_HZ[i % PAPER_BS_CPU_HZ.length]),
-    users: options.users,
-    samplesPerUser: options.samplesPerUser,
-    bsRingRadiusMetres: options.bsRingRadiusMetres,
-    coverageRadiusMetres: options.coverageRadiusMetres,
-    seed: options.seed,
-  });
+  const scenario = bootstrapScenario(options, m);
 
   const bss: BootstrapResult["bss"] = [];
   for (const [i, signer] of bsSigners.entries()) {
@@ -76,7 +89,7 @@ export async function bootstrapDeployment(
     const best = association[u];
     const samples = user.dataSamples;
     const twins = at("TwinRegistry", bsSigners[best]);
-    const userId = id(`dtwn-user-${u}`);
+    const userId = userIdOf(u);
     let twinId: bigint = await twins.twinOfUser(userId);
     if (twinId === 0n) {
       await (await twins.registerTwin(userId)).wait();

@@ -8,6 +8,8 @@ import { runFlWorker } from "../fl/trainers";
 import { registerIpfsBench } from "./ipfs";
 import { LOCAL_OPTIMIZERS } from "../fl/cnn";
 import { ATTACKS } from "../fl/attacks";
+import { LEARNING_RATE_SCHEDULES } from "../fl/federation";
+import { SERVER_OPTIMIZERS } from "../fl/serverOptimizer";
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command("bench").description("benchmarks (training throughput, ...)");
@@ -37,10 +39,13 @@ export function registerBenchCommands(program: Command): void {
     .option("--rounds <n>", "FL rounds", positiveInt, 20)
     .option("--local-steps <n>", "mini-batches per twin and round", positiveInt, 12)
     .option("--batch-size <n>", "batch size of every twin", positiveInt, 16)
+    .option("--participation <x>", "fraction of each BS's twins that train in a round (1 = every twin)", finiteNumber, 1)
     .option("--learning-rate <x>", "local learning rate", finiteNumber, 0.001)
     .option("--optimizer <name>", "local optimiser: sgd | momentum | adam", "adam")
+    .option("--lr-schedule <name>", "local learning rate over the rounds: constant | cosine (down to 0 at the last round)", "constant")
     .option("--server-momentum <x>", "MBS momentum on the Eq. 5 step (FedAvgM); 0 = the global model is Eq. 5's aggregate", finiteNumber, 0.9)
     .option("--server-lr <x>", "MBS learning rate on the Eq. 5 step", finiteNumber, 1)
+    .option("--server-optimizer <name>", "MBS update from the Eq. 5 aggregate: momentum (FedAvgM) | adam (FedAdam)", "momentum")
     .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", positiveInt, 250)
     .option("--strategy <name>", "MBS aggregation: fedavg | median | trimmed-mean | krum", "fedavg")
     .option("--no-verification", "aggregate every BS model without verification")
@@ -53,6 +58,8 @@ export function registerBenchCommands(program: Command): void {
     .option("--out <file>", "also write the options, backend, time and round logs to this JSON file (for `bench fl-plot`)")
     .action(async (opts: FlBenchOptions & { json: boolean; out?: string }) => {
       if (!LOCAL_OPTIMIZERS.includes(opts.optimizer)) throw new Error(`unknown optimizer ${JSON.stringify(opts.optimizer)}; use ${LOCAL_OPTIMIZERS.join(", ")}.`);
+      if (!LEARNING_RATE_SCHEDULES.includes(opts.lrSchedule)) throw new Error(`unknown --lr-schedule ${JSON.stringify(opts.lrSchedule)}; use ${LEARNING_RATE_SCHEDULES.join(", ")}.`);
+      if (!SERVER_OPTIMIZERS.includes(opts.serverOptimizer)) throw new Error(`unknown --server-optimizer ${JSON.stringify(opts.serverOptimizer)}; use ${SERVER_OPTIMIZERS.join(", ")}.`);
       if (opts.attack && !ATTACKS.includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use ${ATTACKS.join(", ")}.`);
       console.log("| round | test accuracy | test loss | accepted honest | rejected honest | accepted malicious | rejected malicious | seconds |");
       console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -1,4 +1,5 @@
 /** `dtwn cost` and `dtwn scenario`: the whole Eq. 7-18 breakdown of an allocation, as JSON. */
+import { bootstrapScenario, DEFAULT_BOOTSTRAP } from "../chain/bootstrap";
 import fs from "node:fs";
 import type { Command } from "commander";
 import { generateScenario, parseScenario, type Scenario } from "../twins/scenario";
@@ -28,8 +29,11 @@ export function registerCostCommands(program: Command): void {
     .description("print a seeded DTWN scenario (the paper's Section V defaults) as JSON, to edit and pass to `dtwn cost`")
     .option("--seed <n>", "topology seed", (v) => Number(v), 1)
     .option("--users <n>", "end users N", (v) => Number(v), 100)
-    .action((opts: { seed: number; users: number }) => {
-      console.log(JSON.stringify(generateScenario({ seed: opts.seed, users: opts.users }), null, 2));
+    .option("--system", "the topology the running system registers on chain (`dtwn run`, `dtwn-deploy --bootstrap`: users' data 500-700 samples), to train a policy for it", false)
+    .option("--bss <m>", "BSs M (with --system)", (v) => Number(v), 5)
+    .action((opts: { seed: number; users: number; system: boolean; bss: number }) => {
+      const scenario = opts.system ? bootstrapScenario({ ...DEFAULT_BOOTSTRAP, users: opts.users, seed: opts.seed }, opts.bss) : generateScenario({ seed: opts.seed, users: opts.users });
+      console.log(JSON.stringify(scenario, null, 2));
     });
 
   program

@@ -6,6 +6,7 @@
  * with test accuracy and loss and the verdicts against who was honest.
  */
 import { mulberry32 } from "../twins/random";
+import { shuffle } from "./partition";
 import type { Dataset } from "./datasets/types";
 import { createCnn, getModelWeights, type LocalOptimizer } from "./cnn";
 import { InProcessTrainer, type EvalTask, type TwinJob, type TwinTrainer } from "./trainers";
@@ -18,12 +19,20 @@ import type { WeightTensor } from "./tensors";
 export interface FederationConfig {
   rounds: number;
   learningRate: number;
+  /** The local learning rate over the rounds: constant (default) or cosine from learningRate down to 0 (see {@link roundLearningRate}). */
+  learningRateSchedule?: LearningRateSchedule;
   /** Local epochs per twin and round. */
   localEpochs: number;
   /** Cap on each twin's mini-batches per round (bounds the work of a round); undefined = full epochs. */
   localSteps?: number;
   /** The MBS's update from the Eq. 5 aggregate (default: none, the global model is Eq. 5's aggregate). */
   server?: ServerOptimizerConfig;
+  /**
+   * C, the fraction of each BS's twins that train in a round (McMahan et al.'s client fraction; default 1, every
+   * twin). Each BS trains ceil(C K_i) of its K_i twins, drawn afresh every round from the seed; Eq. 4 aggregates the
+   * twins that trained.
+   */
+  participation?: number;
   /** The twins' local optimiser (default sgd); its state starts afresh every round. */
   optimizer?: LocalOptimizer;
   /** MBS aggregation of the accepted BS models (Eq. 5). */
@@ -74,12 +83,34 @@ export interface RoundLog {
   seconds: number;
 }
 
+export const LEARNING_RATE_SCHEDULES = ["constant", "cosine"] as const;
+export type LearningRateSchedule = (typeof LEARNING_RATE_SCHEDULES)[number];
+
+/** The local learning rate of round r in 1..R: constant, or cosine decay lr * (1 + cos(pi (r - 1) / R)) / 2. */
+export function roundLearningRate(lr: number, schedule: LearningRateSchedule, round: number, rounds: number): number {
+  if (schedule === "constant") return lr;
+  if (schedule === "cosine") return (lr * (1 + Math.cos((Math.PI * (round - 1)) / rounds))) / 2;
+  throw new Error(`unknown learning-rate schedule ${JSON.stringify(schedule)}; use ${LEARNING_RATE_SCHEDULES.join(" or ")}.`);
+}
+
 function isMalicious(c: FederationConfig, bs: number, round: number): boolean {
   return (
     c.adversary !== undefined &&
     c.adversary.bs === bs &&
     round >= (c.adversary.fromRound ?? 1)
   );
+}
+
+/** Which twins train this round: ceil(C K_i) of each BS's K_i twins, uniformly without replacement. */
+export function participants(setup: FederationSetup, m: number, fraction: number, rng: () => number): boolean[] {
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`federation: participation must be in (0, 1], got ${fraction}.`);
+  const chosen = new Array<boolean>(setup.association.length).fill(fraction === 1);
+  if (fraction === 1) return chosen;
+  for (let bs = 0; bs < m; bs++) {
+    const twins = setup.association.flatMap((h, j) => (h === bs ? [j] : []));
+    for (const j of shuffle(twins, rng).slice(0, Math.ceil(fraction * twins.length))) chosen[j] = true;
+  }
+  return chosen;
 }
 
 export function validateSetup(s: FederationSetup, m: number): void {
@@ -126,10 +157,11 @@ export async function runFederation(
     for (let round = 1; round <= c.rounds; round++) {
       const t0 = performance.now();
       // Local training of every twin from the global model, and Eq. 4 at every BS (where the twins trained).
+      const chosen = participants(setup, m, c.participation ?? 1, mulberry32(c.seed * 7777 + round));
       const jobs: TwinJob[] = setup.association.flatMap((bs, j) =>
-        setup.userData[j].length ? [{ twin: j, bs, indices: setup.userData[j], batchSize: setup.batchSize[j], seed: c.seed * 1000 + round * 101 + j }] : [],
+        chosen[j] && setup.userData[j].length ? [{ twin: j, bs, indices: setup.userData[j], batchSize: setup.batchSize[j], seed: c.seed * 1000 + round * 101 + j }] : [],
       );
-      const trained = await local.trainRound(global, jobs, { learningRate: c.learningRate, localEpochs: c.localEpochs, localSteps: c.localSteps, optimizer: c.optimizer });
+      const trained = await local.trainRound(global, jobs, { learningRate: roundLearningRate(c.learningRate, c.learningRateSchedule ?? "constant", round, c.rounds), localEpochs: c.localEpochs, localSteps: c.localSteps, optimizer: c.optimizer });
       const bsModels: (ModelUpdate | undefined)[] = [];
       for (let bs = 0; bs < m; bs++) {
         const g = trained.get(bs);

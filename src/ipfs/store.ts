@@ -31,6 +31,8 @@ export interface WeightsStore {
   isPinned(cid: string): Promise<boolean>;
   /** Whether the root block of `cid` is in the local store (never asks the network). */
   has(cid: string): Promise<boolean>;
+  /** Connect to a peer by multiaddr so that `cat` can fetch from it (only a store with networking has it). */
+  dial?(multiaddr: string): Promise<void>;
   /** Release the store (stop the node, close files). */
   close(): Promise<void>;
 }

@@ -4,7 +4,10 @@ import {
   TAU_SCALE,
   TWIN_ENTRY_BYTES,
   decodeAction,
+  decodeRawAction,
   encodeAction,
+  encodeRawAction,
+  floorTau,
   type AssociationAction,
 } from "../../src/chain/actionCodec";
 
@@ -125,6 +128,28 @@ describe("src/chain/actionCodec", () => {
 
     it("throws for a tau encoding of odd length", () => {
       expect(() => decodeAction(new Uint8Array(6), new Uint8Array(3))).to.throw("Malformed tau encoding: 3 bytes is odd.");
+    });
+  });
+
+  describe("raw actions (proposeAction)", () => {
+    it("encodes 3 entries as uint16 x 10000, clipped to [0, 1], and decodes them back", () => {
+      const bytes = encodeRawAction([0.5, 1.7, -0.2]);
+      expect(hexlify(bytes)).to.equal("0x" + "1388" + "2710" + "0000");
+      expect(decodeRawAction(bytes)).to.deep.equal([0.5, 1, 0]);
+      expect(decodeRawAction(getBytes("0x000109c42710"))).to.deep.equal([0.0001, 0.25, 1]);
+    });
+
+    it("refuses a wrong length or a non-finite entry", () => {
+      expect(() => encodeRawAction([0.1, 0.2])).to.throw(/3 entries; got 2/);
+      expect(() => encodeRawAction([0.1, NaN, 0.2])).to.throw(/entry 1 is NaN/);
+      expect(() => decodeRawAction(new Uint8Array(5))).to.throw(/Malformed raw action: 5 bytes; expected 6/);
+    });
+
+    it("floorTau rounds down to the grid so that sums of encoded shares stay <= 1", () => {
+      const shares = [1 / 3, 1 / 3, 1 / 3];
+      const encodedSum = floorTau(shares).reduce((s, x) => s + Math.round(x * TAU_SCALE), 0);
+      expect(encodedSum).to.be.at.most(TAU_SCALE);
+      expect(floorTau([0.66669, 1.2, -1])).to.deep.equal([0.6666, 1, 0]);
     });
   });
 });

@@ -4,7 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, concat, getBytes, hexlify, keccak256, solidityPacked } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWithFiveBss, fakeCid, PARAMS } from "../fixtures";
-import { decodeAction, encodeAction, TAU_SCALE } from "../../src/chain/actionCodec";
+import { decodeAction, decodeRawAction, encodeAction, encodeRawAction, TAU_SCALE } from "../../src/chain/actionCodec";
 import { ROLES } from "../../src/chain/roles";
 import { AssociationLedger__factory, type AssociationLedger } from "../../typechain-types";
 
@@ -124,6 +124,48 @@ describe("AssociationLedger", () => {
       expect(await one.maxBatchSize()).to.equal(7n);
       const max = await f.deploy(registry, twins, rounds, 64, 1, 0xffff);
       expect(await max.subchannels()).to.equal(64n);
+    });
+  });
+
+  describe("proposeAction", () => {
+    it("records the raw action once per BS and slot: ActionProposed with the bytes, hasProposed", async () => {
+      const { ledger, bss, slot } = await loadFixture(openSlotFixture);
+      const raw = hexlify(encodeRawAction([0.25, 0.5, 1]));
+      expect(await ledger.hasProposed(slot, bss[0].address)).to.equal(false);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, raw)).to.emit(ledger, "ActionProposed").withArgs(slot, bss[0].address, raw);
+      expect(await ledger.hasProposed(slot, bss[0].address)).to.equal(true);
+      expect(await ledger.hasProposed(slot, bss[1].address)).to.equal(false);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, raw))
+        .to.be.revertedWithCustomError(ledger, "ActionAlreadyProposed")
+        .withArgs(slot, bss[0].address);
+      expect(await ledger.RAW_ACTION_ENTRIES()).to.equal(3n);
+    });
+
+    it("reverts with MalformedRawAction for a wrong length or an entry above 10000", async () => {
+      const { ledger, bss, slot } = await loadFixture(openSlotFixture);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, "0x0001")).to.be.revertedWithCustomError(ledger, "MalformedRawAction").withArgs(2);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, "0x000000000000" + "00")).to.be.revertedWithCustomError(ledger, "MalformedRawAction").withArgs(7);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, "0x00002711" + "0000")).to.be.revertedWithCustomError(ledger, "MalformedRawAction").withArgs(6);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, "0x27102710" + "2710")).to.emit(ledger, "ActionProposed");
+    });
+
+    it("reverts with SlotNotOpen for another slot or after the deadline, and NotMember for outsiders", async () => {
+      const { ledger, bss, slot, deadline, outsider, mbs } = await loadFixture(openSlotFixture);
+      const raw = hexlify(encodeRawAction([0.5, 0.5, 0.5]));
+      await expect(ledger.connect(bss[0]).proposeAction(slot + 1n, raw)).to.be.revertedWithCustomError(ledger, "SlotNotOpen").withArgs(slot + 1n);
+      await expect(ledger.connect(outsider).proposeAction(slot, raw)).to.be.revertedWithCustomError(ledger, "NotMember");
+      await expect(ledger.connect(mbs).proposeAction(slot, raw)).to.be.revertedWithCustomError(ledger, "NotMember");
+      await time.increaseTo(deadline + 1n);
+      await expect(ledger.connect(bss[0]).proposeAction(slot, raw)).to.be.revertedWithCustomError(ledger, "SlotNotOpen").withArgs(slot);
+    });
+
+    it("peers decode every BS's raw action from the events of the slot", async () => {
+      const { ledger, bss, slot } = await loadFixture(openSlotFixture);
+      const raws = [[0.1, 0.2, 0.3], [1, 0, 0.5], [0.33, 0.66, 0.99]];
+      for (const [i, r] of raws.entries()) await ledger.connect(bss[i]).proposeAction(slot, encodeRawAction(r));
+      const events = await ledger.queryFilter(ledger.filters.ActionProposed(slot));
+      expect(events.map((e) => e.args.bs)).to.deep.equal(bss.slice(0, 3).map((b) => b.address));
+      expect(events.map((e) => decodeRawAction(getBytes(e.args.raw)))).to.deep.equal(raws);
     });
   });
 

@@ -1,0 +1,370 @@
+/**
+ * A base-station agent of the running system (Figs. 1-3). Per FL round t, in the order of Fig. 2:
+ *   1. observe  rebuild s(t) from the chain: the previous association (the twins' hosts), the twins' data, and the
+ *               slot's environment (src/system/world.ts);
+ *   2. act      propose its actor's raw action, read the peers' proposals of the slot, decode the joint action and
+ *               commit its own part a_i(t) = (K_i, b_i, tau_i) (src/system/policies.ts);
+ *   3. sync     record the data of twins that moved to it (a digital-twin data record per twin);
+ *   4. train    train its twins from the global model (weights from IPFS) with their batch sizes, and aggregate
+ *               them (Eq. 4);
+ *   5. upload   put its weights in IPFS and submit the training model record (CID, D_i, K_i);
+ *   6. verify   fetch the other BSs' models by CID from their IPFS nodes (addresses registered on chain), score
+ *               them on its held-out data and give its verdicts;
+ *   7. collect  wait for the round's settlement and read its coins (paid for a passing model, slashed otherwise).
+ * Block production and validation (DPoS) run next to this on a timer (src/system/dpos.ts).
+ * Every step first asks the chain whether it was done already, so a restarted agent resumes a round without
+ * committing, submitting or verifying twice. The wall-clock time of every phase is measured next to the time the
+ * model predicts for it (Eqs. 12-16).
+ */
+import { getBytes, keccak256, solidityPacked, type Signer } from "ethers";
+import { decodeRawAction, encodeAction, encodeRawAction, floorTau } from "../chain/actionCodec";
+import { bytesToCid, cidToBytes } from "../chain/cid";
+import { attack, type AttackName } from "../fl/attacks";
+import type { LocalOptimizer } from "../fl/cnn";
+import type { ModelUpdate } from "../fl/aggregation";
+import type { TwinTrainer } from "../fl/trainers";
+import type { WeightTensor } from "../fl/tensors";
+import { judge, referenceAccuracy } from "../fl/verification";
+import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
+import { mulberry32 } from "../twins/random";
+import type { Allocation, SlotState } from "../twins/state";
+import { timeCost, type BsCost } from "../twins/timeCost";
+import type { AssociationPolicy } from "./policies";
+import type { Protocol } from "./protocol";
+import { environmentAt, type World } from "./world";
+
+export interface AgentSettings {
+  /** Mini-batches each twin trains per round (of its batch size b_n). */
+  localSteps: number;
+  learningRate: number;
+  optimizer: LocalOptimizer;
+  /** Verification: largest accuracy drop below the reference that still passes. */
+  maxDrop: number;
+  /** Seconds after a round opens during which raw actions are proposed (later proposals are ignored by all). */
+  proposalWindowSeconds: number;
+  /** How often the agent polls the chain, ms. */
+  pollMs: number;
+  /** Give up fetching a model when no data arrived for this long, ms. */
+  fetchTimeoutMs: number;
+  /** A malicious BS replaces its model by this attack. */
+  attack?: AttackName;
+}
+
+export interface AgentContext {
+  /** This BS's index i in the scenario (its seat). */
+  index: number;
+  signer: Signer;
+  address: string;
+  protocol: Protocol;
+  world: World;
+  /** BS index -> address (the registry's members in seat order). */
+  bsAddresses: readonly string[];
+  /** User n -> on-chain twin id. */
+  twinIds: readonly number[];
+  store: WeightsStore;
+  trainer: TwinTrainer;
+  /** The architecture id of the CNN (weights of another architecture are refused). */
+  arch: string;
+  policy: AssociationPolicy;
+  settings: AgentSettings;
+  /** Multiaddrs to dial before fetching the global model (the MBS's IPFS node). */
+  mbsPeers: readonly string[];
+  log: (line: string) => void;
+}
+
+/** Seconds of each phase of a round, measured. */
+export interface PhaseSeconds {
+  observe: number;
+  act: number;
+  sync: number;
+  train: number;
+  upload: number;
+  verify: number;
+  collect: number;
+}
+
+export interface VerdictLog {
+  bs: number;
+  pass: boolean;
+  /** Held-out accuracy of the model (0 when it could not be scored). */
+  accuracy: number;
+  reference: number;
+  /** Why a model was failed without a score (fetch or format error). */
+  error?: string;
+}
+
+export interface AgentRoundReport {
+  round: number;
+  bs: number;
+  address: string;
+  malicious: boolean;
+  /** K_i and D_i of its committed action. */
+  twins: number;
+  samples: number;
+  meanBatch: number;
+  movedIn: number;
+  cid?: string;
+  submitted: boolean;
+  /** Why nothing was submitted (no twins, too late, ...). */
+  skipped?: string;
+  /** Steps found done on chain already (a restarted agent). */
+  resumed: string[];
+  measured: PhaseSeconds;
+  /** The model's terms for this BS and slot (Eqs. 12-16), seconds. */
+  predicted: Pick<BsCost, "localTrainingSeconds" | "aggregationSeconds" | "transmissionSeconds" | "blockBroadcastSeconds" | "blockValidationSeconds" | "totalSeconds">;
+  verdicts: VerdictLog[];
+  outcome: "passed" | "failed" | "unverified" | "none";
+  coins: string;
+}
+
+const OUTCOMES = ["none", "passed", "failed", "unverified"] as const;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nowSeconds = () => Date.now() / 1000;
+
+export class BsAgent {
+  constructor(readonly ctx: AgentContext) {}
+
+  get malicious(): boolean {
+    return this.ctx.settings.attack !== undefined;
+  }
+
+  /** Register this BS's IPFS address on chain (peers find its node there); keeps CPU and position. */
+  async announcePeer(multiaddr: string): Promise<void> {
+    const { registry } = this.ctx.protocol;
+    const meta = await registry.metadataOf(this.ctx.address);
+    if (meta.ipfsPeerAddress === multiaddr) return;
+    await (await registry.registerMetadata(meta.cpuFrequencyHz, meta.xMetres, meta.yMetres, multiaddr)).wait();
+  }
+
+  /** Wait until round `round` is open (or later), polling the chain. */
+  async awaitRound(round: number, timeoutMs = 600_000): Promise<void> {
+    const t0 = Date.now();
+    while (Number(await this.ctx.protocol.rounds.currentRound()) < round) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`BS ${this.ctx.index}: round ${round} did not open within ${timeoutMs / 1000} s.`);
+      await sleep(this.ctx.settings.pollMs);
+    }
+  }
+
+  /** s(t) as every agent rebuilds it: hosts of the twins on chain, the users' data, the slot's environment. */
+  async observe(slot: number): Promise<SlotState> {
+    const { protocol, twinIds, bsAddresses, world } = this.ctx;
+    const index = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
+    const association: number[] = [];
+    const dataSamples: number[] = [];
+    for (const id of twinIds) {
+      const t = await protocol.twins.twin(id);
+      association.push(index.get(t.bs.toLowerCase()) ?? 0);
+      dataSamples.push(Number(t.dataSize));
+    }
+    return { slot, association, dataSamples, ...environmentAt(world, slot) };
+  }
+
+  /** The slot's proposals (raw actions) by BS index, only those mined by the proposal cutoff. */
+  private async proposals(slot: number, cutoff: number): Promise<(number[] | undefined)[]> {
+    const { ledger } = this.ctx.protocol;
+    const out: (number[] | undefined)[] = this.ctx.bsAddresses.map(() => undefined);
+    const index = new Map(this.ctx.bsAddresses.map((a, i) => [a.toLowerCase(), i]));
+    for (const e of await ledger.queryFilter(ledger.filters.ActionProposed(slot))) {
+      const block = await e.getBlock();
+      const i = index.get(e.args.bs.toLowerCase());
+      if (i !== undefined && block.timestamp <= cutoff) out[i] = decodeRawAction(getBytes(e.args.raw));
+    }
+    return out;
+  }
+
+  /** Steps 2: propose, wait for the peers (or the cutoff), decode the joint action and commit this BS's part. */
+  private async act(round: number, openedAt: number, state: SlotState, resumed: string[]): Promise<Allocation> {
+    const { protocol, policy, index, address, settings } = this.ctx;
+    const { ledger } = protocol;
+    let proposals: (readonly number[] | undefined)[] = [];
+    if (policy.proposes) {
+      if (await ledger.hasProposed(round, address)) resumed.push("propose");
+      else await (await ledger.proposeAction(round, encodeRawAction(policy.propose(state, index)))).wait();
+      const cutoff = openedAt + settings.proposalWindowSeconds;
+      for (;;) {
+        proposals = await this.proposals(round, cutoff);
+        if (proposals.every((p) => p !== undefined) || nowSeconds() > cutoff + 1) break;
+        await sleep(settings.pollMs);
+      }
+      if (nowSeconds() > cutoff + 1) proposals = await this.proposals(round, cutoff); // final, deterministic set
+    }
+    const allocation = policy.decide(state, proposals);
+    const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
+    if (mine.length === 0) return allocation;
+    if ((await ledger.actionHash(round, address)) !== "0x" + "0".repeat(64)) {
+      resumed.push("commit");
+      return allocation;
+    }
+    const enc = encodeAction({ twins: mine.map((n) => ({ twinId: this.ctx.twinIds[n], batchSize: allocation.batchSize[n] })), tau: floorTau(allocation.tau[index]) });
+    await (await ledger.commitAction(round, enc.twins, enc.tau)).wait();
+    return allocation;
+  }
+
+  /** Run round `round` to its settlement. Errors of single steps are reported, not thrown, where the round can go on. */
+  async runRound(round: number): Promise<AgentRoundReport> {
+    const { protocol, index, address, settings, world, log } = this.ctx;
+    const { rounds } = protocol;
+    const measured: PhaseSeconds = { observe: 0, act: 0, sync: 0, train: 0, upload: 0, verify: 0, collect: 0 };
+    const resumed: string[] = [];
+    const timed = async <T>(phase: keyof PhaseSeconds, f: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await f();
+      } finally {
+        measured[phase] += (performance.now() - t0) / 1000;
+      }
+    };
+
+    await this.awaitRound(round);
+    const info = await rounds.getRound(round);
+    const deadline = Number(info.deadline);
+    const opened = (await rounds.queryFilter(rounds.filters.RoundOpened(round)))[0];
+    const openedAt = opened ? (await opened.getBlock()).timestamp : nowSeconds();
+    const globalCid = bytesToCid(info.globalCid);
+
+    // 1. observe
+    const state = await timed("observe", () => this.observe(round));
+    // 2. act
+    let allocation: Allocation;
+    try {
+      allocation = await timed("act", () => this.act(round, openedAt, state, resumed));
+    } catch (e) {
+      log(`BS ${index}: action for slot ${round} failed: ${(e as Error).message.split("\n")[0]}`);
+      allocation = { association: state.association.map(() => -1), batchSize: state.dataSamples.map(() => 0), tau: [] };
+    }
+    const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
+    const samples = mine.reduce((s, n) => s + this.ctx.world.userData[n].length, 0);
+    const meanBatch = mine.length ? mine.reduce((s, n) => s + allocation.batchSize[n] * world.userData[n].length, 0) / Math.max(1, samples) : 0;
+    let predicted: AgentRoundReport["predicted"] = { localTrainingSeconds: 0, aggregationSeconds: 0, transmissionSeconds: 0, blockBroadcastSeconds: 0, blockValidationSeconds: 0, totalSeconds: 0 };
+    try {
+      const c = timeCost(world.scenario, state, allocation).perBs[index];
+      predicted = { localTrainingSeconds: c.localTrainingSeconds, aggregationSeconds: c.aggregationSeconds, transmissionSeconds: c.transmissionSeconds, blockBroadcastSeconds: c.blockBroadcastSeconds, blockValidationSeconds: c.blockValidationSeconds, totalSeconds: c.totalSeconds };
+    } catch {
+      // an allocation the model cannot price (e.g. no action): no prediction
+    }
+
+    // 3. sync: twins that moved here bring their data (a digital-twin data record each)
+    let movedIn = 0;
+    await timed("sync", async () => {
+      for (const n of mine) {
+        if (state.association[n] === index) continue;
+        const id = this.ctx.twinIds[n];
+        const t = await protocol.twins.twin(id);
+        if (Number(t.dataVersion) > 0 && t.bs.toLowerCase() === address.toLowerCase() && (await this.syncedHere(id, round))) continue;
+        const commitment = keccak256(solidityPacked(["uint32[]"], [world.userData[n]]));
+        await (await protocol.twins.recordTwinData(id, world.userData[n].length, commitment, keccak256(solidityPacked(["uint256", "uint256"], [id, round])))).wait();
+        movedIn++;
+      }
+    });
+
+    const report: AgentRoundReport = {
+      round, bs: index, address, malicious: this.malicious, twins: mine.length, samples, meanBatch, movedIn, submitted: false, resumed, measured, predicted, verdicts: [], outcome: "none", coins: "0",
+    };
+    const existing = await rounds.submission(round, address);
+    if (existing.exists) {
+      resumed.push("submit");
+      report.submitted = true;
+      report.cid = bytesToCid(existing.cid);
+    } else if (mine.length === 0) {
+      report.skipped = "no twins in the joint action";
+    } else {
+      // 4. train (Eq. 4 over its twins) from the global model
+      let model: ModelUpdate | undefined;
+      try {
+        model = await timed("train", async () => {
+          for (const peer of this.ctx.mbsPeers) await this.ctx.store.dial?.(peer).catch(() => undefined);
+          const { weights: global } = await getWeights(this.ctx.store, globalCid, this.ctx.arch, { timeoutMs: settings.fetchTimeoutMs });
+          const jobs = mine.map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
+          const trained = (await this.ctx.trainer.trainRound(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer })).get(index);
+          if (!trained) throw new Error("training returned no model");
+          return settings.attack ? { ...trained, weights: attack(settings.attack, trained.weights, global, mulberry32(round * 7 + index)) } : trained;
+        });
+      } catch (e) {
+        report.skipped = `training failed: ${(e as Error).message.split("\n")[0]}`;
+      }
+      // 5. upload
+      if (model) {
+        try {
+          await timed("upload", async () => {
+            const cid = await putWeights(this.ctx.store, this.ctx.arch, model.weights as WeightTensor[]);
+            report.cid = cid;
+            if (nowSeconds() > deadline) throw new Error(`too late: the deadline of round ${round} passed ${Math.round(nowSeconds() - deadline)} s ago`);
+            await (await rounds.submitModel(round, cidToBytes(cid), BigInt(samples), mine.length)).wait();
+            report.submitted = true;
+          });
+        } catch (e) {
+          report.skipped = `submission refused: ${(e as Error).message.split("\n")[0]}`;
+        }
+      }
+    }
+    if (report.skipped) log(`BS ${index}: round ${round}: ${report.skipped}`);
+
+    // 6. verify the other BSs' models
+    await timed("verify", () => this.verify(round, deadline, Number(info.verifyUntil), globalCid, report));
+    // 7. collect
+    await timed("collect", async () => {
+      while (Number((await rounds.getRound(round)).status) === 1) await sleep(settings.pollMs);
+      const s = await rounds.submission(round, address);
+      report.outcome = s.exists ? OUTCOMES[Number(s.outcome)] ?? "none" : "none";
+      report.coins = (await protocol.coin.balanceOf(address)).toString();
+    });
+    return report;
+  }
+
+  /** Whether this BS already recorded twin `id`'s data in this round (a restarted agent). */
+  private async syncedHere(id: number, round: number): Promise<boolean> {
+    const t = await this.ctx.protocol.twins.twin(id);
+    return t.state === keccak256(solidityPacked(["uint256", "uint256"], [id, round]));
+  }
+
+  /** Step 6: wait for the submissions (all BSs that committed an action, or the deadline), then score the others'. */
+  private async verify(round: number, deadline: number, verifyUntil: number, globalCid: string, report: AgentRoundReport): Promise<void> {
+    const { protocol, address, settings, index, bsAddresses, world } = this.ctx;
+    const { rounds, ledger } = protocol;
+    for (;;) {
+      const submitted = new Set((await rounds.submitters(round)).map((a) => a.toLowerCase()));
+      const committed = (await ledger.queryFilter(ledger.filters.ActionCommitted(round))).map((e) => e.args.bs.toLowerCase());
+      if (nowSeconds() > deadline + 1 || committed.every((a) => submitted.has(a))) break;
+      await sleep(settings.pollMs);
+    }
+    const others = (await rounds.submitters(round)).filter((a) => a.toLowerCase() !== address.toLowerCase());
+    const todo: string[] = [];
+    for (const bs of others) if (!(await rounds.hasVerified(round, bs, address))) todo.push(bs);
+    if (todo.length === 0) return;
+    if (nowSeconds() > verifyUntil) return;
+    const held = world.heldOut[index];
+    // Fetch every model (a failure fails the model), then score the global model and all fetched ones on held-out data.
+    const fetched: { bs: string; weights?: WeightTensor[]; error?: string }[] = [];
+    for (const bs of others) {
+      const sub = await rounds.submission(round, bs);
+      try {
+        const peer = (await protocol.registry.metadataOf(bs)).ipfsPeerAddress;
+        await this.ctx.store.dial?.(peer).catch(() => undefined);
+        const { weights } = await getWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, { timeoutMs: settings.fetchTimeoutMs });
+        fetched.push({ bs, weights });
+      } catch (e) {
+        fetched.push({ bs, error: (e as Error).message.split("\n")[0] });
+      }
+    }
+    const { weights: global } = await getWeights(this.ctx.store, globalCid, this.ctx.arch, { timeoutMs: settings.fetchTimeoutMs });
+    const scoredModels = fetched.filter((f) => f.weights);
+    const results = await this.ctx.trainer.evaluate(
+      [global, ...scoredModels.map((f) => f.weights as WeightTensor[])],
+      [0, ...scoredModels.map((_, k) => k + 1)].map((model) => ({ model, split: "train" as const, indices: held })),
+    );
+    const accuracyOf = new Map(scoredModels.map((f, k) => [f.bs, results[k + 1].accuracy]));
+    const reference = referenceAccuracy(results[0].accuracy, [...accuracyOf.values()]);
+    const indexOf = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
+    for (const f of fetched) {
+      if (!todo.includes(f.bs)) continue;
+      const accuracy = accuracyOf.get(f.bs) ?? 0;
+      const pass = f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted;
+      try {
+        await (await rounds.verifyModel(round, f.bs, pass, Math.round(accuracy * 10_000))).wait();
+        report.verdicts.push({ bs: indexOf.get(f.bs.toLowerCase()) ?? -1, pass, accuracy, reference, ...(f.error ? { error: f.error } : {}) });
+      } catch (e) {
+        this.ctx.log(`BS ${index}: verdict on ${f.bs} refused: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A BS's Delegated-Proof-of-Stake duties (Section II-C, Fig. 2), run on a timer next to its FL work:
+ * - open the epoch's election when nobody has yet (producers by coin-weighted approval votes);
+ * - in its own slot, pack the next interval of model records into a block: the Merkle root of their leaves;
+ * - validate the pending block of another producer of the epoch by recomputing that root from the records' events.
+ * Every action first checks the chain, so a restarted agent neither proposes nor validates twice.
+ */
+import { AbiCoder, keccak256 } from "ethers";
+import { merkleRoot } from "../chain/merkle";
+import type { Protocol } from "./protocol";
+
+/** Counters of what this BS did as a block producer. */
+export interface DposStats {
+  elections: number;
+  proposed: number;
+  validated: number;
+  rejected: number;
+  errors: string[];
+}
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** The leaves of records [from, to) rebuilt from the RecordLog's events (never from its storage). */
+export async function recordLeaves(p: Protocol, from: number, to: number): Promise<string[]> {
+  if (to <= from) return [];
+  const events = await p.recordLog.queryFilter(p.recordLog.filters.RecordAppended());
+  const byIndex = new Map<number, string>();
+  for (const e of events) {
+    const index = Number(e.args.index);
+    if (index >= from && index < to) byIndex.set(index, keccak256(coder.encode(["uint256", "uint8", "bytes32"], [e.args.index, e.args.kind, e.args.payloadHash])));
+  }
+  return Array.from({ length: to - from }, (_, k) => {
+    const leaf = byIndex.get(from + k);
+    if (!leaf) throw new Error(`record ${from + k} has no RecordAppended event on this node.`);
+    return leaf;
+  });
+}
+
+const BENIGN = /AlreadyElected|SlotAlreadyUsed|AlreadyValidated|ValidationClosed|BlockNotPending|WrongSlot|NoProducers|NotSlotProducer/;
+
+export class DposDuty {
+  readonly stats: DposStats = { elections: 0, proposed: 0, validated: 0, rejected: 0, errors: [] };
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(
+    private readonly p: Protocol,
+    private readonly me: string,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  /** Run {@link tick} every `ms` until {@link stop}. */
+  start(ms: number): void {
+    this.timer = setInterval(() => void this.tick(), ms);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass over the duties; errors are kept in `stats.errors` (the next tick tries again). */
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { election, blocks, recordLog } = this.p;
+      const epoch = await election.currentEpoch();
+      if (!(await election.isElected(epoch))) {
+        await (await election.elect()).wait();
+        this.stats.elections++;
+        this.log(`elected the producers of epoch ${epoch}`);
+      }
+      const slot = await election.currentSlot();
+      const producer = await election.producerOfSlot(slot);
+      if (producer.toLowerCase() === this.me.toLowerCase() && !(await blocks.blockOfSlot(slot)).exists && !(await election.isJailed(this.me))) {
+        const from = Number(await blocks.packedUpTo());
+        const length = Number(await recordLog.length());
+        const to = Math.min(length, from + Number(await blocks.MAX_RECORDS_PER_BLOCK()));
+        const root = merkleRoot(await recordLeaves(this.p, from, to));
+        await (await blocks.proposeBlock(slot, to, root)).wait();
+        this.stats.proposed++;
+        this.log(`proposed the block of slot ${slot}: records ${from}..${to - 1}`);
+      }
+      await this.validatePending(epoch);
+    } catch (e) {
+      const message = (e as Error).message;
+      if (!BENIGN.test(message)) this.stats.errors.push(message.split("\n")[0].slice(0, 300));
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async validatePending(epoch: bigint): Promise<void> {
+    const { blocks, election } = this.p;
+    const count = Number(await blocks.blockCount());
+    if (count === 0) return;
+    const id = count - 1;
+    const b = await blocks.getBlock(id);
+    if (Number(b.status) !== 1 || b.producer.toLowerCase() === this.me.toLowerCase() || b.epoch !== epoch) return;
+    if ((await election.producerPosition(epoch, this.me)) === 0n || (await blocks.isExpired(id))) return;
+    const already = await blocks.queryFilter(blocks.filters.BlockValidated(id, this.me));
+    if (already.length > 0) return;
+    const root = merkleRoot(await recordLeaves(this.p, Number(b.fromRecord), Number(b.toRecord)));
+    const approve = root === b.root;
+    await (await blocks.validateBlock(id, approve)).wait();
+    if (approve) this.stats.validated++;
+    else this.stats.rejected++;
+    this.log(`${approve ? "approved" : "rejected"} block ${id} of ${b.producer}`);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The macro base station (MBS) of the running system, the FL server and the chain's operator. Per round:
+ *   open    put the global model in IPFS and open the round with its CID and a submission deadline;
+ *   wait    until the verification window after the deadline has passed (BSs submit and verify meanwhile);
+ *   settle  settle the round on chain (passing models are paid, failing ones slashed);
+ *   fetch   fetch the models that passed from the BSs' IPFS nodes (their addresses are on chain);
+ *   aggregate  Eq. 5 over them, weighted by their data sizes (the chosen strategy), then the optional server step;
+ *   publish put the new global model in IPFS and record its CID with the aggregated BSs;
+ *   evaluate  test accuracy and loss of the new global model.
+ * The deadline adapts: the next round's submission window is 1.5 x the slowest submission of this one (bounded).
+ */
+import { cidToBytes, bytesToCid } from "../chain/cid";
+import type { AggregationStrategy, ModelUpdate } from "../fl/aggregation";
+import type { TwinTrainer } from "../fl/trainers";
+import type { WeightTensor } from "../fl/tensors";
+import { ServerOptimizer, type ServerOptimizerConfig } from "../fl/serverOptimizer";
+import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
+import type { Protocol } from "./protocol";
+
+export interface MbsSettings {
+  /** Submission window of the first round, seconds. */
+  firstRoundSeconds: number;
+  /** Bounds of the adaptive submission window, seconds. */
+  minRoundSeconds: number;
+  maxRoundSeconds: number;
+  pollMs: number;
+  fetchTimeoutMs: number;
+  /** Test-set indices to evaluate the global model on. */
+  testIndices: readonly number[];
+  server?: ServerOptimizerConfig;
+}
+
+export interface MbsRoundReport {
+  round: number;
+  globalCid: string;
+  newGlobalCid: string;
+  deadlineSeconds: number;
+  submitted: number;
+  passed: string[];
+  failed: string[];
+  /** BSs whose passing model could not be fetched or decoded (left out of Eq. 5). */
+  unfetched: { bs: string; error: string }[];
+  testAccuracy: number;
+  testLoss: number;
+  /** Seconds: from opening to the deadline, from the deadline to settlement, fetching, aggregating + publishing, evaluating. */
+  phases: { submit: number; verify: number; fetch: number; aggregate: number; evaluate: number };
+  /** Seconds after opening at which each BS's model record was mined. */
+  submissionDelays: Record<string, number>;
+  gasUsed: string;
+  seconds: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Mbs {
+  private global: WeightTensor[];
+  private globalCid?: string;
+  private windowSeconds: number;
+  private readonly server: ServerOptimizer;
+
+  constructor(
+    private readonly p: Protocol,
+    private readonly store: WeightsStore,
+    private readonly trainer: TwinTrainer,
+    private readonly arch: string,
+    initial: WeightTensor[],
+    private readonly strategy: AggregationStrategy,
+    private readonly settings: MbsSettings,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.global = initial;
+    this.windowSeconds = settings.firstRoundSeconds;
+    this.server = new ServerOptimizer(settings.server);
+  }
+
+  get globalModel(): WeightTensor[] {
+    return this.global;
+  }
+
+  /** Run the next round end to end. `gasOf` reads the gas used by the round's transactions (from the chain). */
+  async runRound(onPhase: (phase: string) => void = () => undefined): Promise<MbsRoundReport> {
+    const { rounds } = this.p;
+    const t0 = performance.now();
+    this.globalCid ??= await putWeights(this.store, this.arch, this.global);
+    const globalCid = this.globalCid;
+    const previous = Number(await rounds.currentRound());
+    const startBlock = await this.p.rounds.runner!.provider!.getBlockNumber();
+    const deadline = Math.ceil(Date.now() / 1000 + this.windowSeconds);
+    onPhase("open");
+    await (await rounds.openRound(cidToBytes(globalCid), deadline)).wait();
+    const round = previous + 1;
+    const openedAt = Date.now() / 1000;
+    this.log(`round ${round} open until ${new Date(deadline * 1000).toISOString().slice(11, 19)} (${this.windowSeconds} s), global ${globalCid}`);
+    onPhase("train");
+    const info = await rounds.getRound(round);
+    const verifyUntil = Number(info.verifyUntil);
+    // Close early to verification when every BS that committed an action has submitted.
+    while (Date.now() / 1000 <= deadline) {
+      const committed = (await this.p.ledger.queryFilter(this.p.ledger.filters.ActionCommitted(round))).length;
+      const submitted = (await rounds.submitters(round)).length;
+      if (committed > 0 && submitted >= committed) break;
+      await sleep(this.settings.pollMs);
+    }
+    const tSubmit = performance.now();
+    onPhase("verify");
+    while (Date.now() / 1000 <= verifyUntil + 1) await sleep(this.settings.pollMs);
+    await (await rounds.settleRound(round)).wait();
+    const tVerify = performance.now();
+
+    onPhase("aggregate");
+    const submitters = await rounds.submitters(round);
+    const passed: string[] = [];
+    const failed: string[] = [];
+    const updates: ModelUpdate[] = [];
+    const unfetched: MbsRoundReport["unfetched"] = [];
+    const submissionDelays: Record<string, number> = {};
+    for (const e of await rounds.queryFilter(rounds.filters.ModelSubmitted(round))) {
+      submissionDelays[e.args.bs] = (await e.getBlock()).timestamp - openedAt;
+    }
+    for (const bs of submitters) {
+      const s = await rounds.submission(round, bs);
+      if (Number(s.outcome) !== 1) {
+        if (Number(s.outcome) === 2) failed.push(bs);
+        continue;
+      }
+      try {
+        const peer = (await this.p.registry.metadataOf(bs)).ipfsPeerAddress;
+        await this.store.dial?.(peer).catch(() => undefined);
+        const { weights } = await getWeights(this.store, bytesToCid(s.cid), this.arch, { timeoutMs: this.settings.fetchTimeoutMs });
+        updates.push({ weights, samples: Number(s.dataSize), from: bs });
+        passed.push(bs);
+      } catch (e) {
+        unfetched.push({ bs, error: (e as Error).message.split("\n")[0] });
+      }
+    }
+    const tFetch = performance.now();
+    // Eq. 5 over the passing models; with none, the global model stays.
+    if (updates.length > 0) this.global = this.server.step(this.global, this.strategy.aggregate(updates));
+    const newGlobalCid = await putWeights(this.store, this.arch, this.global);
+    const aggregated = passed.filter((bs) => updates.some((u) => u.from === bs)).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    await (await rounds.recordGlobalModel(round, cidToBytes(newGlobalCid), aggregated)).wait();
+    this.globalCid = newGlobalCid;
+    const tAggregate = performance.now();
+
+    onPhase("evaluate");
+    const [test] = await this.trainer.evaluate([this.global], [{ model: 0, split: "test", indices: this.settings.testIndices }]);
+    const tEnd = performance.now();
+    const delays = Object.values(submissionDelays);
+    if (delays.length > 0) {
+      this.windowSeconds = Math.min(this.settings.maxRoundSeconds, Math.max(this.settings.minRoundSeconds, Math.ceil(1.5 * Math.max(...delays))));
+    }
+    const provider = this.p.rounds.runner!.provider!;
+    let gas = 0n;
+    const endBlock = await provider.getBlockNumber();
+    for (let b = startBlock + 1; b <= endBlock; b++) {
+      const block = await provider.getBlock(b);
+      if (block) gas += block.gasUsed;
+    }
+    return {
+      round,
+      globalCid,
+      newGlobalCid,
+      deadlineSeconds: deadline - openedAt,
+      submitted: submitters.length,
+      passed,
+      failed,
+      unfetched,
+      testAccuracy: test.accuracy,
+      testLoss: test.loss,
+      phases: {
+        submit: (tSubmit - t0) / 1000,
+        verify: (tVerify - tSubmit) / 1000,
+        fetch: (tFetch - tVerify) / 1000,
+        aggregate: (tAggregate - tFetch) / 1000,
+        evaluate: (tEnd - tAggregate) / 1000,
+      },
+      submissionDelays,
+      gasUsed: gas.toString(),
+      seconds: (tEnd - t0) / 1000,
+    };
+  }
+}

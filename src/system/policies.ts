@@ -1,0 +1,63 @@
+/**
+ * How a BS agent chooses its part of the joint action a(t) in the running system (Section IV-A), behind one small
+ * interface so that MADDPG and the paper's baselines run through the same rounds:
+ * - maddpg: each agent proposes its own actor's raw output pi_i(s(t)) on chain; every agent reads all proposals of
+ *   the slot and decodes the same joint allocation (src/agents/decode.ts), an absent BS proposing the centre action;
+ * - average, random: the paper's baselines, computed alike by every agent from s(t) (random from the slot's seed);
+ *   they propose nothing.
+ * Pure apart from the actor's forward pass.
+ */
+import type { LoadedPolicy } from "../agents/policyStore";
+import { decodeJointAction, RAW_ACTION_SIZE } from "../agents/decode";
+import { averageAllocation, randomAllocation } from "../agents/baselines";
+import { observe } from "../agents/observation";
+import { mulberry32 } from "../twins/random";
+import type { Scenario } from "../twins/scenario";
+import type { Allocation, SlotState } from "../twins/state";
+
+export const POLICY_NAMES = ["maddpg", "average", "random"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** The raw action assumed for a BS that proposed nothing in time (the centre of the action box). */
+export const ABSENT_RAW_ACTION: readonly number[] = new Array<number>(RAW_ACTION_SIZE).fill(0.5);
+
+export interface AssociationPolicy {
+  readonly name: PolicyName;
+  /** Whether agents propose raw actions on chain before committing (and wait for the peers' proposals). */
+  readonly proposes: boolean;
+  /** BS `bs`'s raw action for state s(t) (only when `proposes`). */
+  propose(state: SlotState, bs: number): number[];
+  /** The joint allocation every agent derives alike from s(t) and the slot's proposals (undefined = absent). */
+  decide(state: SlotState, proposals: readonly (readonly number[] | undefined)[]): Allocation;
+}
+
+export function maddpgPolicy(scenario: Scenario, actors: LoadedPolicy): AssociationPolicy {
+  return {
+    name: "maddpg",
+    proposes: true,
+    propose: (state, bs) => actors.actBs(bs, observe(scenario, state)),
+    decide: (state, proposals) => decodeJointAction(scenario, state, proposals.map((p) => (p ? p.slice() : ABSENT_RAW_ACTION.slice()))),
+  };
+}
+
+export function averagePolicy(scenario: Scenario): AssociationPolicy {
+  return {
+    name: "average",
+    proposes: false,
+    propose: () => {
+      throw new Error("the average association proposes no raw action.");
+    },
+    decide: (state) => averageAllocation(scenario, state),
+  };
+}
+
+export function randomPolicy(scenario: Scenario, seed: number): AssociationPolicy {
+  return {
+    name: "random",
+    proposes: false,
+    propose: () => {
+      throw new Error("the random association proposes no raw action.");
+    },
+    decide: (state) => randomAllocation(scenario, state, mulberry32(seed * 31 + state.slot)),
+  };
+}

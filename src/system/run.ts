@@ -1,0 +1,278 @@
+/**
+ * `dtwn run`, the main job: the whole system of Figs. 1-3 in one command. On the in-process Hardhat network it
+ * deploys the protocol and bootstraps M BSs with N users' twins (Eq. 6 coins), starts an IPFS node per BS and one for
+ * the MBS (libp2p on 127.0.0.1; peers find each other through the addresses registered on chain), loads Fashion-MNIST
+ * and the association policy (a MADDPG actor per BS, or a baseline), and runs FL rounds: the MBS opens, settles and
+ * aggregates; every BS agent observes, acts, syncs, trains, uploads, verifies and collects (src/system/bsAgent.ts)
+ * while producing and validating DPoS blocks on a timer. Training and evaluation run in a pool of worker processes
+ * (one per core). Everything measured goes into a run folder (src/system/report.ts).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { z } from "zod";
+import { readDeployment } from "../chain/deployment";
+import { DEFAULT_BOOTSTRAP, userIdOf } from "../chain/bootstrap";
+import { archId, createCnn, getModelWeights } from "../fl/cnn";
+import { loadFashionMnist } from "../fl/datasets/fashionMnist";
+import { strategyByName } from "../fl/aggregation";
+import { ATTACKS } from "../fl/attacks";
+import { ProcessPoolTrainer } from "../fl/trainers";
+import { initBackend } from "../ml/backend";
+import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
+import { loadPolicy } from "../agents/policyStore";
+import { BsAgent, type AgentSettings } from "./bsAgent";
+import { DposDuty } from "./dpos";
+import { Mbs } from "./mbs";
+import type { RoundMetrics, RunMetrics } from "./metrics";
+import { averagePolicy, maddpgPolicy, POLICY_NAMES, randomPolicy, type AssociationPolicy } from "./policies";
+import { connectProtocol } from "./protocol";
+import { buildWorld, type WorldOptions } from "./world";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+export const RunOptionsSchema = z
+  .object({
+    users: z.number().int().min(2).max(256),
+    bss: z.number().int().min(2).max(16),
+    rounds: z.number().int().min(1).max(1000),
+    seed: z.number().int().min(1),
+    policy: z.enum(POLICY_NAMES),
+    /** Directory of a trained MADDPG policy for this scenario (default: the shipped one under policies/). */
+    policyDir: z.string().optional(),
+    localSteps: z.number().int().min(1),
+    learningRate: z.number().positive(),
+    optimizer: z.enum(["sgd", "momentum", "adam"]),
+    maxDrop: z.number().min(0).max(1),
+    /** Number of malicious BSs (the last ones). */
+    malicious: z.number().int().min(0),
+    attack: z.enum(ATTACKS),
+    heldOutPerBs: z.number().int().min(10),
+    /** Test images the global model is evaluated on each round (the first ones of the test set). */
+    testImages: z.number().int().min(100).max(10_000),
+    workers: z.number().int().min(1).max(64),
+    out: z.string().min(1),
+    /** DPoS slot length and verification window on the deployed chain, seconds. */
+    slotSeconds: z.number().int().min(1),
+    verificationWindowSeconds: z.number().int().min(1),
+    firstRoundSeconds: z.number().int().min(5),
+    proposalWindowSeconds: z.number().int().min(1),
+    quiet: z.boolean(),
+  })
+  .strict()
+  .refine((o) => o.malicious < o.bss, { message: "malicious must be smaller than the number of BSs", path: ["malicious"] })
+  .refine((o) => o.users >= o.bss, { message: "there must be at least one user per BS", path: ["users"] });
+
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+
+export const DEFAULT_RUN: RunOptions = {
+  users: 20,
+  bss: 5,
+  rounds: 3,
+  seed: 1,
+  policy: "maddpg",
+  localSteps: 10,
+  learningRate: 0.001,
+  optimizer: "adam",
+  maxDrop: 0.1,
+  malicious: 0,
+  attack: "sign-flip",
+  heldOutPerBs: 250,
+  testImages: 2000,
+  workers: Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8)),
+  out: "runs/latest",
+  slotSeconds: 4,
+  verificationWindowSeconds: 8,
+  firstRoundSeconds: 120,
+  proposalWindowSeconds: 6,
+  quiet: false,
+};
+
+/** Validate run options; every bad field is named. */
+export function resolveRunOptions(overrides: Partial<Record<keyof RunOptions, unknown>>): RunOptions {
+  const parsed = RunOptionsSchema.safeParse({ ...DEFAULT_RUN, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+  if (!parsed.success) {
+    throw new Error(`invalid run options:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(options)"}: ${i.message}`).join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** The shipped policy for a scenario of `bss` BSs and `users` users (seed `seed`), if there is one. */
+export function shippedPolicyDir(bss: number, users: number, seed: number): string {
+  return path.join(ROOT, "policies", `system-${bss}bs-${users}users-seed${seed}`);
+}
+
+export interface RunHooks {
+  /** A line of progress. */
+  log?: (line: string) => void;
+  /** Called when a round is done. */
+  onRound?: (r: RoundMetrics) => void;
+}
+
+/** Run the system in this process on the in-process Hardhat network; returns the metrics (the caller writes the report). */
+export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<RunMetrics> {
+  const log = hooks.log ?? (() => undefined);
+  const t0 = Date.now();
+  const out = path.resolve(o.out);
+  fs.mkdirSync(out, { recursive: true });
+  const world = buildWorld(worldOptions(o), 60_000);
+
+  // The policy first: a missing one should fail before anything starts.
+  const backend = await initBackend("auto", log);
+  let policy: AssociationPolicy;
+  let actors: Awaited<ReturnType<typeof loadPolicy>> | undefined;
+  if (o.policy === "maddpg") {
+    const dir = o.policyDir ?? shippedPolicyDir(o.bss, o.users, o.seed);
+    if (!fs.existsSync(path.join(dir, "policy.json"))) {
+      throw new Error(
+        `no MADDPG policy for ${o.bss} BSs and ${o.users} users (seed ${o.seed}) at ${dir}. Train one: ` +
+          `\`npx dtwn scenario --system --bss ${o.bss} --users ${o.users} --seed ${o.seed} > scenario.json && npx dtwn train-policy --scenario scenario.json --out ${dir}\`, ` +
+          "or run a baseline with --policy average|random.",
+      );
+    }
+    actors = await loadPolicy(dir, world.scenario);
+    policy = maddpgPolicy(world.scenario, actors);
+  } else {
+    policy = o.policy === "average" ? averagePolicy(world.scenario) : randomPolicy(world.scenario, o.seed);
+  }
+
+  // The chain: deploy and bootstrap on the in-process Hardhat network (Hardhat reads hardhat.config.ts from the repo).
+  log("deploying the protocol on the in-process Hardhat network ...");
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as HardhatRuntimeEnvironment;
+  process.chdir(cwd);
+  const paramsFile = path.join(out, "protocol-params.json");
+  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds }, null, 2) + "\n");
+  const deploymentFile = path.join(out, "deployment.json");
+  const quietConsole = console.log;
+  const deployLines: string[] = [];
+  console.log = (...args: unknown[]) => deployLines.push(args.join(" "));
+  try {
+    await hre.run("dtwn-deploy", { bootstrap: true, users: o.users, bss: o.bss, seed: o.seed, params: paramsFile, out: deploymentFile });
+  } finally {
+    console.log = quietConsole;
+  }
+  fs.writeFileSync(path.join(out, "deploy.log"), deployLines.join("\n") + "\n");
+  const deployment = readDeployment(deploymentFile);
+  const signers = await hre.ethers.getSigners();
+  const mbsSigner = signers[0];
+  const bsSigners = signers.slice(1, 1 + o.bss);
+  const reader = connectProtocol(deployment, hre.ethers.provider);
+  const bsAddresses = await reader.registry.members();
+  const twinIds: number[] = [];
+  for (let u = 0; u < o.users; u++) twinIds.push(Number(await reader.twins.twinOfUser(userIdOf(u))));
+  log(`deployed; ${o.bss} BSs and ${o.users} twins registered, Eq. 6 coins allocated`);
+
+  // IPFS: one embedded node per BS and one for the MBS, on 127.0.0.1, each with its own repo in the run folder.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
+  const stores: HeliaStore[] = [];
+  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, o.workers);
+  const duties: DposDuty[] = [];
+  try {
+    const openStore = async (name: string) => {
+      const s = await HeliaWeightsStore.open({ repo: path.join(out, "ipfs", name), network: true });
+      stores.push(s);
+      return s;
+    };
+    const mbsStore = await openStore("mbs");
+    const mbsPeers = mbsStore.multiaddrs();
+    const dataset = loadFashionMnist();
+    const arch = archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels });
+    const settings: AgentSettings = {
+      localSteps: o.localSteps,
+      learningRate: o.learningRate,
+      optimizer: o.optimizer,
+      maxDrop: o.maxDrop,
+      proposalWindowSeconds: o.proposalWindowSeconds,
+      pollMs: 500,
+      fetchTimeoutMs: 10_000,
+    };
+    const malicious = Array.from({ length: o.malicious }, (_, k) => o.bss - 1 - k).sort((a, b) => a - b);
+    const agents: BsAgent[] = [];
+    for (let i = 0; i < o.bss; i++) {
+      const store = await openStore(`bs-${i}`);
+      const protocol = connectProtocol(deployment, bsSigners[i]);
+      const agent = new BsAgent({
+        index: i,
+        signer: bsSigners[i],
+        address: bsAddresses[i],
+        protocol,
+        world,
+        bsAddresses,
+        twinIds,
+        store,
+        trainer,
+        arch,
+        policy,
+        settings: { ...settings, ...(malicious.includes(i) ? { attack: o.attack } : {}) },
+        mbsPeers,
+        log,
+      });
+      await agent.announcePeer(store.multiaddrs()[0]);
+      agents.push(agent);
+      const duty = new DposDuty(protocol, bsAddresses[i], (line) => (o.quiet ? undefined : log(`  [dpos BS ${i}] ${line}`)));
+      duty.start(1000);
+      duties.push(duty);
+    }
+    log(`IPFS nodes up (MBS ${mbsPeers[0]}); ${o.bss} BS agents${malicious.length ? `, malicious: BS ${malicious.join(", ")} (${o.attack})` : ""}`);
+
+    const initModel = createCnn({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }, o.seed);
+    const initial = getModelWeights(initModel);
+    initModel.dispose();
+    const mbs = new Mbs(
+      connectProtocol(deployment, mbsSigner),
+      mbsStore,
+      trainer,
+      arch,
+      initial,
+      strategyByName("fedavg"),
+      { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: 10_000, testIndices: Array.from({ length: o.testImages }, (_, k) => k) },
+      log,
+    );
+
+    const rounds: RoundMetrics[] = [];
+    for (let r = 1; r <= o.rounds; r++) {
+      const tr = Date.now();
+      const [mbsReport, ...agentReports] = await Promise.all([mbs.runRound((phase) => log(`round ${r}: ${phase}`)), ...agents.map((a) => a.runRound(r))]);
+      const epoch = await reader.election.currentEpoch();
+      const coin = 10n ** 18n;
+      const metrics: RoundMetrics = {
+        round: r,
+        mbs: mbsReport,
+        agents: agentReports,
+        producers: [...(await reader.election.producersOf(epoch))],
+        coins: await Promise.all(bsAddresses.map(async (a) => Number((await reader.coin.balanceOf(a)) * 100n / coin) / 100)),
+        blocks: { total: Number(await reader.blocks.blockCount()), final: Number(await reader.blocks.finalBlockCount()) },
+        records: Number(await reader.recordLog.length()),
+        seconds: (Date.now() - tr) / 1000,
+      };
+      rounds.push(metrics);
+      hooks.onRound?.(metrics);
+    }
+    return {
+      options: { ...o },
+      backend,
+      network: "hardhat (in-process)",
+      policy: o.policy,
+      startedAt: new Date(t0).toISOString(),
+      seconds: (Date.now() - t0) / 1000,
+      bsAddresses,
+      malicious,
+      rounds,
+      dpos: duties.map((d) => d.stats),
+    };
+  } finally {
+    duties.forEach((d) => d.stop());
+    await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+    await trainer.close();
+    actors?.dispose();
+  }
+}
+
+export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs">): WorldOptions {
+  return { users: o.users, bss: o.bss, seed: o.seed, samplesPerUser: DEFAULT_BOOTSTRAP.samplesPerUser, heldOutPerBs: o.heldOutPerBs };
+}
