@@ -15,6 +15,9 @@ import {CidCheck} from "../utils/CidCheck.sol";
 /// coins. The MBS then records the new global model (Eq. 5) with the list of models it aggregated.
 /// @dev A model passes when it has more pass than fail verdicts; a model with no verdict is neither paid nor
 /// slashed. Settling loops over the round's submissions, bounded by `MAX_SUBMISSIONS`.
+/// A round need not wait out its windows: the MBS may close submissions early (when every BS it expects has
+/// submitted), and the round may be settled before the verification window ends once every submitted model has a
+/// verdict from every other member.
 contract TrainingRounds is MemberGated {
     /// @notice Maximum number of model submissions per round.
     uint256 public constant MAX_SUBMISSIONS = 32;
@@ -73,6 +76,8 @@ contract TrainingRounds is MemberGated {
     mapping(uint256 round => mapping(address bs => Submission)) private _submissions;
     mapping(uint256 round => mapping(address bs => mapping(address verifier => bool))) private _verified;
 
+    /// @notice The MBS closed round `round` to submissions early: the deadline and the verification window moved.
+    event SubmissionsClosed(uint256 indexed round, uint64 deadline, uint64 verifyUntil);
     /// @notice Round `round` was opened with global model `globalCid`.
     event RoundOpened(uint256 indexed round, bytes globalCid, uint64 deadline, uint64 verifyUntil);
     /// @notice A training model record.
@@ -213,12 +218,25 @@ contract TrainingRounds is MemberGated {
         emit ModelVerified(round, bs, msg.sender, pass, score);
     }
 
-    /// @notice Settle round `round` after its verification window: pay the models that passed and slash the ones
-    /// that failed. Any member BS or the operator may call it.
+    /// @notice Close round `round` to submissions now (before its deadline): the deadline becomes this block's
+    /// timestamp and verdicts are accepted for `verificationWindow` after it. Only the operator (the MBS).
+    /// @param round The open round.
+    function closeSubmissions(uint256 round) external onlyOperator {
+        Round storage r = _openRound(round);
+        if (block.timestamp >= r.deadline) revert SubmissionTooLate(round, r.deadline);
+        uint64 deadline = uint64(block.timestamp);
+        r.deadline = deadline;
+        r.verifyUntil = deadline + verificationWindow;
+        emit SubmissionsClosed(round, deadline, r.verifyUntil);
+    }
+
+    /// @notice Settle round `round` after its verification window, or earlier once submissions are closed and every
+    /// submitted model has a verdict from every other member: pay the models that passed and slash the ones that
+    /// failed. Any member BS or the operator may call it.
     /// @param round The round.
     function settleRound(uint256 round) external onlyMemberOrOperator {
         Round storage r = _openRound(round);
-        if (block.timestamp <= r.verifyUntil) revert VerificationStillOpen(round, r.verifyUntil);
+        if (block.timestamp <= r.verifyUntil && !_fullyVerified(round, r)) revert VerificationStillOpen(round, r.verifyUntil);
         r.status = RoundStatus.Settled;
 
         address[] storage bss = _submitters[round];
@@ -311,6 +329,20 @@ contract TrainingRounds is MemberGated {
     /// @param verifier The verifying BS.
     function hasVerified(uint256 round, address bs, address verifier) external view returns (bool) {
         return _verified[round][bs][verifier];
+    }
+
+    /// @dev Submissions are closed and every submitted model has verdicts from all other current members.
+    function _fullyVerified(uint256 round, Round storage r) private view returns (bool) {
+        if (block.timestamp <= r.deadline) return false;
+        uint256 others = registry.memberCount() - 1;
+        address[] storage bss = _submitters[round];
+        uint256 n = bss.length;
+        if (n == 0) return false;
+        for (uint256 i = 0; i < n; ++i) {
+            Submission storage s = _submissions[round][bss[i]];
+            if (uint256(s.passVotes) + s.failVotes < others) return false;
+        }
+        return true;
     }
 
     function _openRound(uint256 round) private view returns (Round storage r) {

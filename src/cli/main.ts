@@ -12,6 +12,7 @@ import { registerTrainCommands } from "./train";
 import { registerEvaluateCommands } from "./evaluate";
 import { registerBenchCommands } from "./bench";
 import { registerIpfsCommands } from "./ipfs";
+import { registerRunCommand } from "./run";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerEvaluateCommands(program);
   registerBenchCommands(program);
   registerIpfsCommands(program);
+  registerRunCommand(program);
   return program;
 }
 

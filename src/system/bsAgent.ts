@@ -300,7 +300,7 @@ export class BsAgent {
     if (report.skipped) log(`BS ${index}: round ${round}: ${report.skipped}`);
 
     // 6. verify the other BSs' models
-    await timed("verify", () => this.verify(round, deadline, Number(info.verifyUntil), globalCid, report));
+    await timed("verify", () => this.verify(round, globalCid, report));
     // 7. collect
     await timed("collect", async () => {
       while (Number((await rounds.getRound(round)).status) === 1) await sleep(settings.pollMs);
@@ -318,12 +318,17 @@ export class BsAgent {
   }
 
   /** Step 6: wait for the submissions (all BSs that committed an action, or the deadline), then score the others'. */
-  private async verify(round: number, deadline: number, verifyUntil: number, globalCid: string, report: AgentRoundReport): Promise<void> {
+  private async verify(round: number, globalCid: string, report: AgentRoundReport): Promise<void> {
+    let deadline = 0;
+    let verifyUntil = 0;
     const { protocol, address, settings, index, bsAddresses, world } = this.ctx;
     const { rounds, ledger } = protocol;
     for (;;) {
       const submitted = new Set((await rounds.submitters(round)).map((a) => a.toLowerCase()));
       const committed = (await ledger.queryFilter(ledger.filters.ActionCommitted(round))).map((e) => e.args.bs.toLowerCase());
+      const r = await rounds.getRound(round); // the MBS may close submissions early
+      deadline = Number(r.deadline);
+      verifyUntil = Number(r.verifyUntil);
       if (nowSeconds() > deadline + 1 || committed.every((a) => submitted.has(a))) break;
       await sleep(settings.pollMs);
     }

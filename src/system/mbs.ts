@@ -92,19 +92,37 @@ export class Mbs {
     const openedAt = Date.now() / 1000;
     this.log(`round ${round} open until ${new Date(deadline * 1000).toISOString().slice(11, 19)} (${this.windowSeconds} s), global ${globalCid}`);
     onPhase("train");
-    const info = await rounds.getRound(round);
-    const verifyUntil = Number(info.verifyUntil);
-    // Close early to verification when every BS that committed an action has submitted.
-    while (Date.now() / 1000 <= deadline) {
+    // Close submissions early once every BS that committed an action has submitted.
+    while (Date.now() / 1000 < deadline) {
       const committed = (await this.p.ledger.queryFilter(this.p.ledger.filters.ActionCommitted(round))).length;
       const submitted = (await rounds.submitters(round)).length;
-      if (committed > 0 && submitted >= committed) break;
+      if (committed > 0 && submitted >= committed) {
+        await (await rounds.closeSubmissions(round)).wait().catch(() => undefined); // the deadline may just have passed
+        break;
+      }
       await sleep(this.settings.pollMs);
     }
     const tSubmit = performance.now();
     onPhase("verify");
-    while (Date.now() / 1000 <= verifyUntil + 1) await sleep(this.settings.pollMs);
-    await (await rounds.settleRound(round)).wait();
+    // Settle as soon as every model has a verdict from every other member, else after the verification window.
+    const members = Number(await this.p.registry.memberCount());
+    for (;;) {
+      const verifyUntil = Number((await rounds.getRound(round)).verifyUntil);
+      if (Date.now() / 1000 > verifyUntil + 1) break;
+      const subs = await Promise.all((await rounds.submitters(round)).map((bs) => rounds.submission(round, bs)));
+      if (Math.floor(Date.now() / 1000) > Number((await rounds.getRound(round)).deadline) && subs.length > 0 && subs.every((s) => Number(s.passVotes) + Number(s.failVotes) >= members - 1)) break;
+      await sleep(this.settings.pollMs);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await (await rounds.settleRound(round)).wait();
+        break;
+      } catch (e) {
+        // the chain's clock may be a second behind ours: try again shortly
+        if (attempt >= 10 || !/VerificationStillOpen/.test((e as Error).message)) throw e;
+        await sleep(500);
+      }
+    }
     const tVerify = performance.now();
 
     onPhase("aggregate");

@@ -395,7 +395,48 @@ describe("TrainingRounds", () => {
     });
   });
 
+  describe("closeSubmissions", () => {
+    it("moves the deadline to now and the verification window after it: SubmissionsClosed, later submissions refused", async () => {
+      const { rounds, five } = await loadFixture(submittedFixture);
+      const at = BigInt(await time.latest()) + 5n;
+      await time.setNextBlockTimestamp(at);
+      await expect(rounds.closeSubmissions(1)).to.emit(rounds, "SubmissionsClosed").withArgs(1n, at, at + WINDOW);
+      const r = await rounds.getRound(1);
+      expect(r.deadline).to.equal(at);
+      expect(r.verifyUntil).to.equal(at + WINDOW);
+      await expect(rounds.connect(five[4]).submitModel(1, fakeCid("late"), 100, 1)).to.be.revertedWithCustomError(rounds, "SubmissionTooLate").withArgs(1n, at);
+      await expect(rounds.connect(five[4]).verifyModel(1, five[0].address, true, 9000)).to.emit(rounds, "ModelVerified");
+    });
+
+    it("reverts with NotOperator for BSs, SubmissionTooLate after the deadline, InvalidRoundStatus for a round not open", async () => {
+      const { rounds, five, deadline } = await loadFixture(submittedFixture);
+      await expect(rounds.connect(five[0]).closeSubmissions(1)).to.be.revertedWithCustomError(rounds, "NotOperator");
+      await expect(rounds.closeSubmissions(2)).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(2n, Status.None);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(rounds.closeSubmissions(1)).to.be.revertedWithCustomError(rounds, "SubmissionTooLate").withArgs(1n, deadline);
+    });
+  });
+
   describe("settleRound", () => {
+    it("settles before verifyUntil once submissions are closed and every model has a verdict from every other member", async () => {
+      const { rounds, five } = await loadFixture(submittedFixture);
+      await rounds.closeSubmissions(1);
+      const verifyUntil = (await rounds.getRound(1)).verifyUntil;
+      // bs0..bs3 submitted; each needs verdicts from the 4 other members.
+      for (let m = 0; m < 4; m++) {
+        for (let v = 0; v < 5; v++) if (v !== m) await rounds.connect(five[v]).verifyModel(1, five[m].address, true, 9000);
+        if (m < 3) await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen"); // not all yet
+      }
+      expect(BigInt(await time.latest())).to.be.lessThan(verifyUntil);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 4n, 0n);
+    });
+
+    it("full verdicts do not settle early while submissions are still open", async () => {
+      const { rounds, five, verifyUntil } = await loadFixture(submittedFixture);
+      for (let m = 0; m < 4; m++) for (let v = 0; v < 5; v++) if (v !== m) await rounds.connect(five[v]).verifyModel(1, five[m].address, true, 9000);
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
+    });
+
     it("reverts with VerificationStillOpen until verifyUntil has passed", async () => {
       const { rounds, verifyUntil } = await loadFixture(verdictsFixture);
       await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
