@@ -236,7 +236,9 @@ contract TrainingRounds is MemberGated {
     /// @param round The round.
     function settleRound(uint256 round) external onlyMemberOrOperator {
         Round storage r = _openRound(round);
-        if (block.timestamp <= r.verifyUntil && !_fullyVerified(round, r)) revert VerificationStillOpen(round, r.verifyUntil);
+        if (block.timestamp <= r.verifyUntil && !_fullyVerified(round, r)) {
+            revert VerificationStillOpen(round, r.verifyUntil);
+        }
         r.status = RoundStatus.Settled;
 
         address[] storage bss = _submitters[round];

@@ -118,7 +118,8 @@ contract AssociationLedger is MemberGated {
         if (_proposed[slot][msg.sender]) revert ActionAlreadyProposed(slot, msg.sender);
         if (raw.length != 2 * RAW_ACTION_ENTRIES) revert MalformedRawAction(raw.length);
         for (uint256 i = 0; i < RAW_ACTION_ENTRIES; ++i) {
-            if (((uint256(uint8(raw[2 * i])) << 8) | uint8(raw[2 * i + 1])) > TAU_SCALE) revert MalformedRawAction(raw.length);
+            uint256 entry = (uint256(uint8(raw[2 * i])) << 8) | uint8(raw[2 * i + 1]);
+            if (entry > TAU_SCALE) revert MalformedRawAction(raw.length);
         }
         _proposed[slot][msg.sender] = true;
         emit ActionProposed(slot, msg.sender, raw);

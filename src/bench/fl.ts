@@ -23,6 +23,8 @@ export interface FlBenchOptions {
   bss: number;
   rounds: number;
   localSteps: number;
+  /** Passes over each twin's data per round (capped by localSteps). */
+  localEpochs: number;
   /** Fraction of each BS's twins that train in a round (1 = all). */
   participation: number;
   batchSize: number;
@@ -63,7 +65,7 @@ export async function benchFl(o: FlBenchOptions, onRound: (l: RoundLog) => void)
       rounds: o.rounds,
       learningRate: o.learningRate,
       learningRateSchedule: o.lrSchedule,
-      localEpochs: 1,
+      localEpochs: o.localEpochs,
       localSteps: o.localSteps,
       participation: o.participation,
       optimizer: o.optimizer,

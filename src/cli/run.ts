@@ -4,6 +4,12 @@ import { finiteNumber, positiveInt } from "./args";
 import { DEFAULT_RUN, resolveRunOptions, runSystem } from "../system/run";
 import { formatRoundLine, writeRunReport } from "../system/report";
 
+function parseCrash(v: string): { bs: number; round: number; after: string } {
+  const m = /^(\d+):(\d+):([a-z]+)$/.exec(v);
+  if (!m) throw new Error(`--crash takes bs:round:phase, e.g. 0:2:upload; got ${JSON.stringify(v)}.`);
+  return { bs: Number(m[1]), round: Number(m[2]), after: m[3] };
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command("run")
@@ -19,6 +25,9 @@ export function registerRunCommand(program: Command): void {
     .option("--attack <kind>", "what a malicious BS sends: sign-flip | scale | noise", DEFAULT_RUN.attack)
     .option("--test-images <n>", "test images the global model is scored on each round", positiveInt, DEFAULT_RUN.testImages)
     .option("--workers <n>", "training processes", positiveInt, DEFAULT_RUN.workers)
+    .option("--held-out-per-bs <n>", "training samples each BS keeps to verify the others' models", positiveInt, DEFAULT_RUN.heldOutPerBs)
+    .option("--first-round-seconds <s>", "submission window of round 1 (later rounds adapt, and close early when every BS has submitted)", positiveInt, DEFAULT_RUN.firstRoundSeconds)
+    .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)
     .option("--seed <n>", "seed of the topology, data and environment", positiveInt, DEFAULT_RUN.seed)
     .option("-o, --out <dir>", "run folder", DEFAULT_RUN.out)
     .option("-q, --quiet", "only one line per round", false)
@@ -26,7 +35,7 @@ export function registerRunCommand(program: Command): void {
       const o = resolveRunOptions(opts);
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-      const metrics = await runSystem(o, { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, [])) });
+      const metrics = await runSystem(o, { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
       const { files } = writeRunReport(o.out, metrics);
       console.log(`\n${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
     });

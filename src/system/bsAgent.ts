@@ -48,6 +48,20 @@ export interface AgentSettings {
   fetchTimeoutMs: number;
   /** A malicious BS replaces its model by this attack. */
   attack?: AttackName;
+  /** Fault injection: the agent dies (throws {@link AgentCrashed}) right after this phase of this round. */
+  crash?: { round: number; after: keyof PhaseSeconds };
+}
+
+/** An injected crash (see {@link AgentSettings.crash}): the agent's process would be gone at this point. */
+export class AgentCrashed extends Error {
+  constructor(
+    readonly bs: number,
+    readonly round: number,
+    readonly after: keyof PhaseSeconds,
+  ) {
+    super(`BS ${bs} crashed in round ${round} after ${after} (injected fault)`);
+    this.name = "AgentCrashed";
+  }
 }
 
 export interface AgentContext {
@@ -212,6 +226,7 @@ export class BsAgent {
         return await f();
       } finally {
         measured[phase] += (performance.now() - t0) / 1000;
+        if (settings.crash?.round === round && settings.crash.after === phase) throw new AgentCrashed(index, round, phase);
       }
     };
 
@@ -229,6 +244,7 @@ export class BsAgent {
     try {
       allocation = await timed("act", () => this.act(round, openedAt, state, resumed));
     } catch (e) {
+      if (e instanceof AgentCrashed) throw e;
       log(`BS ${index}: action for slot ${round} failed: ${(e as Error).message.split("\n")[0]}`);
       allocation = { association: state.association.map(() => -1), batchSize: state.dataSamples.map(() => 0), tau: [] };
     }
@@ -280,6 +296,7 @@ export class BsAgent {
           return settings.attack ? { ...trained, weights: attack(settings.attack, trained.weights, global, mulberry32(round * 7 + index)) } : trained;
         });
       } catch (e) {
+        if (e instanceof AgentCrashed) throw e;
         report.skipped = `training failed: ${(e as Error).message.split("\n")[0]}`;
       }
       // 5. upload
@@ -293,6 +310,7 @@ export class BsAgent {
             report.submitted = true;
           });
         } catch (e) {
+          if (e instanceof AgentCrashed) throw e;
           report.skipped = `submission refused: ${(e as Error).message.split("\n")[0]}`;
         }
       }

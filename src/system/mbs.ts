@@ -85,7 +85,8 @@ export class Mbs {
     const globalCid = this.globalCid;
     const previous = Number(await rounds.currentRound());
     const startBlock = await this.p.rounds.runner!.provider!.getBlockNumber();
-    const deadline = Math.ceil(Date.now() / 1000 + this.windowSeconds);
+    const latest = await this.p.rounds.runner!.provider!.getBlock("latest");
+    const deadline = Math.ceil(Math.max(Date.now() / 1000, latest?.timestamp ?? 0) + this.windowSeconds); // the chain's clock may run ahead
     onPhase("open");
     await (await rounds.openRound(cidToBytes(globalCid), deadline)).wait();
     const round = previous + 1;

@@ -40,4 +40,6 @@ export interface RunMetrics {
   rounds: RoundMetrics[];
   /** DPoS work of each BS over the run (by index). */
   dpos: DposStats[];
+  /** Agents that died (injected faults) and were restarted: which, when, and how long the restart took. */
+  restarts: { bs: number; round: number; after: string; restartSeconds: number }[];
 }

@@ -448,6 +448,19 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
   }
   lines.push("");
 
+  // Faults
+  lines.push("## Crashed and restarted agents", "");
+  if (m.restarts.length === 0) lines.push("None.");
+  else {
+    lines.push(
+      ...mdTable(
+        ["BS", "Round", "Died after phase", "Restart (s)", "Steps the restarted agent found done on chain"],
+        m.restarts.map((x) => [bsLabel(x.bs, m.malicious), x.round, x.after, x.restartSeconds.toFixed(1), m.rounds.find((r) => r.round === x.round)?.agents.find((a) => a.bs === x.bs)?.resumed.join(", ") || "none"]),
+      ),
+    );
+  }
+  lines.push("");
+
   // Figures
   lines.push("## Figures", "");
   for (const f of figures) lines.push(`![${f.caption}](${f.name}.svg)`, "");

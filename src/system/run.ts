@@ -22,7 +22,7 @@ import { ProcessPoolTrainer } from "../fl/trainers";
 import { initBackend } from "../ml/backend";
 import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
 import { loadPolicy } from "../agents/policyStore";
-import { BsAgent, type AgentSettings } from "./bsAgent";
+import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from "./bsAgent";
 import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
@@ -59,9 +59,12 @@ export const RunOptionsSchema = z
     firstRoundSeconds: z.number().int().min(5),
     proposalWindowSeconds: z.number().int().min(1),
     quiet: z.boolean(),
+    /** Fault injection: BS `bs` dies right after phase `after` of round `round`, and is restarted. */
+    crash: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), after: z.enum(["observe", "act", "sync", "train", "upload", "verify", "collect"]) }).optional(),
   })
   .strict()
   .refine((o) => o.malicious < o.bss, { message: "malicious must be smaller than the number of BSs", path: ["malicious"] })
+  .refine((o) => o.crash === undefined || o.crash.bs < o.bss, { message: "the crashing BS must be one of the BSs", path: ["crash", "bs"] })
   .refine((o) => o.users >= o.bss, { message: "there must be at least one user per BS", path: ["users"] });
 
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
@@ -100,7 +103,7 @@ export function resolveRunOptions(overrides: Partial<Record<keyof RunOptions, un
 
 /** The shipped policy for a scenario of `bss` BSs and `users` users (seed `seed`), if there is one. */
 export function shippedPolicyDir(bss: number, users: number, seed: number): string {
-  return path.join(ROOT, "policies", `system-${bss}bs-${users}users-seed${seed}`);
+  return path.join(ROOT, "policies", `system-${bss}bs-${users}users-seed${seed}`, "policy");
 }
 
 export interface RunHooks {
@@ -127,7 +130,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     if (!fs.existsSync(path.join(dir, "policy.json"))) {
       throw new Error(
         `no MADDPG policy for ${o.bss} BSs and ${o.users} users (seed ${o.seed}) at ${dir}. Train one: ` +
-          `\`npx dtwn scenario --system --bss ${o.bss} --users ${o.users} --seed ${o.seed} > scenario.json && npx dtwn train-policy --scenario scenario.json --out ${dir}\`, ` +
+          `\`npx dtwn scenario --system --bss ${o.bss} --users ${o.users} --seed ${o.seed} > scenario.json && npx dtwn train-policy --scenario scenario.json --out ${path.dirname(dir)}\`, ` +
           "or run a baseline with --policy average|random.",
       );
     }
@@ -196,7 +199,9 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     };
     const malicious = Array.from({ length: o.malicious }, (_, k) => o.bss - 1 - k).sort((a, b) => a - b);
     const agents: BsAgent[] = [];
-    for (let i = 0; i < o.bss; i++) {
+    const agentStores: HeliaStore[] = [];
+    /** Start BS i's agent: its IPFS node (on its repo in the run folder), its peer address on chain, its DPoS duty. */
+    const startAgent = async (i: number, crash?: AgentSettings["crash"]) => {
       const store = await openStore(`bs-${i}`);
       const protocol = connectProtocol(deployment, bsSigners[i]);
       const agent = new BsAgent({
@@ -211,16 +216,36 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
         trainer,
         arch,
         policy,
-        settings: { ...settings, ...(malicious.includes(i) ? { attack: o.attack } : {}) },
+        settings: { ...settings, ...(malicious.includes(i) ? { attack: o.attack } : {}), ...(crash ? { crash } : {}) },
         mbsPeers,
         log,
       });
       await agent.announcePeer(store.multiaddrs()[0]);
-      agents.push(agent);
+      agents[i] = agent;
+      agentStores[i] = store;
+      duties[i]?.stop();
       const duty = new DposDuty(protocol, bsAddresses[i], (line) => (o.quiet ? undefined : log(`  [dpos BS ${i}] ${line}`)));
       duty.start(1000);
-      duties.push(duty);
-    }
+      duties[i] = duty;
+    };
+    for (let i = 0; i < o.bss; i++) await startAgent(i, o.crash?.bs === i ? { round: o.crash.round, after: o.crash.after } : undefined);
+    const restarts: RunMetrics["restarts"] = [];
+    /** Round r of BS i; an agent that dies is restarted from its key, its IPFS repo and the chain, and resumes the round. */
+    const agentRound = async (i: number, r: number): Promise<AgentRoundReport> => {
+      try {
+        return await agents[i].runRound(r);
+      } catch (e) {
+        if (!(e instanceof AgentCrashed)) throw e;
+        log(`${e.message}; restarting it`);
+        duties[i].stop();
+        await agentStores[i].close();
+        stores.splice(stores.indexOf(agentStores[i]), 1);
+        const t = Date.now();
+        await startAgent(i);
+        restarts.push({ bs: i, round: r, after: e.after, restartSeconds: (Date.now() - t) / 1000 });
+        return agents[i].runRound(r);
+      }
+    };
     log(`IPFS nodes up (MBS ${mbsPeers[0]}); ${o.bss} BS agents${malicious.length ? `, malicious: BS ${malicious.join(", ")} (${o.attack})` : ""}`);
 
     const initModel = createCnn({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }, o.seed);
@@ -240,7 +265,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     const rounds: RoundMetrics[] = [];
     for (let r = 1; r <= o.rounds; r++) {
       const tr = Date.now();
-      const [mbsReport, ...agentReports] = await Promise.all([mbs.runRound((phase) => log(`round ${r}: ${phase}`)), ...agents.map((a) => a.runRound(r))]);
+      const [mbsReport, ...agentReports] = await Promise.all([mbs.runRound((phase) => log(`round ${r}: ${phase}`)), ...agents.map((_, i) => agentRound(i, r))]);
       const epoch = await reader.election.currentEpoch();
       const coin = 10n ** 18n;
       const metrics: RoundMetrics = {
@@ -267,6 +292,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
       malicious,
       rounds,
       dpos: duties.map((d) => d.stats),
+      restarts,
     };
   } finally {
     duties.forEach((d) => d.stop());

@@ -125,6 +125,7 @@ function syntheticRun(accuracies: [number, number] = [0.625, 0.715], losses: [nu
         agent(2, 2, 81n * COIN, { skipped: 'too late, "deadline" passed' }),
       ]),
     ],
+    restarts: [{ bs: 1, round: 2, after: "upload", restartSeconds: 1.5 }],
     dpos: [
       { elections: 2, proposed: 5, validated: 9, rejected: 0, errors: [] },
       { elections: 2, proposed: 4, validated: 10, rejected: 1, errors: ["nonce too low"] },
@@ -216,6 +217,8 @@ describe("system/report", () => {
     expect(md).to.include("| BS 1 | 2 | 4 | 10 | 1 | 1 |");
     expect(md).to.include("| BS 2 (malicious) | 1 | 1 | 12 | 0 | 0 |");
     expect(md).to.include("- BS 1: nonce too low");
+    // The restarted agent: BS 1 died after upload in round 2 and found the listed steps done on chain.
+    expect(md).to.match(/\| BS 1 \| 2 \| upload \| 1\.5 \| [^|]+ \|/);
     const embedded = [...md.matchAll(/!\[[^\]]+\]\(([^)]+)\)/g)].map((x) => x[1]);
     const svgs = files.filter((f) => f.endsWith(".svg")).map((f) => path.basename(f));
     expect(embedded).to.have.members(svgs);
