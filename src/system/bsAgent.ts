@@ -222,12 +222,14 @@ export class BsAgent {
     const resumed: string[] = [];
     const timed = async <T>(phase: keyof PhaseSeconds, f: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
+      let result: T;
       try {
-        return await f();
+        result = await f();
       } finally {
         measured[phase] += (performance.now() - t0) / 1000;
-        if (settings.crash?.round === round && settings.crash.after === phase) throw new AgentCrashed(index, round, phase);
       }
+      if (settings.crash?.round === round && settings.crash.after === phase) throw new AgentCrashed(index, round, phase);
+      return result;
     };
 
     await this.awaitRound(round);
