@@ -3,6 +3,10 @@ import type { Command } from "commander";
 import { finiteNumber, positiveInt } from "./args";
 import { DEFAULT_RUN, resolveRunOptions, runSystem } from "../system/run";
 import { formatRoundLine, writeRunReport } from "../system/report";
+import { runAgentProcess, runSystemOnNode } from "../system/nodeRun";
+import type { RoundMetrics } from "../system/metrics";
+import { compareAssociations } from "../system/compare";
+import { POLICY_NAMES, type PolicyName } from "../system/policies";
 
 function parseCrash(v: string): { bs: number; round: number; after: string } {
   const m = /^(\d+):(\d+):([a-z]+)$/.exec(v);
@@ -10,10 +14,9 @@ function parseCrash(v: string): { bs: number; round: number; after: string } {
   return { bs: Number(m[1]), round: Number(m[2]), after: m[3] };
 }
 
-export function registerRunCommand(program: Command): void {
-  program
-    .command("run")
-    .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
+/** The options `dtwn run` and `dtwn compare` share. */
+function withRunOptions(cmd: Command): Command {
+  return cmd
     .option("--users <n>", "end users N (the paper: 100)", positiveInt, DEFAULT_RUN.users)
     .option("--bss <m>", "BSs M (the paper: 5)", positiveInt, DEFAULT_RUN.bss)
     .option("--rounds <n>", "FL rounds", positiveInt, DEFAULT_RUN.rounds)
@@ -29,14 +32,57 @@ export function registerRunCommand(program: Command): void {
     .option("--first-round-seconds <s>", "submission window of round 1 (later rounds adapt, and close early when every BS has submitted)", positiveInt, DEFAULT_RUN.firstRoundSeconds)
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)
     .option("--seed <n>", "seed of the topology, data and environment", positiveInt, DEFAULT_RUN.seed)
-    .option("-o, --out <dir>", "run folder", DEFAULT_RUN.out)
+    .option("-o, --out <dir>", "run folder", DEFAULT_RUN.out);
+}
+
+export function registerRunCommand(program: Command): void {
+  withRunOptions(program.command("run"))
+    .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
+    .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process", "hardhat")
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
-      const o = resolveRunOptions(opts);
+      const { network, ...rest } = opts as { network: string };
+      const o = resolveRunOptions(rest);
+      if (network !== "hardhat" && o.crash) throw new Error("--crash injects a fault into the in-process run; with --network localhost kill a BS agent process instead (its pid is in the log) and start it again with the command at the top of its agent-<i>.log.");
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-      const metrics = await runSystem(o, { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
+      const hooks = { log: o.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
+      const metrics = network === "hardhat" ? await runSystem(o, hooks) : await runSystemOnNode({ ...o, network }, hooks);
       const { files } = writeRunReport(o.out, metrics);
       console.log(`\n${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
+    });
+
+  program
+    .command("agent")
+    .description("one BS agent as its own process against a JSON-RPC node (started by `dtwn run --network localhost`; usable by hand with the same options)")
+    .requiredOption("--deployment <file>", "deployment file of the run")
+    .requiredOption("--bs <i>", "this BS's index (its registry seat)", (v) => Number(v))
+    .requiredOption("--run <json>", "the run's options as JSON (as `dtwn run` resolved them)")
+    .option("--mbs-peer <multiaddr>", "the MBS's IPFS address (to fetch global models from)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (opts: { deployment: string; bs: number; run: string; mbsPeer: string[] }) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(opts.run);
+      } catch (e) {
+        throw new Error(`--run is not JSON: ${(e as Error).message}`);
+      }
+      const run = resolveRunOptions(raw as Record<string, unknown>);
+      await runAgentProcess({ deployment: opts.deployment, bs: opts.bs, run, mbsPeers: opts.mbsPeer }, (line) => console.error(line));
+      process.exit(0);
+    });
+
+  withRunOptions(program.command("compare"))
+    .description("the same rounds of the system under several associations (default maddpg, average, random) and the full-data FedAvg comparator; Figs. 5 and 6 measured on the running system")
+    .option("--policies <list>", "comma-separated associations", "maddpg,average,random")
+    .option("-q, --quiet", "only one line per round", false)
+    .action(async (opts: Record<string, unknown>) => {
+      const { policies, ...rest } = opts as { policies: string } & Record<string, unknown>;
+      const list = policies.split(",").map((p) => p.trim());
+      for (const p of list) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown association ${JSON.stringify(p)} in --policies; use ${POLICY_NAMES.join(", ")}.`);
+      const o = resolveRunOptions({ ...rest, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
+      const started = Date.now();
+      const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+      const c = await compareAssociations(o, list as PolicyName[], { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
+      console.log(`\ncompared ${c.runs.map((r) => r.policy).join(", ")} and full-data FedAvg in ${((Date.now() - started) / 1000).toFixed(0)} s; see ${o.out}/comparison.md`);
     });
 }

@@ -159,14 +159,17 @@ export class BsAgent {
     }
   }
 
-  /** s(t) as every agent rebuilds it: hosts of the twins on chain, the users' data, the slot's environment. */
-  async observe(slot: number): Promise<SlotState> {
+  /**
+   * s(t) as every agent rebuilds it: the twins' hosts and data on chain as of the block that opened the round (so
+   * that peers that commit earlier do not change what a later agent sees), and the slot's environment.
+   */
+  async observe(slot: number, blockTag: number | "latest" = "latest"): Promise<SlotState> {
     const { protocol, twinIds, bsAddresses, world } = this.ctx;
     const index = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
     const association: number[] = [];
     const dataSamples: number[] = [];
     for (const id of twinIds) {
-      const t = await protocol.twins.twin(id);
+      const t = await protocol.twins.twin(id, { blockTag });
       association.push(index.get(t.bs.toLowerCase()) ?? 0);
       dataSamples.push(Number(t.dataSize));
     }
@@ -237,10 +240,11 @@ export class BsAgent {
     const deadline = Number(info.deadline);
     const opened = (await rounds.queryFilter(rounds.filters.RoundOpened(round)))[0];
     const openedAt = opened ? (await opened.getBlock()).timestamp : nowSeconds();
+    const openedBlock = opened ? opened.blockNumber : "latest";
     const globalCid = bytesToCid(info.globalCid);
 
     // 1. observe
-    const state = await timed("observe", () => this.observe(round));
+    const state = await timed("observe", () => this.observe(round, openedBlock));
     // 2. act
     let allocation: Allocation;
     try {

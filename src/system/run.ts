@@ -28,7 +28,7 @@ import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { averagePolicy, maddpgPolicy, POLICY_NAMES, randomPolicy, type AssociationPolicy } from "./policies";
 import { connectProtocol } from "./protocol";
-import { buildWorld, type WorldOptions } from "./world";
+import { buildWorld, type World, type WorldOptions } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -123,22 +123,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
 
   // The policy first: a missing one should fail before anything starts.
   const backend = await initBackend("auto", log);
-  let policy: AssociationPolicy;
-  let actors: Awaited<ReturnType<typeof loadPolicy>> | undefined;
-  if (o.policy === "maddpg") {
-    const dir = o.policyDir ?? shippedPolicyDir(o.bss, o.users, o.seed);
-    if (!fs.existsSync(path.join(dir, "policy.json"))) {
-      throw new Error(
-        `no MADDPG policy for ${o.bss} BSs and ${o.users} users (seed ${o.seed}) at ${dir}. Train one: ` +
-          `\`npx dtwn scenario --system --bss ${o.bss} --users ${o.users} --seed ${o.seed} > scenario.json && npx dtwn train-policy --scenario scenario.json --out ${path.dirname(dir)}\`, ` +
-          "or run a baseline with --policy average|random.",
-      );
-    }
-    actors = await loadPolicy(dir, world.scenario);
-    policy = maddpgPolicy(world.scenario, actors);
-  } else {
-    policy = o.policy === "average" ? averagePolicy(world.scenario) : randomPolicy(world.scenario, o.seed);
-  }
+  const { policy, dispose: disposePolicy } = await loadAssociationPolicy(o, world);
 
   // The chain: deploy and bootstrap on the in-process Hardhat network (Hardhat reads hardhat.config.ts from the repo).
   log("deploying the protocol on the in-process Hardhat network ...");
@@ -298,8 +283,27 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     duties.forEach((d) => d.stop());
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
     await trainer.close();
-    actors?.dispose();
+    disposePolicy();
   }
+}
+
+/**
+ * The association policy of every agent: the MADDPG actors of a trained policy for this scenario (o.policyDir, else
+ * the shipped one), or a baseline. A missing policy fails with the commands that make one.
+ * @param bss the BSs whose actors to load (default all)
+ */
+export async function loadAssociationPolicy(o: Pick<RunOptions, "policy" | "policyDir" | "bss" | "users" | "seed">, world: World, bss?: number[]): Promise<{ policy: AssociationPolicy; dispose: () => void }> {
+  if (o.policy !== "maddpg") return { policy: o.policy === "average" ? averagePolicy(world.scenario) : randomPolicy(world.scenario, o.seed), dispose: () => undefined };
+  const dir = o.policyDir ?? shippedPolicyDir(o.bss, o.users, o.seed);
+  if (!fs.existsSync(path.join(dir, "policy.json"))) {
+    throw new Error(
+      `no MADDPG policy for ${o.bss} BSs and ${o.users} users (seed ${o.seed}) at ${dir}. Train one: ` +
+        `\`npx dtwn scenario --system --bss ${o.bss} --users ${o.users} --seed ${o.seed} > scenario.json && npx dtwn train-policy --scenario scenario.json --out ${path.dirname(dir)}\`, ` +
+        "or run a baseline with --policy average|random.",
+    );
+  }
+  const actors = await loadPolicy(dir, world.scenario, bss);
+  return { policy: maddpgPolicy(world.scenario, actors), dispose: () => actors.dispose() };
 }
 
 export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs">): WorldOptions {
