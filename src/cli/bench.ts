@@ -44,7 +44,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--learning-rate <x>", "local learning rate", finiteNumber, 0.001)
     .option("--optimizer <name>", "local optimiser: sgd | momentum | adam", "adam")
     .option("--lr-schedule <name>", "local learning rate over the rounds: constant | cosine (down to 0 at the last round)", "constant")
-    .option("--server-momentum <x>", "MBS momentum on the Eq. 5 step (FedAvgM); 0 = the global model is Eq. 5's aggregate", finiteNumber, 0.9)
+    .option("--server-momentum <x>", "MBS momentum on the Eq. 5 step (FedAvgM); 0 = the global model is Eq. 5's aggregate", finiteNumber, 0.5)
     .option("--server-lr <x>", "MBS learning rate on the Eq. 5 step", finiteNumber, 1)
     .option("--server-optimizer <name>", "MBS update from the Eq. 5 aggregate: momentum (FedAvgM) | adam (FedAdam)", "momentum")
     .option("--held-out-per-bs <n>", "training samples each BS keeps for verification", positiveInt, 250)
