@@ -1,17 +1,36 @@
 /** `dtwn run`: the whole system (chain, IPFS, FL, BS agents) on embedded defaults, writing a run folder with a report. */
 import type { Command } from "commander";
 import { finiteNumber, positiveInt } from "./args";
-import { DEFAULT_RUN, resolveRunOptions, runSystem } from "../system/run";
-import { formatRoundLine, writeRunReport } from "../system/report";
-import { runAgentProcess, runSystemOnNode } from "../system/nodeRun";
+import { DEFAULT_RUN, resolveRunOptions } from "../system/options";
 import type { RoundMetrics } from "../system/metrics";
-import { compareAssociations } from "../system/compare";
 import { POLICY_NAMES, type PolicyName } from "../system/policies";
+
+// The system's modules load tfjs, Helia and Hardhat: required in the actions only, so that other commands start fast.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const system = () => ({
+  ...(require("../system/run") as typeof import("../system/run")),
+  ...(require("../system/report") as typeof import("../system/report")),
+  ...(require("../system/nodeRun") as typeof import("../system/nodeRun")),
+  ...(require("../system/compare") as typeof import("../system/compare")),
+});
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function parseCrash(v: string): { bs: number; round: number; after: string } {
   const m = /^(\d+):(\d+):([a-z]+)$/.exec(v);
   if (!m) throw new Error(`--crash takes bs:round:phase, e.g. 0:2:upload; got ${JSON.stringify(v)}.`);
   return { bs: Number(m[1]), round: Number(m[2]), after: m[3] };
+}
+
+function parseFault(v: string, acc: { bs: number; kind: string }[]): { bs: number; kind: string }[] {
+  const m = /^(\d+):([a-z-]+)$/.exec(v);
+  if (!m) throw new Error(`--fault takes bs:kind, e.g. 1:unknown-cid; got ${JSON.stringify(v)}.`);
+  return [...acc, { bs: Number(m[1]), kind: m[2] }];
+}
+
+function parseKill(v: string): { bs: number; round: number; afterSeconds: number } {
+  const m = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(v);
+  if (!m) throw new Error(`--kill takes bs:round:seconds, e.g. 1:2:10; got ${JSON.stringify(v)}.`);
+  return { bs: Number(m[1]), round: Number(m[2]), afterSeconds: Number(m[3]) };
 }
 
 /** The options `dtwn run` and `dtwn compare` share. */
@@ -31,6 +50,7 @@ function withRunOptions(cmd: Command): Command {
     .option("--held-out-per-bs <n>", "training samples each BS keeps to verify the others' models", positiveInt, DEFAULT_RUN.heldOutPerBs)
     .option("--first-round-seconds <s>", "submission window of round 1 (later rounds adapt, and close early when every BS has submitted)", positiveInt, DEFAULT_RUN.firstRoundSeconds)
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)
+    .option("--fault <bs:kind>", "fault injection, repeatable: BS bs submits a faulty model record every round (unknown-cid | wrong-shape | late)", parseFault, [] as { bs: number; kind: string }[])
     .option("--seed <n>", "seed of the topology, data and environment", positiveInt, DEFAULT_RUN.seed)
     .option("-o, --out <dir>", "run folder", DEFAULT_RUN.out);
 }
@@ -39,13 +59,16 @@ export function registerRunCommand(program: Command): void {
   withRunOptions(program.command("run"))
     .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
     .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process", "hardhat")
+    .option("--kill <bs:round:seconds>", "with --network localhost: SIGKILL BS bs's agent process that many seconds into round round; it is started again after the round", parseKill)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
       const { network, ...rest } = opts as { network: string };
       const o = resolveRunOptions(rest);
+      if (network === "hardhat" && o.kill) throw new Error("--kill stops an agent process: use it with --network localhost (in-process agents take --crash bs:round:phase).");
       if (network !== "hardhat" && o.crash) throw new Error("--crash injects a fault into the in-process run; with --network localhost kill a BS agent process instead (its pid is in the log) and start it again with the command at the top of its agent-<i>.log.");
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+      const { runSystem, runSystemOnNode, writeRunReport, formatRoundLine } = system();
       const hooks = { log: o.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
       const metrics = network === "hardhat" ? await runSystem(o, hooks) : await runSystemOnNode({ ...o, network }, hooks);
       const { files } = writeRunReport(o.out, metrics);
@@ -67,7 +90,7 @@ export function registerRunCommand(program: Command): void {
         throw new Error(`--run is not JSON: ${(e as Error).message}`);
       }
       const run = resolveRunOptions(raw as Record<string, unknown>);
-      await runAgentProcess({ deployment: opts.deployment, bs: opts.bs, run, mbsPeers: opts.mbsPeer }, (line) => console.error(line));
+      await system().runAgentProcess({ deployment: opts.deployment, bs: opts.bs, run, mbsPeers: opts.mbsPeer }, (line) => console.error(line));
       process.exit(0);
     });
 
@@ -82,6 +105,7 @@ export function registerRunCommand(program: Command): void {
       const o = resolveRunOptions({ ...rest, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+      const { compareAssociations, formatRoundLine } = system();
       const c = await compareAssociations(o, list as PolicyName[], { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
       console.log(`\ncompared ${c.runs.map((r) => r.policy).join(", ")} and full-data FedAvg in ${((Date.now() - started) / 1000).toFixed(0)} s; see ${o.out}/comparison.md`);
     });

@@ -26,10 +26,13 @@ import type { TwinTrainer } from "../fl/trainers";
 import type { WeightTensor } from "../fl/tensors";
 import { judge, referenceAccuracy } from "../fl/verification";
 import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
+import { cidOf } from "../ipfs/unixfs";
+import { encodeWeights } from "../fl/weightsFormat";
 import { mulberry32 } from "../twins/random";
 import type { Allocation, SlotState } from "../twins/state";
 import { timeCost, type BsCost } from "../twins/timeCost";
 import type { AssociationPolicy } from "./policies";
+import type { SubmissionFault } from "./options";
 import type { Protocol } from "./protocol";
 import { environmentAt, type World } from "./world";
 
@@ -48,6 +51,12 @@ export interface AgentSettings {
   fetchTimeoutMs: number;
   /** A malicious BS replaces its model by this attack. */
   attack?: AttackName;
+  /**
+   * Fault injection (a faulty BS, to test that the others reject it and the round goes on): "unknown-cid" submits the
+   * CID of bytes it never stored, "wrong-shape" submits weights of another architecture, "late" submits after the
+   * deadline.
+   */
+  fault?: SubmissionFault;
   /** Fault injection: the agent dies (throws {@link AgentCrashed}) right after this phase of this round. */
   crash?: { round: number; after: keyof PhaseSeconds };
 }
@@ -129,6 +138,8 @@ export interface AgentRoundReport {
   verdicts: VerdictLog[];
   outcome: "passed" | "failed" | "unverified" | "none";
   coins: string;
+  /** The BSs (indices) this BS approves as block producers after the round (its DPoS vote). */
+  votedFor?: number[];
 }
 
 const OUTCOMES = ["none", "passed", "failed", "unverified"] as const;
@@ -289,6 +300,8 @@ export class BsAgent {
       report.cid = bytesToCid(existing.cid);
     } else if (mine.length === 0) {
       report.skipped = "no twins in the joint action";
+    } else if (Number((await rounds.getRound(round)).status) !== 1 || nowSeconds() > Number((await rounds.getRound(round)).deadline)) {
+      report.skipped = `round ${round} closed to submissions while this BS was down`;
     } else {
       // 4. train (Eq. 4 over its twins) from the global model
       let model: ModelUpdate | undefined;
@@ -309,9 +322,20 @@ export class BsAgent {
       if (model) {
         try {
           await timed("upload", async () => {
-            const cid = await putWeights(this.ctx.store, this.ctx.arch, model.weights as WeightTensor[]);
+            let cid: string;
+            if (settings.fault === "unknown-cid") {
+              cid = await cidOf(encodeWeights(this.ctx.arch, model.weights).subarray(0, 4096)); // never stored anywhere
+            } else if (settings.fault === "wrong-shape") {
+              cid = await putWeights(this.ctx.store, `${this.ctx.arch}-wrong`, model.weights.slice(0, 2) as WeightTensor[]);
+            } else {
+              cid = await putWeights(this.ctx.store, this.ctx.arch, model.weights as WeightTensor[]);
+            }
             report.cid = cid;
-            if (nowSeconds() > deadline) throw new Error(`too late: the deadline of round ${round} passed ${Math.round(nowSeconds() - deadline)} s ago`);
+            if (settings.fault === "late") {
+              while (nowSeconds() <= Number((await rounds.getRound(round)).deadline) + 1) await sleep(settings.pollMs);
+            } else if (nowSeconds() > deadline) {
+              throw new Error(`too late: the deadline of round ${round} passed ${Math.round(nowSeconds() - deadline)} s ago`);
+            }
             await (await rounds.submitModel(round, cidToBytes(cid), BigInt(samples), mine.length)).wait();
             report.submitted = true;
           });
@@ -331,8 +355,42 @@ export class BsAgent {
       const s = await rounds.submission(round, address);
       report.outcome = s.exists ? OUTCOMES[Number(s.outcome)] ?? "none" : "none";
       report.coins = (await protocol.coin.balanceOf(address)).toString();
+      report.votedFor = await this.vote(round);
     });
     return report;
+  }
+
+  /**
+   * Vote with its coins for the block producers (DPoS): approve, among the BSs whose model passed this round, the
+   * ones with the most coins, as many as there are producer places. A BS whose model failed loses this BS's approval.
+   * Only sends a vote when the approvals change. Returns the approved BS indices.
+   */
+  private async vote(round: number): Promise<number[]> {
+    const { protocol, address, bsAddresses } = this.ctx;
+    const { rounds, election, coin } = protocol;
+    const passed: { bs: string; coins: bigint }[] = [];
+    for (const bs of await rounds.submitters(round)) {
+      if (Number((await rounds.submission(round, bs)).outcome) === 1) passed.push({ bs, coins: await coin.balanceOf(bs) });
+    }
+    if (passed.length === 0) return [];
+    const places = Number(await election.producersPerEpoch());
+    const candidates = new Set((await election.candidates()).map((c) => c.toLowerCase()));
+    const approved = passed
+      .filter((p) => candidates.has(p.bs.toLowerCase()))
+      .sort((a, b) => (b.coins > a.coins ? 1 : b.coins < a.coins ? -1 : 0))
+      .slice(0, places)
+      .map((p) => p.bs);
+    const current = await election.approvalsOf(address);
+    const same = current.length === approved.length && approved.every((a) => current.some((c) => c.toLowerCase() === a.toLowerCase()));
+    if (!same && approved.length > 0) {
+      try {
+        await (await election.vote(approved)).wait();
+      } catch (e) {
+        this.ctx.log(`BS ${this.ctx.index}: vote refused: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+    const index = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
+    return approved.map((a) => index.get(a.toLowerCase()) ?? -1);
   }
 
   /** Whether this BS already recorded twin `id`'s data in this round (a restarted agent). */

@@ -26,7 +26,7 @@ import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { connectProtocol } from "./protocol";
-import { loadAssociationPolicy, type RunHooks, type RunOptions, worldOptions } from "./run";
+import { faultOf, loadAssociationPolicy, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -98,6 +98,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
     pollMs: 500,
     fetchTimeoutMs: 10_000,
     ...(malicious ? { attack: o.attack } : {}),
+    ...faultOf(o, a.bs),
   };
   const file = path.join(path.resolve(o.out), "agents", `bs-${a.bs}.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -155,11 +156,12 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   const children: ChildProcess[] = [];
   try {
     const runJson = JSON.stringify({ ...o, out });
-    for (let i = 0; i < o.bss; i++) {
+    /** Start BS i's agent process (again, after a kill: it resumes from the chain, its IPFS repo and its report file). */
+    const startAgentProcess = (i: number) => {
       const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", store.multiaddrs()[0]];
       const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
       const prefix = `[BS ${i} pid ${child.pid}] `;
-      const logFile = fs.createWriteStream(path.join(out, `agent-${i}.log`));
+      const logFile = fs.createWriteStream(path.join(out, `agent-${i}.log`), { flags: "a" });
       // How to start this agent again by hand (after killing it): it resumes from the chain, its IPFS repo and its report file.
       logFile.write(`# restart: cd ${ROOT} && ${[process.execPath, ...argv].map((a) => (/^[\w/.:=-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ")}\n`);
       child.stdout?.pipe(logFile);
@@ -167,9 +169,10 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
         logFile.write(d);
         if (!o.quiet) for (const line of d.toString().split("\n").filter(Boolean)) log(prefix + line);
       });
-      child.once("exit", (code) => code !== 0 && code !== null && log(`${prefix}exited with code ${code}`));
-      children.push(child);
-    }
+      child.once("exit", (code, signal) => (code !== 0 || signal) && log(`${prefix}exited (code ${code}, signal ${signal})`));
+      children[i] = child;
+    };
+    for (let i = 0; i < o.bss; i++) startAgentProcess(i);
     log(`${o.bss} BS agent processes started (pids ${children.map((c) => c.pid).join(", ")})`);
     const dataset = loadFashionMnist();
     const arch = archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels });
@@ -185,11 +188,27 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     }
     const mbs = new Mbs(mbsProtocol, store, trainer, arch, initial, strategyByName("fedavg"), { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: 10_000, testIndices: Array.from({ length: o.testImages }, (_, k) => k) }, log);
     const rounds: RoundMetrics[] = [];
+    const restarts: RunMetrics["restarts"] = [];
     const reader = connectProtocol(deployment, localProvider(url, deployment.chainId));
     for (let r = 1; r <= o.rounds; r++) {
       const tr = Date.now();
+      // Fault injection: SIGKILL an agent process some seconds into the round; start it again once the round is over.
+      const kill = o.kill?.round === r ? o.kill : undefined;
+      let killedAt: number | undefined;
+      const timer = kill ? setTimeout(() => {
+        killedAt = Date.now();
+        log(`killing BS ${kill.bs}'s agent process (pid ${children[kill.bs].pid}) ${kill.afterSeconds} s into round ${r}`);
+        children[kill.bs].kill("SIGKILL");
+      }, kill.afterSeconds * 1000) : undefined;
       const mbsReport = await mbs.runRound((phase) => log(`round ${r}: ${phase}`));
-      const agents = await collectAgentReports(out, o.bss, r, 60_000);
+      if (timer) clearTimeout(timer);
+      if (kill && killedAt !== undefined) {
+        log(`restarting BS ${kill.bs}'s agent process`);
+        const t = Date.now();
+        startAgentProcess(kill.bs);
+        restarts.push({ bs: kill.bs, round: r, after: `SIGKILL ${kill.afterSeconds} s into the round`, restartSeconds: (t - killedAt) / 1000 });
+      }
+      const agents = await collectAgentReports(out, o.bss, r, 120_000);
       const epoch = await reader.election.currentEpoch();
       const coin = 10n ** 18n;
       const metrics: RoundMetrics = {
@@ -221,7 +240,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       malicious: Array.from({ length: o.malicious }, (_, k) => o.bss - o.malicious + k),
       rounds,
       dpos: bsAddresses.map((_, i) => last(i)),
-      restarts: [],
+      restarts,
     };
   } finally {
     children.forEach((c) => c.exitCode === null && c.kill());

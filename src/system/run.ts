@@ -8,16 +8,13 @@
  * (one per core). Everything measured goes into a run folder (src/system/report.ts).
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { z } from "zod";
 import { readDeployment } from "../chain/deployment";
 import { DEFAULT_BOOTSTRAP, userIdOf } from "../chain/bootstrap";
 import { archId, createCnn, getModelWeights } from "../fl/cnn";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { strategyByName } from "../fl/aggregation";
-import { ATTACKS } from "../fl/attacks";
 import { ProcessPoolTrainer } from "../fl/trainers";
 import { initBackend } from "../ml/backend";
 import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
@@ -26,79 +23,19 @@ import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from
 import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
-import { averagePolicy, maddpgPolicy, POLICY_NAMES, randomPolicy, type AssociationPolicy } from "./policies";
+import { averagePolicy, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
+import type { RunOptions, SubmissionFault } from "./options";
+
+export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
 import { connectProtocol } from "./protocol";
 import { buildWorld, type World, type WorldOptions } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-export const RunOptionsSchema = z
-  .object({
-    users: z.number().int().min(2).max(256),
-    bss: z.number().int().min(2).max(16),
-    rounds: z.number().int().min(1).max(1000),
-    seed: z.number().int().min(1),
-    policy: z.enum(POLICY_NAMES),
-    /** Directory of a trained MADDPG policy for this scenario (default: the shipped one under policies/). */
-    policyDir: z.string().optional(),
-    localSteps: z.number().int().min(1),
-    learningRate: z.number().positive(),
-    optimizer: z.enum(["sgd", "momentum", "adam"]),
-    maxDrop: z.number().min(0).max(1),
-    /** Number of malicious BSs (the last ones). */
-    malicious: z.number().int().min(0),
-    attack: z.enum(ATTACKS),
-    heldOutPerBs: z.number().int().min(10),
-    /** Test images the global model is evaluated on each round (the first ones of the test set). */
-    testImages: z.number().int().min(100).max(10_000),
-    workers: z.number().int().min(1).max(64),
-    out: z.string().min(1),
-    /** DPoS slot length and verification window on the deployed chain, seconds. */
-    slotSeconds: z.number().int().min(1),
-    verificationWindowSeconds: z.number().int().min(1),
-    firstRoundSeconds: z.number().int().min(5),
-    proposalWindowSeconds: z.number().int().min(1),
-    quiet: z.boolean(),
-    /** Fault injection: BS `bs` dies right after phase `after` of round `round`, and is restarted. */
-    crash: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), after: z.enum(["observe", "act", "sync", "train", "upload", "verify", "collect"]) }).optional(),
-  })
-  .strict()
-  .refine((o) => o.malicious < o.bss, { message: "malicious must be smaller than the number of BSs", path: ["malicious"] })
-  .refine((o) => o.crash === undefined || o.crash.bs < o.bss, { message: "the crashing BS must be one of the BSs", path: ["crash", "bs"] })
-  .refine((o) => o.users >= o.bss, { message: "there must be at least one user per BS", path: ["users"] });
-
-export type RunOptions = z.infer<typeof RunOptionsSchema>;
-
-export const DEFAULT_RUN: RunOptions = {
-  users: 20,
-  bss: 5,
-  rounds: 3,
-  seed: 1,
-  policy: "maddpg",
-  localSteps: 10,
-  learningRate: 0.001,
-  optimizer: "adam",
-  maxDrop: 0.1,
-  malicious: 0,
-  attack: "sign-flip",
-  heldOutPerBs: 250,
-  testImages: 2000,
-  workers: Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8)),
-  out: "runs/latest",
-  slotSeconds: 4,
-  verificationWindowSeconds: 30,
-  firstRoundSeconds: 120,
-  proposalWindowSeconds: 6,
-  quiet: false,
-};
-
-/** Validate run options; every bad field is named. */
-export function resolveRunOptions(overrides: Partial<Record<keyof RunOptions, unknown>>): RunOptions {
-  const parsed = RunOptionsSchema.safeParse({ ...DEFAULT_RUN, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
-  if (!parsed.success) {
-    throw new Error(`invalid run options:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(options)"}: ${i.message}`).join("\n")}`);
-  }
-  return parsed.data;
+/** The injected submission fault of BS i, if any. */
+export function faultOf(o: Pick<RunOptions, "faults">, i: number): { fault?: SubmissionFault } {
+  const f = o.faults.find((x) => x.bs === i);
+  return f ? { fault: f.kind } : {};
 }
 
 /** The shipped policy for a scenario of `bss` BSs and `users` users (seed `seed`), if there is one. */
@@ -201,7 +138,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
         trainer,
         arch,
         policy,
-        settings: { ...settings, ...(malicious.includes(i) ? { attack: o.attack } : {}), ...(crash ? { crash } : {}) },
+        settings: { ...settings, ...(malicious.includes(i) ? { attack: o.attack } : {}), ...(crash ? { crash } : {}), ...faultOf(o, i) },
         mbsPeers,
         log,
       });

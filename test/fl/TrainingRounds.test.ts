@@ -431,6 +431,15 @@ describe("TrainingRounds", () => {
       await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 4n, 0n);
     });
 
+    it("a round closed without any submission waits for its verification window", async () => {
+      const { rounds } = await loadFixture(roundFixture);
+      await rounds.closeSubmissions(1);
+      const verifyUntil = (await rounds.getRound(1)).verifyUntil;
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
+      await time.increaseTo(verifyUntil + 1n);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 0n, 0n);
+    });
+
     it("full verdicts do not settle early while submissions are still open", async () => {
       const { rounds, five, verifyUntil } = await loadFixture(submittedFixture);
       for (let m = 0; m < 4; m++) for (let v = 0; v < 5; v++) if (v !== m) await rounds.connect(five[v]).verifyModel(1, five[m].address, true, 9000);

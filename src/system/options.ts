@@ -1,0 +1,86 @@
+/** The options of a run of the system (`dtwn run`, `dtwn compare`, `dtwn agent`), validated in one place. */
+import os from "node:os";
+import { z } from "zod";
+import { ATTACKS } from "../fl/attacks";
+import { POLICY_NAMES } from "./policies";
+
+/** Faulty submissions a BS can be made to send (fault injection): see AgentSettings.fault. */
+export const SUBMISSION_FAULTS = ["unknown-cid", "wrong-shape", "late"] as const;
+export type SubmissionFault = (typeof SUBMISSION_FAULTS)[number];
+
+export const RunOptionsSchema = z
+  .object({
+    users: z.number().int().min(2).max(256),
+    bss: z.number().int().min(2).max(16),
+    rounds: z.number().int().min(1).max(1000),
+    seed: z.number().int().min(1),
+    policy: z.enum(POLICY_NAMES),
+    /** Directory of a trained MADDPG policy for this scenario (default: the shipped one under policies/). */
+    policyDir: z.string().optional(),
+    localSteps: z.number().int().min(1),
+    learningRate: z.number().positive(),
+    optimizer: z.enum(["sgd", "momentum", "adam"]),
+    maxDrop: z.number().min(0).max(1),
+    /** Number of malicious BSs (the last ones). */
+    malicious: z.number().int().min(0),
+    attack: z.enum(ATTACKS),
+    heldOutPerBs: z.number().int().min(10),
+    /** Test images the global model is evaluated on each round (the first ones of the test set). */
+    testImages: z.number().int().min(100).max(10_000),
+    workers: z.number().int().min(1).max(64),
+    out: z.string().min(1),
+    /** DPoS slot length and verification window on the deployed chain, seconds. */
+    slotSeconds: z.number().int().min(1),
+    verificationWindowSeconds: z.number().int().min(1),
+    firstRoundSeconds: z.number().int().min(5),
+    proposalWindowSeconds: z.number().int().min(1),
+    quiet: z.boolean(),
+    /** Fault injection: BS `bs` sends a faulty submission of kind `kind` every round. */
+    faults: z.array(z.object({ bs: z.number().int().min(0), kind: z.enum(SUBMISSION_FAULTS) }).strict()),
+    /** Fault injection with --network localhost: BS `bs`'s agent process is SIGKILLed `afterSeconds` into round `round`, and started again after the round. */
+    kill: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), afterSeconds: z.number().min(0) }).strict().optional(),
+    /** Fault injection: BS `bs` dies right after phase `after` of round `round`, and is restarted. */
+    crash: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), after: z.enum(["observe", "act", "sync", "train", "upload", "verify", "collect"]) }).optional(),
+  })
+  .strict()
+  .refine((o) => o.malicious < o.bss, { message: "malicious must be smaller than the number of BSs", path: ["malicious"] })
+  .refine((o) => o.kill === undefined || o.kill.bs < o.bss, { message: "the killed BS must be one of the BSs", path: ["kill", "bs"] })
+  .refine((o) => o.faults.every((f) => f.bs < o.bss), { message: "a faulty BS must be one of the BSs", path: ["faults"] })
+  .refine((o) => o.crash === undefined || o.crash.bs < o.bss, { message: "the crashing BS must be one of the BSs", path: ["crash", "bs"] })
+  .refine((o) => o.users >= o.bss, { message: "there must be at least one user per BS", path: ["users"] });
+
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+
+export const DEFAULT_RUN: RunOptions = {
+  users: 20,
+  bss: 5,
+  rounds: 3,
+  seed: 1,
+  policy: "maddpg",
+  localSteps: 10,
+  learningRate: 0.001,
+  optimizer: "adam",
+  maxDrop: 0.1,
+  malicious: 0,
+  attack: "sign-flip",
+  heldOutPerBs: 250,
+  testImages: 2000,
+  workers: Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8)),
+  out: "runs/latest",
+  slotSeconds: 4,
+  verificationWindowSeconds: 30,
+  firstRoundSeconds: 120,
+  proposalWindowSeconds: 6,
+  quiet: false,
+  faults: [],
+};
+
+/** Validate run options; every bad field is named. */
+export function resolveRunOptions(overrides: Partial<Record<keyof RunOptions, unknown>>): RunOptions {
+  const parsed = RunOptionsSchema.safeParse({ ...DEFAULT_RUN, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+  if (!parsed.success) {
+    throw new Error(`invalid run options:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(options)"}: ${i.message}`).join("\n")}`);
+  }
+  return parsed.data;
+}
+

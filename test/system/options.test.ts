@@ -1,0 +1,36 @@
+/** Run options (`dtwn run`, `dtwn compare`, `dtwn agent`): defaults, validation with every bad field named. */
+import { expect } from "chai";
+import { DEFAULT_RUN, resolveRunOptions } from "../../src/system/options";
+
+describe("src/system/options", () => {
+  it("fills the defaults (the demo: 5 BSs, 20 users, 3 rounds, MADDPG) and keeps overrides", () => {
+    expect(resolveRunOptions({})).to.deep.equal(DEFAULT_RUN);
+    expect(DEFAULT_RUN).to.include({ bss: 5, users: 20, rounds: 3, policy: "maddpg" });
+    const o = resolveRunOptions({ users: 100, rounds: 20, policy: "random", faults: [{ bs: 1, kind: "late" }] });
+    expect(o).to.include({ users: 100, rounds: 20, policy: "random" });
+    expect(o.faults).to.deep.equal([{ bs: 1, kind: "late" }]);
+  });
+
+  it("ignores undefined values (unset CLI flags) instead of failing on them", () => {
+    expect(resolveRunOptions({ policyDir: undefined, crash: undefined }).policyDir).to.equal(undefined);
+  });
+
+  it("names every bad field: unknown policy, attack, fault kind, negative counts, unknown keys", () => {
+    let message = "";
+    try {
+      resolveRunOptions({ policy: "greedy", attack: "flip", users: -3, faults: [{ bs: 0, kind: "slow" }], colour: "red" } as never);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).to.match(/^invalid run options:/);
+    for (const field of ["policy", "attack", "users", "faults.0.kind", "colour"]) expect(message, field).to.include(field);
+  });
+
+  it("refuses impossible combinations: as many malicious BSs as BSs, fewer users than BSs, a crash or fault of a BS that does not exist", () => {
+    expect(() => resolveRunOptions({ bss: 3, malicious: 3 })).to.throw(/malicious: malicious must be smaller than the number of BSs/);
+    expect(() => resolveRunOptions({ bss: 5, users: 4 })).to.throw(/users: there must be at least one user per BS/);
+    expect(() => resolveRunOptions({ bss: 3, crash: { bs: 3, round: 1, after: "upload" } })).to.throw(/crash.bs: the crashing BS must be one of the BSs/);
+    expect(() => resolveRunOptions({ bss: 3, crash: { bs: 0, round: 1, after: "lunch" } as never })).to.throw(/crash.after/);
+    expect(() => resolveRunOptions({ bss: 3, faults: [{ bs: 7, kind: "late" }] })).to.throw(/faults: a faulty BS must be one of the BSs/);
+  });
+});
