@@ -62,8 +62,8 @@ export function registerRunCommand(program: Command): void {
     .option("--kill <bs:round:seconds>", "with --network localhost: SIGKILL BS bs's agent process that many seconds into round round; it is started again after the round", parseKill)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
-      const { network, ...rest } = opts as { network: string };
-      const o = resolveRunOptions(rest);
+      const { network, fault, ...rest } = opts as { network: string; fault: unknown };
+      const o = resolveRunOptions({ ...rest, faults: fault });
       if (network === "hardhat" && o.kill) throw new Error("--kill stops an agent process: use it with --network localhost (in-process agents take --crash bs:round:phase).");
       if (network !== "hardhat" && o.crash) throw new Error("--crash injects a fault into the in-process run; with --network localhost kill a BS agent process instead (its pid is in the log) and start it again with the command at the top of its agent-<i>.log.");
       const started = Date.now();
@@ -99,10 +99,10 @@ export function registerRunCommand(program: Command): void {
     .option("--policies <list>", "comma-separated associations", "maddpg,average,random")
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
-      const { policies, ...rest } = opts as { policies: string } & Record<string, unknown>;
+      const { policies, fault, ...rest } = opts as { policies: string; fault: unknown } & Record<string, unknown>;
       const list = policies.split(",").map((p) => p.trim());
       for (const p of list) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown association ${JSON.stringify(p)} in --policies; use ${POLICY_NAMES.join(", ")}.`);
-      const o = resolveRunOptions({ ...rest, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
+      const o = resolveRunOptions({ ...rest, faults: fault, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
       const { compareAssociations, formatRoundLine } = system();

@@ -25,7 +25,8 @@ import type { ModelUpdate } from "../fl/aggregation";
 import type { TwinTrainer } from "../fl/trainers";
 import type { WeightTensor } from "../fl/tensors";
 import { judge, referenceAccuracy } from "../fl/verification";
-import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
+import { putWeights, type WeightsStore } from "../ipfs/store";
+import { fetchWeights } from "./fetch";
 import { cidOf } from "../ipfs/unixfs";
 import { encodeWeights } from "../fl/weightsFormat";
 import { mulberry32 } from "../twins/random";
@@ -307,8 +308,7 @@ export class BsAgent {
       let model: ModelUpdate | undefined;
       try {
         model = await timed("train", async () => {
-          for (const peer of this.ctx.mbsPeers) await this.ctx.store.dial?.(peer).catch(() => undefined);
-          const { weights: global } = await getWeights(this.ctx.store, globalCid, this.ctx.arch, { timeoutMs: settings.fetchTimeoutMs });
+          const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
           const jobs = mine.map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
           const trained = (await this.ctx.trainer.trainRound(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer })).get(index);
           if (!trained) throw new Error("training returned no model");
@@ -426,14 +426,12 @@ export class BsAgent {
       const sub = await rounds.submission(round, bs);
       try {
         const peer = (await protocol.registry.metadataOf(bs)).ipfsPeerAddress;
-        await this.ctx.store.dial?.(peer).catch(() => undefined);
-        const { weights } = await getWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, { timeoutMs: settings.fetchTimeoutMs });
-        fetched.push({ bs, weights });
+        fetched.push({ bs, weights: await fetchWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, [peer], settings.fetchTimeoutMs) });
       } catch (e) {
         fetched.push({ bs, error: (e as Error).message.split("\n")[0] });
       }
     }
-    const { weights: global } = await getWeights(this.ctx.store, globalCid, this.ctx.arch, { timeoutMs: settings.fetchTimeoutMs });
+    const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
     const scoredModels = fetched.filter((f) => f.weights);
     const results = await this.ctx.trainer.evaluate(
       [global, ...scoredModels.map((f) => f.weights as WeightTensor[])],

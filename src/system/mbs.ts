@@ -14,7 +14,8 @@ import type { AggregationStrategy, ModelUpdate } from "../fl/aggregation";
 import type { TwinTrainer } from "../fl/trainers";
 import type { WeightTensor } from "../fl/tensors";
 import { ServerOptimizer, type ServerOptimizerConfig } from "../fl/serverOptimizer";
-import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
+import { putWeights, type WeightsStore } from "../ipfs/store";
+import { fetchWeights } from "./fetch";
 import type { Protocol } from "./protocol";
 
 export interface MbsSettings {
@@ -144,8 +145,7 @@ export class Mbs {
       }
       try {
         const peer = (await this.p.registry.metadataOf(bs)).ipfsPeerAddress;
-        await this.store.dial?.(peer).catch(() => undefined);
-        const { weights } = await getWeights(this.store, bytesToCid(s.cid), this.arch, { timeoutMs: this.settings.fetchTimeoutMs });
+        const weights = await fetchWeights(this.store, bytesToCid(s.cid), this.arch, [peer], this.settings.fetchTimeoutMs);
         updates.push({ weights, samples: Number(s.dataSize), from: bs });
         passed.push(bs);
       } catch (e) {

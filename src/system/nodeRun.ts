@@ -26,6 +26,7 @@ import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { connectProtocol } from "./protocol";
+import { FETCH_TIMEOUT_MS } from "./fetch";
 import { faultOf, loadAssociationPolicy, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
 
@@ -96,7 +97,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
     maxDrop: o.maxDrop,
     proposalWindowSeconds: o.proposalWindowSeconds,
     pollMs: 500,
-    fetchTimeoutMs: 10_000,
+    fetchTimeoutMs: FETCH_TIMEOUT_MS,
     ...(malicious ? { attack: o.attack } : {}),
     ...faultOf(o, a.bs),
   };
@@ -155,7 +156,8 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1);
   const children: ChildProcess[] = [];
   try {
-    const runJson = JSON.stringify({ ...o, out });
+    const { network: _network, ...runOptions } = o;
+    const runJson = JSON.stringify({ ...runOptions, out });
     /** Start BS i's agent process (again, after a kill: it resumes from the chain, its IPFS repo and its report file). */
     const startAgentProcess = (i: number) => {
       const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", store.multiaddrs()[0]];
@@ -179,14 +181,16 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     const initModel = createCnn({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }, o.seed);
     const initial = getModelWeights(initModel);
     initModel.dispose();
-    // Let the agents announce their IPFS addresses before round 1 opens.
+    // Let the agents announce their IPFS addresses before round 1 opens (an agent that dies on start fails the run).
     const t = Date.now();
     while (Date.now() - t < 120_000) {
+      const dead = children.findIndex((c) => c.exitCode !== null);
+      if (dead >= 0) throw new Error(`BS ${dead}'s agent process exited with code ${children[dead].exitCode} on start; see ${path.join(out, `agent-${dead}.log`)}.`);
       const metas = await Promise.all(bsAddresses.map((a) => mbsProtocol.registry.metadataOf(a)));
       if (metas.every((m) => m.ipfsPeerAddress.includes("/p2p/"))) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const mbs = new Mbs(mbsProtocol, store, trainer, arch, initial, strategyByName("fedavg"), { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: 10_000, testIndices: Array.from({ length: o.testImages }, (_, k) => k) }, log);
+    const mbs = new Mbs(mbsProtocol, store, trainer, arch, initial, strategyByName("fedavg"), { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k) }, log);
     const rounds: RoundMetrics[] = [];
     const restarts: RunMetrics["restarts"] = [];
     const reader = connectProtocol(deployment, localProvider(url, deployment.chainId));

@@ -68,7 +68,7 @@ export const DEFAULT_RUN: RunOptions = {
   workers: Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8)),
   out: "runs/latest",
   slotSeconds: 4,
-  verificationWindowSeconds: 30,
+  verificationWindowSeconds: 60,
   firstRoundSeconds: 120,
   proposalWindowSeconds: 6,
   quiet: false,

@@ -28,6 +28,7 @@ import type { RunOptions, SubmissionFault } from "./options";
 
 export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
 import { connectProtocol } from "./protocol";
+import { FETCH_TIMEOUT_MS } from "./fetch";
 import { buildWorld, type World, type WorldOptions } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -117,7 +118,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
       maxDrop: o.maxDrop,
       proposalWindowSeconds: o.proposalWindowSeconds,
       pollMs: 500,
-      fetchTimeoutMs: 10_000,
+      fetchTimeoutMs: FETCH_TIMEOUT_MS,
     };
     const malicious = Array.from({ length: o.malicious }, (_, k) => o.bss - 1 - k).sort((a, b) => a - b);
     const agents: BsAgent[] = [];
@@ -180,7 +181,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
       arch,
       initial,
       strategyByName("fedavg"),
-      { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: 10_000, testIndices: Array.from({ length: o.testImages }, (_, k) => k) },
+      { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k) },
       log,
     );
 
