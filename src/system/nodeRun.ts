@@ -116,6 +116,9 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
       fs.appendFileSync(file, JSON.stringify({ ...report, dpos: duty.stats }) + "\n");
       log(`round ${r}: ${report.submitted ? `submitted ${report.cid}` : `nothing submitted (${report.skipped})`}, outcome ${report.outcome}`);
     }
+    // Keep serving its weights until the MBS has fetched them and recorded the last global model.
+    const t = Date.now();
+    while (Number((await protocol.rounds.getRound(o.rounds)).status) !== 3 && Date.now() - t < 600_000) await new Promise((r) => setTimeout(r, 1000));
   } finally {
     duty.stop();
     await store.close();
