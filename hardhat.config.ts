@@ -37,7 +37,10 @@ const config: HardhatUserConfig = {
     settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague", viaIR: false },
   },
   networks: {
-    hardhat: { chainId: 31337 },
+    // DTWN_WALL_CLOCK=1 (set by `npm run node`): blocks mined within one second keep the wall-clock timestamp instead
+    // of adding a second each, so a node busy with many agents' transactions does not run its clock ahead of the
+    // deadlines the MBS sets (off by default: the tests control time themselves).
+    hardhat: { chainId: 31337, ...(process.env.DTWN_WALL_CLOCK === "1" ? { allowBlocksWithSameTimestamp: true } : {}) },
     localhost: { url: process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
     ...(testnetUrl
       ? {

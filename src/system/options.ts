@@ -70,7 +70,7 @@ export const DEFAULT_RUN: RunOptions = {
   slotSeconds: 4,
   verificationWindowSeconds: 60,
   firstRoundSeconds: 120,
-  proposalWindowSeconds: 6,
+  proposalWindowSeconds: 20,
   quiet: false,
   faults: [],
 };
