@@ -332,7 +332,10 @@ export class BsAgent {
             }
             report.cid = cid;
             if (settings.fault === "late") {
-              while (nowSeconds() <= Number((await rounds.getRound(round)).deadline) + 1) await sleep(settings.pollMs);
+              // until the chain's own clock (the latest block) is past the deadline: a node's clock may lag ours
+              const provider = rounds.runner?.provider;
+              const chainNow = async () => Math.min(nowSeconds(), (await provider?.getBlock("latest"))?.timestamp ?? nowSeconds());
+              while ((await chainNow()) <= Number((await rounds.getRound(round)).deadline) + 1) await sleep(settings.pollMs);
             } else if (nowSeconds() > deadline) {
               throw new Error(`too late: the deadline of round ${round} passed ${Math.round(nowSeconds() - deadline)} s ago`);
             }
