@@ -21,13 +21,13 @@ import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { ProcessPoolTrainer } from "../fl/trainers";
 import { initBackend } from "../ml/backend";
 import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
-import { BsAgent, type AgentRoundReport, type AgentSettings } from "./bsAgent";
+import { BsAgent, type AgentRoundReport } from "./bsAgent";
 import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { connectProtocol } from "./protocol";
 import { FETCH_TIMEOUT_MS } from "./fetch";
-import { faultOf, loadAssociationPolicy, type RunHooks, type RunOptions, worldOptions } from "./run";
+import { agentSettings, loadAssociationPolicy, maliciousBss, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -89,18 +89,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1); // training off the event loop: DPoS keeps ticking
   const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));
   const dataset = loadFashionMnist();
-  const malicious = a.bs >= o.bss - o.malicious;
-  const settings: AgentSettings = {
-    localSteps: o.localSteps,
-    learningRate: o.learningRate,
-    optimizer: o.optimizer,
-    maxDrop: o.maxDrop,
-    proposalWindowSeconds: o.proposalWindowSeconds,
-    pollMs: 500,
-    fetchTimeoutMs: FETCH_TIMEOUT_MS,
-    ...(malicious ? { attack: o.attack } : {}),
-    ...faultOf(o, a.bs),
-  };
+  const settings = agentSettings(o, a.bs);
   const file = path.join(path.resolve(o.out), "agents", `bs-${a.bs}.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
@@ -244,7 +233,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       startedAt: new Date(t0).toISOString(),
       seconds: (Date.now() - t0) / 1000,
       bsAddresses,
-      malicious: Array.from({ length: o.malicious }, (_, k) => o.bss - o.malicious + k),
+      malicious: maliciousBss(o),
       rounds,
       dpos: bsAddresses.map((_, i) => last(i)),
       restarts,

@@ -33,6 +33,26 @@ import { buildWorld, type World, type WorldOptions } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
+/** The malicious BSs: the last `o.malicious` ones, in index order. */
+export function maliciousBss(o: Pick<RunOptions, "bss" | "malicious">): number[] {
+  return Array.from({ length: o.malicious }, (_, k) => o.bss - o.malicious + k);
+}
+
+/** BS i's agent settings from the run options: the training and verification settings, its attack and its fault. */
+export function agentSettings(o: RunOptions, i: number): AgentSettings {
+  return {
+    localSteps: o.localSteps,
+    learningRate: o.learningRate,
+    optimizer: o.optimizer,
+    maxDrop: o.maxDrop,
+    proposalWindowSeconds: o.proposalWindowSeconds,
+    pollMs: 500,
+    fetchTimeoutMs: FETCH_TIMEOUT_MS,
+    ...(maliciousBss(o).includes(i) ? { attack: o.attack } : {}),
+    ...faultOf(o, i),
+  };
+}
+
 /** The injected submission fault of BS i, if any. */
 export function faultOf(o: Pick<RunOptions, "faults">, i: number): { fault?: SubmissionFault } {
   const f = o.faults.find((x) => x.bs === i);
@@ -111,16 +131,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     const mbsPeers = mbsStore.multiaddrs();
     const dataset = loadFashionMnist();
     const arch = archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels });
-    const settings: AgentSettings = {
-      localSteps: o.localSteps,
-      learningRate: o.learningRate,
-      optimizer: o.optimizer,
-      maxDrop: o.maxDrop,
-      proposalWindowSeconds: o.proposalWindowSeconds,
-      pollMs: 500,
-      fetchTimeoutMs: FETCH_TIMEOUT_MS,
-    };
-    const malicious = Array.from({ length: o.malicious }, (_, k) => o.bss - 1 - k).sort((a, b) => a - b);
+    const malicious = maliciousBss(o);
     const agents: BsAgent[] = [];
     const agentStores: HeliaStore[] = [];
     /** Start BS i's agent: its IPFS node (on its repo in the run folder), its peer address on chain, its DPoS duty. */
@@ -139,7 +150,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
         trainer,
         arch,
         policy,
-        settings: { ...settings, ...(malicious.includes(i) ? { attack: o.attack } : {}), ...(crash ? { crash } : {}), ...faultOf(o, i) },
+        settings: { ...agentSettings(o, i), ...(crash ? { crash } : {}) },
         mbsPeers,
         log,
       });
