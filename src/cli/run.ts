@@ -27,10 +27,10 @@ function parseFault(v: string, acc: { bs: number; kind: string }[]): { bs: numbe
   return [...acc, { bs: Number(m[1]), kind: m[2] }];
 }
 
-function parseKill(v: string): { bs: number; round: number; afterSeconds: number } {
-  const m = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(v);
-  if (!m) throw new Error(`--kill takes bs:round:seconds, e.g. 1:2:10; got ${JSON.stringify(v)}.`);
-  return { bs: Number(m[1]), round: Number(m[2]), afterSeconds: Number(m[3]) };
+function parseKill(v: string): { bs: number; round: number; afterSeconds?: number; after?: string } {
+  const m = /^(\d+):(\d+):(\d+(?:\.\d+)?|[a-z]+)$/.exec(v);
+  if (!m) throw new Error(`--kill takes bs:round:seconds or bs:round:phase, e.g. 1:2:10 or 0:2:train; got ${JSON.stringify(v)}.`);
+  return { bs: Number(m[1]), round: Number(m[2]), ...(/^\d/.test(m[3]) ? { afterSeconds: Number(m[3]) } : { after: m[3] }) };
 }
 
 /** The options `dtwn run` and `dtwn compare` share. */
@@ -49,6 +49,7 @@ function withRunOptions(cmd: Command): Command {
     .option("--workers <n>", "training processes", positiveInt, DEFAULT_RUN.workers)
     .option("--held-out-per-bs <n>", "training samples each BS keeps to verify the others' models", positiveInt, DEFAULT_RUN.heldOutPerBs)
     .option("--first-round-seconds <s>", "submission window of round 1 (later rounds adapt, and close early when every BS has submitted)", positiveInt, DEFAULT_RUN.firstRoundSeconds)
+    .option("--verification-window-seconds <s>", "seconds after a round's deadline during which the BSs verify each other's models", positiveInt, DEFAULT_RUN.verificationWindowSeconds)
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)
     .option("--fault <bs:kind>", "fault injection, repeatable: BS bs submits a faulty model record every round (unknown-cid | wrong-shape | late)", parseFault, [] as { bs: number; kind: string }[])
     .option("--seed <n>", "seed of the topology, data and environment", positiveInt, DEFAULT_RUN.seed)
@@ -59,7 +60,7 @@ export function registerRunCommand(program: Command): void {
   withRunOptions(program.command("run"))
     .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
     .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process", "hardhat")
-    .option("--kill <bs:round:seconds>", "with --network localhost: SIGKILL BS bs's agent process that many seconds into round round; it is started again after the round", parseKill)
+    .option("--kill <bs:round:seconds|phase>", "with --network localhost: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
       const { network, fault, ...rest } = opts as { network: string; fault: unknown };

@@ -34,7 +34,7 @@ import type { Allocation, SlotState } from "../twins/state";
 import { timeCost, type BsCost } from "../twins/timeCost";
 import type { AssociationPolicy } from "./policies";
 import type { SubmissionFault } from "./options";
-import type { Protocol } from "./protocol";
+import { describeRevert, type Protocol } from "./protocol";
 import { environmentAt, type World } from "./world";
 
 export interface AgentSettings {
@@ -263,7 +263,7 @@ export class BsAgent {
       allocation = await timed("act", () => this.act(round, openedAt, state, resumed));
     } catch (e) {
       if (e instanceof AgentCrashed) throw e;
-      log(`BS ${index}: action for slot ${round} failed: ${(e as Error).message.split("\n")[0]}`);
+      log(`BS ${index}: action for slot ${round} failed: ${describeRevert(protocol, e)}`);
       allocation = { association: state.association.map(() => -1), batchSize: state.dataSamples.map(() => 0), tau: [] };
     }
     const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
@@ -344,7 +344,7 @@ export class BsAgent {
           });
         } catch (e) {
           if (e instanceof AgentCrashed) throw e;
-          report.skipped = `submission refused: ${(e as Error).message.split("\n")[0]}`;
+          report.skipped = `submission refused: ${describeRevert(protocol, e)}`;
         }
       }
     }
@@ -389,7 +389,7 @@ export class BsAgent {
       try {
         await (await election.vote(approved)).wait();
       } catch (e) {
-        this.ctx.log(`BS ${this.ctx.index}: vote refused: ${(e as Error).message.split("\n")[0]}`);
+        this.ctx.log(`BS ${this.ctx.index}: vote refused: ${describeRevert(protocol, e)}`);
       }
     }
     const index = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
@@ -451,7 +451,7 @@ export class BsAgent {
         await (await rounds.verifyModel(round, f.bs, pass, Math.round(accuracy * 10_000))).wait();
         report.verdicts.push({ bs: indexOf.get(f.bs.toLowerCase()) ?? -1, pass, accuracy, reference, ...(f.error ? { error: f.error } : {}) });
       } catch (e) {
-        this.ctx.log(`BS ${index}: verdict on ${f.bs} refused: ${(e as Error).message.split("\n")[0]}`);
+        this.ctx.log(`BS ${index}: verdict on ${f.bs} refused: ${describeRevert(protocol, e)}`);
       }
     }
   }

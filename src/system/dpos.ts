@@ -7,7 +7,7 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { merkleRoot } from "../chain/merkle";
-import type { Protocol } from "./protocol";
+import { describeRevert, type Protocol } from "./protocol";
 
 /** Counters of what this BS did as a block producer. */
 export interface DposStats {
@@ -84,8 +84,9 @@ export class DposDuty {
       }
       await this.validatePending(epoch);
     } catch (e) {
-      const message = (e as Error).message;
-      if (!BENIGN.test(message)) this.stats.errors.push(message.split("\n")[0].slice(0, 300));
+      // Races with the other producers (a block validated or an epoch elected meanwhile) are expected; the rest is kept.
+      const message = describeRevert(this.p, e);
+      if (!BENIGN.test(message)) this.stats.errors.push(message.slice(0, 300));
     } finally {
       this.busy = false;
     }

@@ -16,7 +16,7 @@ import type { WeightTensor } from "../fl/tensors";
 import { ServerOptimizer, type ServerOptimizerConfig } from "../fl/serverOptimizer";
 import { putWeights, type WeightsStore } from "../ipfs/store";
 import { fetchWeights } from "./fetch";
-import type { Protocol } from "./protocol";
+import { describeRevert, type Protocol } from "./protocol";
 
 export interface MbsSettings {
   /** Submission window of the first round, seconds. */
@@ -121,7 +121,7 @@ export class Mbs {
         break;
       } catch (e) {
         // the chain's clock may be a second behind ours: try again shortly
-        if (attempt >= 10 || !/VerificationStillOpen/.test((e as Error).message)) throw e;
+        if (attempt >= 10 || !/VerificationStillOpen/.test(describeRevert(this.p, e))) throw e;
         await sleep(500);
       }
     }

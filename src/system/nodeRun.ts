@@ -21,7 +21,7 @@ import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { ProcessPoolTrainer } from "../fl/trainers";
 import { initBackend } from "../ml/backend";
 import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
-import { BsAgent, type AgentRoundReport } from "./bsAgent";
+import { AgentCrashed, BsAgent, type AgentRoundReport } from "./bsAgent";
 import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
@@ -48,7 +48,8 @@ export function runKeys(network: string, bss: number, env: NodeJS.ProcessEnv = p
   return { mbs, bss: keys.slice(0, bss) };
 }
 
-export const RPC_URLS: Record<string, string> = { localhost: "http://127.0.0.1:8545" };
+/** JSON-RPC URLs of the networks a run can use (localhost as in hardhat.config.ts, overridable the same way). */
+export const RPC_URLS: Record<string, string> = { localhost: process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545" };
 
 async function checkNode(provider: Provider, url: string): Promise<void> {
   try {
@@ -89,7 +90,9 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1); // training off the event loop: DPoS keeps ticking
   const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));
   const dataset = loadFashionMnist();
-  const settings = agentSettings(o, a.bs);
+  // --kill bs:round:phase: this process SIGKILLs itself right after that phase (no cleanup: as abrupt as `kill -9`).
+  const kill = o.kill?.bs === a.bs && o.kill.after ? { round: o.kill.round, after: o.kill.after } : undefined;
+  const settings = { ...agentSettings(o, a.bs), ...(kill ? { crash: kill } : {}) };
   const file = path.join(path.resolve(o.out), "agents", `bs-${a.bs}.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
@@ -101,7 +104,16 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
     const done = new Set(fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as AgentRoundReport).round) : []);
     for (let r = 1; r <= o.rounds; r++) {
       if (done.has(r)) continue;
-      const report = await agent.runRound(r);
+      let report: AgentRoundReport;
+      try {
+        report = await agent.runRound(r);
+      } catch (e) {
+        if (!(e instanceof AgentCrashed)) throw e;
+        log(`${e.message}: SIGKILL to this process (pid ${process.pid})`);
+        process.kill(process.pid, "SIGKILL");
+        await new Promise(() => undefined); // the signal ends the process before any cleanup
+        throw e;
+      }
       fs.appendFileSync(file, JSON.stringify({ ...report, dpos: duty.stats }) + "\n");
       log(`round ${r}: ${report.submitted ? `submitted ${report.cid}` : `nothing submitted (${report.skipped})`}, outcome ${report.outcome}`);
     }
@@ -147,11 +159,17 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   const store: HeliaStore = await HeliaWeightsStore.open({ repo: path.join(out, "ipfs", "mbs"), network: true });
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1);
   const children: ChildProcess[] = [];
+  /** When each agent process last died (exit by a signal or a non-zero code). */
+  const died: (number | undefined)[] = [];
   try {
     const { network: _network, ...runOptions } = o;
-    const runJson = JSON.stringify({ ...runOptions, out });
-    /** Start BS i's agent process (again, after a kill: it resumes from the chain, its IPFS repo and its report file). */
-    const startAgentProcess = (i: number) => {
+    const { kill: _kill, ...withoutKill } = runOptions;
+    /**
+     * Start BS i's agent process; again after it died (killed): it resumes from the chain, its IPFS repo and its
+     * report file, and is not killed a second time.
+     */
+    const startAgentProcess = (i: number, again = false) => {
+      const runJson = JSON.stringify({ ...(again ? withoutKill : runOptions), out });
       const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", store.multiaddrs()[0]];
       const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
       const prefix = `[BS ${i} pid ${child.pid}] `;
@@ -163,7 +181,11 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
         logFile.write(d);
         if (!o.quiet) for (const line of d.toString().split("\n").filter(Boolean)) log(prefix + line);
       });
-      child.once("exit", (code, signal) => (code !== 0 || signal) && log(`${prefix}exited (code ${code}, signal ${signal})`));
+      child.once("exit", (code, signal) => {
+        if (code === 0 && !signal) return;
+        died[i] = Date.now();
+        log(`${prefix}exited (code ${code}, signal ${signal})`);
+      });
       children[i] = child;
     };
     for (let i = 0; i < o.bss; i++) startAgentProcess(i);
@@ -176,8 +198,8 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     // Let the agents announce their IPFS addresses before round 1 opens (an agent that dies on start fails the run).
     const t = Date.now();
     while (Date.now() - t < 120_000) {
-      const dead = children.findIndex((c) => c.exitCode !== null);
-      if (dead >= 0) throw new Error(`BS ${dead}'s agent process exited with code ${children[dead].exitCode} on start; see ${path.join(out, `agent-${dead}.log`)}.`);
+      const dead = children.findIndex(exited);
+      if (dead >= 0) throw new Error(`BS ${dead}'s agent process exited (code ${children[dead].exitCode}, signal ${children[dead].signalCode}) on start; see ${path.join(out, `agent-${dead}.log`)}.`);
       const metas = await Promise.all(bsAddresses.map((a) => mbsProtocol.registry.metadataOf(a)));
       if (metas.every((m) => m.ipfsPeerAddress.includes("/p2p/"))) break;
       await new Promise((r) => setTimeout(r, 500));
@@ -188,21 +210,24 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     const reader = connectProtocol(deployment, localProvider(url, deployment.chainId));
     for (let r = 1; r <= o.rounds; r++) {
       const tr = Date.now();
-      // Fault injection: SIGKILL an agent process some seconds into the round; start it again once the round is over.
+      // Fault injection: SIGKILL an agent process some seconds into the round (--kill bs:round:seconds); with
+      // --kill bs:round:phase the agent kills itself after that phase.
       const kill = o.kill?.round === r ? o.kill : undefined;
-      let killedAt: number | undefined;
-      const timer = kill ? setTimeout(() => {
-        killedAt = Date.now();
+      const timer = kill?.afterSeconds !== undefined ? setTimeout(() => {
         log(`killing BS ${kill.bs}'s agent process (pid ${children[kill.bs].pid}) ${kill.afterSeconds} s into round ${r}`);
         children[kill.bs].kill("SIGKILL");
       }, kill.afterSeconds * 1000) : undefined;
       const mbsReport = await mbs.runRound((phase) => log(`round ${r}: ${phase}`));
       if (timer) clearTimeout(timer);
-      if (kill && killedAt !== undefined) {
-        log(`restarting BS ${kill.bs}'s agent process`);
-        const t = Date.now();
-        startAgentProcess(kill.bs);
-        restarts.push({ bs: kill.bs, round: r, after: `SIGKILL ${kill.afterSeconds} s into the round`, restartSeconds: (t - killedAt) / 1000 });
+      // The round closed without the agents that died in it; start them again now: each resumes the round from the chain.
+      for (let i = 0; i < o.bss; i++) {
+        const diedAt = died[i];
+        if (!exited(children[i]) || diedAt === undefined) continue;
+        startAgentProcess(i, true);
+        log(`restarted BS ${i}'s agent process (pid ${children[i].pid})`);
+        const how = kill?.bs === i ? (kill.after ? `SIGKILL after ${kill.after}` : `SIGKILL ${kill.afterSeconds} s into the round`) : "died (not planned)";
+        restarts.push({ bs: i, round: r, after: how, restartSeconds: (Date.now() - diedAt) / 1000 });
+        died[i] = undefined;
       }
       const agents = await collectAgentReports(out, o.bss, r, 120_000);
       const epoch = await reader.election.currentEpoch();
@@ -220,7 +245,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       rounds.push(metrics);
       hooks.onRound?.(metrics);
     }
-    await Promise.all(children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once("exit", () => resolve())))));
+    await Promise.all(children.map((c) => new Promise<void>((resolve) => (exited(c) ? resolve() : c.once("exit", () => resolve())))));
     const last = (i: number) => {
       const lines = readAgentLines(out, i);
       return (lines[lines.length - 1] as (AgentRoundReport & { dpos?: RunMetrics["dpos"][number] }) | undefined)?.dpos ?? { elections: 0, proposed: 0, validated: 0, rejected: 0, errors: [] };
@@ -239,10 +264,15 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       restarts,
     };
   } finally {
-    children.forEach((c) => c.exitCode === null && c.kill());
+    children.forEach((c) => !exited(c) && c.kill());
     await store.close();
     await trainer.close();
   }
+}
+
+/** Whether a child process has ended (by its own exit or by a signal). */
+function exited(c: ChildProcess): boolean {
+  return c.exitCode !== null || c.signalCode !== null;
 }
 
 function readAgentLines(out: string, bs: number): AgentRoundReport[] {

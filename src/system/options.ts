@@ -8,6 +8,9 @@ import { POLICY_NAMES } from "./policies";
 export const SUBMISSION_FAULTS = ["unknown-cid", "wrong-shape", "late"] as const;
 export type SubmissionFault = (typeof SUBMISSION_FAULTS)[number];
 
+/** The phases of a BS agent's round, in order (src/system/bsAgent.ts). */
+export const AGENT_PHASES = ["observe", "act", "sync", "train", "upload", "verify", "collect"] as const;
+
 export const RunOptionsSchema = z
   .object({
     users: z.number().int().min(2).max(256),
@@ -37,10 +40,18 @@ export const RunOptionsSchema = z
     quiet: z.boolean(),
     /** Fault injection: BS `bs` sends a faulty submission of kind `kind` every round. */
     faults: z.array(z.object({ bs: z.number().int().min(0), kind: z.enum(SUBMISSION_FAULTS) }).strict()),
-    /** Fault injection with --network localhost: BS `bs`'s agent process is SIGKILLed `afterSeconds` into round `round`, and started again after the round. */
-    kill: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), afterSeconds: z.number().min(0) }).strict().optional(),
+    /**
+     * Fault injection with --network localhost: BS `bs`'s agent process is SIGKILLed in round `round`, either
+     * `afterSeconds` into the round (by the MBS process) or right after its phase `after` (the agent SIGKILLs itself
+     * there, so the point is deterministic); it is started again once the round is over.
+     */
+    kill: z
+      .object({ bs: z.number().int().min(0), round: z.number().int().min(1), afterSeconds: z.number().min(0).optional(), after: z.enum(AGENT_PHASES).optional() })
+      .strict()
+      .refine((k) => (k.afterSeconds === undefined) !== (k.after === undefined), { message: "give either afterSeconds or after (a phase)" })
+      .optional(),
     /** Fault injection: BS `bs` dies right after phase `after` of round `round`, and is restarted. */
-    crash: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), after: z.enum(["observe", "act", "sync", "train", "upload", "verify", "collect"]) }).optional(),
+    crash: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), after: z.enum(AGENT_PHASES) }).optional(),
   })
   .strict()
   .refine((o) => o.malicious < o.bss, { message: "malicious must be smaller than the number of BSs", path: ["malicious"] })

@@ -31,3 +31,25 @@ export function connectProtocol(deployment: Deployment, runner: ContractRunner) 
 }
 
 export type Protocol = ReturnType<typeof connectProtocol>;
+
+/**
+ * The message of a failed call or transaction, with the protocol's custom error decoded by name: a JSON-RPC node
+ * (unlike the in-process network) returns only the revert data, which ethers reports as "unknown custom error" when
+ * the gas estimate fails outside the contract object (e.g. in SerialSigner).
+ */
+export function describeRevert(p: Protocol, e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const data = (e as { data?: unknown }).data;
+  const revert = typeof data === "string" && data.length >= 10 ? data : /data="(0x[0-9a-fA-F]{8,})"/.exec(message)?.[1];
+  if (revert) {
+    for (const contract of Object.values(p)) {
+      try {
+        const parsed = contract.interface.parseError(revert);
+        if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+      } catch {
+        // not this contract's error
+      }
+    }
+  }
+  return message.split("\n")[0];
+}

@@ -3,14 +3,10 @@
  * never stored, BS 2 submits weights of another architecture and BS 3 submits after the deadline. The honest BS 0's
  * model passes and becomes the global model; the others get a clear rejection each, and the round goes on.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import type { RunMetrics } from "../../src/system/metrics";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { dtwnRun } from "./dtwnRun";
 
 describe("dtwn run with faulty submissions (unknown CID, wrong shape, late)", function () {
   this.timeout(300_000);
@@ -18,15 +14,14 @@ describe("dtwn run with faulty submissions (unknown CID, wrong shape, late)", fu
   let m: RunMetrics;
 
   before(() => {
-    out = fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-faults-"));
-    const args = [
-      "bin/dtwn.js", "run", "--users", "12", "--bss", "4", "--rounds", "1", "--policy", "average", "--local-steps", "2",
-      "--test-images", "200", "--held-out-per-bs", "50", "--first-round-seconds", "40",
-      "--fault", "1:unknown-cid", "--fault", "2:wrong-shape", "--fault", "3:late", "-o", out, "-q",
-    ];
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 280_000 });
-    if (r.status !== 0) throw new Error(`dtwn run exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
-    m = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as RunMetrics;
+    ({ out, metrics: m } = dtwnRun(
+      [
+        "--users", "12", "--bss", "4", "--rounds", "1", "--policy", "average", "--local-steps", "2", "--test-images", "200",
+        "--held-out-per-bs", "50", "--first-round-seconds", "40", "--fault", "1:unknown-cid", "--fault", "2:wrong-shape",
+        "--fault", "3:late", "-q",
+      ],
+      { prefix: "dtwn-faults-" },
+    ));
   });
 
   after(() => fs.rmSync(out, { recursive: true, force: true }));

@@ -33,4 +33,13 @@ describe("src/system/options", () => {
     expect(() => resolveRunOptions({ bss: 3, crash: { bs: 0, round: 1, after: "lunch" } as never })).to.throw(/crash.after/);
     expect(() => resolveRunOptions({ bss: 3, faults: [{ bs: 7, kind: "late" }] })).to.throw(/faults: a faulty BS must be one of the BSs/);
   });
+
+  it("takes a kill either after some seconds or after a phase, never both or neither", () => {
+    expect(resolveRunOptions({ bss: 3, kill: { bs: 0, round: 2, after: "train" } }).kill).to.deep.equal({ bs: 0, round: 2, after: "train" });
+    expect(resolveRunOptions({ bss: 3, kill: { bs: 1, round: 1, afterSeconds: 12.5 } }).kill).to.deep.equal({ bs: 1, round: 1, afterSeconds: 12.5 });
+    expect(() => resolveRunOptions({ bss: 3, kill: { bs: 0, round: 2, after: "train", afterSeconds: 3 } })).to.throw(/kill: give either afterSeconds or after/);
+    expect(() => resolveRunOptions({ bss: 3, kill: { bs: 0, round: 2 } })).to.throw(/kill: give either afterSeconds or after/);
+    expect(() => resolveRunOptions({ bss: 3, kill: { bs: 0, round: 2, after: "nap" } as never })).to.throw(/kill.after/);
+    expect(() => resolveRunOptions({ bss: 3, kill: { bs: 5, round: 2, after: "train" } })).to.throw(/kill.bs: the killed BS must be one of the BSs/);
+  });
 });

@@ -8,14 +8,11 @@
  * - its pinned weights survive the crash (the CID on chain is pinned in its repo);
  * - the report and its figures are written.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import type { RunMetrics } from "../../src/system/metrics";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { dtwnRun } from "./dtwnRun";
 
 describe("dtwn run (end to end: chain, IPFS, FL, agents, a crash and a malicious BS)", function () {
   this.timeout(300_000);
@@ -24,16 +21,13 @@ describe("dtwn run (end to end: chain, IPFS, FL, agents, a crash and a malicious
   let stdout: string;
 
   before(() => {
-    out = fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-e2e-"));
-    const args = [
-      "bin/dtwn.js", "run", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
-      "--test-images", "300", "--held-out-per-bs", "60", "--malicious", "1", "--attack", "sign-flip", "--crash", "0:2:upload",
-      "--workers", "2", "-o", out, "-q",
-    ];
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 280_000 });
-    stdout = r.stdout;
-    if (r.status !== 0) throw new Error(`dtwn run exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
-    metrics = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as RunMetrics;
+    ({ out, stdout, metrics } = dtwnRun(
+      [
+        "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3", "--test-images", "300",
+        "--held-out-per-bs", "60", "--malicious", "1", "--attack", "sign-flip", "--crash", "0:2:upload", "--workers", "2", "-q",
+      ],
+      { prefix: "dtwn-e2e-" },
+    ));
   });
 
   after(() => fs.rmSync(out, { recursive: true, force: true }));

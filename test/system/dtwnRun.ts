@@ -1,0 +1,27 @@
+/** Shared by the end-to-end tests: run `dtwn run` as a user would (its own process), and read its run folder. */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { RunMetrics } from "../../src/system/metrics";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+export interface DtwnRun {
+  out: string;
+  stdout: string;
+  metrics: RunMetrics;
+}
+
+/** `dtwn run <args> -o <fresh temp folder>`; throws with the process's output if it fails. */
+export function dtwnRun(args: string[], options: { prefix: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): DtwnRun {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), options.prefix));
+  const r = spawnSync(process.execPath, ["bin/dtwn.js", "run", ...args, "-o", out], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: options.timeoutMs ?? 280_000,
+    env: { ...process.env, ...options.env },
+  });
+  if (r.status !== 0) throw new Error(`dtwn run exited with ${r.status} (signal ${r.signal}):\n${r.stdout}\n${r.stderr}`);
+  return { out, stdout: r.stdout, metrics: JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as RunMetrics };
+}
