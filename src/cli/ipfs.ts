@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import type { Command } from "commander";
 import { positiveInt } from "./args";
+import { DEFAULT_CAT_TIMEOUT_MS } from "../ipfs/defaults";
 import type * as Ipfs from "../ipfs";
 import type * as IpfsPeer from "../ipfs/peer";
 import type * as IpfsBench from "../bench/ipfs";
@@ -95,7 +96,7 @@ export function registerIpfsCommands(program: Command): void {
     .option("--repo <dir>", REPO_HELP)
     .option("--api <url>", API_HELP)
     .option("--peer <multiaddr...>", "first dial these nodes (/ip4/127.0.0.1/tcp/PORT/p2p/ID, as `dtwn ipfs serve` prints) and fetch from them over bitswap")
-    .option("--timeout <ms>", "give up when no data arrives for this long, ms", positiveInt, 5_000)
+    .option("--timeout <ms>", "give up when no data arrives for this long, ms", positiveInt, DEFAULT_CAT_TIMEOUT_MS)
     .action(async (cid: string, opts: StoreOptions & { peer?: string[]; timeout: number }) => {
       await writeStdout(await ipfsCat(cid, opts));
     });

@@ -99,8 +99,15 @@ export function registerRunCommand(program: Command): void {
     .description("the same rounds of the system under several associations (default maddpg, average, random) and the full-data FedAvg comparator; Figs. 5 and 6 measured on the running system")
     .option("--policies <list>", "comma-separated associations", "maddpg,average,random")
     .option("-q, --quiet", "only one line per round", false)
+    .option("--replot", "only redraw the figures and comparison.md from the comparison already in --out (no runs)", false)
     .action(async (opts: Record<string, unknown>) => {
-      const { policies, fault, ...rest } = opts as { policies: string; fault: unknown } & Record<string, unknown>;
+      const { policies, fault, replot, ...rest } = opts as { policies: string; fault: unknown; replot: boolean } & Record<string, unknown>;
+      if (replot) {
+        const { readComparison, writeComparison } = system();
+        const dir = rest.out === DEFAULT_RUN.out ? "runs/compare" : String(rest.out);
+        for (const f of writeComparison(dir, readComparison(dir))) console.log(f);
+        return;
+      }
       const list = policies.split(",").map((p) => p.trim());
       for (const p of list) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown association ${JSON.stringify(p)} in --policies; use ${POLICY_NAMES.join(", ")}.`);
       const o = resolveRunOptions({ ...rest, faults: fault, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });

@@ -203,9 +203,10 @@ export class HeliaWeightsStore implements WeightsStore {
     return { offline, signal } as { signal?: AbortSignal };
   }
 
-  private async pinCid(cid: CID, offline: boolean): Promise<void> {
+  /** Pin `cid` (unless it is pinned already), walking its whole DAG; `onBlock` is called for every block walked. */
+  private async pinCid(cid: CID, offline: boolean, signal?: AbortSignal, onBlock: () => void = () => undefined): Promise<void> {
     if (await this.helia.pins.isPinned(cid)) return;
-    for await (const _ of this.helia.pins.add(cid, HeliaWeightsStore.pinOptions(offline)));
+    for await (const _ of this.helia.pins.add(cid, HeliaWeightsStore.pinOptions(offline, signal))) onBlock();
   }
 
   async pin(cid: string, opts: CatOptions = {}): Promise<void> {
@@ -217,8 +218,7 @@ export class HeliaWeightsStore implements WeightsStore {
     const controller = stallController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      if (await this.helia.pins.isPinned(c)) return;
-      for await (const _ of this.helia.pins.add(c, HeliaWeightsStore.pinOptions(!this.network, controller.signal))) timer.refresh();
+      await this.pinCid(c, !this.network, controller.signal, () => timer.refresh());
     } catch (e) {
       throw this.fetchError(cid, controller.signal.aborted, e, timeoutMs);
     } finally {

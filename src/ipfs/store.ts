@@ -9,8 +9,9 @@ import { CID } from "multiformats/cid";
 import { decodeWeights, decodeWeightsHeader, encodeWeights, WeightsFormatError, type DecodeExpectation } from "../fl/weightsFormat";
 import type { ModelWeights, WeightTensor } from "../fl/tensors";
 
-/** How long `cat` waits for the next block from peers before it gives up, ms (a stall, not the whole transfer). */
-export const DEFAULT_CAT_TIMEOUT_MS = 5_000;
+import { DEFAULT_CAT_TIMEOUT_MS } from "./defaults";
+
+export { DEFAULT_CAT_TIMEOUT_MS };
 
 export interface CatOptions {
   /** Give up when no data arrived for this long, ms (default {@link DEFAULT_CAT_TIMEOUT_MS}). */

@@ -3,8 +3,10 @@
  * (same seed, topology, data and environment), plus the full-data FedAvg comparator of Fig. 6 (every twin trains
  * every round with the same local work, no chain, no verification), and the paper's comparison figures measured on
  * the running system:
- *   fig5-time-per-round   seconds per FL round of each association (the MBS's wall clock from opening to the new
- *                         global model) next to the model's T (Eq. 17) for the allocation the agents committed;
+ *   fig5-time-per-round   seconds per FL round of each association, measured (the MBS's wall clock from opening to
+ *                         the new global model);
+ *   fig5-model-time-per-round  the model's T (Eq. 17) of each round for the allocation the agents committed (its
+ *                         own axis: on this machine the measured round is tens of seconds, the model's a few);
  *   fig6-loss-per-round   test loss of the global model per round, each association and the full-data comparator.
  * Each association's own run folder (report, CSVs, figures) is kept under <out>/<policy>/.
  */
@@ -81,12 +83,16 @@ function predictedT(m: RunMetrics, round: number): number | undefined {
 export function writeComparison(out: string, c: Comparison): string[] {
   fs.mkdirSync(out, { recursive: true });
   const rounds = (m: RunMetrics) => m.rounds.map((r) => r.round);
-  const time: Series[] = c.runs.map((r) => ({ label: `${r.policy}, measured`, x: rounds(r.metrics), mean: r.metrics.rounds.map((x) => x.mbs.seconds) }));
+  const time: Series[] = c.runs.map((r) => ({ label: r.policy, x: rounds(r.metrics), mean: r.metrics.rounds.map((x) => x.mbs.seconds) }));
+  const fig5 = writeFigure(path.join(out, "fig5-time-per-round"), lineChart({ title: "Time per FL round by association, measured on the running system", xLabel: "FL round", yLabel: "seconds (wall clock)", series: time, width: 900, height: 500 }));
+  const modelT: Series[] = [];
   for (const r of c.runs) {
     const xs = rounds(r.metrics).filter((x) => predictedT(r.metrics, x) !== undefined);
-    if (xs.length) time.push({ label: `${r.policy}, model T (Eq. 17)`, x: xs, mean: xs.map((x) => predictedT(r.metrics, x) as number) });
+    if (xs.length) modelT.push({ label: r.policy, x: xs, mean: xs.map((x) => predictedT(r.metrics, x) as number) });
   }
-  const fig5 = writeFigure(path.join(out, "fig5-time-per-round"), lineChart({ title: "Time per FL round by association (running system)", xLabel: "FL round", yLabel: "seconds", series: time, width: 900, height: 500 }));
+  const fig5Model = modelT.length
+    ? writeFigure(path.join(out, "fig5-model-time-per-round"), lineChart({ title: "Time per FL round by association, the model's T (Eq. 17) of the committed actions", xLabel: "FL round", yLabel: "seconds (model)", series: modelT, width: 900, height: 500 }))
+    : undefined;
   const loss: Series[] = c.runs.map((r) => ({ label: r.policy, x: rounds(r.metrics), mean: r.metrics.rounds.map((x) => x.mbs.testLoss) }));
   if (c.fullData.length) loss.push({ label: "full-data FedAvg", x: c.fullData.map((r) => r.round), mean: c.fullData.map((r) => r.testLoss) });
   const fig6 = writeFigure(path.join(out, "fig6-loss-per-round"), lineChart({ title: "Test loss of the global model per FL round", xLabel: "FL round", yLabel: "test loss (cross-entropy)", series: loss, width: 900, height: 500 }));
@@ -108,13 +114,27 @@ export function writeComparison(out: string, c: Comparison): string[] {
       ? [`| full-data FedAvg (no chain) | ${c.fullData.length} | ${(c.fullData.reduce((s, x) => s + x.seconds, 0) / c.fullData.length).toFixed(1)} | - | ${(100 * c.fullData[c.fullData.length - 1].testAccuracy).toFixed(2)} | ${c.fullData[c.fullData.length - 1].testLoss.toFixed(4)} | |`]
       : []),
     "",
-    "![time per round](fig5-time-per-round.svg)",
+    "![time per round, measured](fig5-time-per-round.svg)",
     "",
+    ...(fig5Model ? ["![time per round, the model's T](fig5-model-time-per-round.svg)", ""] : []),
     "![loss per round](fig6-loss-per-round.svg)",
     "",
   ];
   const md = path.join(out, "comparison.md");
   fs.writeFileSync(md, lines.join("\n"));
   fs.writeFileSync(path.join(out, "comparison.json"), JSON.stringify({ fullData: c.fullData, runs: c.runs.map((r) => ({ policy: r.policy, rounds: r.metrics.rounds.map((x) => ({ round: x.round, seconds: x.mbs.seconds, testAccuracy: x.mbs.testAccuracy, testLoss: x.mbs.testLoss, modelT: predictedT(r.metrics, x.round) })) })) }, null, 1) + "\n");
-  return [fig5.svg, fig5.png, fig6.svg, fig6.png, md];
+  return [fig5.svg, fig5.png, ...(fig5Model ? [fig5Model.svg, fig5Model.png] : []), fig6.svg, fig6.png, md];
+}
+
+/** Read back a comparison written by {@link compareAssociations} (each association's metrics.json, the comparator). */
+export function readComparison(out: string): Comparison {
+  const file = path.join(out, "comparison.json");
+  if (!fs.existsSync(file)) throw new Error(`${out} holds no comparison (no comparison.json); run \`dtwn compare -o ${out}\` first.`);
+  const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { fullData: ComparatorRound[]; runs: { policy: PolicyName }[] };
+  const runs = saved.runs.map(({ policy }) => {
+    const metrics = path.join(out, policy, "metrics.json");
+    if (!fs.existsSync(metrics)) throw new Error(`${metrics} is missing: the comparison in ${out} is incomplete.`);
+    return { policy, metrics: JSON.parse(fs.readFileSync(metrics, "utf8")) as RunMetrics };
+  });
+  return { runs, fullData: saved.fullData };
 }

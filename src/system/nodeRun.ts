@@ -27,7 +27,7 @@ import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { connectProtocol } from "./protocol";
 import { FETCH_TIMEOUT_MS } from "./fetch";
-import { agentSettings, loadAssociationPolicy, maliciousBss, type RunHooks, type RunOptions, worldOptions } from "./run";
+import { agentSettings, loadAssociationPolicy, maliciousBss, roundMetrics, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -230,18 +230,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
         died[i] = undefined;
       }
       const agents = await collectAgentReports(out, o.bss, r, 120_000);
-      const epoch = await reader.election.currentEpoch();
-      const coin = 10n ** 18n;
-      const metrics: RoundMetrics = {
-        round: r,
-        mbs: mbsReport,
-        agents,
-        producers: [...(await reader.election.producersOf(epoch))],
-        coins: await Promise.all(bsAddresses.map(async (a) => Number(((await reader.coin.balanceOf(a)) * 100n) / coin) / 100)),
-        blocks: { total: Number(await reader.blocks.blockCount()), final: Number(await reader.blocks.finalBlockCount()) },
-        records: Number(await reader.recordLog.length()),
-        seconds: (Date.now() - tr) / 1000,
-      };
+      const metrics = await roundMetrics(reader, bsAddresses, mbsReport, agents, (Date.now() - tr) / 1000);
       rounds.push(metrics);
       hooks.onRound?.(metrics);
     }

@@ -21,13 +21,13 @@ import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
 import { loadPolicy } from "../agents/policyStore";
 import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from "./bsAgent";
 import { DposDuty } from "./dpos";
-import { Mbs } from "./mbs";
+import { Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { averagePolicy, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
 import type { RunOptions, SubmissionFault } from "./options";
 
 export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
-import { connectProtocol } from "./protocol";
+import { connectProtocol, type Protocol } from "./protocol";
 import { FETCH_TIMEOUT_MS } from "./fetch";
 import { buildWorld, type World, type WorldOptions } from "./world";
 
@@ -200,18 +200,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     for (let r = 1; r <= o.rounds; r++) {
       const tr = Date.now();
       const [mbsReport, ...agentReports] = await Promise.all([mbs.runRound((phase) => log(`round ${r}: ${phase}`)), ...agents.map((_, i) => agentRound(i, r))]);
-      const epoch = await reader.election.currentEpoch();
-      const coin = 10n ** 18n;
-      const metrics: RoundMetrics = {
-        round: r,
-        mbs: mbsReport,
-        agents: agentReports,
-        producers: [...(await reader.election.producersOf(epoch))],
-        coins: await Promise.all(bsAddresses.map(async (a) => Number((await reader.coin.balanceOf(a)) * 100n / coin) / 100)),
-        blocks: { total: Number(await reader.blocks.blockCount()), final: Number(await reader.blocks.finalBlockCount()) },
-        records: Number(await reader.recordLog.length()),
-        seconds: (Date.now() - tr) / 1000,
-      };
+      const metrics = await roundMetrics(reader, bsAddresses, mbsReport, agentReports, (Date.now() - tr) / 1000);
       rounds.push(metrics);
       hooks.onRound?.(metrics);
     }
@@ -234,6 +223,22 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     await trainer.close();
     disposePolicy();
   }
+}
+
+/** A finished round's metrics: the MBS's and the agents' reports, and the chain's producers, coins, blocks and records. */
+export async function roundMetrics(reader: Protocol, bsAddresses: readonly string[], mbs: MbsRoundReport, agents: AgentRoundReport[], seconds: number): Promise<RoundMetrics> {
+  const epoch = await reader.election.currentEpoch();
+  const coin = 10n ** 18n;
+  return {
+    round: mbs.round,
+    mbs,
+    agents,
+    producers: [...(await reader.election.producersOf(epoch))],
+    coins: await Promise.all(bsAddresses.map(async (a) => Number(((await reader.coin.balanceOf(a)) * 100n) / coin) / 100)),
+    blocks: { total: Number(await reader.blocks.blockCount()), final: Number(await reader.blocks.finalBlockCount()) },
+    records: Number(await reader.recordLog.length()),
+    seconds,
+  };
 }
 
 /**

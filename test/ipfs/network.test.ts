@@ -49,6 +49,17 @@ describe("IPFS between two processes on 127.0.0.1 (bitswap)", function () {
     expect(isLoopbackTcp(multiaddr("/dns4/localhost/tcp/1"))).to.equal(false);
   });
 
+  it("libp2p's connection gater itself refuses a dial to another address, below the text check", async () => {
+    // 127.0.0.2 stays on this machine (loopback) but is not 127.0.0.1: without the gater this dial would reach the
+    // TCP layer and fail with "connection refused" instead.
+    const libp2p = (node as unknown as { libp2p: { dial(ma: unknown): Promise<unknown> } }).libp2p;
+    const port = /\/tcp\/(\d+)\//.exec(peer!.multiaddrs[0])![1];
+    await libp2p.dial(multiaddr(`/ip4/127.0.0.2/tcp/${port}/p2p/${peer!.peerId}`)).then(
+      () => expect.fail("dialled 127.0.0.2"),
+      (e: Error) => expect(`${e.name}: ${e.message}`).to.match(/DialDenied|denyDialMultiaddr|gater/i),
+    );
+  });
+
   it("with no peer connected, a CID that is not local fails at once, saying to dial a peer", async () => {
     const unknown = await cidOf(Buffer.from("nobody has this"));
     const t0 = Date.now();

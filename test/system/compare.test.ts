@@ -1,0 +1,71 @@
+/**
+ * `dtwn compare`'s output (pure files, no runs): on hand-made runs of two associations and a comparator it writes
+ * Fig. 5 (measured, and the model's T on its own axis), Fig. 6 and comparison.md with the means per association;
+ * readComparison reads the folder back for --replot, and names what is missing.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { readComparison, writeComparison, type Comparison } from "../../src/system/compare";
+import type { RunMetrics } from "../../src/system/metrics";
+
+/** A run whose round r took seconds[r-1] on the wall clock; its BSs predicted the totals in predicted[r-1]. */
+function run(seconds: number[], predicted: number[][], loss: number[]): RunMetrics {
+  return {
+    rounds: seconds.map((s, k) => ({
+      round: k + 1,
+      mbs: { seconds: s, testAccuracy: 0.6 + 0.05 * k, testLoss: loss[k] },
+      agents: predicted[k].map((t, bs) => ({ bs, predicted: { totalSeconds: t } })),
+    })),
+  } as unknown as RunMetrics;
+}
+
+describe("system/compare (Figs. 5 and 6 of the running system)", () => {
+  let dir: string;
+  const c: Comparison = {
+    runs: [
+      { policy: "maddpg", metrics: run([70, 74], [[2.0, 2.5], [2.1, 2.3]], [1.1, 0.9]) },
+      { policy: "average", metrics: run([60, 64], [[3.0, 2.9], [0, 0]], [1.2, 1.0]) }, // round 2: nothing priced
+    ],
+    fullData: [
+      { round: 1, testAccuracy: 0.61, testLoss: 1.15, seconds: 30 },
+      { round: 2, testAccuracy: 0.7, testLoss: 0.95, seconds: 34 },
+    ],
+  };
+
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-compare-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("writes Fig. 5 measured, Fig. 5 model T, Fig. 6 (SVG + PNG) and a table of the means", () => {
+    const files = writeComparison(dir, c).map((f) => path.basename(f));
+    expect(files).to.deep.equal([
+      "fig5-time-per-round.svg", "fig5-time-per-round.png", "fig5-model-time-per-round.svg", "fig5-model-time-per-round.png",
+      "fig6-loss-per-round.svg", "fig6-loss-per-round.png", "comparison.md",
+    ]);
+    const md = fs.readFileSync(path.join(dir, "comparison.md"), "utf8");
+    // measured mean 72 s; model T per round = the slowest BS's prediction: mean of 2.5 and 2.3
+    expect(md).to.include("| maddpg | 2 | 72.0 | 2.40 | 65.00 | 0.9000 |");
+    // rounds without a prediction are left out of the model's mean, not counted as 0
+    expect(md).to.include("| average | 2 | 62.0 | 3.00 | 65.00 | 1.0000 |");
+    expect(md).to.include("| full-data FedAvg (no chain) | 2 | 32.0 | - | 70.00 | 0.9500 |");
+    const fig6 = fs.readFileSync(path.join(dir, "fig6-loss-per-round.svg"), "utf8");
+    for (const label of ["maddpg", "average", "full-data FedAvg"]) expect(fig6).to.include(label);
+    expect(fs.readFileSync(path.join(dir, "fig5-model-time-per-round.svg"), "utf8")).to.include("Eq. 17");
+  });
+
+  it("reads a comparison folder back (for --replot) and says what is missing", () => {
+    expect(() => readComparison(dir)).to.throw(/holds no comparison \(no comparison.json\); run `dtwn compare -o/);
+    writeComparison(dir, c);
+    for (const { policy, metrics } of c.runs) {
+      fs.mkdirSync(path.join(dir, policy));
+      fs.writeFileSync(path.join(dir, policy, "metrics.json"), JSON.stringify(metrics));
+    }
+    const back = readComparison(dir);
+    expect(back.runs.map((r) => r.policy)).to.deep.equal(["maddpg", "average"]);
+    expect(back.runs[0].metrics.rounds[1].mbs.seconds).to.equal(74);
+    expect(back.fullData).to.deep.equal(c.fullData);
+    fs.rmSync(path.join(dir, "average", "metrics.json"));
+    expect(() => readComparison(dir)).to.throw(/average\/metrics.json is missing/);
+  });
+});
