@@ -1,14 +1,28 @@
 /**
  * A plain ethers v6 JSON-RPC provider tuned for a local chain (no Hardhat involved). Defaults batch requests and
  * cache results, which on `npx hardhat node` gives ~11 tx/s and "Nonce too low" on fast back-to-back sends; these
- * options give ~100 tx/s (measured, see ../shared/ENVIRONMENT.md).
+ * options give ~100 tx/s (measured, see ../shared/ENVIRONMENT.md). A request that dies on a keep-alive socket the node
+ * has just closed ("socket hang up", ECONNRESET) is sent again on a fresh one (./socketRetry.ts).
  */
-import { JsonRpcProvider, Network } from "ethers";
+import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { DEFAULT_SOCKET_RETRY, requestWithSocketRetry, type SocketRetryOptions } from "./socketRetry";
+
+/** JsonRpcProvider whose transport retries closed-socket errors (the node never saw the request). */
+export class LocalJsonRpcProvider extends JsonRpcProvider {
+  constructor(
+    url: string,
+    chainId?: number,
+    private readonly socketRetry: SocketRetryOptions = DEFAULT_SOCKET_RETRY,
+  ) {
+    super(url, chainId === undefined ? undefined : Network.from(chainId), { batchMaxCount: 1, staticNetwork: chainId !== undefined, cacheTimeout: -1 });
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const method = Array.isArray(payload) ? payload.map((p) => p.method).join(",") : payload.method;
+    return requestWithSocketRetry(() => super._send(payload), { method }, this.socketRetry);
+  }
+}
 
 export function localProvider(url: string, chainId?: number): JsonRpcProvider {
-  return new JsonRpcProvider(url, chainId === undefined ? undefined : Network.from(chainId), {
-    batchMaxCount: 1,
-    staticNetwork: chainId !== undefined,
-    cacheTimeout: -1,
-  });
+  return new LocalJsonRpcProvider(url, chainId);
 }

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { expect } from "chai";
-import { JsonRpcProvider } from "ethers";
+import { localProvider } from "../../src/chain/provider";
 import { readDeployment } from "../../src/chain/deployment";
 import { bytesToCid } from "../../src/chain/cid";
 import type { RunMetrics } from "../../src/system/metrics";
@@ -113,7 +113,7 @@ describe("dtwn run --network localhost (agent processes on a node; one is SIGKIL
     expect(a0?.resumed).to.include("commit");
     expect(a0?.submitted).to.equal(false);
     expect(a0?.skipped).to.match(/round 2 closed to submissions while this BS was down/);
-    const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), new JsonRpcProvider(url, undefined, { staticNetwork: true }));
+    const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), localProvider(url, 31337));
     const mine = await p.rounds.queryFilter(p.rounds.filters.ModelSubmitted(undefined, m.bsAddresses[0]));
     expect(mine.map((e) => Number(e.args.round))).to.deep.equal([1]); // its round-1 record, and nothing since
     expect((await p.rounds.submitters(2)).length).to.equal(2);
@@ -122,7 +122,7 @@ describe("dtwn run --network localhost (agent processes on a node; one is SIGKIL
   });
 
   it("keeps BS 0's round-1 record and pinned weights through the kill", async () => {
-    const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), new JsonRpcProvider(url, undefined, { staticNetwork: true }));
+    const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), localProvider(url, 31337));
     const cid = bytesToCid((await p.rounds.submission(1, m.bsAddresses[0])).cid);
     p.rounds.runner?.provider?.destroy();
     expect(cid).to.equal(m.rounds[0].agents.find((a) => a.bs === 0)?.cid);
