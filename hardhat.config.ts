@@ -11,6 +11,7 @@ import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task
 import "@nomicfoundation/hardhat-toolbox";
 import "./tasks/socketRetry";
 import "./tasks/deploy";
+import { LOCAL_RPC_URL } from "./src/chain/provider";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const SOLC_VERSION: string = require("solc/package.json").version;
@@ -41,7 +42,7 @@ const config: HardhatUserConfig = {
     // of adding a second each, so a node busy with many agents' transactions does not run its clock ahead of the
     // deadlines the MBS sets (off by default: the tests control time themselves).
     hardhat: { chainId: 31337, ...(process.env.DTWN_WALL_CLOCK === "1" ? { allowBlocksWithSameTimestamp: true } : {}) },
-    localhost: { url: process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
+    localhost: { url: LOCAL_RPC_URL, chainId: 31337 },
     ...(testnetUrl
       ? {
           testnet: {

@@ -7,6 +7,9 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { DEFAULT_SOCKET_RETRY, requestWithSocketRetry, type SocketRetryOptions } from "./socketRetry";
 
+/** The JSON-RPC URL of `--network localhost` (`npx hardhat node`), for Hardhat and for dtwn's own processes. */
+export const LOCAL_RPC_URL = process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545";
+
 /** JsonRpcProvider whose transport retries closed-socket errors (the node never saw the request). */
 export class LocalJsonRpcProvider extends JsonRpcProvider {
   constructor(

@@ -66,7 +66,7 @@ export function registerRunCommand(program: Command): void {
       const { network, fault, ...rest } = opts as { network: string; fault: unknown };
       const o = resolveRunOptions({ ...rest, faults: fault });
       if (network === "hardhat" && o.kill) throw new Error("--kill stops an agent process: use it with --network localhost (in-process agents take --crash bs:round:phase).");
-      if (network !== "hardhat" && o.crash) throw new Error("--crash injects a fault into the in-process run; with --network localhost kill a BS agent process instead (its pid is in the log) and start it again with the command at the top of its agent-<i>.log.");
+      if (network !== "hardhat" && o.crash) throw new Error("--crash injects a fault into the in-process run; with --network localhost use --kill bs:round:phase (the agent process is SIGKILLed after that phase and started again after the round).");
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
       const { runSystem, runSystemOnNode, writeRunReport, formatRoundLine } = system();

@@ -33,7 +33,7 @@ import { mulberry32 } from "../twins/random";
 import type { Allocation, SlotState } from "../twins/state";
 import { timeCost, type BsCost } from "../twins/timeCost";
 import type { AssociationPolicy } from "./policies";
-import type { SubmissionFault } from "./options";
+import type { AgentPhase, SubmissionFault } from "./options";
 import { describeRevert, type Protocol } from "./protocol";
 import { environmentAt, type World } from "./world";
 
@@ -97,15 +97,7 @@ export interface AgentContext {
 }
 
 /** Seconds of each phase of a round, measured. */
-export interface PhaseSeconds {
-  observe: number;
-  act: number;
-  sync: number;
-  train: number;
-  upload: number;
-  verify: number;
-  collect: number;
-}
+export type PhaseSeconds = Record<AgentPhase, number>;
 
 export interface VerdictLog {
   bs: number;
@@ -301,7 +293,7 @@ export class BsAgent {
       report.cid = bytesToCid(existing.cid);
     } else if (mine.length === 0) {
       report.skipped = "no twins in the joint action";
-    } else if (Number((await rounds.getRound(round)).status) !== 1 || nowSeconds() > Number((await rounds.getRound(round)).deadline)) {
+    } else if (!(await this.openForSubmissions(round))) {
       report.skipped = `round ${round} closed to submissions while this BS was down`;
     } else {
       // 4. train (Eq. 4 over its twins) from the global model
@@ -394,6 +386,12 @@ export class BsAgent {
     }
     const index = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
     return approved.map((a) => index.get(a.toLowerCase()) ?? -1);
+  }
+
+  /** Whether round `round` still takes submissions: open (not closed early by the MBS) and before its deadline. */
+  private async openForSubmissions(round: number): Promise<boolean> {
+    const r = await this.ctx.protocol.rounds.getRound(round);
+    return Number(r.status) === 1 && nowSeconds() <= Number(r.deadline);
   }
 
   /** Whether this BS already recorded twin `id`'s data in this round (a restarted agent). */

@@ -13,7 +13,7 @@ import path from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, type Provider } from "ethers";
 import { userIdOf } from "../chain/bootstrap";
 import { readDeployment } from "../chain/deployment";
-import { localProvider } from "../chain/provider";
+import { LOCAL_RPC_URL, localProvider } from "../chain/provider";
 import { SerialSigner } from "../chain/serialSigner";
 import { archId, createCnn, getModelWeights } from "../fl/cnn";
 import { strategyByName } from "../fl/aggregation";
@@ -49,7 +49,7 @@ export function runKeys(network: string, bss: number, env: NodeJS.ProcessEnv = p
 }
 
 /** JSON-RPC URLs of the networks a run can use (localhost as in hardhat.config.ts, overridable the same way). */
-export const RPC_URLS: Record<string, string> = { localhost: process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545" };
+export const RPC_URLS: Record<string, string> = { localhost: LOCAL_RPC_URL };
 
 async function checkNode(provider: Provider, url: string): Promise<void> {
   try {

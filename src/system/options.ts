@@ -10,6 +10,7 @@ export type SubmissionFault = (typeof SUBMISSION_FAULTS)[number];
 
 /** The phases of a BS agent's round, in order (src/system/bsAgent.ts). */
 export const AGENT_PHASES = ["observe", "act", "sync", "train", "upload", "verify", "collect"] as const;
+export type AgentPhase = (typeof AGENT_PHASES)[number];
 
 export const RunOptionsSchema = z
   .object({
