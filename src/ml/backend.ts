@@ -1,53 +1,156 @@
 /**
  * TensorFlow.js backend selection, shared by the MADDPG agents (src/agents) and federated learning (src/fl).
- * - @tensorflow/tfjs-node when it is installed with its native binary (an optional dependency: it needs internet at
- *   install time), the fastest;
- * - else the wasm backend, with the training kernels tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter) and two
- *   speed-ups registered by ./wasmKernels;
+ * - `tensorflow`: @tensorflow/tfjs-node, native TensorFlow (libtensorflow) with oneDNN, the fastest. `npm ci` installs
+ *   it: through tfjs-node's own download on a machine with internet, else from the tensorflow-cpu wheel that the
+ *   project's preinstall stages (install/libtensorflow/stage.cjs). ./tensorflowKernels adds faster training kernels.
+ * - `wasm`: the fallback when tfjs-node could not be installed, with the training kernels tfjs-backend-wasm 4.22 lacks
+ *   (Conv2DBackpropFilter) and speed-ups (./wasmKernels). The line that names the backend says why it fell back.
  * - never the pure-JS cpu backend for training (about 0.5 samples/s on the paper's CNN) unless asked for explicitly.
+ *
+ * `DTWN_TF_BACKEND=tensorflow|wasm|cpu` overrides the choice (for every process, training workers included).
  */
+import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { patchWasmTrainingKernels } from "./wasmKernels";
+import { patchTensorflowTrainingKernels } from "./tensorflowKernels";
 
-export type BackendPreference = "auto" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+export type BackendPreference = "auto" | BackendName;
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "tensorflow", "wasm", "cpu"];
 
-let chosen: string | undefined;
+/** What the preinstall that stages libtensorflow recorded (install/libtensorflow/status.json). */
+export interface StagingStatus {
+  outcome: "staged" | "download" | "present" | "skipped" | "failed";
+  reason: string;
+  wheel?: string;
+  libtensorflowVersion?: string;
+  cache?: string;
+  fromCache?: boolean;
+  seconds?: number;
+  at?: string;
+}
 
-function tryTfjsNode(): boolean {
+/** Whether tfjs-node loads in this process, and if not, why. */
+export interface TfjsNodeStatus {
+  available: boolean;
+  /** tfjs-node's version, when it loads. */
+  version?: string;
+  /** The TensorFlow C library's version (TF_Version), when it loads. */
+  libtensorflow?: string;
+  /** Why it is not available: one sentence with what to do. */
+  reason?: string;
+  staging?: StagingStatus;
+}
+
+export function readStagingStatus(): StagingStatus | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require("@tensorflow/tfjs-node");
-    return tf.findBackend("tensorflow") !== undefined || tf.engine().registryFactory["tensorflow"] !== undefined;
+    return (require("dtwn-libtensorflow") as { readStatus(): StagingStatus | undefined }).readStatus();
   } catch {
-    return false; // not installed, or installed without its native binary (e.g. --ignore-scripts)
+    return undefined; // optional dependencies omitted, or installed without scripts
   }
 }
 
+const FIX = "Run `npm ci` again on a machine where pip can download tensorflow-cpu==2.21.0 or tfjs-node can download libtensorflow (see the README's install section)";
+
+/** Why tfjs-node is missing, from the staging record: one sentence. */
+export function explainMissingTfjsNode(staging: StagingStatus | undefined, loadError?: string): string {
+  if (loadError && !/Cannot find module '@tensorflow\/tfjs-node'/.test(loadError)) {
+    return `@tensorflow/tfjs-node is installed but does not load (${loadError.split("\n")[0]}); run \`npm rebuild @tensorflow/tfjs-node --foreground-scripts\` to see its build.`;
+  }
+  switch (staging?.outcome) {
+    case "failed":
+      return `libtensorflow could not be staged (${staging.reason}) and tfjs-node's own download failed, so npm left the optional @tensorflow/tfjs-node out. ${FIX}.`;
+    case "staged":
+      return `libtensorflow was staged (${staging.reason}) but tfjs-node's binding did not build; run \`npm rebuild @tensorflow/tfjs-node --foreground-scripts\` to see why.`;
+    case "download":
+    case "present":
+      return `tfjs-node's own install failed after ${staging.reason}. ${FIX}.`;
+    case "skipped":
+      return `@tensorflow/tfjs-node is not installed; staging was skipped (${staging.reason}).`;
+    default:
+      return `@tensorflow/tfjs-node is not installed (an optional dependency; \`npm ci\` without --omit=optional installs it). ${FIX}.`;
+  }
+}
+
+let tfjsNode: TfjsNodeStatus | undefined;
+
+/** Load tfjs-node once (it registers the `tensorflow` backend) and report whether that worked. */
+export function tfjsNodeStatus(): TfjsNodeStatus {
+  if (tfjsNode) return tfjsNode;
+  const staging = readStagingStatus();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const node = require("@tensorflow/tfjs-node") as { version: Record<string, string> };
+    if (!tf.engine().registryFactory["tensorflow"]) throw new Error("tfjs-node loaded but registered no tensorflow backend (two copies of @tensorflow/tfjs?)");
+    tfjsNode = { available: true, version: node.version["tfjs-node"], staging };
+  } catch (e) {
+    tfjsNode = { available: false, reason: explainMissingTfjsNode(staging, (e as Error).message), staging };
+  }
+  return tfjsNode;
+}
+
+const initialised = new Set<BackendName>();
+
+/** Make `name` the active backend of this process, initialising it (and its kernel patches) on first use. */
+export async function activateBackend(name: BackendName): Promise<void> {
+  if (name === "tensorflow" && !tfjsNodeStatus().available) throw new Error(`The tensorflow backend is not available: ${tfjsNodeStatus().reason}`);
+  if (name === "wasm" && !initialised.has("wasm")) setThreadsCount(1); // wasm threads are unavailable in Node; must precede its init
+  if (!(await tf.setBackend(name))) throw new Error(`The ${name} backend failed to initialise.`);
+  await tf.ready();
+  if (!initialised.has(name)) {
+    if (name === "wasm") patchWasmTrainingKernels();
+    if (name === "tensorflow") {
+      patchTensorflowTrainingKernels();
+      tfjsNode = { ...tfjsNodeStatus(), libtensorflow: (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version };
+    }
+    initialised.add(name);
+  }
+}
+
+let chosen: BackendName | undefined;
+let chosenWhy = "";
+
 /**
  * Select and initialise the backend once per process; later calls return the same name.
- * @param log receives one line naming the backend (pass `() => {}` to silence it).
+ * @param log receives one line naming the backend and, on the fallback, why (pass `() => {}` to silence it).
  */
-export async function initBackend(preference: BackendPreference = "auto", log: (line: string) => void = (l) => console.error(l)): Promise<string> {
+export async function initBackend(preference: BackendPreference = "auto", log: (line: string) => void = (l) => console.error(l)): Promise<BackendName> {
   if (chosen) return chosen;
-  const env = (process.env.DTWN_TF_BACKEND ?? "").trim() as BackendPreference | "";
-  const want = env || preference;
-  if ((want === "auto" || want === "tensorflow") && tryTfjsNode() && (await tf.setBackend("tensorflow"))) {
-    chosen = "tensorflow";
-  } else if (want === "tensorflow") {
-    throw new Error("The tensorflow backend was requested but @tensorflow/tfjs-node is not installed with its binary. Run `npm install @tensorflow/tfjs-node` on a machine with internet, or use the wasm backend.");
-  } else if (want === "cpu") {
-    await tf.setBackend("cpu");
-    chosen = "cpu";
+  const env = (process.env.DTWN_TF_BACKEND ?? "").trim();
+  if (env && !BACKEND_PREFERENCES.includes(env as BackendPreference)) throw new Error(`DTWN_TF_BACKEND=${env} is not a backend; use one of ${BACKEND_PREFERENCES.join(", ")}.`);
+  const want = (env || preference) as BackendPreference;
+  if (want === "auto") {
+    const node = tfjsNodeStatus();
+    chosen = node.available ? "tensorflow" : "wasm";
+    chosenWhy = node.available ? "" : ` (tfjs-node unavailable: ${node.reason})`;
   } else {
-    setThreadsCount(1); // wasm threads are unavailable in Node
-    if (!(await tf.setBackend("wasm"))) throw new Error("The wasm backend failed to initialise.");
-    patchWasmTrainingKernels();
-    chosen = "wasm";
+    chosen = want;
+    chosenWhy = env ? ` (DTWN_TF_BACKEND=${env})` : "";
   }
-  await tf.ready();
-  log(`tfjs backend: ${chosen}`);
+  try {
+    await activateBackend(chosen);
+  } catch (e) {
+    chosen = undefined;
+    throw e;
+  }
+  log(`tfjs backend: ${describeActiveBackend()}${chosenWhy}`);
   return chosen;
+}
+
+/** "tensorflow (tfjs-node 4.22.0, libtensorflow 2.21.0)", "wasm (SIMD)" or "cpu". */
+export function describeActiveBackend(): string {
+  const name = tf.getBackend();
+  if (name === "tensorflow") return `tensorflow (tfjs-node ${tfjsNodeStatus().version}, libtensorflow ${tfjsNodeStatus().libtensorflow})`;
+  return name;
+}
+
+/** The TensorFlow thread pools as libtensorflow sizes them: TF_NUM_*_THREADS when set, else one thread per core. */
+export function tensorflowThreads(env: NodeJS.ProcessEnv = process.env): { intraOp: number; interOp: number; oneDnn: boolean } {
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const n = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : cores);
+  return { intraOp: n(env.TF_NUM_INTRAOP_THREADS), interOp: n(env.TF_NUM_INTEROP_THREADS), oneDnn: env.TF_ENABLE_ONEDNN_OPTS !== "0" };
 }
 
 export { tf };
