@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "dist/", "runs/"] },
+  { ignores: ["node_modules/", "exp/", ".venv-torch/", "artifacts/", "cache/", "typechain-types/", "coverage/", "dist/", "runs/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
