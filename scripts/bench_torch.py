@@ -1,6 +1,11 @@
-"""PyTorch reference for `dtwn bench train`: the paper's CNN (same layers as src/fl/cnn.ts), SGD steps on random
-data, on the CPU with the given thread count. Prints one JSON line {"samplesPerSecond": ..., "threads": ...}.
-Usage: /usr/bin/python3 scripts/bench_torch.py HEIGHT WIDTH CHANNELS BATCH STEPS THREADS"""
+"""PyTorch reference for `dtwn bench train`: the paper's CNN (the same layers as src/fl/cnn.ts), SGD steps on random
+data, on the CPU with the given thread count.
+
+Usage: python scripts/bench_torch.py HEIGHT WIDTH CHANNELS BATCH STEPS THREADS [--barrier]
+After 5 warm-up steps it prints {"ready": true}; with --barrier it then waits for a line on stdin before timing, so
+that several processes measure at the same time. Prints one JSON line
+{"samplesPerSecond": ..., "threads": ..., "torch": "2.13.0+cpu", "parameters": ...}.
+Install PyTorch 2.13 (CPU) with `npm run setup:torch` (a venv in .venv-torch)."""
 import json
 import sys
 import time
@@ -9,7 +14,9 @@ import torch
 from torch import nn
 
 h, w, c, batch, steps, threads = (int(a) for a in sys.argv[1:7])
+barrier = "--barrier" in sys.argv[7:]
 torch.set_num_threads(threads)
+torch.set_num_interop_threads(1)
 torch.manual_seed(1)
 model = nn.Sequential(
     nn.Conv2d(c, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -28,10 +35,13 @@ def step():
     opt.step()
 
 
-for _ in range(3):
+for _ in range(5):
     step()
+print(json.dumps({"ready": True}), flush=True)
+if barrier:
+    sys.stdin.readline()
 t0 = time.perf_counter()
 for _ in range(steps):
     step()
 dt = time.perf_counter() - t0
-print(json.dumps({"samplesPerSecond": batch * steps / dt, "threads": threads, "parameters": sum(p.numel() for p in model.parameters())}))
+print(json.dumps({"samplesPerSecond": batch * steps / dt, "threads": threads, "torch": torch.__version__, "parameters": sum(p.numel() for p in model.parameters())}), flush=True)

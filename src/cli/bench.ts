@@ -2,7 +2,8 @@
 import os from "node:os";
 import type { Command } from "commander";
 import { finiteNumber, positiveInt } from "./args";
-import { benchTrain, measureTfjs, type TrainBenchCase } from "../bench/train";
+import { benchTrain, renderTrainBench, runTrainBenchWorker, torchPython, torchVersion, type TrainBenchCase } from "../bench/train";
+import { tfjsNodeStatus, type BackendName } from "../ml/backend";
 import { benchFl, plotFlRuns, readFlRun, writeFlRun, type FlBenchOptions } from "../bench/fl";
 import { runFlWorker } from "../fl/trainers";
 import { registerIpfsBench } from "./ipfs";
@@ -15,21 +16,35 @@ export function registerBenchCommands(program: Command): void {
   const bench = program.command("bench").description("benchmarks (training throughput, ...)");
   bench
     .command("train")
-    .description("samples/s of the paper's CNN (32x32x3 and 28x28x1, batch 32 and 64) on the tfjs backend in use, 1 process and one per core, against PyTorch when installed")
+    .description("samples/s of the paper's CNN (32x32x3 and 28x28x1, batch 32 and 64), SGD, on tfjs-node and wasm against PyTorch in the same run: 1 process x all cores, and one process per core")
     .option("--steps <n>", "timed SGD steps per measurement", positiveInt, 20)
-    .option("--workers <n>", "parallel training processes (default: one per core)", positiveInt, os.availableParallelism?.() ?? os.cpus().length)
+    .option("--repeats <n>", "measurements per figure (the median is reported); the backends take turns", positiveInt, 3)
+    .option("--backends <list>", "tfjs backends to measure, comma-separated: tensorflow, wasm (default: both, tensorflow only where tfjs-node loads)")
+    .option("--no-torch", "skip the PyTorch reference")
     .option("--json", "print the rows as JSON", false)
-    .action(async (opts: { steps: number; workers: number; json: boolean }) => {
-      const rows = await benchTrain(opts.steps, opts.workers);
+    .action(async (opts: { steps: number; repeats: number; backends?: string; torch: boolean; json: boolean }) => {
+      const available = tfjsNodeStatus();
+      const backends = (opts.backends ?? (available.available ? "tensorflow,wasm" : "wasm")).split(",").map((b) => b.trim()) as BackendName[];
+      for (const b of backends) {
+        if (b !== "tensorflow" && b !== "wasm") throw new Error(`--backends: unknown backend ${JSON.stringify(b)}; use tensorflow and/or wasm.`);
+        if (b === "tensorflow" && !available.available) throw new Error(`--backends tensorflow: ${available.reason}`);
+      }
+      if (!available.available) console.error(`tfjs-node unavailable, measuring wasm only: ${available.reason}`);
+      let torch = opts.torch;
+      if (torch) {
+        const t = torchVersion();
+        if (t.version) console.error(`PyTorch ${t.version} (${torchPython()}) as the reference`);
+        else {
+          console.error(`no PyTorch reference: ${t.reason}`);
+          torch = false;
+        }
+      }
+      const rows = await benchTrain({ steps: opts.steps, repeats: opts.repeats, backends, torch });
       if (opts.json) {
         console.log(JSON.stringify(rows, null, 2));
         return;
       }
-      console.log(`| input | batch | backend | 1 process, samples/s | ${opts.workers} processes, samples/s | PyTorch (${opts.workers} threads), samples/s | ratio |`);
-      console.log("|---|---:|---|---:|---:|---:|---:|");
-      for (const r of rows) {
-        console.log(`| ${r.height}x${r.width}x${r.channels} | ${r.batch} | ${r.backend} | ${r.oneProcess.toFixed(1)} | ${r.allProcesses.toFixed(1)} | ${r.torch ? r.torch.toFixed(1) : "not installed"} | ${r.ratio ? r.ratio.toFixed(2) : "-"} |`);
-      }
+      console.log(renderTrainBench(rows, backends, torch));
     });
   bench
     .command("fl")
@@ -93,9 +108,10 @@ export function registerBenchCommands(program: Command): void {
     .command("train-worker", { hidden: true })
     .requiredOption("--case <json>", "the TrainBenchCase")
     .option("--steps <n>", "timed steps", positiveInt, 10)
-    .action(async (opts: { case: string; steps: number }) => {
-      const r = await measureTfjs(JSON.parse(opts.case) as TrainBenchCase, opts.steps);
-      console.log(JSON.stringify(r));
+    .option("--barrier", "wait for a line on stdin after the warm-up", false)
+    .action(async (opts: { case: string; steps: number; barrier: boolean }) => {
+      await runTrainBenchWorker(JSON.parse(opts.case) as TrainBenchCase, opts.steps, opts.barrier);
+      process.exit(0);
     });
   registerIpfsBench(bench);
 }

@@ -13,6 +13,7 @@ import { registerEvaluateCommands } from "./evaluate";
 import { registerBenchCommands } from "./bench";
 import { registerIpfsCommands } from "./ipfs";
 import { registerRunCommand } from "./run";
+import { registerDoctorCommand } from "./doctor";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerBenchCommands(program);
   registerIpfsCommands(program);
   registerRunCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Where the work of a federated round runs, behind one small interface, so a round can run in this process or in a
- * pool of worker processes (one per core: tfjs-wasm runs one thread per process):
+ * pool of worker processes (one per core: tfjs-wasm runs one thread per process, and tfjs-node trains more samples/s
+ * as one 1-thread process per core than as one process with a thread per core):
  * - local training of every twin from the global model, followed by Eq. 4 at each BS where the twins trained (a worker
  *   returns, per BS, the data-weighted sum of its twins' models, so 5 BS sums cross the process boundary instead of
  *   100 twin models; the parent divides the merged sums by D_m);
@@ -10,7 +11,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { initBackend } from "../ml/backend";
+import { initBackend, trainingProcessEnv } from "../ml/backend";
 import { createCnn, evaluateCounts, getModelWeights, setModelWeights, trainLocal, type LocalOptimizer } from "./cnn";
 import { loadFashionMnist } from "./datasets/fashionMnist";
 import { syntheticDataset, type SyntheticOptions } from "./datasets/synthetic";
@@ -203,10 +204,14 @@ export class ProcessPoolTrainer implements TwinTrainer {
   private nextId = 1;
   private closing = false;
 
-  constructor(spec: DatasetSpec, workers: number) {
+  /**
+   * @param sharing how many training processes share this machine's cores at once (default `workers`): each worker
+   *   gets cores / sharing TensorFlow threads ({@link trainingProcessEnv}).
+   */
+  constructor(spec: DatasetSpec, workers: number, sharing = workers) {
     if (!Number.isInteger(workers) || workers <= 0) throw new Error(`ProcessPoolTrainer: workers must be a positive integer, got ${workers}.`);
     for (let k = 0; k < workers; k++) {
-      const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["fl-worker"], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["fl-worker"], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], env: trainingProcessEnv(sharing) });
       this.children.push(child);
       this.ready.push(
         new Promise<void>((resolve, reject) => {
