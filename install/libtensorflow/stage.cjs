@@ -25,6 +25,7 @@
 const { spawnSync } = require("node:child_process");
 const dns = require("node:dns");
 const fs = require("node:fs");
+const http = require("node:http");
 const https = require("node:https");
 const os = require("node:os");
 const path = require("node:path");
@@ -70,7 +71,7 @@ async function downloadAnswers(url) {
     return { ok: false, why: `${u.hostname} does not resolve (${e.code || e.message})` };
   }
   return new Promise((resolve) => {
-    const req = https.request(u, { method: "HEAD", timeout: PROBE_MS }, (res) => {
+    const req = (u.protocol === "http:" ? http : https).request(u, { method: "HEAD", timeout: PROBE_MS }, (res) => {
       res.resume();
       resolve(res.statusCode < 400 ? { ok: true, why: `${u.hostname} answered ${res.statusCode}` } : { ok: false, why: `${url} answered ${res.statusCode}` });
     });
