@@ -11,7 +11,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { initBackend, trainingProcessEnv } from "../ml/backend";
+import { initBackend, threadsPerProcess, trainingProcessEnv } from "../ml/backend";
 import { createCnn, evaluateCounts, getModelWeights, setModelWeights, trainLocal, type LocalOptimizer } from "./cnn";
 import { loadFashionMnist } from "./datasets/fashionMnist";
 import { syntheticDataset, type SyntheticOptions } from "./datasets/synthetic";
@@ -205,13 +205,12 @@ export class ProcessPoolTrainer implements TwinTrainer {
   private closing = false;
 
   /**
-   * @param sharing how many training processes share this machine's cores at once (default `workers`): each worker
-   *   gets cores / sharing TensorFlow threads ({@link trainingProcessEnv}).
+   * @param threads TensorFlow intra-op threads per worker (default: cores / workers, see {@link trainingProcessEnv}).
    */
-  constructor(spec: DatasetSpec, workers: number, sharing = workers) {
+  constructor(spec: DatasetSpec, workers: number, threads = threadsPerProcess(workers)) {
     if (!Number.isInteger(workers) || workers <= 0) throw new Error(`ProcessPoolTrainer: workers must be a positive integer, got ${workers}.`);
     for (let k = 0; k < workers; k++) {
-      const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["fl-worker"], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], env: trainingProcessEnv(sharing) });
+      const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["fl-worker"], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], env: trainingProcessEnv(threads) });
       this.children.push(child);
       this.ready.push(
         new Promise<void>((resolve, reject) => {

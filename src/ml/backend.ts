@@ -159,14 +159,19 @@ export function tensorflowThreads(env: NodeJS.ProcessEnv = process.env): { intra
 
 export { tf };
 
-/**
- * The environment for a child process that trains beside `processes - 1` others: TensorFlow pools of
- * max(1, cores / processes) intra-op threads and 1 inter-op thread, unless TF_NUM_*_THREADS are set already.
- * Measured (`dtwn bench train`): one process per core with 1 thread each trains 1.1-1.7x more samples/s in all than
- * one process with a thread per core, and several processes with a thread per core each oversubscribe the cores.
- */
-export function trainingProcessEnv(processes: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/** TensorFlow threads per training process when `processes` of them share this machine's cores: max(1, cores / processes). */
+export function threadsPerProcess(processes: number): number {
   const cores = os.availableParallelism?.() ?? os.cpus().length;
-  const threads = Math.max(1, Math.floor(cores / Math.max(1, processes)));
+  return Math.max(1, Math.floor(cores / Math.max(1, processes)));
+}
+
+/**
+ * The environment for a child process that trains with `threads` TensorFlow intra-op threads and 1 inter-op thread,
+ * unless TF_NUM_*_THREADS are set already. Measured (`dtwn bench train`): one process per core with 1 thread each trains
+ * 1.1-1.7x more samples/s in all than one process with a thread per core, and several processes with a thread per core
+ * each oversubscribe the cores. The thread count is part of the result: on tfjs-node, training gives the same bits
+ * again for the same weights, seeds and thread count, and other float32 roundings for another thread count.
+ */
+export function trainingProcessEnv(threads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { ...env, TF_NUM_INTRAOP_THREADS: env.TF_NUM_INTRAOP_THREADS ?? String(threads), TF_NUM_INTEROP_THREADS: env.TF_NUM_INTEROP_THREADS ?? "1" };
 }

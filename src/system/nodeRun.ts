@@ -19,7 +19,7 @@ import { archId, createCnn, getModelWeights } from "../fl/cnn";
 import { strategyByName } from "../fl/aggregation";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { ProcessPoolTrainer } from "../fl/trainers";
-import { initBackend, trainingProcessEnv } from "../ml/backend";
+import { initBackend, threadsPerProcess, trainingProcessEnv } from "../ml/backend";
 import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
 import { AgentCrashed, BsAgent, type AgentRoundReport } from "./bsAgent";
 import { DposDuty } from "./dpos";
@@ -87,7 +87,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
   const store = await HeliaWeightsStore.open({ repo: path.join(path.resolve(o.out), "ipfs", `bs-${a.bs}`), network: true });
-  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, o.bss + 1); // training off the event loop: DPoS keeps ticking; every BS and the MBS train at once
+  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1)); // training off the event loop: DPoS keeps ticking; every BS and the MBS train at once
   const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));
   const dataset = loadFashionMnist();
   // --kill bs:round:phase: this process SIGKILLs itself right after that phase (no cleanup: as abrupt as `kill -9`).
@@ -157,7 +157,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
   const store: HeliaStore = await HeliaWeightsStore.open({ repo: path.join(out, "ipfs", "mbs"), network: true });
-  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, o.bss + 1);
+  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1));
   const children: ChildProcess[] = [];
   /** When each agent process last died (exit by a signal or a non-zero code). */
   const died: (number | undefined)[] = [];
@@ -171,7 +171,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     const startAgentProcess = (i: number, again = false) => {
       const runJson = JSON.stringify({ ...(again ? withoutKill : runOptions), out });
       const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", store.multiaddrs()[0]];
-      const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: trainingProcessEnv(o.bss + 1) });
+      const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: trainingProcessEnv(threadsPerProcess(o.bss + 1)) });
       const prefix = `[BS ${i} pid ${child.pid}] `;
       const logFile = fs.createWriteStream(path.join(out, `agent-${i}.log`), { flags: "a" });
       // How to start this agent again by hand (after killing it): it resumes from the chain, its IPFS repo and its report file.

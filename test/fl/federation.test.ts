@@ -1,6 +1,6 @@
 /** Federated rounds end to end on synthetic data (unit test scale): learning, verification and an attacker. */
 import { expect } from "chai";
-import { initBackend } from "../../src/ml/backend";
+import { initBackend, tensorflowThreads } from "../../src/ml/backend";
 import { syntheticDataset } from "../../src/fl/datasets/synthetic";
 import { iidPartition } from "../../src/fl/partition";
 import { runFederation, type FederationConfig, type FederationSetup } from "../../src/fl/federation";
@@ -88,9 +88,10 @@ describe("federated rounds (Eqs. 4-5 with verification)", function () {
     }
   });
 
-  it("a pool of 2 worker processes trains the same models as this process", async () => {
+  it("a pool of 2 worker processes trains the same models as this process (with this process's TensorFlow threads)", async () => {
     const spec = { kind: "synthetic" as const, options: { train: 560, test: 200, seed: 5, noise: 70, height: 12, width: 12 } };
-    const pool = new ProcessPoolTrainer(spec, 2);
+    // tfjs-node's float32 sums depend on the thread count (oneDNN splits them), so the workers get this process's.
+    const pool = new ProcessPoolTrainer(spec, 2, tensorflowThreads().intraOp);
     try {
       const config = { ...base, rounds: 1 };
       const inProcess = await runFederation(setup, m, config);
