@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { initBackend, tf, type BackendName } from "../ml/backend";
-import { createCnn, crossEntropy } from "../fl/cnn";
+import { createCnn, crossEntropy, makeOptimizer } from "../fl/cnn";
 import { median } from "../eval/stats";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -54,7 +54,7 @@ function readLine(): Promise<void> {
 export async function runTrainBenchWorker(c: TrainBenchCase, steps: number, barrier: boolean): Promise<void> {
   const backend = await initBackend("auto", () => undefined);
   const model = createCnn(c);
-  const optimizer = tf.train.sgd(0.01);
+  const optimizer = makeOptimizer("sgd", 0.01); // dtwn's local training step, as trainLocal runs it
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const x = tf.randomUniform([c.batch, c.height, c.width, c.channels]);
   const y = tf.oneHot(tf.randomUniform([c.batch], 0, 10, "int32") as tf.Tensor1D, 10);
@@ -69,6 +69,7 @@ export async function runTrainBenchWorker(c: TrainBenchCase, steps: number, barr
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) step();
   const seconds = (performance.now() - t0) / 1000;
+  optimizer.dispose();
   console.log(JSON.stringify({ backend, samplesPerSecond: (c.batch * steps) / seconds }));
 }
 

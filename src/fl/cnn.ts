@@ -5,6 +5,7 @@
  * Also: weights to and from the plain {@link ModelWeights}, local training with a given batch size, and evaluation.
  */
 import { tf } from "../ml/backend";
+import { ResourceOptimizer } from "../ml/tensorflowOptimizers";
 import type { ImageSet } from "./datasets/types";
 import { assertSameShapes, type ModelWeights, type WeightTensor } from "./tensors";
 import { shuffle } from "./partition";
@@ -78,8 +79,13 @@ export function crossEntropy(oneHot: tf.Tensor, p: tf.Tensor): tf.Tensor {
 export type LocalOptimizer = "sgd" | "momentum" | "adam";
 export const LOCAL_OPTIMIZERS: readonly LocalOptimizer[] = ["sgd", "momentum", "adam"];
 
-function makeOptimizer(kind: LocalOptimizer, learningRate: number): tf.Optimizer {
+/**
+ * The optimiser of `kind`: on tfjs-node TensorFlow's fused in-place update ops (the same rules,
+ * src/ml/tensorflowOptimizers.ts), elsewhere tfjs's own. Dispose it when done.
+ */
+export function makeOptimizer(kind: LocalOptimizer, learningRate: number): tf.Optimizer {
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`trainLocal: the learning rate must be a positive number, got ${learningRate}.`);
+  if (LOCAL_OPTIMIZERS.includes(kind) && tf.getBackend() === "tensorflow") return new ResourceOptimizer(kind, learningRate, kind === "adam" ? { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } : { momentum: 0.9 });
   switch (kind) {
     case "sgd":
       return tf.train.sgd(learningRate);
@@ -115,26 +121,29 @@ export function trainLocal(model: tf.LayersModel, set: ImageSet, indices: readon
   const rng = mulberry32(o.seed);
   let last = 0;
   let steps = 0;
-  for (let e = 0; e < o.epochs && !(o.maxSteps !== undefined && steps >= o.maxSteps); e++) {
-    const order = shuffle(indices.slice(), rng);
-    let sum = 0;
-    let batches = 0;
-    for (let s = 0; s < order.length && !(o.maxSteps !== undefined && steps >= o.maxSteps); s += o.batchSize, steps++) {
-      const { x, y } = toTensors(set, order.slice(s, s + o.batchSize));
-      const loss = optimizer.minimize(
-        () => tf.tidy(() => crossEntropy(tf.oneHot(y, set.classes), model.apply(x, { training: true }) as tf.Tensor).mean()) as tf.Scalar,
-        true,
-        vars,
-      );
-      sum += loss ? loss.dataSync()[0] : 0;
-      loss?.dispose();
-      x.dispose();
-      y.dispose();
-      batches++;
+  try {
+    for (let e = 0; e < o.epochs && !(o.maxSteps !== undefined && steps >= o.maxSteps); e++) {
+      const order = shuffle(indices.slice(), rng);
+      let sum = 0;
+      let batches = 0;
+      for (let s = 0; s < order.length && !(o.maxSteps !== undefined && steps >= o.maxSteps); s += o.batchSize, steps++) {
+        const { x, y } = toTensors(set, order.slice(s, s + o.batchSize));
+        const loss = optimizer.minimize(
+          () => tf.tidy(() => crossEntropy(tf.oneHot(y, set.classes), model.apply(x, { training: true }) as tf.Tensor).mean()) as tf.Scalar,
+          true,
+          vars,
+        );
+        sum += loss ? loss.dataSync()[0] : 0;
+        loss?.dispose();
+        x.dispose();
+        y.dispose();
+        batches++;
+      }
+      last = batches ? sum / batches : 0;
     }
-    last = batches ? sum / batches : 0;
+  } finally {
+    optimizer.dispose();
   }
-  optimizer.dispose();
   return last;
 }
 

@@ -79,7 +79,7 @@ describe("tfjs backends: tensorflow (tfjs-node) and wasm", function () {
     // (a wrong gradient moves weights by ~lr * |g| ~ 1e-3).
     // Adam divides by sqrt(v), so a rounding difference in a small gradient moves its update more: its bound is 1 % of
     // the ~2e-3 its two steps move a weight.
-    for (const [optimizer, steps, lossTol, weightTol] of [["sgd", 1, 1e-5, 2e-6], ["adam", 2, 1e-5, 2e-5]] as [LocalOptimizer, number, number, number][]) {
+    for (const [optimizer, steps, lossTol, weightTol] of [["sgd", 1, 1e-5, 2e-6], ["momentum", 2, 1e-5, 2e-6], ["adam", 2, 1e-5, 2e-5]] as [LocalOptimizer, number, number, number][]) {
       it(`${steps} ${optimizer} step(s) of the paper's CNN give the same loss (within ${lossTol}) and weights (within ${weightTol}) on both backends`, async () => {
         const native = await train("tensorflow", optimizer, steps);
         const wasm = await train("wasm", optimizer, steps);
