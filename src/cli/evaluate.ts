@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { positiveInt } from "./args";
-import { initBackend } from "../ml/backend";
+import { initBackend, threadsPerProcess, trainingProcessEnv } from "../ml/backend";
 import { generateScenario } from "../twins/scenario";
 import { loadPolicy } from "../agents/policyStore";
 import { DEFAULT_MADDPG } from "../agents/maddpg";
@@ -68,7 +68,7 @@ async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean): Promise
       const args = [path.join(ROOT, "bin", "dtwn.js"), "train-policy", "--quiet", "--scenario-seed", String(s.seed), "--seed", String(s.seed), "--episodes", String(s.episodes), "--gamma", String(s.gamma), "--out", s.dir];
       const t0 = Date.now();
       await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env: trainingProcessEnv(threadsPerProcess(jobs)) });
         let stderr = "";
         child.stderr.on("data", (d) => (stderr += String(d)));
         child.on("error", reject);
