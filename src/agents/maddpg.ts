@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { tf } from "../ml/backend";
+import { makeOptimizer } from "../ml/optimizers";
 import type { Scenario } from "../twins/scenario";
 import type { SlotState } from "../twins/state";
 import { initialState, nextState, step } from "../twins/mdp";
@@ -212,8 +213,8 @@ export class Maddpg {
         critic,
         targetActor,
         targetCritic,
-        actorOptimizer: tf.train.adam(config.actorLearningRate),
-        criticOptimizer: tf.train.adam(config.criticLearningRate),
+        actorOptimizer: makeOptimizer("adam", config.actorLearningRate),
+        criticOptimizer: makeOptimizer("adam", config.criticLearningRate),
       };
     });
     this.memory = new ReplayMemory(config.replayCapacity, this.obsDim, this.m * this.actDim);

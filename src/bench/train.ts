@@ -15,7 +15,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { initBackend, tf, type BackendName } from "../ml/backend";
-import { createCnn, crossEntropy, makeOptimizer } from "../fl/cnn";
+import { createCnn, crossEntropy } from "../fl/cnn";
+import { makeOptimizer } from "../ml/optimizers";
 import { median } from "../eval/stats";
 
 const ROOT = path.resolve(__dirname, "..", "..");

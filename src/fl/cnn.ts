@@ -5,7 +5,7 @@
  * Also: weights to and from the plain {@link ModelWeights}, local training with a given batch size, and evaluation.
  */
 import { tf } from "../ml/backend";
-import { ResourceOptimizer } from "../ml/tensorflowOptimizers";
+import { makeOptimizer, OPTIMIZER_KINDS, type OptimizerKind } from "../ml/optimizers";
 import type { ImageSet } from "./datasets/types";
 import { assertSameShapes, type ModelWeights, type WeightTensor } from "./tensors";
 import { shuffle } from "./partition";
@@ -71,32 +71,10 @@ export function crossEntropy(oneHot: tf.Tensor, p: tf.Tensor): tf.Tensor {
 
 /**
  * The local optimiser of a twin's training (the paper: "gradient descent based methods ... with a predefined learning
- * rate"). Its state starts afresh every round, from the global model.
- * - sgd: w <- w - lr g;
- * - momentum: heavy ball, v <- beta v + g, w <- w - lr v (beta 0.9);
- * - adam: Adam(lr, 0.9, 0.999, 1e-7).
+ * rate"): sgd, momentum or adam (src/ml/optimizers.ts). Its state starts afresh every round, from the global model.
  */
-export type LocalOptimizer = "sgd" | "momentum" | "adam";
-export const LOCAL_OPTIMIZERS: readonly LocalOptimizer[] = ["sgd", "momentum", "adam"];
-
-/**
- * The optimiser of `kind`: on tfjs-node TensorFlow's fused in-place update ops (the same rules,
- * src/ml/tensorflowOptimizers.ts), elsewhere tfjs's own. Dispose it when done.
- */
-export function makeOptimizer(kind: LocalOptimizer, learningRate: number): tf.Optimizer {
-  if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`trainLocal: the learning rate must be a positive number, got ${learningRate}.`);
-  if (LOCAL_OPTIMIZERS.includes(kind) && tf.getBackend() === "tensorflow") return new ResourceOptimizer(kind, learningRate, kind === "adam" ? { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } : { momentum: 0.9 });
-  switch (kind) {
-    case "sgd":
-      return tf.train.sgd(learningRate);
-    case "momentum":
-      return tf.train.momentum(learningRate, 0.9);
-    case "adam":
-      return tf.train.adam(learningRate, 0.9, 0.999, 1e-7);
-    default:
-      throw new Error(`trainLocal: unknown optimizer ${JSON.stringify(kind)}; use one of ${LOCAL_OPTIMIZERS.join(", ")}.`);
-  }
-}
+export type LocalOptimizer = OptimizerKind;
+export const LOCAL_OPTIMIZERS = OPTIMIZER_KINDS;
 
 export interface TrainOptions {
   batchSize: number;
