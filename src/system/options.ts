@@ -64,7 +64,7 @@ export const RunOptionsSchema = z
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
 
 export const DEFAULT_RUN: RunOptions = {
-  users: 20,
+  users: 100,
   bss: 5,
   rounds: 3,
   seed: 1,

@@ -3,9 +3,9 @@ import { expect } from "chai";
 import { DEFAULT_RUN, resolveRunOptions } from "../../src/system/options";
 
 describe("src/system/options", () => {
-  it("fills the defaults (the demo: 5 BSs, 20 users, 3 rounds, MADDPG) and keeps overrides", () => {
+  it("fills the defaults (the demo: the paper's 5 BSs and 100 users, 3 rounds, MADDPG) and keeps overrides", () => {
     expect(resolveRunOptions({})).to.deep.equal(DEFAULT_RUN);
-    expect(DEFAULT_RUN).to.include({ bss: 5, users: 20, rounds: 3, policy: "maddpg" });
+    expect(DEFAULT_RUN).to.include({ bss: 5, users: 100, rounds: 3, policy: "maddpg" });
     const o = resolveRunOptions({ users: 100, rounds: 20, policy: "random", faults: [{ bs: 1, kind: "late" }] });
     expect(o).to.include({ users: 100, rounds: 20, policy: "random" });
     expect(o.faults).to.deep.equal([{ bs: 1, kind: "late" }]);
