@@ -1,5 +1,7 @@
 /** `dtwn bench ...`: benchmarks that print their figures (speed is measured here, never asserted in tests). */
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import type { Command } from "commander";
 import { finiteNumber, positiveInt } from "./args";
 import { benchTrain, renderTrainBench, runTrainBenchWorker, torchPython, torchVersion, type TrainBenchCase } from "../bench/train";
@@ -22,7 +24,8 @@ export function registerBenchCommands(program: Command): void {
     .option("--backends <list>", "tfjs backends to measure, comma-separated: tensorflow, wasm (default: both, tensorflow only where tfjs-node loads)")
     .option("--no-torch", "skip the PyTorch reference")
     .option("--json", "print the rows as JSON", false)
-    .action(async (opts: { steps: number; repeats: number; backends?: string; torch: boolean; json: boolean }) => {
+    .option("--out <base>", "also write the table and the rows to <base>.md and <base>.json")
+    .action(async (opts: { steps: number; repeats: number; backends?: string; torch: boolean; json: boolean; out?: string }) => {
       const available = tfjsNodeStatus();
       const backends = (opts.backends ?? (available.available ? "tensorflow,wasm" : "wasm")).split(",").map((b) => b.trim()) as BackendName[];
       for (const b of backends) {
@@ -40,11 +43,14 @@ export function registerBenchCommands(program: Command): void {
         }
       }
       const rows = await benchTrain({ steps: opts.steps, repeats: opts.repeats, backends, torch });
-      if (opts.json) {
-        console.log(JSON.stringify(rows, null, 2));
-        return;
+      const table = renderTrainBench(rows, backends, torch);
+      if (opts.out) {
+        fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+        fs.writeFileSync(`${opts.out}.json`, JSON.stringify({ steps: opts.steps, repeats: opts.repeats, backends, torch: torch ? torchVersion().version : undefined, at: new Date().toISOString(), rows }, null, 1) + "\n");
+        fs.writeFileSync(`${opts.out}.md`, table + "\n");
+        console.error(`wrote ${opts.out}.md and ${opts.out}.json`);
       }
-      console.log(renderTrainBench(rows, backends, torch));
+      console.log(opts.json ? JSON.stringify(rows, null, 2) : table);
     });
   bench
     .command("fl")
