@@ -96,7 +96,11 @@ function bindingIncludes(tfjsNode) {
 function run(cmd, args, what) {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, timeout: 20 * 60_000 });
   if (r.error) throw new Error(`${what}: ${r.error.code === "ENOENT" ? `${cmd} is not installed` : r.error.message}`);
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}`);
+  if (r.status !== 0) {
+    const lines = (r.stderr || r.stdout).trim().split("\n");
+    const errors = lines.filter((l) => /^ERROR:/.test(l)); // pip's own verdict, without its retry warnings
+    throw new Error(`${what} failed (exit ${r.status}): ${(errors.length ? errors.slice(-1) : lines.slice(-2)).join(" / ")}`);
+  }
   return r.stdout;
 }
 

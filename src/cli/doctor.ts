@@ -62,8 +62,10 @@ export function renderDoctor(r: DoctorReport): string {
   if (r.tensorflow) {
     rows.push(["threads", `TensorFlow intra-op ${r.tensorflow.intraOpThreads}, inter-op ${r.tensorflow.interOpThreads} in this process (TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS; training workers get cores / workers each); oneDNN ${r.tensorflow.oneDnn ? "on" : "off (TF_ENABLE_ONEDNN_OPTS=0)"}`]);
     rows.push(["kernels", `ReLU gradient: ${r.tensorflow.reluGrad ? "TensorFlow ReluGrad" : "tfjs default"}; max-pool gradient: ${r.tensorflow.oneDnnMaxPoolGrad ? "oneDNN with workspace" : "TensorFlow MaxPoolGrad (oneDNN's did not run here)"}`]);
-  } else {
-    rows.push(["tfjs-node", r.tfjsNode.available ? `installed (${r.tfjsNode.version}) and loads, not in use` : (r.tfjsNode.reason ?? "not available")]);
+  } else if (r.tfjsNode.available) {
+    rows.push(["tfjs-node", `installed (${r.tfjsNode.version}) and loads, not in use`]);
+  } else if (!r.backend.why.includes(r.tfjsNode.reason ?? "")) {
+    rows.push(["tfjs-node", r.tfjsNode.reason ?? "not available"]);
   }
   if (r.libtensorflowInstall) rows.push(["libtensorflow", `${r.libtensorflowInstall.outcome} at install: ${r.libtensorflowInstall.reason}${r.libtensorflowInstall.at ? ` (${r.libtensorflowInstall.at})` : ""}`]);
   rows.push(["node", `${r.node}, ${r.cores} cores`]);
