@@ -168,7 +168,7 @@ export function threadsPerProcess(processes: number): number {
 /**
  * The environment for a child process that trains with `threads` TensorFlow intra-op threads and 1 inter-op thread,
  * unless TF_NUM_*_THREADS are set already. Measured (`dtwn bench train`): one process per core with 1 thread each trains
- * 1.1-1.7x more samples/s in all than one process with a thread per core, and several processes with a thread per core
+ * 1.3-1.9x more samples/s in all than one process with a thread per core, and several processes with a thread per core
  * each oversubscribe the cores. The thread count is part of the result: on tfjs-node, training gives the same bits
  * again for the same weights, seeds and thread count, and other float32 roundings for another thread count.
  */
