@@ -63,7 +63,7 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
 
   console.log(`Deploying dtwn to ${hre.network.name} (chain ${chainId}) from ${deployer.address} ...`);
   const deployed = await hre.ignition.deploy(DtwnModule, {
-    parameters: { Dtwn: { ...params, mbs: deployer.address } as never },
+    parameters: { DtwnCore: { ...params, mbs: deployer.address } as never },
     deploymentId,
     displayUi: false,
   });

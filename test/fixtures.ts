@@ -1,11 +1,13 @@
 /**
  * Shared fixtures: the whole protocol deployed by the same Ignition module users deploy with, on the in-process
- * Hardhat network, with signer 0 as the deployer and operator (the MBS) and signers 1..N as BSs.
+ * Hardhat network, with signer 0 as the deployer and operator (the MBS) and signers 1..N as BSs. The deployer keeps
+ * no admin power there (the module renounces it); unit tests that need a test writer or minter use the
+ * `...WithTestAdmin` fixtures, which deploy the core module alone (the deployer keeps DEFAULT_ADMIN_ROLE).
  */
 import { ethers, ignition } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import DtwnModule from "../ignition/modules/Dtwn";
+import DtwnModule, { DtwnCoreModule } from "../ignition/modules/Dtwn";
 import { DEFAULT_PROTOCOL_PARAMS, type ProtocolParams } from "../src/chain/protocolParams";
 import { PAPER_BS_CPU_HZ } from "../src/twins/scenario";
 import {
@@ -33,11 +35,20 @@ export function userId(i: number): string {
   return ethers.id(`user-${i}`);
 }
 
-/** Deploy the protocol with the module's defaults. */
+/** Deploy the protocol with the module's defaults (the deployer renounced its admin roles). */
 export async function deployProtocol() {
+  return deployModule(DtwnModule);
+}
+
+/** The core module alone: as {@link deployProtocol}, but the deployer (signer 0) keeps DEFAULT_ADMIN_ROLE. */
+export async function deployProtocolWithTestAdmin() {
+  return deployModule(DtwnCoreModule);
+}
+
+async function deployModule(module: typeof DtwnCoreModule | typeof DtwnModule) {
   const signers = await ethers.getSigners();
   const [mbs, ...rest] = signers;
-  const d = await ignition.deploy(DtwnModule);
+  const d = await ignition.deploy(module);
   const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
   return {
     mbs,
@@ -65,7 +76,15 @@ export const PAPER_CPU_HZ = PAPER_BS_CPU_HZ.map((hz) => BigInt(hz));
  * `samplesPerTwin * (bs index + 1)` samples, and the Eq. 6 coins allocated.
  */
 export async function deployWithFiveBss() {
-  const p = await deployProtocol();
+  return withFiveBss(await deployProtocol());
+}
+
+/** {@link deployWithFiveBss} on the core module: the deployer keeps DEFAULT_ADMIN_ROLE. */
+export async function deployWithFiveBssWithTestAdmin() {
+  return withFiveBss(await deployProtocolWithTestAdmin());
+}
+
+async function withFiveBss(p: Protocol) {
   const five = p.bss.slice(0, 5);
   for (const [i, bs] of five.entries()) {
     await p.registry.admit(bs.address);

@@ -12,14 +12,20 @@ import {ProducerElection} from "./ProducerElection.sol";
 /// @notice DPoS block production and validation (paper Section II-C, Fig. 2 steps 4-7). The producer of a slot packs
 /// the records of its interval (the next consecutive range of the {RecordLog}, spanning several local training
 /// periods) into a block whose body is the Merkle root of their leaves, and the other producers of the epoch validate
-/// it off chain and approve or reject it. With approvals from at least 2/3 of the epoch's producers (the proposer
-/// counts as one) the block is final and never changes again; with rejections from more than 1/3 it can no longer
-/// become final, is rejected, and its proposer is jailed and slashed. A producer that lets its slot pass without a
-/// block is reported, jailed and slashed.
-/// @dev Merkle tree: leaves in log order; each level hashes pairs with OpenZeppelin's commutative keccak256
-/// (sorted pair), an odd last node is carried up unchanged; the root of one leaf is the leaf itself and of zero
-/// leaves bytes32(0). Verdicts are accepted until the end of the block's slot, so at most one block is pending at a
-/// time; a pending block whose slot ended without finality is expired and its records are packed again.
+/// it and approve or reject it. With approvals from at least 2/3 of the epoch's producers (the proposer counts as
+/// one) the block is final and never changes again; with rejections from more than 1/3 it can no longer become
+/// final and is rejected (its records are packed again). A producer that lets its slot pass without a block is
+/// reported, jailed and slashed.
+/// @dev Checks the chain makes itself (each names the attack it stops):
+/// - the proposed root must equal {RecordLog.rootOf} over the interval (`RootMismatch`): producers cannot finalise a
+///   root of records that are not on chain, however many of them collude. Since the root is checked, a rejection
+///   costs the proposer nothing (a coalition rejecting correct blocks can delay finality, never punish);
+/// - an epoch needs at least {ProducerElection.MIN_PRODUCERS} producers before any block is proposed
+///   (`TooFewProducers`): no lone producer's block is final on proposal, no single rejection decides.
+/// Merkle tree: leaves in log order; each level hashes pairs with OpenZeppelin's commutative keccak256 (sorted pair),
+/// an odd last node is carried up unchanged; the root of one leaf is the leaf itself and of zero leaves bytes32(0).
+/// Verdicts are accepted until the end of the block's slot, so at most one block is pending at a time; a pending
+/// block whose slot ended without finality is expired and its records are packed again.
 contract BlockLedger is MemberGated {
     /// @notice Maximum number of records in one block (keeps off-chain validation and proofs small).
     uint256 public constant MAX_RECORDS_PER_BLOCK = 256;
@@ -109,6 +115,10 @@ contract BlockLedger is MemberGated {
     error AlreadyReported(uint256 slot);
     /// @dev A parameter is out of range.
     error InvalidParameter();
+    /// @dev The proposed root is not the Merkle root of the interval's records on chain.
+    error RootMismatch(bytes32 expected, bytes32 proposed);
+    /// @dev The epoch has fewer than {ProducerElection.MIN_PRODUCERS} producers: none of its blocks could be final.
+    error TooFewProducers(uint256 epoch, uint256 producers);
 
     /// @param registry_ The BS membership.
     /// @param election_ The producer schedule (this contract needs JAILER_ROLE).
@@ -152,6 +162,9 @@ contract BlockLedger is MemberGated {
         }
         uint256 epoch = election.epochOfSlot(slot);
         uint256 producerCount = election.producersOf(epoch).length;
+        if (producerCount < election.MIN_PRODUCERS()) revert TooFewProducers(epoch, producerCount);
+        bytes32 expected = recordLog.rootOf(fromRecord, toRecord);
+        if (root != expected) revert RootMismatch(expected, root);
 
         blockId = _blocks.length;
         _blocks.push(
@@ -174,8 +187,8 @@ contract BlockLedger is MemberGated {
         _finalizeIfQuorum(blockId);
     }
 
-    /// @notice Approve or reject pending block `blockId` after validating it off chain (recomputing the Merkle
-    /// root of its interval). Only a member BS that is a producer of the block's epoch and not jailed, once, before
+    /// @notice Approve or reject pending block `blockId` (the chain checked its root at proposal; a validator attests
+    /// that it holds the interval's records). Only a member BS that is a producer of the block's epoch and not jailed, once, before
     /// the slot ends.
     /// @param blockId The block.
     /// @param approve True to approve, false to reject.
@@ -197,7 +210,6 @@ contract BlockLedger is MemberGated {
             if (uint256(b.rejections) * 3 > b.producerCount) {
                 b.status = BlockStatus.Rejected;
                 emit BlockRejected(blockId);
-                _penalize(b.producer);
             }
         }
     }
@@ -214,6 +226,10 @@ contract BlockLedger is MemberGated {
         // A producer jailed before or during this slot is not punished twice for the same absence.
         if (election.jailedUntil(producer) > election.epochOfSlot(slot)) revert ProducerIsJailed(producer);
         if (!registry.isMember(producer)) revert ProducerNotMember(producer);
+        uint256 epoch = election.epochOfSlot(slot);
+        uint256 producerCount = election.producersOf(epoch).length;
+        // With too few producers no block could be proposed: nobody is at fault.
+        if (producerCount < election.MIN_PRODUCERS()) revert TooFewProducers(epoch, producerCount);
         _missReported[slot] = true;
         emit SlotMissed(slot, producer, msg.sender);
         _penalize(producer);

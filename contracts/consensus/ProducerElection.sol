@@ -22,6 +22,10 @@ contract ProducerElection is MemberGated, AccessControl {
     bytes32 public constant JAILER_ROLE = keccak256("JAILER_ROLE");
     /// @notice Maximum number of candidates (the registry's `MAX_MEMBERS`).
     uint256 public constant MAX_CANDIDATES = 32;
+    /// @notice Fewest producers an epoch needs for its blocks to become final (and `producersPerEpoch`'s minimum).
+    /// Attack stopped: with one producer its block is final on proposal (it finalises anything alone); with two, one
+    /// rejection decides. With three, 2/3 finality needs two producers, so one dishonest producer decides nothing.
+    uint256 public constant MIN_PRODUCERS = 3;
 
     /// @notice The training coins whose checkpointed votes weight the approvals.
     TrainingCoin public immutable coin;
@@ -94,7 +98,9 @@ contract ProducerElection is MemberGated, AccessControl {
         if (slotDuration_ == 0 || slotsPerEpoch_ == 0 || producersPerEpoch_ == 0 || jailEpochs_ == 0) {
             revert InvalidParameter();
         }
-        if (producersPerEpoch_ > MAX_CANDIDATES || genesisTime_ > block.timestamp) revert InvalidParameter();
+        if (producersPerEpoch_ < MIN_PRODUCERS || producersPerEpoch_ > MAX_CANDIDATES || genesisTime_ > block.timestamp) {
+            revert InvalidParameter();
+        }
         coin = coin_;
         genesisTime = genesisTime_ == 0 ? uint64(block.timestamp) : genesisTime_;
         slotDuration = slotDuration_;

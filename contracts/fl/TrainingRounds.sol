@@ -6,6 +6,7 @@ import {MemberGated} from "../membership/MemberGated.sol";
 import {RecordLog} from "../records/RecordLog.sol";
 import {TrainingCoin} from "../token/TrainingCoin.sol";
 import {CidCheck} from "../utils/CidCheck.sol";
+import {IActionRecords} from "../twins/IActionRecords.sol";
 
 /// @title TrainingRounds
 /// @notice Federated-learning rounds and training model records (paper Sections II-B and II-C, Fig. 2).
@@ -13,11 +14,20 @@ import {CidCheck} from "../utils/CidCheck.sol";
 /// training model record; the other BSs verify it and submit verdicts. After the verification window the round is
 /// settled: models that passed earn `rewardPerModel` coins, models that failed lose `slashBps` of their holder's
 /// coins. The MBS then records the new global model (Eq. 5) with the list of models it aggregated.
-/// @dev A model passes when it has more pass than fail verdicts; a model with no verdict is neither paid nor
-/// slashed. Settling loops over the round's submissions, bounded by `MAX_SUBMISSIONS`.
-/// A round need not wait out its windows: the MBS may close submissions early (when every BS it expects has
-/// submitted), and the round may be settled before the verification window ends once every submitted model has a
-/// verdict from every other member.
+/// @dev Rules the chain enforces, each with the attack it stops:
+/// - a model record's weights (K_i and its data size, the Eq. 5 weight) are the chain's record of the BS's committed
+///   action in that slot ({IActionRecords}), never arguments of the submitter: a BS cannot claim 2^64-1 samples;
+/// - round r > 1 opens only from round r-1's recorded global model (`GlobalModelMismatch`): the MBS cannot start a
+///   round from a model nobody aggregated;
+/// - the recorded aggregation lists exactly the models that passed (`AggregatedIncomplete`, `ModelNotPassed`): the MBS
+///   cannot leave out an accepted model or add a rejected one;
+/// - submissions close early only when every member BS has submitted (`SubmissionsPending`): the MBS cannot shut
+///   everyone out but a favoured BS.
+/// A model passes when it has more pass than fail verdicts; a model with no verdict is neither paid nor slashed.
+/// Settling loops over the round's submissions, bounded by `MAX_SUBMISSIONS`. A round may be settled before the
+/// verification window ends once every submitted model has a verdict from every other member.
+/// The action records are wired once after deployment ({wireActionRecords}, by the deploying account only, which
+/// keeps no other power): the {AssociationLedger} that records actions needs this contract's address first.
 contract TrainingRounds is MemberGated {
     /// @notice Maximum number of model submissions per round.
     uint256 public constant MAX_SUBMISSIONS = 32;
@@ -44,6 +54,7 @@ contract TrainingRounds is MemberGated {
         RoundStatus status;
         uint64 deadline; // last timestamp at which models may be submitted
         uint64 verifyUntil; // last timestamp at which verdicts may be submitted
+        uint16 passed; // models that passed (set at settlement)
         bytes globalCid; // the global model this round trains from
         bytes newGlobalCid; // the global model it produced (set at finalization)
     }
@@ -69,6 +80,10 @@ contract TrainingRounds is MemberGated {
     uint256 public immutable slashBps;
     /// @notice Time after the submission deadline during which verdicts are accepted (seconds).
     uint64 public immutable verificationWindow;
+    /// @notice The chain's records of the BSs' committed actions (the {AssociationLedger}), wired once.
+    IActionRecords public actionRecords;
+    /// @dev The deploying account: its one power is to wire `actionRecords` once.
+    address private immutable _wirer;
 
     uint256 private _roundCount;
     mapping(uint256 round => Round) private _rounds;
@@ -76,6 +91,8 @@ contract TrainingRounds is MemberGated {
     mapping(uint256 round => mapping(address bs => Submission)) private _submissions;
     mapping(uint256 round => mapping(address bs => mapping(address verifier => bool))) private _verified;
 
+    /// @notice The action records were wired (once).
+    event ActionRecordsWired(IActionRecords actionRecords);
     /// @notice The MBS closed round `round` to submissions early: the deadline and the verification window moved.
     event SubmissionsClosed(uint256 indexed round, uint64 deadline, uint64 verifyUntil);
     /// @notice Round `round` was opened with global model `globalCid`.
@@ -105,7 +122,7 @@ contract TrainingRounds is MemberGated {
     error AlreadySubmitted(uint256 round, address bs);
     /// @dev `MAX_SUBMISSIONS` models were submitted already.
     error RoundFull(uint256 round);
-    /// @dev A model must carry data and at least one twin.
+    /// @dev The twins of the BS's committed action hold no recorded data.
     error EmptyModel();
     /// @dev `bs` submitted no model in this round.
     error NoSuchSubmission(uint256 round, address bs);
@@ -125,6 +142,20 @@ contract TrainingRounds is MemberGated {
     error AggregatedNotSorted();
     /// @dev A parameter is out of range.
     error InvalidParameter();
+    /// @dev Only the deploying account wires the action records, and only once.
+    error NotWirer(address caller);
+    /// @dev The action records were wired already.
+    error AlreadyWired();
+    /// @dev The action records are not wired yet: no round can open.
+    error NotWired();
+    /// @dev The BS committed no action (no twins) in this slot: it has no model to submit.
+    error NoCommittedAction(uint256 round, address bs);
+    /// @dev A round must open from the previous round's recorded global model.
+    error GlobalModelMismatch(uint256 round, bytes expected, bytes given);
+    /// @dev The aggregation must list every model that passed.
+    error AggregatedIncomplete(uint256 round, uint256 passed, uint256 listed);
+    /// @dev Submissions close early only when every member BS has submitted.
+    error SubmissionsPending(uint256 round, uint256 submitted, uint256 members);
 
     /// @param registry_ The BS membership (its operator is the MBS).
     /// @param coin_ The training coins (this contract needs PROTOCOL_ROLE).
@@ -147,20 +178,38 @@ contract TrainingRounds is MemberGated {
         rewardPerModel = rewardPerModel_;
         slashBps = slashBps_;
         verificationWindow = verificationWindow_;
+        _wirer = msg.sender;
     }
 
-    /// @notice Open the next round with global model `globalCid`. Only the operator (the MBS).
+    /// @notice Wire the action records (the {AssociationLedger}, deployed after this contract). Only the deploying
+    /// account, once; afterwards nobody can change them.
+    /// @param actionRecords_ The committed actions whose K_i and data sizes weight the model records.
+    function wireActionRecords(IActionRecords actionRecords_) external {
+        if (msg.sender != _wirer) revert NotWirer(msg.sender);
+        if (address(actionRecords) != address(0)) revert AlreadyWired();
+        if (address(actionRecords_) == address(0)) revert ZeroAddress();
+        actionRecords = actionRecords_;
+        emit ActionRecordsWired(actionRecords_);
+    }
+
+    /// @notice Open the next round with global model `globalCid`. Only the operator (the MBS). Round 1 opens from any
+    /// initial model; every later round from the global model its predecessor recorded.
     /// @param globalCid Binary CID of the global model weights the BSs train from.
     /// @param deadline Last timestamp at which models may be submitted.
     /// @return round The new round's number (from 1).
     function openRound(bytes calldata globalCid, uint64 deadline) external onlyOperator returns (uint256 round) {
         CidCheck.check(globalCid);
+        if (address(actionRecords) == address(0)) revert NotWired();
         if (deadline <= block.timestamp) revert DeadlineInPast(deadline);
         uint256 previous = _roundCount;
-        if (previous != 0 && _rounds[previous].status != RoundStatus.Finalized) {
-            revert PreviousRoundNotFinalized(previous);
-        }
         round = previous + 1;
+        if (previous != 0) {
+            Round storage p = _rounds[previous];
+            if (p.status != RoundStatus.Finalized) revert PreviousRoundNotFinalized(previous);
+            if (keccak256(p.newGlobalCid) != keccak256(globalCid)) {
+                revert GlobalModelMismatch(round, p.newGlobalCid, globalCid);
+            }
+        }
         _roundCount = round;
         Round storage r = _rounds[round];
         r.status = RoundStatus.Open;
@@ -170,17 +219,18 @@ contract TrainingRounds is MemberGated {
         emit RoundOpened(round, globalCid, deadline, r.verifyUntil);
     }
 
-    /// @notice Submit the caller's model for round `round`: a training model record. Only a member BS, once per
-    /// round, until the deadline.
+    /// @notice Submit the caller's model for round `round`: a training model record. Only a member BS that committed
+    /// an action in slot `round`, once per round, until the deadline. Its K_i and data size are those the chain
+    /// recorded for that action.
     /// @param round The round.
     /// @param cid Binary CID of the BS's aggregated model weights (Eq. 4) in IPFS.
-    /// @param dataSize Sum of the data sizes of the twins it trained on (samples).
-    /// @param numTwins K_i, the number of twins it trained on.
-    function submitModel(uint256 round, bytes calldata cid, uint64 dataSize, uint32 numTwins) external onlyMember {
+    function submitModel(uint256 round, bytes calldata cid) external onlyMember {
         CidCheck.check(cid);
-        if (dataSize == 0 || numTwins == 0) revert EmptyModel();
         Round storage r = _openRound(round);
         if (block.timestamp > r.deadline) revert SubmissionTooLate(round, r.deadline);
+        (uint32 numTwins, uint64 dataSize) = actionRecords.committedAction(round, msg.sender);
+        if (numTwins == 0) revert NoCommittedAction(round, msg.sender);
+        if (dataSize == 0) revert EmptyModel();
         Submission storage s = _submissions[round][msg.sender];
         if (s.exists) revert AlreadySubmitted(round, msg.sender);
         if (_submitters[round].length >= MAX_SUBMISSIONS) revert RoundFull(round);
@@ -218,12 +268,16 @@ contract TrainingRounds is MemberGated {
         emit ModelVerified(round, bs, msg.sender, pass, score);
     }
 
-    /// @notice Close round `round` to submissions now (before its deadline): the deadline becomes this block's
-    /// timestamp and verdicts are accepted for `verificationWindow` after it. Only the operator (the MBS).
+    /// @notice Close round `round` to submissions now (before its deadline), once every member BS has submitted: the
+    /// deadline becomes this block's timestamp and verdicts are accepted for `verificationWindow` after it. Only the
+    /// operator (the MBS).
     /// @param round The open round.
     function closeSubmissions(uint256 round) external onlyOperator {
         Round storage r = _openRound(round);
         if (block.timestamp >= r.deadline) revert SubmissionTooLate(round, r.deadline);
+        uint256 submitted = _submitters[round].length;
+        uint256 members = registry.memberCount();
+        if (submitted < members) revert SubmissionsPending(round, submitted, members);
         uint64 deadline = uint64(block.timestamp);
         r.deadline = deadline;
         r.verifyUntil = deadline + verificationWindow;
@@ -265,14 +319,15 @@ contract TrainingRounds is MemberGated {
             if (reward != 0) coin.mint(bs, reward);
             if (slashed != 0) coin.burn(bs, slashed);
         }
+        r.passed = uint16(passed); // at most MAX_SUBMISSIONS
         emit RoundSettled(round, passed, failed);
     }
 
     /// @notice Record the new global model of round `round` (Eq. 5) and the models it aggregated. Only the operator
-    /// (the MBS), after settlement; every aggregated model must have passed.
+    /// (the MBS), after settlement; the aggregated models are exactly the ones that passed.
     /// @param round The round.
     /// @param newGlobalCid Binary CID of the new global model weights.
-    /// @param aggregated The BSs whose models were aggregated, strictly increasing by address.
+    /// @param aggregated The BSs whose models passed, strictly increasing by address.
     function recordGlobalModel(uint256 round, bytes calldata newGlobalCid, address[] calldata aggregated)
         external
         onlyOperator
@@ -281,7 +336,7 @@ contract TrainingRounds is MemberGated {
         Round storage r = _rounds[round];
         if (r.status != RoundStatus.Settled) revert InvalidRoundStatus(round, r.status);
         uint256 n = aggregated.length;
-        if (n > MAX_SUBMISSIONS) revert RoundFull(round);
+        if (n != r.passed) revert AggregatedIncomplete(round, r.passed, n);
         address previous = address(0);
         for (uint256 i = 0; i < n; ++i) {
             address bs = aggregated[i];

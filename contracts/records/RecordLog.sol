@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 
 /// @title RecordLog
 /// @notice The append-only sequence of the DTWN blockchain's records (paper Section II-C): digital-twin model records,
@@ -29,6 +30,8 @@ contract RecordLog is AccessControl {
     error ZeroAdmin();
     /// @dev `index` is past the end of the log.
     error RecordOutOfRange(uint256 index, uint256 length);
+    /// @dev The interval [fromRecord, toRecord) is not within the log.
+    error InvalidRange(uint256 fromRecord, uint256 toRecord, uint256 length);
 
     /// @param admin The account that grants WRITER_ROLE at deployment.
     constructor(address admin) {
@@ -57,6 +60,33 @@ contract RecordLog is AccessControl {
     function leafAt(uint256 index) external view returns (bytes32) {
         if (index >= _leaves.length) revert RecordOutOfRange(index, _leaves.length);
         return _leaves[index];
+    }
+
+    /// @notice The Merkle root of the leaves of records [fromRecord, toRecord): leaves in log order; each level hashes
+    /// pairs with OpenZeppelin's commutative keccak256 (sorted pair); an odd last node is carried up unchanged; the
+    /// root of one leaf is the leaf itself and of zero leaves bytes32(0) (as src/chain/merkle.ts). The DPoS block
+    /// ledger compares every proposed block's root with this, so no producer can finalise a root of other records.
+    /// @dev Reads `toRecord - fromRecord` storage slots; callers bound the interval.
+    /// @param fromRecord First record (inclusive).
+    /// @param toRecord Last record (exclusive).
+    function rootOf(uint256 fromRecord, uint256 toRecord) external view returns (bytes32) {
+        uint256 len = _leaves.length;
+        if (fromRecord > toRecord || toRecord > len) revert InvalidRange(fromRecord, toRecord, len);
+        uint256 n = toRecord - fromRecord;
+        if (n == 0) return bytes32(0);
+        bytes32[] memory level = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            level[i] = _leaves[fromRecord + i];
+        }
+        while (n > 1) {
+            uint256 half = (n + 1) / 2;
+            for (uint256 i = 0; i < n / 2; ++i) {
+                level[i] = Hashes.commutativeKeccak256(level[2 * i], level[2 * i + 1]);
+            }
+            if (n % 2 == 1) level[half - 1] = level[n - 1];
+            n = half;
+        }
+        return level[0];
     }
 
     /// @notice The leaf hash of a record.

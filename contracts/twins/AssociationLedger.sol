@@ -5,6 +5,7 @@ import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {TwinRegistry} from "./TwinRegistry.sol";
 import {TrainingRounds} from "../fl/TrainingRounds.sol";
+import {IActionRecords} from "./IActionRecords.sol";
 
 /// @title AssociationLedger
 /// @notice The edge-association actions of the BS agents (paper Section IV-A): for slot t each BS i commits
@@ -20,11 +21,13 @@ import {TrainingRounds} from "../fl/TrainingRounds.sol";
 /// - tau_{i,c} in [0, 1] and (18c) sum_i tau_{i,c} <= 1 for every subchannel c;
 /// - Definition 1: listing a twin associates it with the caller in the {TwinRegistry}, which holds one BS per twin,
 ///   and a twin may be listed in only one BS's action per slot, so the joint action peers rebuild from the events
-///   puts every listed twin on exactly one BS.
+///   puts every listed twin on exactly one BS;
+/// - the committed action's K_i and the sum of its twins' recorded data sizes are kept ({committedAction}): they are
+///   the weights of the BS's training model record (Eq. 5) and cannot be restated by the BS when it submits.
 /// Encoding (big-endian, packed):
 /// - `twins`: one 6-byte entry per twin, `uint32 twinId | uint16 batchSize`, twin ids strictly increasing;
 /// - `tau`: one `uint16` per subchannel, the fraction scaled by `TAU_SCALE` (10000 = the whole subchannel).
-contract AssociationLedger is MemberGated {
+contract AssociationLedger is MemberGated, IActionRecords {
     /// @notice Fixed-point scale of tau: 10000 = 1.0.
     uint16 public constant TAU_SCALE = 10_000;
     /// @notice Maximum number of twins in one action.
@@ -51,11 +54,19 @@ contract AssociationLedger is MemberGated {
     mapping(uint256 slot => mapping(uint256 word => uint256)) private _tauUsed;
     mapping(uint256 slot => mapping(address bs => bytes32)) private _actionHash;
     mapping(uint256 slot => mapping(address bs => bool)) private _proposed;
+    mapping(uint256 slot => mapping(address bs => Committed)) private _committed;
+
+    struct Committed {
+        uint32 numTwins; // K_i
+        uint64 dataSize; // sum of the listed twins' recorded data sizes at commitment (samples)
+    }
     // twins listed by an action of each slot: a bitmap, 256 twin ids per word
     mapping(uint256 slot => mapping(uint256 word => uint256)) private _claimed;
 
     /// @notice BS `bs` committed action a_i(t) for slot `slot` (encodings as in the contract documentation).
     event ActionCommitted(uint256 indexed slot, address indexed bs, bytes twins, bytes tau);
+    /// @notice The chain's record of `bs`'s committed action in slot `slot`: K_i twins with `dataSize` samples.
+    event ActionWeighed(uint256 indexed slot, address indexed bs, uint32 numTwins, uint64 dataSize);
 
     /// @notice BS `bs` proposed the raw action `raw` of its actor for slot `slot` (3 big-endian `uint16`, 10000 = 1.0).
     event ActionProposed(uint256 indexed slot, address indexed bs, bytes raw);
@@ -164,16 +175,27 @@ contract AssociationLedger is MemberGated {
         _actionHash[slot][msg.sender] = keccak256(abi.encodePacked(twins, tau));
         emit ActionCommitted(slot, msg.sender, twins, tau);
 
-        // Checks on (18d), sorting and claims, then the associations (Definition 1) in the trusted twin registry.
+        // Checks on (18d), sorting and claims, then the associations (Definition 1) in the trusted twin registry,
+        // which returns each twin's recorded data size.
         uint256 previous = 0;
+        uint256 dataSize = 0;
         for (uint256 i = 0; i < count; ++i) {
             (uint256 twinId, uint256 batch) = _entry(twins, i);
             if (twinId <= previous) revert TwinsNotSorted(twinId);
             if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
             _claim(slot, twinId);
             previous = twinId;
-            twinRegistry.associate(twinId, msg.sender);
+            dataSize += twinRegistry.associate(twinId, msg.sender);
         }
+        // count <= MAX_TWINS_PER_ACTION and each size is bounded by the registry, so both fit.
+        _committed[slot][msg.sender] = Committed(uint32(count), uint64(dataSize));
+        emit ActionWeighed(slot, msg.sender, uint32(count), uint64(dataSize));
+    }
+
+    /// @inheritdoc IActionRecords
+    function committedAction(uint256 slot, address bs) external view returns (uint32 numTwins, uint64 dataSize) {
+        Committed storage c = _committed[slot][bs];
+        return (c.numTwins, c.dataSize);
     }
 
     /// @notice sum_i tau_{i,c} committed for slot `slot` on subchannel `subchannel`, scaled by `TAU_SCALE`.

@@ -31,6 +31,9 @@ contract TwinRegistry is MemberGated, AccessControl {
 
     /// @notice The record log the twin records are appended to.
     RecordLog public immutable recordLog;
+    /// @notice Largest data size a twin's data record may state (samples). Attack stopped: a BS recording 2^64-1
+    /// samples to take almost all of Eq. 6's S_ini and of the Eq. 5 weights.
+    uint64 public immutable maxDataSize;
 
     mapping(uint256 twinId => Twin) private _twins;
     mapping(bytes32 userId => uint256) private _twinOfUser;
@@ -66,13 +69,23 @@ contract TwinRegistry is MemberGated, AccessControl {
     error UnknownTwin(uint256 twinId);
     /// @dev Only the BS the twin is associated with may record its data and model.
     error NotTwinHost(uint256 twinId, address caller, address host);
+    /// @dev A data size above `maxDataSize`.
+    error DataSizeOutOfRange(uint64 dataSize, uint64 maxDataSize);
+    /// @dev A constructor parameter is out of range.
+    error InvalidParameter();
 
     /// @param registry_ The BS membership.
     /// @param recordLog_ The record log (this contract needs its WRITER_ROLE).
     /// @param admin The account that grants ASSOCIATOR_ROLE at deployment.
-    constructor(IBSRegistry registry_, RecordLog recordLog_, address admin) MemberGated(registry_) {
+    /// @param maxDataSize_ Largest data size of one twin (samples, > 0, at most 2^32: a BS's sum of up to 256 twins
+    /// then fits the 64-bit weights of its model record).
+    constructor(IBSRegistry registry_, RecordLog recordLog_, address admin, uint64 maxDataSize_)
+        MemberGated(registry_)
+    {
         if (address(recordLog_) == address(0) || admin == address(0)) revert ZeroAddress();
+        if (maxDataSize_ == 0 || maxDataSize_ > type(uint32).max) revert InvalidParameter();
         recordLog = recordLog_;
+        maxDataSize = maxDataSize_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -97,12 +110,13 @@ contract TwinRegistry is MemberGated, AccessControl {
     /// association ledger. A no-op when it is already there.
     /// @param twinId The twin.
     /// @param to The member BS that will host it.
-    function associate(uint256 twinId, address to) external onlyRole(ASSOCIATOR_ROLE) {
+    /// @return size The twin's recorded data size (samples).
+    function associate(uint256 twinId, address to) external onlyRole(ASSOCIATOR_ROLE) returns (uint64 size) {
         Twin storage t = _existing(twinId);
         _checkMember(to);
+        size = t.dataSize;
         address from = t.bs;
-        if (from == to) return;
-        uint64 size = t.dataSize;
+        if (from == to) return size;
         t.bs = to;
         --_twinsOn[from];
         ++_twinsOn[to];
@@ -114,13 +128,14 @@ contract TwinRegistry is MemberGated, AccessControl {
     /// @notice Record the twin's data D_i (size, commitment) and live state s_t: a digital-twin data record.
     /// Only the member BS hosting the twin.
     /// @param twinId The twin.
-    /// @param dataSize |D_i| in samples.
+    /// @param dataSize |D_i| in samples, at most `maxDataSize`.
     /// @param dataCommitment Hash commitment to the data (e.g. Merkle root of the samples).
     /// @param state Hash of the live state s_t.
     function recordTwinData(uint256 twinId, uint64 dataSize, bytes32 dataCommitment, bytes32 state)
         external
         onlyMember
     {
+        if (dataSize > maxDataSize) revert DataSizeOutOfRange(dataSize, maxDataSize);
         Twin storage t = _hosted(twinId);
         uint64 oldSize = t.dataSize;
         t.dataSize = dataSize;

@@ -8,19 +8,24 @@
  *
  * Parameters (all optional; defaults and units in src/chain/protocolParams.ts): `mbs` (the operator; default the
  * deployer) and every field of ProtocolParams.
+ *
+ * Two modules: `DtwnCore` deploys and wires; `Dtwn` (what users deploy) is the core followed by the deployer giving
+ * up every power it had (`DEFAULT_ADMIN_ROLE` on the four AccessControl contracts). Afterwards no account can grant
+ * the roles that mint, burn, append records, move twins or jail producers: the wiring above is final. Only unit tests
+ * that need a test writer or minter deploy the core alone.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { DEFAULT_PROTOCOL_PARAMS as D } from "../../src/chain/protocolParams";
 import { ROLES } from "../../src/chain/roles";
 
-const DtwnModule = buildModule("Dtwn", (m) => {
+export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
   const deployer = m.getAccount(0);
   const mbs = m.getParameter("mbs", deployer);
 
   const registry = m.contract("BSRegistry", [mbs]);
   const coin = m.contract("TrainingCoin", [deployer]);
   const recordLog = m.contract("RecordLog", [deployer]);
-  const twinRegistry = m.contract("TwinRegistry", [registry, recordLog, deployer]);
+  const twinRegistry = m.contract("TwinRegistry", [registry, recordLog, deployer, m.getParameter("maxTwinDataSize", D.maxTwinDataSize)]);
   const rounds = m.contract("TrainingRounds", [
     registry,
     coin,
@@ -69,8 +74,25 @@ const DtwnModule = buildModule("Dtwn", (m) => {
   m.call(recordLog, "grantRole", [ROLES.WRITER, rounds], { id: "grant_log_rounds" });
   m.call(twinRegistry, "grantRole", [ROLES.ASSOCIATOR, associationLedger], { id: "grant_twins_ledger" });
   m.call(election, "grantRole", [ROLES.JAILER, blockLedger], { id: "grant_election_blocks" });
+  // The model records' weights come from the committed actions (the one-shot wiring of the deploying account).
+  m.call(rounds, "wireActionRecords", [associationLedger], { id: "wire_rounds_actions" });
 
   return { registry, coin, recordLog, twinRegistry, rounds, associationLedger, stakeGenesis, election, blockLedger };
+});
+
+/** DEFAULT_ADMIN_ROLE (bytes32 zero) of OpenZeppelin's AccessControl. */
+const DEFAULT_ADMIN_ROLE = "0x" + "00".repeat(32);
+
+const DtwnModule = buildModule("Dtwn", (m) => {
+  const deployer = m.getAccount(0);
+  const core = m.useModule(DtwnCoreModule);
+  // Attack stopped: an admin above the protocol (a deployer that grants itself the roles that mint, burn, write
+  // records and move twins after handing the operator role over). Renounced after every grant of the core.
+  m.call(core.coin, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_coin_admin", after: [DtwnCoreModule] });
+  m.call(core.recordLog, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_log_admin", after: [DtwnCoreModule] });
+  m.call(core.twinRegistry, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_twins_admin", after: [DtwnCoreModule] });
+  m.call(core.election, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_election_admin", after: [DtwnCoreModule] });
+  return core;
 });
 
 export default DtwnModule;

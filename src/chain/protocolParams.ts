@@ -20,6 +20,8 @@ export const ProtocolParamsSchema = z
     verificationWindowSeconds: z.number().int().positive(),
     /** C, the number of OFDMA subchannels (Eq. 7). */
     subchannels: z.number().int().min(1).max(64),
+    /** Largest data size one twin's data record may state, samples (bounds what a BS can claim for Eq. 6 and Eq. 5). */
+    maxTwinDataSize: z.number().int().min(1).max(2 ** 32 - 1),
     /** b_min of constraint (18d), samples. */
     minBatchSize: z.number().int().min(1).max(65_535),
     /** b_max of constraint (18d), samples. */
@@ -31,7 +33,7 @@ export const ProtocolParamsSchema = z
     /** DPoS slots per epoch (one election per epoch). */
     slotsPerEpoch: z.number().int().positive(),
     /** Number of block producers M_p elected per epoch (Eq. 16). */
-    producersPerEpoch: z.number().int().min(1).max(32),
+    producersPerEpoch: z.number().int().min(3, "at least 3 producers (ProducerElection.MIN_PRODUCERS): with fewer, one producer decides a block").max(32),
     /** Epochs a faulty producer is excluded from elections. */
     jailEpochs: z.number().int().positive(),
     /** Basis points of a faulty producer's coins burned. */
@@ -52,6 +54,7 @@ export const DEFAULT_PROTOCOL_PARAMS: ProtocolParams = {
   roundSlashBps: 1_000,
   verificationWindowSeconds: 60,
   subchannels: 10,
+  maxTwinDataSize: 60_000,
   minBatchSize: 16,
   maxBatchSize: 128,
   genesisTime: 0,

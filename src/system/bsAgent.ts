@@ -7,7 +7,8 @@
  *   3. sync     record the data of twins that moved to it (a digital-twin data record per twin);
  *   4. train    train its twins from the global model (weights from IPFS) with their batch sizes, and aggregate
  *               them (Eq. 4);
- *   5. upload   put its weights in IPFS and submit the training model record (CID, D_i, K_i);
+ *   5. upload   put its weights in IPFS and submit the training model record (its CID; the chain weighs it by the
+ *               K_i and D_i it recorded for the committed action);
  *   6. verify   fetch the other BSs' models by CID from their IPFS nodes (addresses registered on chain), score
  *               them on its held-out data and give its verdicts;
  *   7. collect  wait for the round's settlement and read its coins (paid for a passing model, slashed otherwise).
@@ -331,7 +332,7 @@ export class BsAgent {
             } else if (nowSeconds() > deadline) {
               throw new Error(`too late: the deadline of round ${round} passed ${Math.round(nowSeconds() - deadline)} s ago`);
             }
-            await (await rounds.submitModel(round, cidToBytes(cid), BigInt(samples), mine.length)).wait();
+            await (await rounds.submitModel(round, cidToBytes(cid))).wait(); // weighted by the chain's record of its action
             report.submitted = true;
           });
         } catch (e) {

@@ -94,11 +94,12 @@ export class Mbs {
     const openedAt = Date.now() / 1000;
     this.log(`round ${round} open until ${new Date(deadline * 1000).toISOString().slice(11, 19)} (${this.windowSeconds} s), global ${globalCid}`);
     onPhase("train");
-    // Close submissions early once every BS that committed an action has submitted.
+    // Close submissions early once every member BS has submitted (the chain allows nothing earlier: closing sooner
+    // could shut out a BS that is still training).
+    const memberCount = Number(await this.p.registry.memberCount());
     while (Date.now() / 1000 < deadline) {
-      const committed = (await this.p.ledger.queryFilter(this.p.ledger.filters.ActionCommitted(round))).length;
       const submitted = (await rounds.submitters(round)).length;
-      if (committed > 0 && submitted >= committed) {
+      if (submitted >= memberCount) {
         await (await rounds.closeSubmissions(round)).wait().catch(() => undefined); // the deadline may just have passed
         break;
       }
@@ -137,6 +138,9 @@ export class Mbs {
     for (const e of await rounds.queryFilter(rounds.filters.ModelSubmitted(round))) {
       submissionDelays[e.args.bs] = (await e.getBlock()).timestamp - openedAt;
     }
+    // A passed model was fetched by its verifiers: ask its BS first, then every other BS's node.
+    const peers = new Map<string, string>();
+    for (const bs of await this.p.registry.members()) peers.set(bs, (await this.p.registry.metadataOf(bs)).ipfsPeerAddress);
     for (const bs of submitters) {
       const s = await rounds.submission(round, bs);
       if (Number(s.outcome) !== 1) {
@@ -144,8 +148,9 @@ export class Mbs {
         continue;
       }
       try {
-        const peer = (await this.p.registry.metadataOf(bs)).ipfsPeerAddress;
-        const weights = await fetchWeights(this.store, bytesToCid(s.cid), this.arch, [peer], this.settings.fetchTimeoutMs);
+        const own = peers.get(bs) ?? (await this.p.registry.metadataOf(bs)).ipfsPeerAddress;
+        const order = [own, ...[...peers.values()].filter((a) => a !== own)];
+        const weights = await fetchWeights(this.store, bytesToCid(s.cid), this.arch, order, this.settings.fetchTimeoutMs);
         updates.push({ weights, samples: Number(s.dataSize), from: bs });
         passed.push(bs);
       } catch (e) {
@@ -153,6 +158,14 @@ export class Mbs {
       }
     }
     const tFetch = performance.now();
+    if (unfetched.length > 0) {
+      // The chain records only the aggregation of every passed model, so the round cannot be finalised without them.
+      throw new Error(
+        `round ${round}: ${unfetched.length} passed model(s) could not be fetched from any BS's IPFS node ` +
+          `(${unfetched.map((u) => `${u.bs}: ${u.error}`).join("; ")}); the chain accepts only an aggregation of every passed model. ` +
+          "Check that the BSs' IPFS nodes are up, then rerun.",
+      );
+    }
     // Eq. 5 over the passing models; with none, the global model stays.
     if (updates.length > 0) this.global = this.server.step(this.global, this.strategy.aggregate(updates));
     const newGlobalCid = await putWeights(this.store, this.arch, this.global);

@@ -88,9 +88,9 @@ describe("src/chain/merkle", () => {
   describe("on chain (BlockLedger.isRecordInBlock, OpenZeppelin MerkleProof)", () => {
     const SIZES = [0, 1, 2, 3, 4, 5, 7, 9];
 
-    /** One producer per epoch, so each block is final at proposal; one block of each size in SIZES. */
+    /** Three producers; each block is proposed by its slot's owner and approved by the next; one of each size in SIZES. */
     async function blocksFixture() {
-      const d = await deployDpos({ producersPerEpoch: 1, records: SIZES.reduce((a, b) => a + b, 0) });
+      const d = await deployDpos({ records: SIZES.reduce((a, b) => a + b, 0) });
       const { epoch, producers } = await electSelfVoters(d.election, d.bss);
       const leaves = await leavesOf(d.recordLog);
       const intervals: [number, number][] = [];
@@ -98,12 +98,23 @@ describe("src/chain/merkle", () => {
       for (const [k, size] of SIZES.entries()) {
         const slot = epoch * 10n + 1n + BigInt(k);
         await enterSlot(d.election, slot);
-        await d.blocks.connect(producers[0]).proposeBlock(slot, from + size, merkleRoot(leaves.slice(from, from + size)));
+        const n = BigInt(producers.length);
+        await d.blocks.connect(producers[Number(slot % n)]).proposeBlock(slot, from + size, merkleRoot(leaves.slice(from, from + size)));
+        await d.blocks.connect(producers[Number((slot + 1n) % n)]).validateBlock(BigInt(k), true);
         intervals.push([from, from + size]);
         from += size;
       }
       return { ...d, leaves, intervals };
     }
+
+    it("RecordLog.rootOf computes the same root on chain for every interval (and refuses one past the log)", async () => {
+      const f = await loadPinned(blocksFixture);
+      for (const [from, to] of f.intervals) expect(await f.recordLog.rootOf(from, to)).to.equal(merkleRoot(f.leaves.slice(from, to)));
+      const n = f.leaves.length;
+      for (let from = 0; from < n; from += 3) for (let to = from; to <= n; to += 5) expect(await f.recordLog.rootOf(from, to)).to.equal(merkleRoot(f.leaves.slice(from, to)));
+      await expect(f.recordLog.rootOf(0, n + 1)).to.be.revertedWithCustomError(f.recordLog, "InvalidRange").withArgs(0n, BigInt(n + 1), BigInt(n));
+      await expect(f.recordLog.rootOf(3, 2)).to.be.revertedWithCustomError(f.recordLog, "InvalidRange").withArgs(3n, 2n, BigInt(n));
+    });
 
     it("every block is final and stores the root computed off chain", async () => {
       const f = await loadPinned(blocksFixture);

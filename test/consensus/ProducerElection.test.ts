@@ -1,16 +1,16 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
-import { COIN, PARAMS, deployWithFiveBss, gotoEpoch } from "../fixtures";
+import { COIN, PARAMS, deployWithFiveBssWithTestAdmin, gotoEpoch } from "../fixtures";
 import { ProducerElection__factory } from "../../typechain-types";
 import { ROLES } from "../../src/chain/roles";
 import { enterEpoch, enterSlot, loadPinned } from "./dpos.helpers";
 
-type Five = Awaited<ReturnType<typeof deployWithFiveBss>>;
+type Five = Awaited<ReturnType<typeof deployWithFiveBssWithTestAdmin>>;
 
 /** All five BSs stand, in seat order. */
 async function candidatesFixture() {
-  const p = await deployWithFiveBss();
+  const p = await deployWithFiveBssWithTestAdmin();
   for (const bs of p.five) await p.election.connect(bs).registerCandidate();
   const bal = await Promise.all(p.five.map((bs) => p.coin.balanceOf(bs.address)));
   return { ...p, bal };
@@ -54,7 +54,7 @@ describe("ProducerElection", () => {
     }
 
     it("sets the immutables and grants DEFAULT_ADMIN_ROLE to the admin", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const a = await args(p);
       const genesis = BigInt(await time.latest()) - 100n;
       const e = await new ProducerElection__factory(p.mbs).deploy(a.registry, a.coin, genesis, 7, 5, 4, 3, p.bss[7].address);
@@ -74,7 +74,7 @@ describe("ProducerElection", () => {
     });
 
     it("uses the deployment block's timestamp when genesisTime is 0", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const a = await args(p);
       const e = await new ProducerElection__factory(p.mbs).deploy(a.registry, a.coin, 0, 12, 10, 3, 2, p.mbs.address);
       const receipt = await e.deploymentTransaction()!.wait();
@@ -84,7 +84,7 @@ describe("ProducerElection", () => {
     });
 
     it("accepts a genesis equal to the deployment timestamp and refuses one in the future", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const a = await args(p);
       const f = new ProducerElection__factory(p.mbs);
       const t = BigInt(await time.latest()) + 10n;
@@ -99,7 +99,7 @@ describe("ProducerElection", () => {
     });
 
     it("reverts ZeroAddress for a zero registry, coin or admin", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const a = await args(p);
       const f = new ProducerElection__factory(p.mbs);
       const z = ethers.ZeroAddress;
@@ -108,8 +108,8 @@ describe("ProducerElection", () => {
       await expect(f.deploy(a.registry, a.coin, 0, 12, 10, 3, 2, z)).to.be.revertedWithCustomError(f, "ZeroAddress");
     });
 
-    it("reverts InvalidParameter for a zero slot duration, slots per epoch, producers or jail epochs, or N > 32", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+    it("reverts InvalidParameter for a zero slot duration, slots per epoch or jail epochs, N < 3 (MIN_PRODUCERS) or N > 32", async () => {
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const a = await args(p);
       const f = new ProducerElection__factory(p.mbs);
       const m = p.mbs.address;
@@ -117,6 +117,8 @@ describe("ProducerElection", () => {
         [0, 10, 3, 2],
         [12, 0, 3, 2],
         [12, 10, 0, 2],
+        [12, 10, 1, 2], // one producer would finalise its own blocks alone
+        [12, 10, 2, 2], // with two, one rejection would decide
         [12, 10, 3, 0],
         [12, 10, 33, 2],
       ]) {
@@ -127,12 +129,14 @@ describe("ProducerElection", () => {
       }
       const max = await f.deploy(a.registry, a.coin, 0, 1, 1, 32, 1, m);
       expect(await max.producersPerEpoch()).to.equal(32n);
+      const min = await f.deploy(a.registry, a.coin, 0, 1, 1, 3, 1, m);
+      expect(await min.producersPerEpoch()).to.equal(3n);
     });
   });
 
   describe("clock", () => {
     it("maps timestamps to slots and epochs from genesis", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const g = await p.election.genesisTime();
       expect(await p.election.slotDuration()).to.equal(BigInt(PARAMS.slotDurationSeconds));
       expect(await p.election.slotsPerEpoch()).to.equal(BigInt(PARAMS.slotsPerEpoch));
@@ -158,7 +162,7 @@ describe("ProducerElection", () => {
 
   describe("registerCandidate / withdrawCandidacy", () => {
     it("registers a member BS and lists it", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       await expect(p.election.connect(p.five[2]).registerCandidate())
         .to.emit(p.election, "CandidateRegistered")
         .withArgs(p.five[2].address);
@@ -200,7 +204,7 @@ describe("ProducerElection", () => {
     });
 
     it("reverts NotCandidate when a non-candidate withdraws (also twice in a row)", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       await expect(p.election.connect(p.five[0]).withdrawCandidacy())
         .to.be.revertedWithCustomError(p.election, "NotCandidate")
         .withArgs(p.five[0].address);
@@ -274,7 +278,7 @@ describe("ProducerElection", () => {
     });
 
     it("reverts NotCandidate for a member that does not stand and for an outsider", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const [b0, b1] = p.five;
       await p.election.connect(b1).registerCandidate();
       await expect(p.election.connect(b0).vote([b1.address, b0.address]))
@@ -352,7 +356,7 @@ describe("ProducerElection", () => {
     });
 
     it("breaks ties by seat, not by candidate order", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const [b0, b1, b2, b3, b4] = p.five;
       for (const c of [b4, b1, b3, b2]) await p.election.connect(c).registerCandidate();
       await p.election.connect(b0).vote([b3.address, b4.address, b1.address, b2.address]);
@@ -364,7 +368,7 @@ describe("ProducerElection", () => {
     });
 
     it("ranks a higher tally before a lower seat", async () => {
-      const p = await loadPinned(deployWithFiveBss);
+      const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const [b0, b1, b2, b3, b4] = p.five;
       for (const c of [b1, b3, b4]) await p.election.connect(c).registerCandidate();
       await p.election.connect(b0).vote([b1.address, b3.address, b4.address]);

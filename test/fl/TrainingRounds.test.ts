@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, ZeroAddress, keccak256 } from "ethers";
-import { deployProtocol, deployWithFiveBss, fakeCid, PARAMS } from "../fixtures";
+import { deployProtocol, deployWithFiveBss, fakeCid, PARAMS, userId, type Protocol } from "../fixtures";
+import { encodeAction } from "../../src/chain/actionCodec";
 import { TrainingRounds__factory } from "../../typechain-types";
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -24,6 +25,15 @@ function leafOf(index: bigint, kind: number, payloadHash: string): string {
 
 const sortAddresses = (xs: string[]) => [...xs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
 
+/** BS i of the five (fixtures) hosts twins 2i+1 and 2i+2 with 100*(i+1) samples each. */
+const twinsOfBs = (i: number) => [2 * i + 1, 2 * i + 2];
+
+/** `bs` commits an action listing `twinIds` in slot `slot` (batch 32, no subchannel time): the chain records K_i and the data. */
+async function commit(p: Pick<Protocol, "ledger">, bs: { address: string }, slot: bigint | number, twinIds: number[]) {
+  const enc = encodeAction({ twins: twinIds.map((twinId) => ({ twinId, batchSize: 32 })), tau: Array(PARAMS.subchannels).fill(0) });
+  await p.ledger.connect(bs as never).commitAction(slot, enc.twins, enc.tau);
+}
+
 // Fixtures build on each other through nested loadFixture calls: a derived fixture restores its parent's snapshot
 // and adds its own steps, so each step runs once and not once per derived fixture.
 /** Five BSs with Eq. 6 coins; round 1 open with a deadline 1000 s ahead. */
@@ -32,14 +42,15 @@ async function roundFixture() {
   const deadline = BigInt(await time.latest()) + 1000n;
   const globalCid = fakeCid("global-0");
   await p.rounds.openRound(globalCid, deadline);
+  for (const [i, bs] of p.five.entries()) await commit(p, bs, 1, twinsOfBs(i));
   return { ...p, round: 1n, deadline, verifyUntil: deadline + WINDOW, globalCid };
 }
 
-/** roundFixture + bs0..bs3 submitted models (bs i: 100*(i+1)*2 samples, 2 twins); bs4 did not. */
+/** roundFixture + bs0..bs3 submitted models (bs i: 100*(i+1)*2 samples, 2 twins, from its action); bs4 did not. */
 async function submittedFixture() {
   const p = await loadFixture(roundFixture);
   for (let i = 0; i < 4; i++) {
-    await p.rounds.connect(p.five[i]).submitModel(1, fakeCid(`model-${i}`), 200 * (i + 1), 2);
+    await p.rounds.connect(p.five[i]).submitModel(1, fakeCid(`model-${i}`));
   }
   return p;
 }
@@ -82,12 +93,24 @@ async function crowdedRoundFixture() {
   const wallets = Array.from({ length: 33 }, (_, i) => new ethers.Wallet(ethers.id(`crowd-bs-${i}`), ethers.provider));
   for (const w of wallets) await setBalance(w.address, 10n ** 20n);
   for (const w of wallets.slice(0, 32)) await p.registry.admit(w.address);
+  const twinOf: number[] = [];
+  for (const [i, w] of wallets.slice(0, 32).entries()) twinOf.push(await hostTwin(p, w, i));
   const deadline = BigInt(await time.latest()) + 3600n;
   await p.rounds.openRound(fakeCid("global-0"), deadline);
   for (const [i, w] of wallets.slice(0, 32).entries()) {
-    await p.rounds.connect(w).submitModel(1, fakeCid(`crowd-model-${i}`), 100, 1);
+    await commit(p, w, 1, [twinOf[i]]);
+    await p.rounds.connect(w).submitModel(1, fakeCid(`crowd-model-${i}`));
   }
   return { ...p, wallets, deadline };
+}
+
+/** `bs` registers the twin of user `crowd-user-<n>` and records 100 samples for it; returns the twin id. */
+async function hostTwin(p: Pick<Protocol, "twins">, bs: { address: string }, n: number): Promise<number> {
+  const user = ethers.id(`crowd-user-${n}`);
+  await p.twins.connect(bs as never).registerTwin(user);
+  const twinId = await p.twins.twinOfUser(user);
+  await p.twins.connect(bs as never).recordTwinData(twinId, 100, ethers.id(`d-${n}`), ethers.id(`s-${n}`));
+  return Number(twinId);
 }
 
 describe("TrainingRounds", () => {
@@ -125,7 +148,40 @@ describe("TrainingRounds", () => {
     });
   });
 
+  describe("wireActionRecords", () => {
+    it("is wired to the association ledger by the deployment; nobody can wire it again (ActionRecordsWired once)", async () => {
+      const { rounds, ledger, mbs, five } = await loadFixture(deployWithFiveBss);
+      expect(await rounds.actionRecords()).to.equal(await ledger.getAddress());
+      await expect(rounds.connect(five[0]).wireActionRecords(five[1].address)).to.be.revertedWithCustomError(rounds, "NotWirer").withArgs(five[0].address);
+      // the deployer (signer 0) used its one wiring at deployment
+      await expect(rounds.connect(mbs).wireActionRecords(five[1].address)).to.be.revertedWithCustomError(rounds, "AlreadyWired");
+    });
+
+    it("only the deploying account wires, once, to a non-zero address; no round opens before", async () => {
+      const { registry, coin, recordLog, ledger, bss } = await loadFixture(deployWithFiveBss);
+      const deployer = bss[6];
+      const fresh = await new TrainingRounds__factory(deployer).deploy(registry, coin, recordLog, 1, 1, 1);
+      await expect(fresh.connect(await ethers.getSigner(await registry.operator())).openRound(fakeCid("g"), BigInt(await time.latest()) + 100n))
+        .to.be.revertedWithCustomError(fresh, "NotWired");
+      await expect(fresh.connect(bss[5]).wireActionRecords(ledger)).to.be.revertedWithCustomError(fresh, "NotWirer").withArgs(bss[5].address);
+      await expect(fresh.wireActionRecords(ZeroAddress)).to.be.revertedWithCustomError(fresh, "ZeroAddress");
+      await expect(fresh.wireActionRecords(ledger)).to.emit(fresh, "ActionRecordsWired").withArgs(await ledger.getAddress());
+      await expect(fresh.wireActionRecords(ledger)).to.be.revertedWithCustomError(fresh, "AlreadyWired");
+    });
+  });
+
   describe("openRound", () => {
+    it("opens round r > 1 only from round r-1's recorded global model (GlobalModelMismatch)", async () => {
+      // Attack class 7: the MBS used to open the next round from a CID nobody aggregated.
+      const { rounds, five } = await loadFixture(settledFixture);
+      await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
+      const later = BigInt(await time.latest()) + 100n;
+      await expect(rounds.openRound(fakeCid("other"), later))
+        .to.be.revertedWithCustomError(rounds, "GlobalModelMismatch")
+        .withArgs(2n, fakeCid("global-1"), fakeCid("other"));
+      await expect(rounds.openRound(fakeCid("global-1"), later)).to.emit(rounds, "RoundOpened");
+    });
+
     it("opens round 1: RoundOpened, views and return value", async () => {
       const { rounds, mbs } = await loadFixture(deployWithFiveBss);
       const deadline = BigInt(await time.latest()) + 500n;
@@ -203,11 +259,11 @@ describe("TrainingRounds", () => {
       const bs = five[2];
       const cid = fakeCid("m");
       const index = await recordLog.length();
-      const payload = trainingPayload(1n, bs.address, cid, 600n, 3n);
+      const payload = trainingPayload(1n, bs.address, cid, 600n, 2n); // its action: twins 5 and 6, 300 samples each
       const leaf = leafOf(index, TRAINING_MODEL, payload);
-      await expect(rounds.connect(bs).submitModel(1, cid, 600, 3))
+      await expect(rounds.connect(bs).submitModel(1, cid))
         .to.emit(rounds, "ModelSubmitted")
-        .withArgs(1n, bs.address, cid, 600n, 3n, index)
+        .withArgs(1n, bs.address, cid, 600n, 2n, index)
         .and.to.emit(recordLog, "RecordAppended")
         .withArgs(index, TRAINING_MODEL, payload, leaf);
       expect(await recordLog.leafAt(index)).to.equal(leaf);
@@ -216,7 +272,7 @@ describe("TrainingRounds", () => {
       expect(s.outcome).to.equal(BigInt(Outcome.Pending));
       expect(s.passVotes).to.equal(0n);
       expect(s.failVotes).to.equal(0n);
-      expect(s.numTwins).to.equal(3n);
+      expect(s.numTwins).to.equal(2n);
       expect(s.dataSize).to.equal(600n);
       expect(s.recordIndex).to.equal(index);
       expect(s.cid).to.equal(cid);
@@ -227,9 +283,9 @@ describe("TrainingRounds", () => {
       const { rounds, recordLog, five } = await loadFixture(roundFixture);
       const first = await recordLog.length();
       for (const [k, i] of [3, 0, 4].entries()) {
-        await expect(rounds.connect(five[i]).submitModel(1, fakeCid(`m${i}`), 1, 1))
+        await expect(rounds.connect(five[i]).submitModel(1, fakeCid(`m${i}`)))
           .to.emit(rounds, "ModelSubmitted")
-          .withArgs(1n, five[i].address, fakeCid(`m${i}`), 1n, 1n, first + BigInt(k));
+          .withArgs(1n, five[i].address, fakeCid(`m${i}`), 200n * BigInt(i + 1), 2n, first + BigInt(k));
       }
       expect(await rounds.submitters(1)).to.deep.equal([five[3].address, five[0].address, five[4].address]);
     });
@@ -237,10 +293,10 @@ describe("TrainingRounds", () => {
     it("accepts a submission at the deadline and reverts with SubmissionTooLate after it", async () => {
       const { rounds, five, deadline } = await loadFixture(roundFixture);
       await time.setNextBlockTimestamp(deadline);
-      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("a"), 1, 1)).to.emit(rounds, "ModelSubmitted");
+      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("a"))).to.emit(rounds, "ModelSubmitted");
       expect(await rounds.acceptsSubmissions(1)).to.equal(true);
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(rounds.connect(five[1]).submitModel(1, fakeCid("b"), 1, 1))
+      await expect(rounds.connect(five[1]).submitModel(1, fakeCid("b")))
         .to.be.revertedWithCustomError(rounds, "SubmissionTooLate")
         .withArgs(1n, deadline);
       expect(await rounds.acceptsSubmissions(1)).to.equal(false);
@@ -248,22 +304,50 @@ describe("TrainingRounds", () => {
 
     it("reverts with AlreadySubmitted for a second model in the same round", async () => {
       const { rounds, five } = await loadFixture(submittedFixture);
-      await expect(rounds.connect(five[1]).submitModel(1, fakeCid("again"), 5, 5))
+      await expect(rounds.connect(five[1]).submitModel(1, fakeCid("again")))
         .to.be.revertedWithCustomError(rounds, "AlreadySubmitted")
         .withArgs(1n, five[1].address);
       expect((await rounds.submission(1, five[1].address)).cid).to.equal(fakeCid("model-1"));
     });
 
-    it("reverts with EmptyModel for zero data or zero twins", async () => {
-      const { rounds, five } = await loadFixture(roundFixture);
-      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m"), 0, 1)).to.be.revertedWithCustomError(rounds, "EmptyModel");
-      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m"), 1, 0)).to.be.revertedWithCustomError(rounds, "EmptyModel");
+    it("weighs a model by the chain's record of the committed action, whatever the BS later records (self-reported weights)", async () => {
+      // Attack class 1: a BS with 200 samples used to claim 2^64-1 in submitModel and take > 99.99999 % of Eq. 5.
+      // There is no such argument any more; after committing, the BS inflates its twins' data records as far as the
+      // registry allows: the model record keeps the committed 200 samples.
+      const { rounds, twins, recordLog, five } = await loadFixture(roundFixture);
+      const max = await twins.maxDataSize();
+      for (const id of twinsOfBs(0)) await twins.connect(five[0]).recordTwinData(id, max, ethers.id("x"), ethers.id("y"));
+      const index = await recordLog.length();
+      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m")))
+        .to.emit(rounds, "ModelSubmitted")
+        .withArgs(1n, five[0].address, fakeCid("m"), 200n, 2n, index);
+      const s = await rounds.submission(1, five[0].address);
+      expect([s.dataSize, s.numTwins]).to.deep.equal([200n, 2n]);
+    });
+
+    it("reverts with NoCommittedAction for a member that committed no action in the slot", async () => {
+      const p = await loadFixture(deployWithFiveBss);
+      const deadline = BigInt(await time.latest()) + 1000n;
+      await p.rounds.openRound(fakeCid("g"), deadline);
+      await expect(p.rounds.connect(p.five[0]).submitModel(1, fakeCid("m")))
+        .to.be.revertedWithCustomError(p.rounds, "NoCommittedAction")
+        .withArgs(1n, p.five[0].address);
+    });
+
+    it("reverts with EmptyModel when the committed twins hold no recorded data", async () => {
+      const p = await loadFixture(deployProtocol);
+      const bs = p.bss[0];
+      await p.registry.admit(bs.address);
+      await p.twins.connect(bs).registerTwin(userId(0)); // no data record
+      await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 1000n);
+      await commit(p, bs, 1, [1]);
+      await expect(p.rounds.connect(bs).submitModel(1, fakeCid("m"))).to.be.revertedWithCustomError(p.rounds, "EmptyModel");
     });
 
     it("reverts with InvalidCid for bad CID lengths", async () => {
       const { rounds, five } = await loadFixture(roundFixture);
       for (const len of [0, 33, 65]) {
-        await expect(rounds.connect(five[0]).submitModel(1, new Uint8Array(len), 1, 1))
+        await expect(rounds.connect(five[0]).submitModel(1, new Uint8Array(len)))
           .to.be.revertedWithCustomError(rounds, "InvalidCid")
           .withArgs(len);
       }
@@ -272,7 +356,7 @@ describe("TrainingRounds", () => {
     it("reverts with NotMember for outsiders and the operator", async () => {
       const { rounds, outsider, mbs } = await loadFixture(roundFixture);
       for (const who of [outsider, mbs]) {
-        await expect(rounds.connect(who).submitModel(1, fakeCid("m"), 1, 1))
+        await expect(rounds.connect(who).submitModel(1, fakeCid("m")))
           .to.be.revertedWithCustomError(rounds, "NotMember")
           .withArgs(who.address);
       }
@@ -280,25 +364,26 @@ describe("TrainingRounds", () => {
 
     it("reverts with InvalidRoundStatus for a round that is not open", async () => {
       const { rounds, five, verifyUntil } = await loadFixture(roundFixture);
-      await expect(rounds.connect(five[0]).submitModel(0, fakeCid("m"), 1, 1))
+      await expect(rounds.connect(five[0]).submitModel(0, fakeCid("m")))
         .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
         .withArgs(0n, Status.None);
-      await expect(rounds.connect(five[0]).submitModel(2, fakeCid("m"), 1, 1))
+      await expect(rounds.connect(five[0]).submitModel(2, fakeCid("m")))
         .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
         .withArgs(2n, Status.None);
       await time.increaseTo(verifyUntil + 1n);
       await rounds.settleRound(1);
-      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m"), 1, 1))
+      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m")))
         .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
         .withArgs(1n, Status.Settled);
     });
 
     it("reverts with RoundFull for a 33rd submission (a BS removed after submitting frees a member slot)", async () => {
-      const { rounds, registry, wallets } = await loadFixture(crowdedRoundFixture);
+      const { rounds, registry, wallets, ledger, twins } = await loadFixture(crowdedRoundFixture);
       expect(await rounds.submitters(1)).to.have.length(32);
       await registry.remove(wallets[0].address);
       await registry.admit(wallets[32].address);
-      await expect(rounds.connect(wallets[32]).submitModel(1, fakeCid("one-too-many"), 1, 1))
+      await commit({ ledger }, wallets[32], 1, [await hostTwin({ twins }, wallets[32], 32)]);
+      await expect(rounds.connect(wallets[32]).submitModel(1, fakeCid("one-too-many")))
         .to.be.revertedWithCustomError(rounds, "RoundFull")
         .withArgs(1n);
       expect(await rounds.submitters(1)).to.have.length(32);
@@ -396,16 +481,26 @@ describe("TrainingRounds", () => {
   });
 
   describe("closeSubmissions", () => {
-    it("moves the deadline to now and the verification window after it: SubmissionsClosed, later submissions refused", async () => {
+    it("once every member submitted, moves the deadline to now and the verification window after it: SubmissionsClosed", async () => {
       const { rounds, five } = await loadFixture(submittedFixture);
+      await rounds.connect(five[4]).submitModel(1, fakeCid("model-4"));
       const at = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(at);
       await expect(rounds.closeSubmissions(1)).to.emit(rounds, "SubmissionsClosed").withArgs(1n, at, at + WINDOW);
       const r = await rounds.getRound(1);
       expect(r.deadline).to.equal(at);
       expect(r.verifyUntil).to.equal(at + WINDOW);
-      await expect(rounds.connect(five[4]).submitModel(1, fakeCid("late"), 100, 1)).to.be.revertedWithCustomError(rounds, "SubmissionTooLate").withArgs(1n, at);
       await expect(rounds.connect(five[4]).verifyModel(1, five[0].address, true, 9000)).to.emit(rounds, "ModelVerified");
+    });
+
+    it("reverts with SubmissionsPending while a member has not submitted (an MBS shutting out all but a favoured BS)", async () => {
+      // Attack class 7: the MBS used to close a round right after its favoured BS submitted.
+      const { rounds, five } = await loadFixture(roundFixture);
+      await rounds.connect(five[2]).submitModel(1, fakeCid("favoured"));
+      await expect(rounds.closeSubmissions(1)).to.be.revertedWithCustomError(rounds, "SubmissionsPending").withArgs(1n, 1n, 5n);
+      const { rounds: r4 } = await loadFixture(submittedFixture);
+      await expect(r4.closeSubmissions(1)).to.be.revertedWithCustomError(r4, "SubmissionsPending").withArgs(1n, 4n, 5n);
+      await expect(r4.connect(five[4]).submitModel(1, fakeCid("model-4"))).to.emit(r4, "ModelSubmitted"); // still open
     });
 
     it("reverts with NotOperator for BSs, SubmissionTooLate after the deadline, InvalidRoundStatus for a round not open", async () => {
@@ -420,20 +515,21 @@ describe("TrainingRounds", () => {
   describe("settleRound", () => {
     it("settles before verifyUntil once submissions are closed and every model has a verdict from every other member", async () => {
       const { rounds, five } = await loadFixture(submittedFixture);
+      await rounds.connect(five[4]).submitModel(1, fakeCid("model-4"));
       await rounds.closeSubmissions(1);
       const verifyUntil = (await rounds.getRound(1)).verifyUntil;
-      // bs0..bs3 submitted; each needs verdicts from the 4 other members.
-      for (let m = 0; m < 4; m++) {
+      // bs0..bs4 submitted; each needs verdicts from the 4 other members.
+      for (let m = 0; m < 5; m++) {
         for (let v = 0; v < 5; v++) if (v !== m) await rounds.connect(five[v]).verifyModel(1, five[m].address, true, 9000);
-        if (m < 3) await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen"); // not all yet
+        if (m < 4) await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen"); // not all yet
       }
       expect(BigInt(await time.latest())).to.be.lessThan(verifyUntil);
-      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 4n, 0n);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 5n, 0n);
     });
 
-    it("a round closed without any submission waits for its verification window", async () => {
-      const { rounds } = await loadFixture(roundFixture);
-      await rounds.closeSubmissions(1);
+    it("a round whose deadline passed without any submission waits for its verification window", async () => {
+      const { rounds, deadline } = await loadFixture(roundFixture);
+      await time.increaseTo(deadline + 1n);
       const verifyUntil = (await rounds.getRound(1)).verifyUntil;
       await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
       await time.increaseTo(verifyUntil + 1n);
@@ -498,9 +594,12 @@ describe("TrainingRounds", () => {
       const [b0, b1] = p.bss;
       await p.registry.admit(b0.address);
       await p.registry.admit(b1.address);
+      await p.twins.connect(b0).registerTwin(userId(0));
+      await p.twins.connect(b0).recordTwinData(1, 10, ethers.id("d"), ethers.id("s"));
       const deadline = BigInt(await time.latest()) + 100n;
       await p.rounds.openRound(fakeCid("g"), deadline);
-      await p.rounds.connect(b0).submitModel(1, fakeCid("m0"), 10, 1);
+      await commit(p, b0, 1, [1]);
+      await p.rounds.connect(b0).submitModel(1, fakeCid("m0"));
       await p.rounds.connect(b1).verifyModel(1, b0.address, false, 0);
       await time.increaseTo(deadline + WINDOW + 1n);
       await expect(p.rounds.connect(b1).settleRound(1))
@@ -546,9 +645,19 @@ describe("TrainingRounds", () => {
       expect(r.globalCid).to.equal(globalCid);
     });
 
-    it("accepts an empty aggregated list", async () => {
-      const { rounds } = await loadFixture(settledFixture);
+    it("accepts an empty aggregated list when no model passed", async () => {
+      const { rounds, verifyUntil } = await loadFixture(submittedFixture);
+      await time.increaseTo(verifyUntil + 1n);
+      await rounds.settleRound(1); // no verdicts: every model unverified
       await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [])).to.emit(rounds, "GlobalModelRecorded").withArgs(1n, fakeCid("g1"), []);
+    });
+
+    it("reverts with AggregatedIncomplete for a list that leaves out a passed model (an MBS dropping accepted models)", async () => {
+      // Attack class 7: the MBS used to record an empty aggregation although models passed.
+      const { rounds, five } = await loadFixture(settledFixture);
+      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [])).to.be.revertedWithCustomError(rounds, "AggregatedIncomplete").withArgs(1n, 1n, 0n);
+      const pair = sortAddresses([five[0].address, five[1].address]);
+      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), pair)).to.be.revertedWithCustomError(rounds, "AggregatedIncomplete").withArgs(1n, 1n, 2n);
     });
 
     it("reverts with NotOperator for member BSs and outsiders", async () => {
@@ -571,9 +680,9 @@ describe("TrainingRounds", () => {
       const { rounds } = await loadFixture(verdictsFixture);
       await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [])).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(1n, Status.Open);
       await expect(rounds.recordGlobalModel(0, fakeCid("g1"), [])).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(0n, Status.None);
-      const { rounds: settled } = await loadFixture(settledFixture);
-      await settled.recordGlobalModel(1, fakeCid("g1"), []);
-      await expect(settled.recordGlobalModel(1, fakeCid("g2"), [])).to.be.revertedWithCustomError(settled, "InvalidRoundStatus").withArgs(1n, Status.Finalized);
+      const { rounds: settled, five } = await loadFixture(settledFixture);
+      await settled.recordGlobalModel(1, fakeCid("g1"), [five[0].address]);
+      await expect(settled.recordGlobalModel(1, fakeCid("g2"), [five[0].address])).to.be.revertedWithCustomError(settled, "InvalidRoundStatus").withArgs(1n, Status.Finalized);
     });
 
     it("reverts with ModelNotPassed for failed, unverified and missing models", async () => {
@@ -583,23 +692,14 @@ describe("TrainingRounds", () => {
           .to.be.revertedWithCustomError(rounds, "ModelNotPassed")
           .withArgs(1n, b.address);
       }
-      // a passed model followed by a failed one (sorted): still rejected
-      const pair = sortAddresses([five[0].address, five[1].address]);
-      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), pair))
-        .to.be.revertedWithCustomError(rounds, "ModelNotPassed")
-        .withArgs(1n, five[1].address);
     });
 
-    it("reverts with AggregatedNotSorted for duplicates, decreasing order and the zero address", async () => {
-      const { rounds, five } = await loadFixture(settledFixture);
-      const a0 = five[0].address;
-      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [a0, a0])).to.be.revertedWithCustomError(rounds, "AggregatedNotSorted");
+    it("reverts with AggregatedNotSorted for the zero address", async () => {
+      const { rounds } = await loadFixture(settledFixture);
       await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [ZeroAddress])).to.be.revertedWithCustomError(rounds, "AggregatedNotSorted");
-      const desc = sortAddresses([a0, five[1].address]).reverse();
-      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), desc)).to.be.revertedWithCustomError(rounds, "AggregatedNotSorted");
     });
 
-    it("aggregates all 32 passed models of a full round; 33 entries revert with RoundFull", async () => {
+    it("aggregates all 32 passed models of a full round; any other list reverts", async () => {
       const { rounds, registry, wallets, deadline } = await loadFixture(crowdedRoundFixture);
       const submitters = wallets.slice(0, 32);
       // wallets[32] joins as verifier in place of wallets[31] (whose own model is verified by wallets[0])
@@ -612,20 +712,29 @@ describe("TrainingRounds", () => {
 
       const sorted = sortAddresses(submitters.map((w) => w.address));
       const tooMany = sortAddresses([...sorted, wallets[32].address]);
-      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), tooMany)).to.be.revertedWithCustomError(rounds, "RoundFull").withArgs(1n);
+      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), tooMany)).to.be.revertedWithCustomError(rounds, "AggregatedIncomplete").withArgs(1n, 32n, 33n);
+      // duplicates and decreasing order of the right length
+      const dup = [sorted[0], ...sorted.slice(0, 31)];
+      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), dup)).to.be.revertedWithCustomError(rounds, "AggregatedNotSorted");
+      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [...sorted].reverse())).to.be.revertedWithCustomError(rounds, "AggregatedNotSorted");
+      // a failed/unverified address in place of a passed one
+      const swapped = sortAddresses([...sorted.slice(1), wallets[32].address]);
+      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), swapped)).to.be.revertedWithCustomError(rounds, "ModelNotPassed").withArgs(1n, wallets[32].address);
       await expect(rounds.recordGlobalModel(1, fakeCid("g1"), sorted)).to.emit(rounds, "GlobalModelRecorded").withArgs(1n, fakeCid("g1"), sorted);
     });
   });
 
   describe("round lifecycle and views", () => {
     it("a full round: open, submit, verify, settle, finalize, then round 2 opens and works independently", async () => {
-      const { rounds, coin, five, verifyUntil } = await loadFixture(settledFixture);
+      const { rounds, coin, ledger, five, verifyUntil } = await loadFixture(settledFixture);
       await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
       const deadline2 = BigInt(await time.latest()) + 200n;
       await expect(rounds.openRound(fakeCid("global-1"), deadline2)).to.emit(rounds, "RoundOpened").withArgs(2n, fakeCid("global-1"), deadline2, deadline2 + WINDOW);
       expect(deadline2).to.be.gt(verifyUntil);
-      // a BS that submitted in round 1 may submit again in round 2
-      await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"), 5, 1)).to.emit(rounds, "ModelSubmitted");
+      // a BS that submitted in round 1 may submit again in round 2 (after committing its action of slot 2)
+      await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"))).to.be.revertedWithCustomError(rounds, "NoCommittedAction");
+      await commit({ ledger }, five[0], 2, twinsOfBs(0));
+      await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"))).to.emit(rounds, "ModelSubmitted");
       expect(await rounds.submitters(2)).to.deep.equal([five[0].address]);
       expect(await rounds.submitters(1)).to.have.length(4);
       await rounds.connect(five[1]).verifyModel(2, five[0].address, true, 1);

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployProtocol, fakeCid, userId } from "../fixtures";
+import { deployProtocolWithTestAdmin, fakeCid, userId } from "../fixtures";
 import { ROLES } from "../../src/chain/roles";
 import { RecordLog__factory } from "../../typechain-types";
 
@@ -25,7 +25,7 @@ function expectedLeaf(index: bigint, kind: number, payloadHash: string): string 
 
 /** Protocol record log with a dedicated writer account (WRITER_ROLE granted by the admin). */
 async function logWithWriter() {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployProtocolWithTestAdmin);
   const writer = (await ethers.getSigners())[12];
   await p.recordLog.grantRole(WRITER_ROLE, writer.address);
   return { ...p, writer, asWriter: p.recordLog.connect(writer) };
@@ -44,7 +44,7 @@ async function withThreeRecords() {
 describe("RecordLog", () => {
   describe("deployment", () => {
     it("starts empty, with the admin holding DEFAULT_ADMIN_ROLE", async () => {
-      const { recordLog, mbs } = await loadFixture(deployProtocol);
+      const { recordLog, mbs } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await recordLog.length()).to.equal(0n);
       expect(await recordLog.WRITER_ROLE()).to.equal(WRITER_ROLE);
       expect(await recordLog.WRITER_ROLE()).to.equal(ROLES.WRITER);
@@ -54,7 +54,7 @@ describe("RecordLog", () => {
     });
 
     it("gives WRITER_ROLE to the writer contracts only (TwinRegistry, TrainingRounds)", async () => {
-      const { recordLog, twins, rounds, blocks, genesis } = await loadFixture(deployProtocol);
+      const { recordLog, twins, rounds, blocks, genesis } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await recordLog.hasRole(WRITER_ROLE, await twins.getAddress())).to.equal(true);
       expect(await recordLog.hasRole(WRITER_ROLE, await rounds.getAddress())).to.equal(true);
       expect(await recordLog.hasRole(WRITER_ROLE, await blocks.getAddress())).to.equal(false);
@@ -62,7 +62,7 @@ describe("RecordLog", () => {
     });
 
     it("gives DEFAULT_ADMIN_ROLE to the constructor argument, not the deployer", async () => {
-      const { mbs, bss } = await loadFixture(deployProtocol);
+      const { mbs, bss } = await loadFixture(deployProtocolWithTestAdmin);
       const log = await new RecordLog__factory(mbs).deploy(bss[0].address);
       await expect(log.deploymentTransaction())
         .to.emit(log, "RoleGranted")
@@ -73,7 +73,7 @@ describe("RecordLog", () => {
 
   describe("leafHash", () => {
     it("equals keccak256(abi.encode(index, kind, payloadHash)) computed with ethers", async () => {
-      const { recordLog } = await loadFixture(deployProtocol);
+      const { recordLog } = await loadFixture(deployProtocolWithTestAdmin);
       const cases: [bigint, number, string][] = [
         [0n, Kind.TwinModel, ethers.ZeroHash],
         [1n, Kind.TwinData, ethers.id("payload")],
@@ -91,7 +91,7 @@ describe("RecordLog", () => {
     });
 
     it("commits to the position and the kind of the record", async () => {
-      const { recordLog } = await loadFixture(deployProtocol);
+      const { recordLog } = await loadFixture(deployProtocolWithTestAdmin);
       const payload = ethers.id("same payload");
       const leaves = new Set<string>();
       for (const index of [0n, 1n, 2n]) {
@@ -103,7 +103,7 @@ describe("RecordLog", () => {
     });
 
     it("rejects a kind outside the enum", async () => {
-      const { recordLog } = await loadFixture(deployProtocol);
+      const { recordLog } = await loadFixture(deployProtocolWithTestAdmin);
       await expect(recordLog.leafHash(0n, 3, ethers.ZeroHash)).to.be.revertedWithoutReason();
     });
   });
@@ -168,7 +168,7 @@ describe("RecordLog", () => {
     });
 
     it("holds the records appended by a writer contract (TwinRegistry data and model records)", async () => {
-      const { recordLog, registry, twins, bss } = await loadFixture(deployProtocol);
+      const { recordLog, registry, twins, bss } = await loadFixture(deployProtocolWithTestAdmin);
       const bs = bss[0];
       await registry.admit(bs.address);
       await twins.connect(bs).registerTwin(userId(0));
@@ -195,7 +195,7 @@ describe("RecordLog", () => {
 
   describe("leafAt", () => {
     it("refuses any index of an empty log", async () => {
-      const { recordLog } = await loadFixture(deployProtocol);
+      const { recordLog } = await loadFixture(deployProtocolWithTestAdmin);
       await expect(recordLog.leafAt(0n)).to.be.revertedWithCustomError(recordLog, "RecordOutOfRange").withArgs(0n, 0n);
     });
 
@@ -212,7 +212,7 @@ describe("RecordLog", () => {
 
   describe("roles", () => {
     it("only the admin grants WRITER_ROLE", async () => {
-      const { recordLog, outsider, mbs } = await loadFixture(deployProtocol);
+      const { recordLog, outsider, mbs } = await loadFixture(deployProtocolWithTestAdmin);
       await expect(recordLog.connect(outsider).grantRole(WRITER_ROLE, outsider.address))
         .to.be.revertedWithCustomError(recordLog, "AccessControlUnauthorizedAccount")
         .withArgs(outsider.address, DEFAULT_ADMIN_ROLE);

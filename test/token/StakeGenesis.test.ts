@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { COIN, PARAMS, deployProtocol, deployWithFiveBss, type Protocol } from "../fixtures";
+import { COIN, PARAMS, deployProtocolWithTestAdmin, deployWithFiveBssWithTestAdmin, type Protocol } from "../fixtures";
 import { StakeGenesis__factory, type StakeGenesis } from "../../typechain-types";
 
 const PROTOCOL_ROLE = ethers.id("PROTOCOL_ROLE");
@@ -47,9 +47,9 @@ async function deployGenesis(p: Protocol, initialSupply: bigint, grant: boolean)
   return genesis;
 }
 
-/** Five member BSs with two twins each of 100 * (i + 1) samples (as deployWithFiveBss), not allocated yet. */
+/** Five member BSs with two twins each of 100 * (i + 1) samples (as deployWithFiveBssWithTestAdmin), not allocated yet. */
 async function fiveBssWithData() {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployProtocolWithTestAdmin);
   const five = p.bss.slice(0, 5);
   for (const bs of five) await p.registry.admit(bs.address);
   for (const [i, bs] of five.entries()) await hostTwins(p, bs, [100 * (i + 1), 100 * (i + 1)]);
@@ -61,7 +61,7 @@ async function fiveBssWithData() {
  * and was then removed. A second StakeGenesis with S_ini = 10 base units (and PROTOCOL_ROLE) is deployed.
  */
 async function tinySupply() {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployProtocolWithTestAdmin);
   const [a, b, c, d, e] = p.bss;
   for (const bs of [a, b, c, d, e]) await p.registry.admit(bs.address);
   await hostTwins(p, a, [1]);
@@ -76,7 +76,7 @@ async function tinySupply() {
 
 /** Two members with twins but no data records. */
 async function membersWithoutData() {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployProtocolWithTestAdmin);
   const [a, b] = p.bss;
   for (const bs of [a, b]) await p.registry.admit(bs.address);
   await hostTwins(p, a, [0, 0]);
@@ -87,7 +87,7 @@ async function membersWithoutData() {
 describe("StakeGenesis", () => {
   describe("deployment", () => {
     it("records its dependencies and S_ini, not allocated yet", async () => {
-      const { genesis, registry, coin, twins } = await loadFixture(deployProtocol);
+      const { genesis, registry, coin, twins } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await genesis.registry()).to.equal(await registry.getAddress());
       expect(await genesis.coin()).to.equal(await coin.getAddress());
       expect(await genesis.twinRegistry()).to.equal(await twins.getAddress());
@@ -97,7 +97,7 @@ describe("StakeGenesis", () => {
     });
 
     it("refuses a zero registry, coin or twin registry", async () => {
-      const { mbs, registry, coin, twins } = await loadFixture(deployProtocol);
+      const { mbs, registry, coin, twins } = await loadFixture(deployProtocolWithTestAdmin);
       const factory = new StakeGenesis__factory(mbs);
       const zero = ethers.ZeroAddress;
       await expect(factory.deploy(zero, coin, twins, 1n)).to.be.revertedWithCustomError(factory, "ZeroAddress").withArgs();
@@ -137,8 +137,8 @@ describe("StakeGenesis", () => {
       expect(order).to.deep.equal(five.map((bs) => bs.address));
     });
 
-    it("the shared deployWithFiveBss fixture holds the same Eq. 6 balances", async () => {
-      const { genesis, coin, five, twins } = await loadFixture(deployWithFiveBss);
+    it("the shared deployWithFiveBssWithTestAdmin fixture holds the same Eq. 6 balances", async () => {
+      const { genesis, coin, five, twins } = await loadFixture(deployWithFiveBssWithTestAdmin);
       expect(await genesis.allocated()).to.equal(true);
       expect(await twins.totalData()).to.equal(FIVE_BS_TOTAL);
       for (const [i, bs] of five.entries()) {
@@ -183,7 +183,7 @@ describe("StakeGenesis", () => {
     });
 
     it("refuses with NoTwinData when there are no members", async () => {
-      const { genesis } = await loadFixture(deployProtocol);
+      const { genesis } = await loadFixture(deployProtocolWithTestAdmin);
       await expect(genesis.allocate()).to.be.revertedWithCustomError(genesis, "NoTwinData").withArgs();
       expect(await genesis.allocated()).to.equal(false);
     });

@@ -8,7 +8,7 @@ import { ethers } from "hardhat";
 import type { Signature } from "ethers";
 import { loadFixture, time, mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { COIN, deployProtocol } from "../fixtures";
+import { COIN, deployProtocolWithTestAdmin } from "../fixtures";
 import { ROLES } from "../../src/chain/roles";
 import { TrainingCoin__factory, type TrainingCoin } from "../../typechain-types";
 
@@ -19,7 +19,7 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
 
 /** Protocol coin with a dedicated minter (PROTOCOL_ROLE) and three fresh holders that never held coins. */
 async function coinWithMinter() {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployProtocolWithTestAdmin);
   const signers = await ethers.getSigners();
   const [minter, alice, bob, carol] = signers.slice(12, 16);
   await p.coin.grantRole(PROTOCOL_ROLE, minter.address);
@@ -61,7 +61,7 @@ async function signDelegation(
 describe("TrainingCoin", () => {
   describe("deployment", () => {
     it("has the coin's name, symbol, decimals and no supply", async () => {
-      const { coin } = await loadFixture(deployProtocol);
+      const { coin } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await coin.name()).to.equal("DTWN Training Coin");
       expect(await coin.symbol()).to.equal("DTC");
       expect(await coin.decimals()).to.equal(18n);
@@ -69,14 +69,14 @@ describe("TrainingCoin", () => {
     });
 
     it("uses a timestamp clock (ERC-6372)", async () => {
-      const { coin } = await loadFixture(deployProtocol);
+      const { coin } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await coin.CLOCK_MODE()).to.equal("mode=timestamp");
       await time.increase(1000);
       expect(await coin.clock()).to.equal(BigInt(await time.latest()));
     });
 
     it("has the EIP-712 domain used by delegateBySig", async () => {
-      const { coin } = await loadFixture(deployProtocol);
+      const { coin } = await loadFixture(deployProtocolWithTestAdmin);
       const domain = await coin.eip712Domain();
       expect(domain.name).to.equal("DTWN Training Coin");
       expect(domain.version).to.equal("1");
@@ -85,7 +85,7 @@ describe("TrainingCoin", () => {
     });
 
     it("grants DEFAULT_ADMIN_ROLE to the admin only, and PROTOCOL_ROLE to the protocol contracts", async () => {
-      const { coin, mbs, rounds, genesis, blocks, bss } = await loadFixture(deployProtocol);
+      const { coin, mbs, rounds, genesis, blocks, bss } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await coin.PROTOCOL_ROLE()).to.equal(PROTOCOL_ROLE);
       expect(await coin.PROTOCOL_ROLE()).to.equal(ROLES.PROTOCOL);
       expect(await coin.hasRole(DEFAULT_ADMIN_ROLE, mbs.address)).to.equal(true);
@@ -98,7 +98,7 @@ describe("TrainingCoin", () => {
     });
 
     it("gives DEFAULT_ADMIN_ROLE to the constructor argument, not the deployer", async () => {
-      const { mbs, bss } = await loadFixture(deployProtocol);
+      const { mbs, bss } = await loadFixture(deployProtocolWithTestAdmin);
       const coin = await new TrainingCoin__factory(mbs).deploy(bss[0].address);
       await expect(coin.deploymentTransaction())
         .to.emit(coin, "RoleGranted")

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, concat, getBytes, hexlify, keccak256, solidityPacked } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployWithFiveBss, fakeCid, PARAMS } from "../fixtures";
+import { deployWithFiveBssWithTestAdmin, fakeCid, PARAMS } from "../fixtures";
 import { decodeAction, decodeRawAction, encodeAction, encodeRawAction, TAU_SCALE } from "../../src/chain/actionCodec";
 import { ROLES } from "../../src/chain/roles";
 import { AssociationLedger__factory, type AssociationLedger } from "../../typechain-types";
@@ -43,9 +43,10 @@ function rawTau(shares: number[]): string {
 
 // Fixtures build on each other through nested loadFixture calls: a derived fixture restores its parent's snapshot
 // and adds its own steps, so each step runs once and not once per derived fixture.
-/** Five BSs (bs i hosts twins 2i+1 and 2i+2 with 100*(i+1) samples each) and FL round 1 = slot 1 open. */
+/** Five BSs (bs i hosts twins 2i+1 and 2i+2 with 100*(i+1) samples each) and FL round 1 = slot 1 open. The core
+ * module (the deployer keeps its admin role to let test ledgers move twins). */
 async function openSlotFixture() {
-  const p = await loadFixture(deployWithFiveBss);
+  const p = await loadFixture(deployWithFiveBssWithTestAdmin);
   const deadline = BigInt(await time.latest()) + 3600n;
   await p.rounds.openRound(fakeCid("global-0"), deadline);
   return { ...p, deadline, slot: 1n };
@@ -61,7 +62,7 @@ async function nextSlot(p: Fx): Promise<bigint> {
   await p.rounds.settleRound(round);
   await p.rounds.recordGlobalModel(round, fakeCid(`global-${round}`), []);
   const deadline = BigInt(await time.latest()) + 3600n;
-  await p.rounds.openRound(fakeCid(`global-${round}-open`), deadline);
+  await p.rounds.openRound(fakeCid(`global-${round}`), deadline); // from the recorded global model
   return deadline;
 }
 
@@ -191,6 +192,21 @@ describe("AssociationLedger", () => {
       expect(used).to.deep.equal([2500n, 0n, 0n, 10000n, 0n, 0n, 0n, 0n, 0n, 5000n]);
       expect(await twins.hostOf(1)).to.equal(bs.address);
       expect(await twins.twinsOn(bs.address)).to.equal(2n);
+    });
+
+    it("records K_i and the listed twins' data sizes at commitment (ActionWeighed, committedAction)", async () => {
+      const { ledger, twins, five, slot } = await loadFixture(openSlotFixture);
+      // bs1 lists its own twin 3 (200 samples) and bs0's twin 1 (100 samples): a move brings the twin's recorded data
+      const a = action([[1, 32], [3, 64]], fractions());
+      expect(await ledger.committedAction(slot, five[1].address)).to.deep.equal([0n, 0n]);
+      await expect(ledger.connect(five[1]).commitAction(slot, a.twins, a.tau))
+        .to.emit(ledger, "ActionWeighed")
+        .withArgs(slot, five[1].address, 2n, 300n);
+      expect(await ledger.committedAction(slot, five[1].address)).to.deep.equal([2n, 300n]);
+      expect(await ledger.committedAction(slot + 1n, five[1].address)).to.deep.equal([0n, 0n]);
+      // later data records of the same twins do not change the committed weight
+      await twins.connect(five[1]).recordTwinData(1, 5000, ZeroHash, ZeroHash);
+      expect(await ledger.committedAction(slot, five[1].address)).to.deep.equal([2n, 300n]);
     });
 
     it("peers rebuild the action from the event (decodeAction round trip)", async () => {
@@ -439,7 +455,7 @@ describe("AssociationLedger", () => {
     });
 
     it("reverts with SlotNotOpen before any round is opened", async () => {
-      const { ledger, five } = await loadFixture(deployWithFiveBss);
+      const { ledger, five } = await loadFixture(deployWithFiveBssWithTestAdmin);
       const a = action([[1, 16]], fractions());
       for (const s of [0n, 1n]) {
         await expect(ledger.connect(five[0]).commitAction(s, a.twins, a.tau))
@@ -481,7 +497,7 @@ describe("AssociationLedger", () => {
         .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
         .withArgs(slot);
       await rounds.recordGlobalModel(slot, fakeCid("g1"), []);
-      await rounds.openRound(fakeCid("g2"), BigInt(await time.latest()) + 100n);
+      await rounds.openRound(fakeCid("g1"), BigInt(await time.latest()) + 100n);
       await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau))
         .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
         .withArgs(slot);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256 } from "ethers";
-import { deployProtocol, fakeCid, userId } from "../fixtures";
+import { deployProtocolWithTestAdmin, fakeCid, PARAMS, userId } from "../fixtures";
 import { ROLES } from "../../src/chain/roles";
 import { TwinRegistry__factory } from "../../typechain-types";
 
@@ -30,9 +30,10 @@ function modelPayload(twinId: bigint, bs: string, cid: string, version: bigint):
 
 // Fixtures build on each other through nested loadFixture calls: a derived fixture restores its parent's snapshot
 // and adds its own steps, so each step runs once and not once per derived fixture.
-/** Protocol with BSs a, b, c admitted and `associator` (an EOA) holding ASSOCIATOR_ROLE. No twins yet. */
+/** Protocol (core module: the deployer keeps its admin role) with BSs a, b, c admitted and `associator` (an EOA)
+ * holding ASSOCIATOR_ROLE. No twins yet. */
 async function membersFixture() {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployProtocolWithTestAdmin);
   const signers = await ethers.getSigners();
   const associator = signers[15];
   const [a, b, c] = p.bss;
@@ -73,11 +74,20 @@ describe("TwinRegistry", () => {
       const factory = new TwinRegistry__factory(mbs);
       const reg = await registry.getAddress();
       const log = await recordLog.getAddress();
-      await expect(factory.deploy(ZeroAddress, log, mbs.address)).to.be.revertedWithCustomError(factory, "ZeroAddress");
-      await expect(factory.deploy(reg, ZeroAddress, mbs.address)).to.be.revertedWithCustomError(factory, "ZeroAddress");
-      await expect(factory.deploy(reg, log, ZeroAddress)).to.be.revertedWithCustomError(factory, "ZeroAddress");
-      const ok = await factory.deploy(reg, log, mbs.address);
+      await expect(factory.deploy(ZeroAddress, log, mbs.address, 1)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(reg, ZeroAddress, mbs.address, 1)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(reg, log, ZeroAddress, 1)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      const ok = await factory.deploy(reg, log, mbs.address, 1);
       expect(await ok.twinCount()).to.equal(0n);
+    });
+
+    it("reverts with InvalidParameter for a data-size bound of 0 or above 2^32 - 1", async () => {
+      const { registry, recordLog, mbs, twins } = await loadFixture(membersFixture);
+      expect(await twins.maxDataSize()).to.equal(BigInt(PARAMS.maxTwinDataSize));
+      const factory = new TwinRegistry__factory(mbs);
+      await expect(factory.deploy(registry, recordLog, mbs.address, 0)).to.be.revertedWithCustomError(factory, "InvalidParameter");
+      await expect(factory.deploy(registry, recordLog, mbs.address, 2n ** 32n)).to.be.revertedWithCustomError(factory, "InvalidParameter");
+      expect(await (await factory.deploy(registry, recordLog, mbs.address, 2n ** 32n - 1n)).maxDataSize()).to.equal(2n ** 32n - 1n);
     });
   });
 
@@ -159,6 +169,9 @@ describe("TwinRegistry", () => {
       expect(await twins.dataOn(a.address)).to.equal(150n);
       expect(await twins.dataOn(b.address)).to.equal(30n);
       expect(await twins.totalData()).to.equal(180n);
+      // it returns the twin's recorded data size (the association ledger sums them into the action's weight)
+      expect(await twins.connect(associator).associate.staticCall(1, b.address)).to.equal(100n);
+      expect(await twins.connect(associator).associate.staticCall(1, a.address)).to.equal(100n); // no-op: already there
 
       await expect(twins.connect(associator).associate(1, b.address))
         .to.emit(twins, "TwinAssociated")
@@ -250,6 +263,18 @@ describe("TwinRegistry", () => {
   });
 
   describe("recordTwinData", () => {
+    it("reverts with DataSizeOutOfRange above maxDataSize (a BS claiming 2^64-1 samples for Eq. 6)", async () => {
+      // Attack class 2 (in part): a BS used to record 2^64-1 samples and take almost all of S_ini.
+      const { twins, a } = await loadFixture(twinsFixture);
+      const max = await twins.maxDataSize();
+      await expect(twins.connect(a).recordTwinData(1, max + 1n, ZeroHash, ZeroHash))
+        .to.be.revertedWithCustomError(twins, "DataSizeOutOfRange")
+        .withArgs(max + 1n, max);
+      await expect(twins.connect(a).recordTwinData(1, 2n ** 64n - 1n, ZeroHash, ZeroHash)).to.be.revertedWithCustomError(twins, "DataSizeOutOfRange");
+      await expect(twins.connect(a).recordTwinData(1, max, ZeroHash, ZeroHash)).to.emit(twins, "TwinDataRecorded");
+      expect(await twins.dataOn(a.address)).to.equal(max + 50n);
+    });
+
     it("records data, increments the version, updates sums and appends a TwinData record with the right leaf", async () => {
       const { twins, recordLog, a } = await loadFixture(twinsFixture);
       const index = await recordLog.length();
@@ -298,14 +323,6 @@ describe("TwinRegistry", () => {
         .withArgs(1n, a.address, 0n, ZeroHash, ZeroHash, 3n, 4n);
       expect(await twins.dataOn(a.address)).to.equal(50n);
       expect(await twins.totalData()).to.equal(80n);
-    });
-
-    it("accepts the maximum uint64 data size", async () => {
-      const { twins, b } = await loadFixture(twinsFixture);
-      const max = 2n ** 64n - 1n;
-      await twins.connect(b).recordTwinData(4, max, ZeroHash, ZeroHash);
-      expect((await twins.twin(4)).dataSize).to.equal(max);
-      expect(await twins.dataOn(b.address)).to.equal(max + 30n);
     });
 
     it("reverts with NotMember, UnknownTwin and NotTwinHost", async () => {
