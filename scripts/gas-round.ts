@@ -59,11 +59,9 @@ async function main(): Promise<void> {
     await track("AssociationLedger.commitAction", (ledger.connect(bs) as Contract).commitAction(round, action.twins, action.tau));
   }
 
-  // 3. Each BS submits its training model record.
+  // 3. Each BS submits its training model record (weighted by the chain's record of its committed action).
   for (const bs of bss) {
-    const k = hosted.get(bs.address)?.length ?? 0;
-    const data = await twins.dataOn(bs.address);
-    await track("TrainingRounds.submitModel", (rounds.connect(bs) as Contract).submitModel(round, cid(`model-${bs.address}`), data, k));
+    await track("TrainingRounds.submitModel", (rounds.connect(bs) as Contract).submitModel(round, cid(`model-${bs.address}`)));
   }
   // 4. Every BS verifies the 4 others.
   for (const verifier of bss) {

@@ -188,8 +188,8 @@ contract BlockLedger is MemberGated {
     }
 
     /// @notice Approve or reject pending block `blockId` (the chain checked its root at proposal; a validator attests
-    /// that it holds the interval's records). Only a member BS that is a producer of the block's epoch and not jailed, once, before
-    /// the slot ends.
+    /// that it holds the interval's records). Only a member BS that is a producer of the block's epoch and not jailed,
+    /// once, before the slot ends.
     /// @param blockId The block.
     /// @param approve True to approve, false to reject.
     function validateBlock(uint256 blockId, bool approve) external onlyMember {

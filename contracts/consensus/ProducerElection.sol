@@ -98,9 +98,8 @@ contract ProducerElection is MemberGated, AccessControl {
         if (slotDuration_ == 0 || slotsPerEpoch_ == 0 || producersPerEpoch_ == 0 || jailEpochs_ == 0) {
             revert InvalidParameter();
         }
-        if (producersPerEpoch_ < MIN_PRODUCERS || producersPerEpoch_ > MAX_CANDIDATES || genesisTime_ > block.timestamp) {
-            revert InvalidParameter();
-        }
+        if (producersPerEpoch_ < MIN_PRODUCERS || producersPerEpoch_ > MAX_CANDIDATES) revert InvalidParameter();
+        if (genesisTime_ > block.timestamp) revert InvalidParameter();
         coin = coin_;
         genesisTime = genesisTime_ == 0 ? uint64(block.timestamp) : genesisTime_;
         slotDuration = slotDuration_;
