@@ -95,7 +95,7 @@ contract ProducerElection is MemberGated, AccessControl {
         address admin
     ) MemberGated(registry_) {
         if (address(coin_) == address(0) || admin == address(0)) revert ZeroAddress();
-        if (slotDuration_ == 0 || slotsPerEpoch_ == 0 || producersPerEpoch_ == 0 || jailEpochs_ == 0) {
+        if (slotDuration_ == 0 || slotsPerEpoch_ == 0 || jailEpochs_ == 0) {
             revert InvalidParameter();
         }
         if (producersPerEpoch_ < MIN_PRODUCERS || producersPerEpoch_ > MAX_CANDIDATES) revert InvalidParameter();
