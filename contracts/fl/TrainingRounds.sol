@@ -7,6 +7,7 @@ import {RecordLog} from "../records/RecordLog.sol";
 import {TrainingCoin} from "../token/TrainingCoin.sol";
 import {CidCheck} from "../utils/CidCheck.sol";
 import {IActionRecords} from "../twins/IActionRecords.sol";
+import {AcceptanceRule} from "./AcceptanceRule.sol";
 
 /// @title TrainingRounds
 /// @notice Federated-learning rounds and training model records (paper Sections II-B and II-C, Fig. 2).
@@ -23,7 +24,10 @@ import {IActionRecords} from "../twins/IActionRecords.sol";
 ///   cannot leave out an accepted model or add a rejected one;
 /// - submissions close early only when every member BS has submitted (`SubmissionsPending`): the MBS cannot shut
 ///   everyone out but a favoured BS.
-/// A model passes when it has more pass than fail verdicts; a model with no verdict is neither paid nor slashed.
+/// - the outcome is {AcceptanceRule.decide} over the verdicts, each of weight one, out of every other member BS: a
+///   model is decided only with a quorum of `quorumBps` of the other members' verdicts, passes with more pass than
+///   fail verdicts, fails with more fail than pass verdicts, and is unverified (neither paid nor slashed) otherwise,
+///   a tie included.
 /// Settling loops over the round's submissions, bounded by `MAX_SUBMISSIONS`. A round may be settled before the
 /// verification window ends once every submitted model has a verdict from every other member.
 /// The action records are wired once after deployment ({wireActionRecords}, by the deploying account only, which
@@ -80,6 +84,8 @@ contract TrainingRounds is MemberGated {
     uint256 public immutable slashBps;
     /// @notice Time after the submission deadline during which verdicts are accepted (seconds).
     uint64 public immutable verificationWindow;
+    /// @notice Share of the other member BSs whose verdicts decide a model (basis points, {AcceptanceRule}).
+    uint256 public immutable quorumBps;
     /// @notice The chain's records of the BSs' committed actions (the {AssociationLedger}), wired once.
     IActionRecords public actionRecords;
     /// @dev The deploying account: its one power is to wire `actionRecords` once.
@@ -163,16 +169,20 @@ contract TrainingRounds is MemberGated {
     /// @param rewardPerModel_ Coins minted per passing model.
     /// @param slashBps_ Basis points of the balance burned per failing model (at most 10000).
     /// @param verificationWindow_ Seconds after the deadline during which verdicts are accepted.
+    /// @param quorumBps_ Share of the other members' verdicts that decides a model (basis points, 1..10000).
     constructor(
         IBSRegistry registry_,
         TrainingCoin coin_,
         RecordLog recordLog_,
         uint256 rewardPerModel_,
         uint256 slashBps_,
-        uint64 verificationWindow_
+        uint64 verificationWindow_,
+        uint256 quorumBps_
     ) MemberGated(registry_) {
         if (address(coin_) == address(0) || address(recordLog_) == address(0)) revert ZeroAddress();
         if (slashBps_ > BPS || verificationWindow_ == 0) revert InvalidParameter();
+        if (quorumBps_ == 0 || quorumBps_ > BPS) revert InvalidParameter();
+        quorumBps = quorumBps_;
         coin = coin_;
         recordLog = recordLog_;
         rewardPerModel = rewardPerModel_;
@@ -297,6 +307,7 @@ contract TrainingRounds is MemberGated {
 
         address[] storage bss = _submitters[round];
         uint256 n = bss.length;
+        uint256 members = registry.memberCount();
         uint256 passed;
         uint256 failed;
         for (uint256 i = 0; i < n; ++i) {
@@ -304,11 +315,14 @@ contract TrainingRounds is MemberGated {
             Submission storage s = _submissions[round][bs];
             uint256 reward;
             uint256 slashed;
-            if (s.passVotes > s.failVotes) {
+            // Eligible verifiers: every member but the submitter (a removed submitter leaves them all eligible).
+            uint256 eligible = registry.isMember(bs) ? members - 1 : members;
+            AcceptanceRule.Decision d = AcceptanceRule.decide(s.passVotes, s.failVotes, eligible, quorumBps);
+            if (d == AcceptanceRule.Decision.Passed) {
                 s.outcome = Outcome.Passed;
                 reward = rewardPerModel;
                 ++passed;
-            } else if (s.failVotes > 0) {
+            } else if (d == AcceptanceRule.Decision.Failed) {
                 s.outcome = Outcome.Failed;
                 slashed = (coin.balanceOf(bs) * slashBps) / BPS;
                 ++failed;

@@ -33,6 +33,7 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
     m.getParameter("rewardPerModel", D.rewardPerModel),
     m.getParameter("roundSlashBps", D.roundSlashBps),
     m.getParameter("verificationWindowSeconds", D.verificationWindowSeconds),
+    m.getParameter("verificationQuorumBps", D.verificationQuorumBps),
   ]);
   const associationLedger = m.contract("AssociationLedger", [
     registry,

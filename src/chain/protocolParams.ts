@@ -18,6 +18,8 @@ export const ProtocolParamsSchema = z
     roundSlashBps: uint(10_000),
     /** Seconds after a round's submission deadline during which verdicts are accepted. */
     verificationWindowSeconds: z.number().int().positive(),
+    /** Share of the other BSs whose verdicts decide a model, basis points (below it the model is unverified). */
+    verificationQuorumBps: z.number().int().min(1).max(10_000),
     /** C, the number of OFDMA subchannels (Eq. 7). */
     subchannels: z.number().int().min(1).max(64),
     /** Largest data size one twin's data record may state, samples (bounds what a BS can claim for Eq. 6 and Eq. 5). */
@@ -53,6 +55,7 @@ export const DEFAULT_PROTOCOL_PARAMS: ProtocolParams = {
   rewardPerModel: 10n * COIN,
   roundSlashBps: 1_000,
   verificationWindowSeconds: 60,
+  verificationQuorumBps: 5_000,
   subchannels: 10,
   maxTwinDataSize: 60_000,
   minBatchSize: 16,

@@ -5,6 +5,7 @@
  * models (Eq. 5) with the chosen strategy. A malicious BS may replace its model by an attack. Every round is logged
  * with test accuracy and loss and the verdicts against who was honest.
  */
+import { decide, DEFAULT_QUORUM_BPS } from "./acceptance";
 import { mulberry32 } from "../twins/random";
 import { shuffle } from "./partition";
 import type { Dataset } from "./datasets/types";
@@ -37,7 +38,8 @@ export interface FederationConfig {
   optimizer?: LocalOptimizer;
   /** MBS aggregation of the accepted BS models (Eq. 5). */
   strategy: AggregationStrategy;
-  verification: { enabled: boolean; maxDrop: number };
+  /** Verification by the other BSs; `quorumBps` as on chain (default {@link DEFAULT_QUORUM_BPS}). */
+  verification: { enabled: boolean; maxDrop: number; quorumBps?: number };
   /**
    * A malicious BS, its attack, and the round from which it attacks (default 1). Verification compares against the
    * current global model, so it cannot tell a poisoned model from an honest one while the global model is at chance.
@@ -191,7 +193,8 @@ export async function runFederation(
             verifierAccuracy[v] = acc;
             if (judge(acc, referenceFor[v], c.verification.maxDrop).accepted) yes++;
           }
-          ok = vs.length === 0 || yes * 2 > vs.length; // a majority of the other BSs accepts
+          // the chain's rule (contracts/fl/AcceptanceRule.sol): every other BS holding data gives a verdict of weight one
+          ok = decide(yes, vs.length - yes, vs.length, c.verification.quorumBps ?? DEFAULT_QUORUM_BPS) === "passed";
         }
         if (ok) accepted.push(g);
         bsLogs.push({ bs, malicious: isMalicious(c, bs, round), twins: setup.association.filter((h) => h === bs).length, samples: g.samples, verifierAccuracy, accepted: ok });

@@ -2,7 +2,7 @@
  * Verification before aggregation (Section II-C: a BS's model earns coins only if the other BSs accept it): a
  * verifying BS scores the submitted model on its own held-out data and rejects it when its accuracy is more than
  * `maxDrop` below the reference on the same data: the current global model's accuracy, or the median submission's
- * when that is higher ({@link referenceAccuracy}). A model is accepted when a majority of the other BSs accept it.
+ * when that is higher ({@link referenceAccuracy}). What the verdicts decide is src/fl/acceptance.ts, the chain's rule.
  */
 import type { tf } from "../ml/backend";
 import { median } from "../eval/stats";

@@ -58,9 +58,9 @@ async function submittedFixture() {
 /**
  * submittedFixture + verdicts:
  *   bs0: pass (bs1), pass (bs2), fail (bs3) -> Passed
- *   bs1: pass (bs0), fail (bs2)             -> Failed (a tie is not a pass)
+ *   bs1: pass (bs0), fail (bs2)             -> Unverified (a tie is neither a pass nor a fail)
  *   bs2: fail (bs0), fail (bs4)             -> Failed
- *   bs3: no verdict                         -> Unverified
+ *   bs3: fail (bs4)                         -> Unverified (1 of 4 verdicts: below the 50 % quorum)
  */
 async function verdictsFixture() {
   const p = await loadFixture(submittedFixture);
@@ -73,6 +73,7 @@ async function verdictsFixture() {
   await v(b2, b1, false);
   await v(b0, b2, false);
   await v(b4, b2, false);
+  await v(b4, b3, false);
   return p;
 }
 
@@ -132,17 +133,19 @@ describe("TrainingRounds", () => {
     it("reverts with ZeroAddress for a zero registry, coin or record log", async () => {
       const { registry, coin, recordLog, mbs } = await loadFixture(deployWithFiveBss);
       const f = new TrainingRounds__factory(mbs);
-      await expect(f.deploy(ZeroAddress, coin, recordLog, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
-      await expect(f.deploy(registry, ZeroAddress, recordLog, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
-      await expect(f.deploy(registry, coin, ZeroAddress, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(ZeroAddress, coin, recordLog, 1, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, ZeroAddress, recordLog, 1, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, coin, ZeroAddress, 1, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
     });
 
-    it("reverts with InvalidParameter for slashBps > 10000 or a zero verification window", async () => {
+    it("reverts with InvalidParameter for slashBps > 10000, a zero verification window or a quorum outside 1..10000", async () => {
       const { registry, coin, recordLog, mbs } = await loadFixture(deployWithFiveBss);
       const f = new TrainingRounds__factory(mbs);
-      await expect(f.deploy(registry, coin, recordLog, 1, 10001, 1)).to.be.revertedWithCustomError(f, "InvalidParameter");
-      await expect(f.deploy(registry, coin, recordLog, 1, 100, 0)).to.be.revertedWithCustomError(f, "InvalidParameter");
-      const ok = await f.deploy(registry, coin, recordLog, 0, 10000, 1);
+      await expect(f.deploy(registry, coin, recordLog, 1, 10001, 1, 1)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      await expect(f.deploy(registry, coin, recordLog, 1, 100, 0, 1)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      await expect(f.deploy(registry, coin, recordLog, 1, 100, 1, 0)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      await expect(f.deploy(registry, coin, recordLog, 1, 100, 1, 10001)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      const ok = await f.deploy(registry, coin, recordLog, 0, 10000, 1, 10000);
       expect(await ok.slashBps()).to.equal(10000n);
       expect(await ok.rewardPerModel()).to.equal(0n);
     });
@@ -160,7 +163,7 @@ describe("TrainingRounds", () => {
     it("only the deploying account wires, once, to a non-zero address; no round opens before", async () => {
       const { registry, coin, recordLog, ledger, bss } = await loadFixture(deployWithFiveBss);
       const deployer = bss[6];
-      const fresh = await new TrainingRounds__factory(deployer).deploy(registry, coin, recordLog, 1, 1, 1);
+      const fresh = await new TrainingRounds__factory(deployer).deploy(registry, coin, recordLog, 1, 1, 1, 1);
       await expect(fresh.connect(await ethers.getSigner(await registry.operator())).openRound(fakeCid("g"), BigInt(await time.latest()) + 100n))
         .to.be.revertedWithCustomError(fresh, "NotWired");
       await expect(fresh.connect(bss[5]).wireActionRecords(ledger)).to.be.revertedWithCustomError(fresh, "NotWirer").withArgs(bss[5].address);
@@ -557,22 +560,21 @@ describe("TrainingRounds", () => {
       const before = await Promise.all(five.map((b) => coin.balanceOf(b.address)));
       for (const bal of before) expect(bal).to.be.gt(0n);
       const supply = await coin.totalSupply();
-      const slash1 = (before[1] * SLASH_BPS) / 10000n;
       const slash2 = (before[2] * SLASH_BPS) / 10000n;
 
       await time.increaseTo(verifyUntil + 1n);
       const tx = rounds.settleRound(1);
       await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b0.address, Outcome.Passed, REWARD, 0n);
-      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Failed, 0n, slash1);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Unverified, 0n, 0n);
       await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b2.address, Outcome.Failed, 0n, slash2);
       await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b3.address, Outcome.Unverified, 0n, 0n);
-      await expect(tx).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 2n);
-      await expect(tx).to.changeTokenBalances(coin, [b0, b1, b2, b3, b4], [REWARD, -slash1, -slash2, 0n, 0n]);
+      await expect(tx).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 1n);
+      await expect(tx).to.changeTokenBalances(coin, [b0, b1, b2, b3, b4], [REWARD, 0n, -slash2, 0n, 0n]);
 
-      expect(await coin.totalSupply()).to.equal(supply + REWARD - slash1 - slash2);
+      expect(await coin.totalSupply()).to.equal(supply + REWARD - slash2);
       expect(await coin.getVotes(b0.address)).to.equal(before[0] + REWARD);
       expect((await rounds.submission(1, b0.address)).outcome).to.equal(BigInt(Outcome.Passed));
-      expect((await rounds.submission(1, b1.address)).outcome).to.equal(BigInt(Outcome.Failed));
+      expect((await rounds.submission(1, b1.address)).outcome).to.equal(BigInt(Outcome.Unverified));
       expect((await rounds.submission(1, b2.address)).outcome).to.equal(BigInt(Outcome.Failed));
       expect((await rounds.submission(1, b3.address)).outcome).to.equal(BigInt(Outcome.Unverified));
       expect((await rounds.submission(1, b4.address)).exists).to.equal(false);
@@ -586,7 +588,27 @@ describe("TrainingRounds", () => {
       const receipt = await (await rounds.settleRound(1)).wait();
       const settled = receipt!.logs.map((l) => rounds.interface.parseLog(l)).filter((l) => l?.name === "ModelSettled");
       expect(settled.map((l) => l!.args.bs)).to.deep.equal(five.slice(0, 4).map((b) => b.address));
-      expect(settled.map((l) => Number(l!.args.outcome))).to.deep.equal([Outcome.Passed, Outcome.Failed, Outcome.Failed, Outcome.Unverified]);
+      expect(settled.map((l) => Number(l!.args.outcome))).to.deep.equal([Outcome.Passed, Outcome.Unverified, Outcome.Failed, Outcome.Unverified]);
+    });
+
+    it("a tie is not a fail and a minority below the quorum decides nothing (a colluder cancelling an honest verdict)", async () => {
+      // Attack class 3 (in part): a tie used to count as a fail and a single verdict decided; with two colluders out
+      // of five, one fail verdict against one pass slashed an honest model.
+      const { rounds, coin, five, verifyUntil } = await loadFixture(submittedFixture);
+      const [b0, b1, b2, b3, b4] = five;
+      await rounds.connect(b1).verifyModel(1, b0.address, true, 9000); // honest
+      await rounds.connect(b4).verifyModel(1, b0.address, false, 0); // colluder: tie
+      await rounds.connect(b4).verifyModel(1, b1.address, false, 0); // colluder alone: 1 of 4, below quorum
+      await rounds.connect(b0).verifyModel(1, b2.address, false, 0);
+      await rounds.connect(b1).verifyModel(1, b2.address, false, 0);
+      await rounds.connect(b3).verifyModel(1, b2.address, false, 0); // 3 of 4 fail: failed
+      await time.increaseTo(verifyUntil + 1n);
+      const tx = rounds.settleRound(1);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b0.address, Outcome.Unverified, 0n, 0n);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Unverified, 0n, 0n);
+      await expect(tx).to.changeTokenBalances(coin, [b0, b1], [0n, 0n]);
+      expect((await rounds.submission(1, b2.address)).outcome).to.equal(BigInt(Outcome.Failed));
+      expect(await rounds.quorumBps()).to.equal(BigInt(PARAMS.verificationQuorumBps));
     });
 
     it("a failed model of a BS without coins is slashed 0", async () => {
@@ -620,7 +642,7 @@ describe("TrainingRounds", () => {
       const { rounds, five, outsider, verifyUntil } = await loadFixture(verdictsFixture);
       await time.increaseTo(verifyUntil + 1n);
       await expect(rounds.connect(outsider).settleRound(1)).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(outsider.address);
-      await expect(rounds.connect(five[4]).settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 2n);
+      await expect(rounds.connect(five[4]).settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 1n);
     });
 
     it("reverts with InvalidRoundStatus for unopened, settled and finalized rounds", async () => {
@@ -702,11 +724,15 @@ describe("TrainingRounds", () => {
     it("aggregates all 32 passed models of a full round; any other list reverts", async () => {
       const { rounds, registry, wallets, deadline } = await loadFixture(crowdedRoundFixture);
       const submitters = wallets.slice(0, 32);
-      // wallets[32] joins as verifier in place of wallets[31] (whose own model is verified by wallets[0])
+      // wallets[32] joins in place of wallets[31]; every model gets 16 pass verdicts from current members (the quorum:
+      // half of the 31 or 32 other members)
       await registry.remove(submitters[31].address);
       await registry.admit(wallets[32].address);
-      for (const w of submitters.slice(0, 31)) await rounds.connect(wallets[32]).verifyModel(1, w.address, true, 8000);
-      await rounds.connect(submitters[0]).verifyModel(1, submitters[31].address, true, 8000);
+      const members = [...submitters.slice(0, 31), wallets[32]];
+      for (const [i, w] of submitters.entries()) {
+        const verifiers = members.filter((m) => m !== w);
+        for (let k = 0; k < 16; k++) await rounds.connect(verifiers[(i + k) % verifiers.length]).verifyModel(1, w.address, true, 8000);
+      }
       await time.increaseTo(deadline + WINDOW + 1n);
       await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 32n, 0n);
 
@@ -738,6 +764,7 @@ describe("TrainingRounds", () => {
       expect(await rounds.submitters(2)).to.deep.equal([five[0].address]);
       expect(await rounds.submitters(1)).to.have.length(4);
       await rounds.connect(five[1]).verifyModel(2, five[0].address, true, 1);
+      await rounds.connect(five[2]).verifyModel(2, five[0].address, true, 1); // 2 of 4: the quorum
       await time.increaseTo(deadline2 + WINDOW + 1n);
       await expect(rounds.settleRound(2)).to.changeTokenBalance(coin, five[0], REWARD);
     });

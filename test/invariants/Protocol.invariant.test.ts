@@ -45,6 +45,7 @@ import {
 } from "ethers";
 import { encodeAction, TAU_SCALE, TWIN_ENTRY_BYTES } from "../../src/chain/actionCodec";
 import { merkleProof, merkleRoot } from "../../src/chain/merkle";
+import { decide } from "../../src/fl/acceptance";
 import { deployProtocol, fakeCid, PARAMS, type Protocol } from "../fixtures";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1147,10 +1148,13 @@ class World {
           r.status = RoundStatus.Settled;
           for (const bs of r.order) {
             const s = r.subs.get(bs)!;
-            if (s.pass > s.fail) {
+            // the chain's acceptance rule (src/fl/acceptance.ts): every other member is an eligible verifier
+            const eligible = this.members.length - (this.isMember(bs) ? 1 : 0);
+            const decision = decide(s.pass, s.fail, eligible, PARAMS.verificationQuorumBps);
+            if (decision === "passed") {
               s.outcome = ModelOutcome.Passed;
               this.mint(bs, PARAMS.rewardPerModel);
-            } else if (s.fail > 0) {
+            } else if (decision === "failed") {
               s.outcome = ModelOutcome.Failed;
               this.burn(bs, (this.bal(bs) * BigInt(PARAMS.roundSlashBps)) / BPS);
             } else s.outcome = ModelOutcome.Unverified;
