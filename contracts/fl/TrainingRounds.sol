@@ -21,7 +21,9 @@ import {AcceptanceRule} from "./AcceptanceRule.sol";
 /// - round r > 1 opens only from round r-1's recorded global model (`GlobalModelMismatch`): the MBS cannot start a
 ///   round from a model nobody aggregated;
 /// - the recorded aggregation lists exactly the models that passed (`AggregatedIncomplete`, `ModelNotPassed`): the MBS
-///   cannot leave out an accepted model or add a rejected one;
+///   cannot leave out an accepted model or add a rejected one; a round in which no model passed keeps its global
+///   model (`GlobalModelMismatch`): an MBS cannot force an empty round (e.g. with a deadline nobody can meet) and
+///   then record a model of its choosing;
 /// - submissions close early only when every member BS has submitted (`SubmissionsPending`): the MBS cannot shut
 ///   everyone out but a favoured BS.
 /// - the outcome is {AcceptanceRule.decide} over the verdicts, each of weight one, out of every other member BS: a
@@ -156,7 +158,8 @@ contract TrainingRounds is MemberGated {
     error NotWired();
     /// @dev The BS committed no action (no twins) in this slot: it has no model to submit.
     error NoCommittedAction(uint256 round, address bs);
-    /// @dev A round must open from the previous round's recorded global model.
+    /// @dev A round must open from the previous round's recorded global model; a round without a passed model must
+    /// record its own global model.
     error GlobalModelMismatch(uint256 round, bytes expected, bytes given);
     /// @dev The aggregation must list every model that passed.
     error AggregatedIncomplete(uint256 round, uint256 passed, uint256 listed);
@@ -338,7 +341,8 @@ contract TrainingRounds is MemberGated {
     }
 
     /// @notice Record the new global model of round `round` (Eq. 5) and the models it aggregated. Only the operator
-    /// (the MBS), after settlement; the aggregated models are exactly the ones that passed.
+    /// (the MBS), after settlement; the aggregated models are exactly the ones that passed, and with none the global
+    /// model stays the round's own.
     /// @param round The round.
     /// @param newGlobalCid Binary CID of the new global model weights.
     /// @param aggregated The BSs whose models passed, strictly increasing by address.
@@ -351,6 +355,9 @@ contract TrainingRounds is MemberGated {
         if (r.status != RoundStatus.Settled) revert InvalidRoundStatus(round, r.status);
         uint256 n = aggregated.length;
         if (n != r.passed) revert AggregatedIncomplete(round, r.passed, n);
+        if (n == 0 && keccak256(newGlobalCid) != keccak256(r.globalCid)) {
+            revert GlobalModelMismatch(round, r.globalCid, newGlobalCid);
+        }
         address previous = address(0);
         for (uint256 i = 0; i < n; ++i) {
             address bs = aggregated[i];

@@ -19,15 +19,16 @@ export const DEFAULT_QUORUM_BPS = 5_000;
 const BPS = 10_000n;
 
 /**
- * Decide a model from its verdict weights (integers: today one per verifying BS).
- * @throws Error when the weights are not non-negative integers with pass + fail <= eligible, or the quorum is not 1..10000.
+ * Decide a model from its verdict weights (integers: today one per verifying BS). As on chain, verdicts beyond the
+ * eligible weight (a verifier removed after its verdict lowers the chain's count) simply meet the quorum.
+ * @throws Error when the weights are not non-negative integers, or the quorum is not 1..10000.
  */
 export function decide(passWeight: bigint | number, failWeight: bigint | number, eligibleWeight: bigint | number, quorumBps: bigint | number = DEFAULT_QUORUM_BPS): Decision {
   const [pass, fail, eligible, quorum] = [passWeight, failWeight, eligibleWeight, quorumBps].map((x) => {
     if (typeof x === "number" && !Number.isSafeInteger(x)) throw new Error(`acceptance: weights and quorum must be integers, got ${x}.`);
     return BigInt(x);
   });
-  if (pass < 0n || fail < 0n || pass + fail > eligible) throw new Error(`acceptance: need 0 <= pass + fail <= eligible, got ${pass} + ${fail} of ${eligible}.`);
+  if (pass < 0n || fail < 0n || eligible < 0n) throw new Error(`acceptance: weights must not be negative, got ${pass}, ${fail} of ${eligible}.`);
   if (quorum < 1n || quorum > BPS) throw new Error(`acceptance: the quorum must be 1..10000 basis points, got ${quorum}.`);
   const given = pass + fail;
   if (given === 0n || given * BPS < quorum * eligible) return "unverified";

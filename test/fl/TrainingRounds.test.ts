@@ -247,9 +247,9 @@ describe("TrainingRounds", () => {
       await time.increaseTo(verifyUntil + 1n);
       await rounds.settleRound(1);
       await expect(rounds.openRound(fakeCid("g1"), later)).to.be.revertedWithCustomError(rounds, "PreviousRoundNotFinalized").withArgs(1n);
-      await rounds.recordGlobalModel(1, fakeCid("g1"), []);
-      expect(await rounds.openRound.staticCall(fakeCid("g1"), later)).to.equal(2n);
-      await expect(rounds.openRound(fakeCid("g1"), later)).to.emit(rounds, "RoundOpened").withArgs(2n, fakeCid("g1"), later, later + WINDOW);
+      await rounds.recordGlobalModel(1, fakeCid("global-0"), []); // nothing passed: the model stays
+      expect(await rounds.openRound.staticCall(fakeCid("global-0"), later)).to.equal(2n);
+      await expect(rounds.openRound(fakeCid("global-0"), later)).to.emit(rounds, "RoundOpened").withArgs(2n, fakeCid("global-0"), later, later + WINDOW);
       expect(await rounds.currentRound()).to.equal(2n);
       expect(await rounds.acceptsSubmissions(2)).to.equal(true);
       expect(await rounds.acceptsSubmissions(1)).to.equal(false);
@@ -671,7 +671,18 @@ describe("TrainingRounds", () => {
       const { rounds, verifyUntil } = await loadFixture(submittedFixture);
       await time.increaseTo(verifyUntil + 1n);
       await rounds.settleRound(1); // no verdicts: every model unverified
-      await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [])).to.emit(rounds, "GlobalModelRecorded").withArgs(1n, fakeCid("g1"), []);
+      await expect(rounds.recordGlobalModel(1, fakeCid("global-0"), [])).to.emit(rounds, "GlobalModelRecorded").withArgs(1n, fakeCid("global-0"), []);
+    });
+
+    it("reverts with GlobalModelMismatch when a round without a passed model records another model (a forced empty round)", async () => {
+      // Found in review: the MBS opened a round nobody could meet, then recorded any CID with an empty aggregation.
+      const { rounds, verifyUntil, globalCid } = await loadFixture(roundFixture);
+      await time.increaseTo(verifyUntil + 1n);
+      await rounds.settleRound(1);
+      await expect(rounds.recordGlobalModel(1, fakeCid("of my choosing"), []))
+        .to.be.revertedWithCustomError(rounds, "GlobalModelMismatch")
+        .withArgs(1n, globalCid, fakeCid("of my choosing"));
+      await expect(rounds.recordGlobalModel(1, globalCid, [])).to.emit(rounds, "GlobalModelRecorded");
     });
 
     it("reverts with AggregatedIncomplete for a list that leaves out a passed model (an MBS dropping accepted models)", async () => {

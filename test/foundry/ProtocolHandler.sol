@@ -205,6 +205,15 @@ contract ProtocolHandler {
                 return;
             } catch {}
         }
+        if (passed.length == 0) {
+            // Attack: a round in which nothing passed records a model of the MBS's choosing. Must be refused.
+            VM.prank(operator);
+            try d.rounds.recordGlobalModel(round, cid, passed) {
+                _violate("a round without a passed model recorded another global model");
+                return;
+            } catch {}
+            cid = lastGlobal; // the model stays
+        }
         VM.prank(operator);
         d.rounds.recordGlobalModel(round, cid, passed);
         lastGlobal = cid;

@@ -289,7 +289,8 @@ interface ModelRound {
   committed: Set<string>;
   /** The chain's record of each committed action: K_i and the listed twins' data at commitment. */
   weights: Map<string, { k: number; data: bigint }>;
-  /** The global model recorded at finalization. */
+  /** The global model it opened from, and the one recorded at finalization. */
+  globalCid?: string;
   newGlobalCid?: string;
   tau: number[];
   /** twin id -> BSs that listed it in an action for this slot */
@@ -901,6 +902,7 @@ class World {
             subs: new Map(),
             committed: new Set(),
             weights: new Map(),
+            globalCid: ethers.hexlify(cid),
             tau: Array<number>(PARAMS.subchannels).fill(0),
             claims: new Map(),
           }),
@@ -1172,7 +1174,8 @@ class World {
     const r = this.rounds[roundId - 1];
     const passed = (r?.order ?? []).filter((bs) => r!.subs.get(bs)!.outcome === ModelOutcome.Passed);
     let aggregated = (this.rng.chance(0.85) ? passed.slice() : this.rng.sample(passed, this.rng.int(0, passed.length))).sort(byAddress);
-    let cid = fakeCid(`global-${roundId}-new-${this.rng.int(0, 1e9)}`);
+    // with no passed model the round must keep its global model (mostly sent so; otherwise GlobalModelMismatch)
+    let cid = passed.length === 0 && r?.globalCid && this.rng.chance(0.85) ? r.globalCid : fakeCid(`global-${roundId}-new-${this.rng.int(0, 1e9)}`);
     const d = this.rng.float();
     const notPassed = [...this.poolAddrs, this.outsider].filter((a) => !passed.includes(a));
     if (d < 0.08) aggregated = [...aggregated, this.rng.pick(notPassed)].sort(byAddress);
@@ -1187,6 +1190,7 @@ class World {
     else if (len < 34 || len > 64) outcome = this.fail(rounds, "InvalidCid", len);
     else if (r?.status !== RoundStatus.Settled) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
     else if (aggregated.length !== passed.length) outcome = this.fail(rounds, "AggregatedIncomplete", roundId, passed.length, aggregated.length);
+    else if (passed.length === 0 && ethers.hexlify(cid) !== r.globalCid) outcome = this.fail(rounds, "GlobalModelMismatch", roundId, r.globalCid, cid);
     else {
       let previous = 0n;
       for (const bs of aggregated) {

@@ -60,9 +60,9 @@ async function nextSlot(p: Fx): Promise<bigint> {
   const r = await p.rounds.getRound(round);
   await time.increaseTo(r.verifyUntil + 1n);
   await p.rounds.settleRound(round);
-  await p.rounds.recordGlobalModel(round, fakeCid(`global-${round}`), []);
+  await p.rounds.recordGlobalModel(round, r.globalCid, []); // nothing passed: the global model stays
   const deadline = BigInt(await time.latest()) + 3600n;
-  await p.rounds.openRound(fakeCid(`global-${round}`), deadline); // from the recorded global model
+  await p.rounds.openRound(r.globalCid, deadline); // from the recorded global model
   return deadline;
 }
 
@@ -496,8 +496,8 @@ describe("AssociationLedger", () => {
       await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau))
         .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
         .withArgs(slot);
-      await rounds.recordGlobalModel(slot, fakeCid("g1"), []);
-      await rounds.openRound(fakeCid("g1"), BigInt(await time.latest()) + 100n);
+      await rounds.recordGlobalModel(slot, fakeCid("global-0"), []);
+      await rounds.openRound(fakeCid("global-0"), BigInt(await time.latest()) + 100n);
       await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau))
         .to.be.revertedWithCustomError(ledger, "SlotNotOpen")
         .withArgs(slot);
