@@ -166,7 +166,10 @@ export class Mbs {
           "Check that the BSs' IPFS nodes are up, then rerun.",
       );
     }
-    // Eq. 5 over the passing models; with none, the global model stays.
+    // Eq. 5 over the passing models, summed in the order the chain records them (ascending BS address), not in the
+    // order they were submitted: the result is then bit for bit the same on every run and for anyone recomputing it
+    // from the chain. With no passing model, the global model stays.
+    updates.sort((a, b) => (BigInt(a.from ?? 0) < BigInt(b.from ?? 0) ? -1 : 1));
     if (updates.length > 0) this.global = this.server.step(this.global, this.strategy.aggregate(updates));
     const newGlobalCid = await putWeights(this.store, this.arch, this.global);
     const aggregated = passed.filter((bs) => updates.some((u) => u.from === bs)).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
