@@ -45,10 +45,14 @@ export async function deployProtocolWithTestAdmin() {
   return deployModule(DtwnCoreModule);
 }
 
-async function deployModule(module: typeof DtwnCoreModule | typeof DtwnModule) {
+/**
+ * Deploy `module` with Ignition `parameters` and connect every contract as signer 0 (the deployer; the operator
+ * too unless the `mbs` parameter names another account).
+ */
+export async function deployModule(module: typeof DtwnCoreModule | typeof DtwnModule, parameters: Record<string, Record<string, string>> = {}) {
   const signers = await ethers.getSigners();
   const [mbs, ...rest] = signers;
-  const d = await ignition.deploy(module);
+  const d = await ignition.deploy(module, { parameters });
   const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
   return {
     mbs,

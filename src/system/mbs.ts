@@ -172,7 +172,7 @@ export class Mbs {
     updates.sort((a, b) => (BigInt(a.from ?? 0) < BigInt(b.from ?? 0) ? -1 : 1));
     if (updates.length > 0) this.global = this.server.step(this.global, this.strategy.aggregate(updates));
     const newGlobalCid = await putWeights(this.store, this.arch, this.global);
-    const aggregated = passed.filter((bs) => updates.some((u) => u.from === bs)).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    const aggregated = updates.map((u) => u.from as string); // every passed model, in the same order
     await (await rounds.recordGlobalModel(round, cidToBytes(newGlobalCid), aggregated)).wait();
     this.globalCid = newGlobalCid;
     const tAggregate = performance.now();

@@ -4,56 +4,40 @@
  * could make is tried as the deployer alone.
  */
 import { expect } from "chai";
-import { ethers, ignition } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { BaseContract } from "ethers";
 import DtwnModule, { DtwnCoreModule } from "../../ignition/modules/Dtwn";
 import { ROLES } from "../../src/chain/roles";
-import {
-  BlockLedger__factory,
-  BSRegistry__factory,
-  ProducerElection__factory,
-  RecordLog__factory,
-  StakeGenesis__factory,
-  TrainingCoin__factory,
-  TrainingRounds__factory,
-  TwinRegistry__factory,
-  AssociationLedger__factory,
-} from "../../typechain-types";
+import { deployModule } from "../fixtures";
 
 const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
 
+/** The protocol with the operator on signer 1; every contract is connected as the deployer (signer 0). */
 async function deployWith(module: typeof DtwnModule | typeof DtwnCoreModule) {
-  const [deployer, operator, bs] = await ethers.getSigners();
-  const d = await ignition.deploy(module, { parameters: { DtwnCore: { mbs: operator.address } } });
-  const at = (c: { getAddress(): Promise<string> }) => c.getAddress();
-  return {
-    deployer,
-    operator,
-    bs,
-    registry: BSRegistry__factory.connect(await at(d.registry), deployer),
-    coin: TrainingCoin__factory.connect(await at(d.coin), deployer),
-    recordLog: RecordLog__factory.connect(await at(d.recordLog), deployer),
-    twins: TwinRegistry__factory.connect(await at(d.twinRegistry), deployer),
-    rounds: TrainingRounds__factory.connect(await at(d.rounds), deployer),
-    ledger: AssociationLedger__factory.connect(await at(d.associationLedger), deployer),
-    genesis: StakeGenesis__factory.connect(await at(d.stakeGenesis), deployer),
-    election: ProducerElection__factory.connect(await at(d.election), deployer),
-    blocks: BlockLedger__factory.connect(await at(d.blockLedger), deployer),
-  };
+  const [deployer, operator] = await ethers.getSigners();
+  return { ...(await deployModule(module, { DtwnCore: { mbs: operator.address } })), deployer, operator };
 }
 
 const production = () => deployWith(DtwnModule);
 const coreOnly = () => deployWith(DtwnCoreModule);
 
+interface RoleEvent {
+  blockNumber: number;
+  args: { role: string; account: string };
+}
+interface AccessControlled {
+  filters: { RoleGranted(): unknown; RoleRevoked(): unknown };
+  queryFilter(filter: unknown): Promise<RoleEvent[]>;
+}
+
 /** Holders of `role` on `contract` from its RoleGranted/RoleRevoked events. */
-async function holders(contract: BaseContract & { filters: { RoleGranted: unknown; RoleRevoked: unknown } }, role: string): Promise<string[]> {
-  const c = contract as unknown as { queryFilter(f: unknown): Promise<{ args: { role: string; account: string }; eventName?: string; fragment?: { name: string } }[]>; filters: { RoleGranted(): unknown; RoleRevoked(): unknown } };
-  const granted = await c.queryFilter(c.filters.RoleGranted());
-  const revoked = await c.queryFilter(c.filters.RoleRevoked());
-  const events = [...granted.map((e) => ({ e, add: true })), ...revoked.map((e) => ({ e, add: false }))].sort(
-    (a, b) => (a.e as unknown as { blockNumber: number }).blockNumber - (b.e as unknown as { blockNumber: number }).blockNumber,
-  );
+async function holders(contract: BaseContract, role: string): Promise<string[]> {
+  const c = contract as unknown as AccessControlled;
+  const events = [
+    ...(await c.queryFilter(c.filters.RoleGranted())).map((e) => ({ e, add: true })),
+    ...(await c.queryFilter(c.filters.RoleRevoked())).map((e) => ({ e, add: false })),
+  ].sort((a, b) => a.e.blockNumber - b.e.blockNumber);
   const set = new Set<string>();
   for (const { e, add } of events) {
     if (e.args.role !== role) continue;
@@ -75,14 +59,14 @@ describe("ignition/modules/Dtwn", () => {
     const p = await loadFixture(production);
     for (const c of [p.coin, p.recordLog, p.twins, p.election]) {
       expect(await c.hasRole(DEFAULT_ADMIN_ROLE, p.deployer.address)).to.equal(false);
-      expect(await holders(c as never, DEFAULT_ADMIN_ROLE)).to.deep.equal([]);
+      expect(await holders(c, DEFAULT_ADMIN_ROLE)).to.deep.equal([]);
     }
     const addr = (c: { getAddress(): Promise<string> }) => c.getAddress();
     const sorted = (xs: string[]) => [...xs].sort();
-    expect(await holders(p.coin as never, ROLES.PROTOCOL)).to.deep.equal(sorted([await addr(p.rounds), await addr(p.genesis), await addr(p.blocks)]));
-    expect(await holders(p.recordLog as never, ROLES.WRITER)).to.deep.equal(sorted([await addr(p.twins), await addr(p.rounds)]));
-    expect(await holders(p.twins as never, ROLES.ASSOCIATOR)).to.deep.equal([await addr(p.ledger)]);
-    expect(await holders(p.election as never, ROLES.JAILER)).to.deep.equal([await addr(p.blocks)]);
+    expect(await holders(p.coin, ROLES.PROTOCOL)).to.deep.equal(sorted([await addr(p.rounds), await addr(p.genesis), await addr(p.blocks)]));
+    expect(await holders(p.recordLog, ROLES.WRITER)).to.deep.equal(sorted([await addr(p.twins), await addr(p.rounds)]));
+    expect(await holders(p.twins, ROLES.ASSOCIATOR)).to.deep.equal([await addr(p.ledger)]);
+    expect(await holders(p.election, ROLES.JAILER)).to.deep.equal([await addr(p.blocks)]);
     expect(await p.rounds.actionRecords()).to.equal(await addr(p.ledger));
     expect(await p.registry.owner()).to.equal(p.operator.address);
   });
