@@ -9,7 +9,8 @@ import hre from "hardhat";
 import os from "node:os";
 import path from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { Contract, type ContractTransactionResponse, id } from "ethers";
+import { Contract, type ContractTransactionResponse, id, keccak256, toUtf8Bytes } from "ethers";
+import { ballotCommitment, VERDICT, type Ballot } from "../src/chain/ballot";
 import type { Deployment } from "../src/chain/deployment";
 import { encodeAction } from "../src/chain/actionCodec";
 import { merkleRoot } from "../src/chain/merkle";
@@ -63,15 +64,24 @@ async function main(): Promise<void> {
   for (const bs of bss) {
     await track("TrainingRounds.submitModel", (rounds.connect(bs) as Contract).submitModel(round, cid(`model-${bs.address}`)));
   }
-  // 4. Every BS verifies the 4 others.
+  // 4. Every BS commits one ballot (a verdict on each of the 4 others' models) after the deadline, then reveals it.
+  await time.increaseTo(deadline + 1);
+  const order: string[] = [...(await rounds.submitters(round))];
+  const ballots = new Map<string, Ballot>();
   for (const verifier of bss) {
-    for (const bs of bss) {
-      if (bs === verifier) continue;
-      await track("TrainingRounds.verifyModel", (rounds.connect(verifier) as Contract).verifyModel(round, bs.address, true, 8_900));
-    }
+    const b: Ballot = {
+      verdicts: order.map((a) => (a === verifier.address ? VERDICT.abstain : VERDICT.pass)),
+      scores: order.map((a) => (a === verifier.address ? 0 : 8_900)),
+      salt: keccak256(toUtf8Bytes(`salt-${verifier.address}`)),
+    };
+    ballots.set(verifier.address, b);
+    await track("TrainingRounds.commitVerdicts", (rounds.connect(verifier) as Contract).commitVerdicts(round, ballotCommitment(round, verifier.address, b)));
   }
-  // 5. Settle after the verification window; 6. record the new global model.
-  await time.increaseTo(Number((await rounds.getRound(round)).verifyUntil) + 1);
+  for (const verifier of bss) {
+    const b = ballots.get(verifier.address)!;
+    await track("TrainingRounds.revealVerdicts", (rounds.connect(verifier) as Contract).revealVerdicts(round, b.verdicts, b.scores, b.salt));
+  }
+  // 5. Settle (every member revealed, so before the reveal window ends); 6. record the new global model.
   await track("TrainingRounds.settleRound", rounds.settleRound(round));
   const aggregated = bss.map((b) => b.address).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   await track("TrainingRounds.recordGlobalModel", rounds.recordGlobalModel(round, cid("global-1"), aggregated));

@@ -70,6 +70,7 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
   const byName: Record<(typeof CONTRACT_NAMES)[number], { getAddress(): Promise<string> }> = {
     BSRegistry: deployed.registry,
     TrainingCoin: deployed.coin,
+    StakeVault: deployed.stake,
     RecordLog: deployed.recordLog,
     TwinRegistry: deployed.twinRegistry,
     TrainingRounds: deployed.rounds,

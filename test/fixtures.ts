@@ -8,6 +8,7 @@ import { ethers, ignition } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import DtwnModule, { DtwnCoreModule } from "../ignition/modules/Dtwn";
+import { ballotCommitment, VERDICT, type Ballot, type VerdictCode } from "../src/chain/ballot";
 import { DEFAULT_PROTOCOL_PARAMS, type ProtocolParams } from "../src/chain/protocolParams";
 import { PAPER_BS_CPU_HZ } from "../src/twins/scenario";
 import {
@@ -17,6 +18,7 @@ import {
   ProducerElection__factory,
   RecordLog__factory,
   StakeGenesis__factory,
+  StakeVault__factory,
   TrainingCoin__factory,
   TrainingRounds__factory,
   TwinRegistry__factory,
@@ -60,6 +62,7 @@ export async function deployModule(module: typeof DtwnCoreModule | typeof DtwnMo
     outsider: rest[10],
     registry: BSRegistry__factory.connect(await at(d.registry), mbs),
     coin: TrainingCoin__factory.connect(await at(d.coin), mbs),
+    stake: StakeVault__factory.connect(await at(d.stake), mbs),
     recordLog: RecordLog__factory.connect(await at(d.recordLog), mbs),
     twins: TwinRegistry__factory.connect(await at(d.twinRegistry), mbs),
     rounds: TrainingRounds__factory.connect(await at(d.rounds), mbs),
@@ -120,4 +123,46 @@ export async function gotoSlot(p: Protocol, slot: bigint) {
   const start = genesis + slot * (await p.election.slotDuration());
   const now = BigInt(await time.latest());
   if (start > now) await time.increaseTo(start);
+}
+
+/** A BS's bonded plus unbonding coins (what slashes take from and rewards add to). */
+export async function stakeOf(p: Pick<Protocol, "stake">, bs: string): Promise<bigint> {
+  const [bonded, unbonding] = await p.stake.stakeOf(bs);
+  return bonded + unbonding;
+}
+
+/** A verifier and its verdict on each submitter (address -> PASS, FAIL or ABSTAIN; its own model is ABSTAIN). */
+export interface Voter {
+  signer: HardhatEthersSigner;
+  verdict: (bs: string) => VerdictCode;
+  /** Commit but never reveal. */
+  withhold?: boolean;
+}
+
+/** The ballot `v` gives in `round` given the round's submitters (scores 8900 for a pass, 1000 for a fail). */
+export function ballotOf(v: Voter, submitters: readonly string[], round: bigint | number): Ballot {
+  const verdicts = submitters.map((bs) => (bs === v.signer.address ? VERDICT.abstain : v.verdict(bs)));
+  return { verdicts, scores: verdicts.map((x) => (x === VERDICT.pass ? 8_900 : x === VERDICT.fail ? 1_000 : 0)), salt: ethers.id(`salt-${v.signer.address}-${round}`) };
+}
+
+/**
+ * Commit then reveal the voters' ballots on `round`: moves time past the submission deadline, commits every ballot,
+ * moves past the commit window unless every member committed, and reveals every ballot not withheld.
+ */
+export async function castBallots(p: Pick<Protocol, "rounds" | "registry">, round: bigint | number, voters: readonly Voter[]) {
+  const r = await p.rounds.getRound(round);
+  if (BigInt(await time.latest()) <= r.deadline) await time.increaseTo(r.deadline + 1n);
+  const submitters = [...(await p.rounds.submitters(round))];
+  for (const v of voters) await p.rounds.connect(v.signer).commitVerdicts(round, ballotCommitment(round, v.signer.address, ballotOf(v, submitters, round)));
+  if (!(await p.rounds.acceptsReveals(round))) await time.increaseTo((await p.rounds.getRound(round)).commitUntil + 1n);
+  for (const v of voters) {
+    if (v.withhold) continue;
+    const b = ballotOf(v, submitters, round);
+    await p.rounds.connect(v.signer).revealVerdicts(round, b.verdicts, b.scores, b.salt);
+  }
+}
+
+/** Every one of `signers` passes every other model. */
+export function allPass(signers: readonly HardhatEthersSigner[]): Voter[] {
+  return signers.map((signer) => ({ signer, verdict: () => VERDICT.pass }));
 }

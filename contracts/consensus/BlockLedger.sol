@@ -5,7 +5,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {RecordLog} from "../records/RecordLog.sol";
-import {TrainingCoin} from "../token/TrainingCoin.sol";
+import {IStakeVault} from "../token/IStakeVault.sol";
 import {ProducerElection} from "./ProducerElection.sol";
 
 /// @title BlockLedger
@@ -56,9 +56,9 @@ contract BlockLedger is MemberGated {
     ProducerElection public immutable election;
     /// @notice The records packed into blocks.
     RecordLog public immutable recordLog;
-    /// @notice The training coins slashed from faulty producers (this contract needs PROTOCOL_ROLE).
-    TrainingCoin public immutable coin;
-    /// @notice Fraction of a faulty producer's coins burned (basis points).
+    /// @notice The bonded stake slashed from faulty producers (this contract needs its PROTOCOL_ROLE).
+    IStakeVault public immutable stake;
+    /// @notice Fraction of a faulty producer's bonded and unbonding coins burned (basis points).
     uint256 public immutable slashBps;
 
     Block[] private _blocks;
@@ -123,22 +123,22 @@ contract BlockLedger is MemberGated {
     /// @param registry_ The BS membership.
     /// @param election_ The producer schedule (this contract needs JAILER_ROLE).
     /// @param recordLog_ The record log.
-    /// @param coin_ The training coins (this contract needs PROTOCOL_ROLE).
-    /// @param slashBps_ Basis points of a faulty producer's coins burned (at most 10000).
+    /// @param stake_ The bonded stake (this contract needs its PROTOCOL_ROLE).
+    /// @param slashBps_ Basis points of a faulty producer's bonded and unbonding coins burned (at most 10000).
     constructor(
         IBSRegistry registry_,
         ProducerElection election_,
         RecordLog recordLog_,
-        TrainingCoin coin_,
+        IStakeVault stake_,
         uint256 slashBps_
     ) MemberGated(registry_) {
-        if (address(election_) == address(0) || address(recordLog_) == address(0) || address(coin_) == address(0)) {
+        if (address(election_) == address(0) || address(recordLog_) == address(0) || address(stake_) == address(0)) {
             revert ZeroAddress();
         }
         if (slashBps_ > BPS) revert InvalidParameter();
         election = election_;
         recordLog = recordLog_;
-        coin = coin_;
+        stake = stake_;
         slashBps = slashBps_;
     }
 
@@ -306,9 +306,8 @@ contract BlockLedger is MemberGated {
     }
 
     function _penalize(address producer) private {
-        uint256 amount = (coin.balanceOf(producer) * slashBps) / BPS;
-        emit ProducerSlashed(producer, amount);
         election.jail(producer);
-        if (amount != 0) coin.burn(producer, amount);
+        uint256 amount = stake.slash(producer, slashBps);
+        emit ProducerSlashed(producer, amount);
     }
 }

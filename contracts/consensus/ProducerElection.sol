@@ -4,14 +4,16 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
-import {TrainingCoin} from "../token/TrainingCoin.sol";
+import {IStakeVault} from "../token/IStakeVault.sol";
 
 /// @title ProducerElection
 /// @notice Delegated Proof of Stake elections (paper Section II-C): "all the BSs vote for the candidate BSs by using
 /// their own training coins"; the elected BSs "take turns to pack the transactions in a time interval T into a
 /// block". Approval voting: each BS approves a set of candidates; a candidate's tally is the sum of its approvers'
-/// coins at the epoch's checkpoint (the instant before the epoch starts), so coins moved during an epoch cannot vote
-/// twice. Each epoch the top `producersPerEpoch` eligible candidates (members, not jailed, tally > 0; ties broken by
+/// bonded coins ({IStakeVault}) at the epoch's checkpoint (the instant before the epoch starts). Attack stopped: coins
+/// moved to a second key vote twice or escape a slash: liquid coins carry no vote, bonded coins leave the bond only
+/// through an unbonding delay during which they stay slashable, and the checkpoint fixes the weights before the
+/// epoch. Each epoch the top `producersPerEpoch` eligible candidates (members, not jailed, tally > 0; ties broken by
 /// seat) become the producers, and producer k of the epoch owns every slot s with s mod n = k from the election's
 /// slot on (slots that passed before a late election have no producer).
 /// @dev Time is split into slots of `slotDuration` seconds from `genesisTime`, `slotsPerEpoch` slots per epoch.
@@ -27,8 +29,8 @@ contract ProducerElection is MemberGated, AccessControl {
     /// rejection decides. With three, 2/3 finality needs two producers, so one dishonest producer decides nothing.
     uint256 public constant MIN_PRODUCERS = 3;
 
-    /// @notice The training coins whose checkpointed votes weight the approvals.
-    TrainingCoin public immutable coin;
+    /// @notice The bonded stake whose checkpoints weight the approvals (liquid coins carry no vote).
+    IStakeVault public immutable stake;
     /// @notice Timestamp at which slot 0 starts.
     uint64 public immutable genesisTime;
     /// @notice Length of a slot (seconds).
@@ -77,7 +79,7 @@ contract ProducerElection is MemberGated, AccessControl {
     error InvalidParameter();
 
     /// @param registry_ The BS membership.
-    /// @param coin_ The training coins.
+    /// @param stake_ The bonded stake.
     /// @param genesisTime_ Start of slot 0 (timestamp, not in the future); 0 means the deployment block's timestamp.
     /// @param slotDuration_ Seconds per slot.
     /// @param slotsPerEpoch_ Slots per epoch.
@@ -86,7 +88,7 @@ contract ProducerElection is MemberGated, AccessControl {
     /// @param admin The account that grants JAILER_ROLE at deployment.
     constructor(
         IBSRegistry registry_,
-        TrainingCoin coin_,
+        IStakeVault stake_,
         uint64 genesisTime_,
         uint64 slotDuration_,
         uint64 slotsPerEpoch_,
@@ -94,13 +96,13 @@ contract ProducerElection is MemberGated, AccessControl {
         uint64 jailEpochs_,
         address admin
     ) MemberGated(registry_) {
-        if (address(coin_) == address(0) || admin == address(0)) revert ZeroAddress();
+        if (address(stake_) == address(0) || admin == address(0)) revert ZeroAddress();
         if (slotDuration_ == 0 || slotsPerEpoch_ == 0 || jailEpochs_ == 0) {
             revert InvalidParameter();
         }
         if (producersPerEpoch_ < MIN_PRODUCERS || producersPerEpoch_ > MAX_CANDIDATES) revert InvalidParameter();
         if (genesisTime_ > block.timestamp) revert InvalidParameter();
-        coin = coin_;
+        stake = stake_;
         genesisTime = genesisTime_ == 0 ? uint64(block.timestamp) : genesisTime_;
         slotDuration = slotDuration_;
         slotsPerEpoch = slotsPerEpoch_;
@@ -134,7 +136,7 @@ contract ProducerElection is MemberGated, AccessControl {
     }
 
     /// @notice Approve exactly `candidates` (replacing the caller's previous approvals). An empty list withdraws
-    /// every approval. Only a member BS. The weight is the caller's coins at each election's checkpoint.
+    /// every approval. Only a member BS. The weight is the caller's bond at each election's checkpoint.
     /// @param approved Candidates approved, each a current candidate, no duplicates.
     function vote(address[] calldata approved) external onlyMember {
         uint256 n = approved.length;
@@ -151,7 +153,7 @@ contract ProducerElection is MemberGated, AccessControl {
         emit VoteCast(msg.sender, approved);
     }
 
-    /// @notice Elect the producers of the current epoch from the approvals, weighted by coins at the checkpoint
+    /// @notice Elect the producers of the current epoch from the approvals, weighted by bonded coins at the checkpoint
     /// `epochStart - 1`. Any member BS or the operator, once per epoch.
     /// @return producers The producers in slot order (highest tally first).
     function elect() external onlyMemberOrOperator returns (address[] memory producers) {
@@ -290,7 +292,7 @@ contract ProducerElection is MemberGated, AccessControl {
 
     /// @notice Tallies the current approvals would give in an election now, for every eligible candidate.
     /// @return eligible Eligible candidates (members, candidates, not jailed, tally > 0).
-    /// @return tallies Their tallies (coins at the current epoch's checkpoint).
+    /// @return tallies Their tallies (bonded coins at the current epoch's checkpoint).
     function currentTallies() external view returns (address[] memory eligible, uint256[] memory tallies) {
         uint256 epoch = currentEpoch();
         (address[] memory all, uint256[] memory allTallies, uint256 m) = _tallies(epoch, epochStart(epoch) - 1);
@@ -322,7 +324,7 @@ contract ProducerElection is MemberGated, AccessControl {
         for (uint256 v = 0; v < voters.length; ++v) {
             uint256 bitmap = _approvals[voters[v]];
             if (bitmap == 0) continue;
-            uint256 weight = coin.getPastVotes(voters[v], snapshot);
+            uint256 weight = stake.bondedAt(voters[v], snapshot);
             if (weight == 0) continue;
             for (uint256 j = 0; j < m; ++j) {
                 if (bitmap & bits[j] != 0) tallies[j] += weight;

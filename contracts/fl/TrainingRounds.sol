@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {RecordLog} from "../records/RecordLog.sol";
-import {TrainingCoin} from "../token/TrainingCoin.sol";
+import {IStakeVault} from "../token/IStakeVault.sol";
 import {CidCheck} from "../utils/CidCheck.sol";
 import {IActionRecords} from "../twins/IActionRecords.sol";
 import {AcceptanceRule} from "./AcceptanceRule.sol";
@@ -12,9 +12,12 @@ import {AcceptanceRule} from "./AcceptanceRule.sol";
 /// @title TrainingRounds
 /// @notice Federated-learning rounds and training model records (paper Sections II-B and II-C, Fig. 2).
 /// The MBS opens round r with the global model's CID; each BS submits its aggregated model G_m (Eq. 4) as a
-/// training model record; the other BSs verify it and submit verdicts. After the verification window the round is
-/// settled: models that passed earn `rewardPerModel` coins, models that failed lose `slashBps` of their holder's
-/// coins. The MBS then records the new global model (Eq. 5) with the list of models it aggregated.
+/// training model record; the other BSs verify the models and give their verdicts in two steps: each commits one hash
+/// of its verdicts on every model of the round, then reveals them. After the reveal window the round is settled:
+/// models that passed earn `rewardPerModel` bonded coins, models that failed lose `slashBps` of their holder's bonded
+/// and unbonding coins ({IStakeVault}); verifiers whose verdicts all agree with the outcomes earn `verifierReward`,
+/// verifiers whose verdict contradicts an outcome, or who committed and never revealed, lose `verdictSlashBps`. The
+/// MBS then records the new global model (Eq. 5) with the list of models it aggregated.
 /// @dev Rules the chain enforces, each with the attack it stops:
 /// - a model record's weights (K_i and its data size, the Eq. 5 weight) are the chain's record of the BS's committed
 ///   action in that slot ({IActionRecords}), never arguments of the submitter: a BS cannot claim 2^64-1 samples;
@@ -25,22 +28,34 @@ import {AcceptanceRule} from "./AcceptanceRule.sol";
 ///   model (`GlobalModelMismatch`): an MBS cannot force an empty round (e.g. with a deadline nobody can meet) and
 ///   then record a model of its choosing;
 /// - submissions close early only when every member BS has submitted (`SubmissionsPending`): the MBS cannot shut
-///   everyone out but a favoured BS.
-/// - the outcome is {AcceptanceRule.decide} over the verdicts, each of weight one, out of every other member BS: a
-///   model is decided only with a quorum of `quorumBps` of the other members' verdicts, passes with more pass than
-///   fail verdicts, fails with more fail than pass verdicts, and is unverified (neither paid nor slashed) otherwise,
-///   a tie included.
-/// Settling loops over the round's submissions, bounded by `MAX_SUBMISSIONS`. A round may be settled before the
-/// verification window ends once every submitted model has a verdict from every other member.
+///   everyone out but a favoured BS;
+/// - verdicts are committed before any is revealed (`RevealNotOpen` until the commit window ends or every member has
+///   committed; `CommitmentMismatch`): a colluder cannot wait for the honest verdicts and cancel them;
+/// - a verdict weighs its verifier's bond at the instant before the round opened (`snapshot`): coins bonded, moved
+///   or credited during the round change no weight, and liquid coins weigh nothing;
+/// - the outcome is {AcceptanceRule.decide} over the verdict stakes out of the stake of every other member BS: a model
+///   is decided only with a quorum of `quorumBps` of that stake, passes with more pass than fail stake, fails with
+///   more fail than pass stake, and is unverified (neither paid nor slashed) otherwise, a tie included;
+/// - a revealed verdict that contradicts the outcome, and a commitment never revealed, cost `verdictSlashBps` of the
+///   verifier's stake: failing honest models (or passing bad ones) against the majority of the stake is not free, and
+///   committing then withholding a losing ballot is no way out.
+/// Settling loops over the round's submissions and committed ballots, each bounded by `MAX_SUBMISSIONS`. A round may
+/// be settled before the reveal window ends once every member has committed and revealed.
 /// The action records are wired once after deployment ({wireActionRecords}, by the deploying account only, which
 /// keeps no other power): the {AssociationLedger} that records actions needs this contract's address first.
 contract TrainingRounds is MemberGated {
-    /// @notice Maximum number of model submissions per round.
+    /// @notice Maximum number of model submissions per round (one bit per submission in a ballot).
     uint256 public constant MAX_SUBMISSIONS = 32;
     /// @notice Verification scores are in basis points (0..10000 = 0..100 %).
     uint16 public constant MAX_SCORE = 10_000;
-    /// @notice Denominator of `slashBps`.
+    /// @notice Denominator of `slashBps`, `quorumBps` and `verdictSlashBps`.
     uint256 public constant BPS = 10_000;
+    /// @notice A verdict in a ballot: no verdict (own model, or not scored).
+    uint8 public constant ABSTAIN = 0;
+    /// @notice A verdict in a ballot: the model passed the verifier's checks.
+    uint8 public constant PASS = 1;
+    /// @notice A verdict in a ballot: the model failed the verifier's checks.
+    uint8 public constant FAIL = 2;
 
     enum RoundStatus {
         None,
@@ -56,11 +71,26 @@ contract TrainingRounds is MemberGated {
         Unverified
     }
 
+    /// @notice The economic parameters of the rounds, fixed at deployment.
+    struct Config {
+        uint256 rewardPerModel; // bonded coins credited per passing model
+        uint256 slashBps; // share of a failing model's holder's stake burned
+        uint64 verificationWindow; // seconds after the deadline during which verdicts are committed
+        uint64 revealWindow; // seconds after the commit window during which they are revealed
+        uint256 quorumBps; // share of the other members' stake whose verdicts decide a model
+        uint256 verifierReward; // bonded coins credited per round to a verifier whose verdicts all agree
+        uint256 verdictSlashBps; // share of a wrong or silent verifier's stake burned
+    }
+
     struct Round {
         RoundStatus status;
         uint64 deadline; // last timestamp at which models may be submitted
-        uint64 verifyUntil; // last timestamp at which verdicts may be submitted
+        uint64 commitUntil; // last timestamp at which verdicts may be committed
+        uint64 revealUntil; // last timestamp at which verdicts may be revealed
+        uint64 snapshot; // the instant whose bonds weigh the verdicts (the second before the round opened)
         uint16 passed; // models that passed (set at settlement)
+        uint16 committed; // ballots committed
+        uint16 revealed; // ballots revealed
         bytes globalCid; // the global model this round trains from
         bytes newGlobalCid; // the global model it produced (set at finalization)
     }
@@ -68,26 +98,41 @@ contract TrainingRounds is MemberGated {
     struct Submission {
         bool exists;
         Outcome outcome;
-        uint16 passVotes;
-        uint16 failVotes;
         uint32 numTwins; // K_i
         uint64 dataSize; // sum of D_DTj over its twins (samples)
+        uint256 passStake; // bonded stake of the pass verdicts
+        uint256 failStake; // bonded stake of the fail verdicts
         uint256 recordIndex;
         bytes cid;
     }
 
-    /// @notice The training coins paid and slashed.
-    TrainingCoin public immutable coin;
+    /// @notice A verifier's verdicts on every model of a round.
+    struct Ballot {
+        bytes32 commitment; // keccak256(abi.encode(round, verifier, verdicts, scores, salt))
+        bool revealed;
+        uint32 passBits; // bit i: PASS on submitters(round)[i]
+        uint32 failBits; // bit i: FAIL on submitters(round)[i]
+        uint256 weight; // the verifier's bond at the round's snapshot
+    }
+
+    /// @notice The bonded stake that pays, slashes and weighs verdicts (this contract needs its PROTOCOL_ROLE).
+    IStakeVault public immutable stake;
     /// @notice The record log the training model records are appended to.
     RecordLog public immutable recordLog;
-    /// @notice Coins minted for each model that passes verification.
+    /// @notice Bonded coins credited for each model that passes verification.
     uint256 public immutable rewardPerModel;
-    /// @notice Fraction of the holder's balance burned for a model that fails verification (basis points).
+    /// @notice Share of the holder's bonded and unbonding coins burned for a model that fails (basis points).
     uint256 public immutable slashBps;
-    /// @notice Time after the submission deadline during which verdicts are accepted (seconds).
+    /// @notice Time after the submission deadline during which verdicts are committed (seconds).
     uint64 public immutable verificationWindow;
-    /// @notice Share of the other member BSs whose verdicts decide a model (basis points, {AcceptanceRule}).
+    /// @notice Time after the commit window during which verdicts are revealed (seconds).
+    uint64 public immutable revealWindow;
+    /// @notice Share of the other member BSs' stake whose verdicts decide a model (basis points, {AcceptanceRule}).
     uint256 public immutable quorumBps;
+    /// @notice Bonded coins credited per round to a verifier whose revealed verdicts all agree with the outcomes.
+    uint256 public immutable verifierReward;
+    /// @notice Share of a verifier's stake burned for a verdict against the outcome, or a ballot never revealed.
+    uint256 public immutable verdictSlashBps;
     /// @notice The chain's records of the BSs' committed actions (the {AssociationLedger}), wired once.
     IActionRecords public actionRecords;
     /// @dev The deploying account: its one power is to wire `actionRecords` once.
@@ -97,22 +142,34 @@ contract TrainingRounds is MemberGated {
     mapping(uint256 round => Round) private _rounds;
     mapping(uint256 round => address[]) private _submitters;
     mapping(uint256 round => mapping(address bs => Submission)) private _submissions;
-    mapping(uint256 round => mapping(address bs => mapping(address verifier => bool))) private _verified;
+    mapping(uint256 round => address[]) private _committers;
+    mapping(uint256 round => mapping(address verifier => Ballot)) private _ballots;
 
     /// @notice The action records were wired (once).
     event ActionRecordsWired(IActionRecords actionRecords);
-    /// @notice The MBS closed round `round` to submissions early: the deadline and the verification window moved.
-    event SubmissionsClosed(uint256 indexed round, uint64 deadline, uint64 verifyUntil);
+    /// @notice The MBS closed round `round` to submissions early: the deadline and the verdict windows moved.
+    event SubmissionsClosed(uint256 indexed round, uint64 deadline, uint64 commitUntil, uint64 revealUntil);
     /// @notice Round `round` was opened with global model `globalCid`.
-    event RoundOpened(uint256 indexed round, bytes globalCid, uint64 deadline, uint64 verifyUntil);
+    event RoundOpened(
+        uint256 indexed round, bytes globalCid, uint64 deadline, uint64 commitUntil, uint64 revealUntil, uint64 snapshot
+    );
     /// @notice A training model record.
     event ModelSubmitted(
         uint256 indexed round, address indexed bs, bytes cid, uint64 dataSize, uint32 numTwins, uint256 recordIndex
     );
-    /// @notice `verifier` gave a verdict on `bs`'s model of round `round`.
-    event ModelVerified(uint256 indexed round, address indexed bs, address indexed verifier, bool pass, uint16 score);
-    /// @notice Outcome of `bs`'s model: coins minted (`reward`) or burned (`slashed`).
+    /// @notice `verifier` committed to its verdicts on round `round`'s models.
+    event VerdictsCommitted(uint256 indexed round, address indexed verifier, bytes32 commitment);
+    /// @notice `verifier` revealed its verdicts (one per submission, in submission order) with the weight they carry.
+    event VerdictsRevealed(
+        uint256 indexed round, address indexed verifier, uint8[] verdicts, uint16[] scores, uint256 weight
+    );
+    /// @notice Outcome of `bs`'s model: coins credited (`reward`) or burned (`slashed`).
     event ModelSettled(uint256 indexed round, address indexed bs, Outcome outcome, uint256 reward, uint256 slashed);
+    /// @notice What `verifier`'s ballot earned (`reward`) or cost (`slashed`); `agreed` when it revealed no verdict
+    /// against an outcome.
+    event VerifierSettled(
+        uint256 indexed round, address indexed verifier, bool revealed, bool agreed, uint256 reward, uint256 slashed
+    );
     /// @notice Round `round` was settled.
     event RoundSettled(uint256 indexed round, uint256 passed, uint256 failed);
     /// @notice The MBS recorded the new global model of round `round` and the models it aggregated (Eq. 5).
@@ -132,18 +189,34 @@ contract TrainingRounds is MemberGated {
     error RoundFull(uint256 round);
     /// @dev The twins of the BS's committed action hold no recorded data.
     error EmptyModel();
-    /// @dev `bs` submitted no model in this round.
-    error NoSuchSubmission(uint256 round, address bs);
-    /// @dev A BS cannot verify its own model.
+    /// @dev A BS cannot give a verdict on its own model.
     error SelfVerification(address bs);
-    /// @dev The verifier already gave a verdict on this model.
-    error AlreadyVerified(uint256 round, address bs, address verifier);
     /// @dev The score must be at most `MAX_SCORE`.
     error ScoreOutOfRange(uint16 score);
-    /// @dev Verdicts are accepted only until `verifyUntil`.
-    error VerificationClosed(uint256 round, uint64 verifyUntil);
-    /// @dev The round can be settled only after its verification window.
-    error VerificationStillOpen(uint256 round, uint64 verifyUntil);
+    /// @dev Verdicts are committed only after the submission deadline.
+    error SubmissionsStillOpen(uint256 round, uint64 deadline);
+    /// @dev Verdicts are committed only until `commitUntil`.
+    error CommitClosed(uint256 round, uint64 commitUntil);
+    /// @dev The commitment must not be zero.
+    error EmptyCommitment();
+    /// @dev The verifier committed already in this round.
+    error AlreadyCommitted(uint256 round, address verifier);
+    /// @dev Reveals start when the commit window ends, or once every member has committed.
+    error RevealNotOpen(uint256 round, uint64 commitUntil);
+    /// @dev Verdicts are revealed only until `revealUntil`.
+    error RevealClosed(uint256 round, uint64 revealUntil);
+    /// @dev The verifier committed nothing in this round.
+    error NotCommitted(uint256 round, address verifier);
+    /// @dev The verifier revealed already.
+    error AlreadyRevealed(uint256 round, address verifier);
+    /// @dev A ballot has one verdict and one score per submission of the round.
+    error VerdictCountMismatch(uint256 expected, uint256 verdicts, uint256 scores);
+    /// @dev A verdict must be ABSTAIN, PASS or FAIL.
+    error InvalidVerdict(uint256 index, uint8 verdict);
+    /// @dev The revealed verdicts and salt do not hash to the commitment.
+    error CommitmentMismatch(uint256 round, address verifier);
+    /// @dev The round can be settled only after its reveal window (or once every member committed and revealed).
+    error VerificationStillOpen(uint256 round, uint64 revealUntil);
     /// @dev Only models that passed may be aggregated.
     error ModelNotPassed(uint256 round, address bs);
     /// @dev The aggregated list must be strictly increasing by address (no duplicates).
@@ -167,30 +240,26 @@ contract TrainingRounds is MemberGated {
     error SubmissionsPending(uint256 round, uint256 submitted, uint256 members);
 
     /// @param registry_ The BS membership (its operator is the MBS).
-    /// @param coin_ The training coins (this contract needs PROTOCOL_ROLE).
+    /// @param stake_ The bonded stake (this contract needs its PROTOCOL_ROLE).
     /// @param recordLog_ The record log (this contract needs WRITER_ROLE).
-    /// @param rewardPerModel_ Coins minted per passing model.
-    /// @param slashBps_ Basis points of the balance burned per failing model (at most 10000).
-    /// @param verificationWindow_ Seconds after the deadline during which verdicts are accepted.
-    /// @param quorumBps_ Share of the other members' verdicts that decides a model (basis points, 1..10000).
-    constructor(
-        IBSRegistry registry_,
-        TrainingCoin coin_,
-        RecordLog recordLog_,
-        uint256 rewardPerModel_,
-        uint256 slashBps_,
-        uint64 verificationWindow_,
-        uint256 quorumBps_
-    ) MemberGated(registry_) {
-        if (address(coin_) == address(0) || address(recordLog_) == address(0)) revert ZeroAddress();
-        if (slashBps_ > BPS || verificationWindow_ == 0) revert InvalidParameter();
-        if (quorumBps_ == 0 || quorumBps_ > BPS) revert InvalidParameter();
-        quorumBps = quorumBps_;
-        coin = coin_;
+    /// @param config The economic parameters: `slashBps` and `verdictSlashBps` at most 10000, both windows > 0,
+    /// `quorumBps` 1..10000.
+    constructor(IBSRegistry registry_, IStakeVault stake_, RecordLog recordLog_, Config memory config)
+        MemberGated(registry_)
+    {
+        if (address(stake_) == address(0) || address(recordLog_) == address(0)) revert ZeroAddress();
+        if (config.slashBps > BPS || config.verdictSlashBps > BPS) revert InvalidParameter();
+        if (config.verificationWindow == 0 || config.revealWindow == 0) revert InvalidParameter();
+        if (config.quorumBps == 0 || config.quorumBps > BPS) revert InvalidParameter();
+        stake = stake_;
         recordLog = recordLog_;
-        rewardPerModel = rewardPerModel_;
-        slashBps = slashBps_;
-        verificationWindow = verificationWindow_;
+        rewardPerModel = config.rewardPerModel;
+        slashBps = config.slashBps;
+        verificationWindow = config.verificationWindow;
+        revealWindow = config.revealWindow;
+        quorumBps = config.quorumBps;
+        verifierReward = config.verifierReward;
+        verdictSlashBps = config.verdictSlashBps;
         _wirer = msg.sender;
     }
 
@@ -226,10 +295,10 @@ contract TrainingRounds is MemberGated {
         _roundCount = round;
         Round storage r = _rounds[round];
         r.status = RoundStatus.Open;
-        r.deadline = deadline;
-        r.verifyUntil = deadline + verificationWindow;
+        r.snapshot = uint64(block.timestamp) - 1;
         r.globalCid = globalCid;
-        emit RoundOpened(round, globalCid, deadline, r.verifyUntil);
+        _setDeadline(r, deadline);
+        emit RoundOpened(round, globalCid, deadline, r.commitUntil, r.revealUntil, r.snapshot);
     }
 
     /// @notice Submit the caller's model for round `round`: a training model record. Only a member BS that committed
@@ -260,30 +329,59 @@ contract TrainingRounds is MemberGated {
         emit ModelSubmitted(round, msg.sender, cid, dataSize, numTwins, recordIndex);
     }
 
-    /// @notice Give a verdict on `bs`'s model of round `round`. Only a member BS other than `bs`, once per model,
-    /// until the end of the verification window.
+    /// @notice Commit to the caller's verdicts on every model of round `round`: `commitment` is
+    /// `keccak256(abi.encode(round, verifier, verdicts, scores, salt))` of what {revealVerdicts} will reveal. Only a
+    /// member BS, once per round, after the submission deadline and until `commitUntil`.
     /// @param round The round.
-    /// @param bs The BS whose model was verified.
-    /// @param pass Whether the model passed the verifier's checks.
-    /// @param score The verifier's score in basis points (e.g. held-out accuracy x 10000).
-    function verifyModel(uint256 round, address bs, bool pass, uint16 score) external onlyMember {
-        if (score > MAX_SCORE) revert ScoreOutOfRange(score);
-        if (bs == msg.sender) revert SelfVerification(bs);
+    /// @param commitment The hash of the ballot.
+    function commitVerdicts(uint256 round, bytes32 commitment) external onlyMember {
         Round storage r = _openRound(round);
-        if (block.timestamp > r.verifyUntil) revert VerificationClosed(round, r.verifyUntil);
-        Submission storage s = _submissions[round][bs];
-        if (!s.exists) revert NoSuchSubmission(round, bs);
-        if (_verified[round][bs][msg.sender]) revert AlreadyVerified(round, bs, msg.sender);
+        if (block.timestamp <= r.deadline) revert SubmissionsStillOpen(round, r.deadline);
+        if (block.timestamp > r.commitUntil) revert CommitClosed(round, r.commitUntil);
+        if (commitment == bytes32(0)) revert EmptyCommitment();
+        Ballot storage b = _ballots[round][msg.sender];
+        if (b.commitment != bytes32(0)) revert AlreadyCommitted(round, msg.sender);
+        b.commitment = commitment;
+        _committers[round].push(msg.sender);
+        ++r.committed; // at most MAX_MEMBERS
+        emit VerdictsCommitted(round, msg.sender, commitment);
+    }
 
-        _verified[round][bs][msg.sender] = true;
-        if (pass) ++s.passVotes;
-        else ++s.failVotes;
-        emit ModelVerified(round, bs, msg.sender, pass, score);
+    /// @notice Reveal the caller's committed verdicts: one verdict (ABSTAIN, PASS, FAIL) and one score per model, in
+    /// the order of {submitters}; its own model's verdict must be ABSTAIN. Each verdict adds the caller's bond at the
+    /// round's snapshot to the model's pass or fail stake. Only a member BS that committed, once, after the commit
+    /// window (or once every member has committed) and until `revealUntil`.
+    /// @param round The round.
+    /// @param verdicts The verdicts, in submission order.
+    /// @param scores The scores in basis points (e.g. held-out accuracy x 10000), in submission order.
+    /// @param salt The secret that hid the verdicts in the commitment.
+    function revealVerdicts(uint256 round, uint8[] calldata verdicts, uint16[] calldata scores, bytes32 salt)
+        external
+        onlyMember
+    {
+        Round storage r = _openRound(round);
+        if (!_revealOpen(r)) revert RevealNotOpen(round, r.commitUntil);
+        if (block.timestamp > r.revealUntil) revert RevealClosed(round, r.revealUntil);
+        Ballot storage b = _ballots[round][msg.sender];
+        if (b.commitment == bytes32(0)) revert NotCommitted(round, msg.sender);
+        if (b.revealed) revert AlreadyRevealed(round, msg.sender);
+        uint256 n = _submitters[round].length;
+        if (verdicts.length != n || scores.length != n) revert VerdictCountMismatch(n, verdicts.length, scores.length);
+        if (keccak256(abi.encode(round, msg.sender, verdicts, scores, salt)) != b.commitment) {
+            revert CommitmentMismatch(round, msg.sender);
+        }
+        uint256 weight = stake.bondedAt(msg.sender, r.snapshot);
+        (uint32 passBits, uint32 failBits) = _tally(round, verdicts, scores, weight);
+        b.revealed = true;
+        b.passBits = passBits;
+        b.failBits = failBits;
+        b.weight = weight;
+        ++r.revealed;
+        emit VerdictsRevealed(round, msg.sender, verdicts, scores, weight);
     }
 
     /// @notice Close round `round` to submissions now (before its deadline), once every member BS has submitted: the
-    /// deadline becomes this block's timestamp and verdicts are accepted for `verificationWindow` after it. Only the
-    /// operator (the MBS).
+    /// deadline becomes this block's timestamp and the verdict windows follow it. Only the operator (the MBS).
     /// @param round The open round.
     function closeSubmissions(uint256 round) external onlyOperator {
         Round storage r = _openRound(round);
@@ -291,52 +389,29 @@ contract TrainingRounds is MemberGated {
         uint256 submitted = _submitters[round].length;
         uint256 members = registry.memberCount();
         if (submitted < members) revert SubmissionsPending(round, submitted, members);
-        uint64 deadline = uint64(block.timestamp);
-        r.deadline = deadline;
-        r.verifyUntil = deadline + verificationWindow;
-        emit SubmissionsClosed(round, deadline, r.verifyUntil);
+        _setDeadline(r, uint64(block.timestamp));
+        emit SubmissionsClosed(round, r.deadline, r.commitUntil, r.revealUntil);
     }
 
-    /// @notice Settle round `round` after its verification window, or earlier once submissions are closed and every
-    /// submitted model has a verdict from every other member: pay the models that passed and slash the ones that
-    /// failed. Any member BS or the operator may call it.
+    /// @notice Settle round `round` after its reveal window, or earlier once every member has committed and every
+    /// ballot is revealed: decide every model by {AcceptanceRule.decide} over the verdict stakes, credit the models
+    /// that passed and slash the ones that failed, then credit the verifiers whose verdicts agree with the outcomes and
+    /// slash the ones with a verdict against an outcome or an unrevealed ballot. Any member BS or the operator.
     /// @param round The round.
     function settleRound(uint256 round) external onlyMemberOrOperator {
         Round storage r = _openRound(round);
-        if (block.timestamp <= r.verifyUntil && !_fullyVerified(round, r)) {
-            revert VerificationStillOpen(round, r.verifyUntil);
-        }
+        if (block.timestamp <= r.revealUntil && !_allRevealed(r)) revert VerificationStillOpen(round, r.revealUntil);
         r.status = RoundStatus.Settled;
 
-        address[] storage bss = _submitters[round];
-        uint256 n = bss.length;
-        uint256 members = registry.memberCount();
-        uint256 passed;
-        uint256 failed;
-        for (uint256 i = 0; i < n; ++i) {
-            address bs = bss[i];
-            Submission storage s = _submissions[round][bs];
-            uint256 reward;
-            uint256 slashed;
-            // Eligible verifiers: every member but the submitter (a removed submitter leaves them all eligible).
-            uint256 eligible = registry.isMember(bs) ? members - 1 : members;
-            AcceptanceRule.Decision d = AcceptanceRule.decide(s.passVotes, s.failVotes, eligible, quorumBps);
-            if (d == AcceptanceRule.Decision.Passed) {
-                s.outcome = Outcome.Passed;
-                reward = rewardPerModel;
-                ++passed;
-            } else if (d == AcceptanceRule.Decision.Failed) {
-                s.outcome = Outcome.Failed;
-                slashed = (coin.balanceOf(bs) * slashBps) / BPS;
-                ++failed;
-            } else {
-                s.outcome = Outcome.Unverified;
-            }
-            emit ModelSettled(round, bs, s.outcome, reward, slashed);
-            if (reward != 0) coin.mint(bs, reward);
-            if (slashed != 0) coin.burn(bs, slashed);
+        // The stake of every member at the snapshot: a model's eligible verifiers are all members but its submitter.
+        address[] memory members = registry.members();
+        uint256 memberStake;
+        for (uint256 i = 0; i < members.length; ++i) {
+            memberStake += stake.bondedAt(members[i], r.snapshot);
         }
+        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) = _settleModels(round, r.snapshot, memberStake);
         r.passed = uint16(passed); // at most MAX_SUBMISSIONS
+        _settleVerifiers(round, passedBits, failedBits);
         emit RoundSettled(round, passed, failed);
     }
 
@@ -401,26 +476,126 @@ contract TrainingRounds is MemberGated {
         return _submissions[round][bs];
     }
 
-    /// @notice Whether `verifier` gave a verdict on `bs`'s model in round `round`.
+    /// @notice `verifier`'s ballot in round `round`.
     /// @param round The round.
-    /// @param bs The BS whose model was verified.
     /// @param verifier The verifying BS.
-    function hasVerified(uint256 round, address bs, address verifier) external view returns (bool) {
-        return _verified[round][bs][verifier];
+    function ballot(uint256 round, address verifier) external view returns (Ballot memory) {
+        return _ballots[round][verifier];
     }
 
-    /// @dev Submissions are closed and every submitted model has verdicts from all other current members.
-    function _fullyVerified(uint256 round, Round storage r) private view returns (bool) {
-        if (block.timestamp <= r.deadline) return false;
-        uint256 others = registry.memberCount() - 1;
+    /// @notice The BSs that committed a ballot in round `round`, in commit order.
+    /// @param round The round.
+    function committers(uint256 round) external view returns (address[] memory) {
+        return _committers[round];
+    }
+
+    /// @notice Whether round `round` accepts reveals now.
+    /// @param round The round.
+    function acceptsReveals(uint256 round) external view returns (bool) {
+        Round storage r = _rounds[round];
+        return r.status == RoundStatus.Open && _revealOpen(r) && block.timestamp <= r.revealUntil;
+    }
+
+    /// @dev Decide every model and pay or slash its BS. Returns the bitmaps (by submission index) of the passed and
+    /// failed models and their counts.
+    function _settleModels(uint256 round, uint64 snapshot, uint256 memberStake)
+        private
+        returns (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed)
+    {
         address[] storage bss = _submitters[round];
         uint256 n = bss.length;
-        if (n == 0) return false;
         for (uint256 i = 0; i < n; ++i) {
-            Submission storage s = _submissions[round][bss[i]];
-            if (uint256(s.passVotes) + s.failVotes < others) return false;
+            Outcome o = _settleModel(round, bss[i], snapshot, memberStake);
+            if (o == Outcome.Passed) {
+                passedBits |= uint32(1 << i);
+                ++passed;
+            } else if (o == Outcome.Failed) {
+                failedBits |= uint32(1 << i);
+                ++failed;
+            }
         }
-        return true;
+    }
+
+    /// @dev Decide `bs`'s model out of the stake of every member but `bs`, then credit or slash `bs`.
+    function _settleModel(uint256 round, address bs, uint64 snapshot, uint256 memberStake)
+        private
+        returns (Outcome o)
+    {
+        Submission storage s = _submissions[round][bs];
+        uint256 eligible = memberStake;
+        if (registry.isMember(bs)) eligible -= stake.bondedAt(bs, snapshot);
+        AcceptanceRule.Decision d = AcceptanceRule.decide(s.passStake, s.failStake, eligible, quorumBps);
+        if (d == AcceptanceRule.Decision.Passed) o = Outcome.Passed;
+        else if (d == AcceptanceRule.Decision.Failed) o = Outcome.Failed;
+        else o = Outcome.Unverified;
+        s.outcome = o;
+        uint256 reward = o == Outcome.Passed ? rewardPerModel : 0;
+        uint256 slashed;
+        if (reward != 0) stake.credit(bs, reward);
+        if (o == Outcome.Failed) slashed = stake.slash(bs, slashBps);
+        emit ModelSettled(round, bs, o, reward, slashed);
+    }
+
+    /// @dev Pay the verifiers whose revealed verdicts all agree with the decided outcomes (and decided at least one
+    /// model), slash the ones with a verdict against an outcome or an unrevealed ballot.
+    function _settleVerifiers(uint256 round, uint32 passedBits, uint32 failedBits) private {
+        address[] storage vs = _committers[round];
+        uint256 n = vs.length;
+        for (uint256 i = 0; i < n; ++i) {
+            address v = vs[i];
+            Ballot storage b = _ballots[round][v];
+            bool agreed = b.revealed && (b.passBits & failedBits) == 0 && (b.failBits & passedBits) == 0;
+            uint256 reward;
+            uint256 slashed;
+            if (!agreed) {
+                slashed = stake.slash(v, verdictSlashBps);
+            } else if (((b.passBits | b.failBits) & (passedBits | failedBits)) != 0 && b.weight != 0) {
+                reward = verifierReward;
+                if (reward != 0) stake.credit(v, reward);
+            }
+            emit VerifierSettled(round, v, b.revealed, agreed, reward, slashed);
+        }
+    }
+
+    /// @dev Add `weight` to the pass or fail stake of every model the verdicts judge; the verdicts' bitmaps.
+    function _tally(uint256 round, uint8[] calldata verdicts, uint16[] calldata scores, uint256 weight)
+        private
+        returns (uint32 passBits, uint32 failBits)
+    {
+        address[] storage bss = _submitters[round];
+        for (uint256 i = 0; i < verdicts.length; ++i) {
+            uint8 v = verdicts[i];
+            if (v > FAIL) revert InvalidVerdict(i, v);
+            if (scores[i] > MAX_SCORE) revert ScoreOutOfRange(scores[i]);
+            if (v == ABSTAIN) continue;
+            if (bss[i] == msg.sender) revert SelfVerification(msg.sender);
+            Submission storage s = _submissions[round][bss[i]];
+            if (v == PASS) {
+                s.passStake += weight;
+                passBits |= uint32(1 << i);
+            } else {
+                s.failStake += weight;
+                failBits |= uint32(1 << i);
+            }
+        }
+    }
+
+    /// @dev Set the deadline and the verdict windows that follow it.
+    function _setDeadline(Round storage r, uint64 deadline) private {
+        r.deadline = deadline;
+        r.commitUntil = deadline + verificationWindow;
+        r.revealUntil = r.commitUntil + revealWindow;
+    }
+
+    /// @dev Reveals are open after the commit window, or after the deadline once every member has committed.
+    function _revealOpen(Round storage r) private view returns (bool) {
+        if (block.timestamp > r.commitUntil) return true;
+        return block.timestamp > r.deadline && r.committed >= registry.memberCount();
+    }
+
+    /// @dev Every member committed (after the deadline) and every ballot is revealed.
+    function _allRevealed(Round storage r) private view returns (bool) {
+        return block.timestamp > r.deadline && r.committed >= registry.memberCount() && r.revealed == r.committed;
     }
 
     function _openRound(uint256 round) private view returns (Round storage r) {

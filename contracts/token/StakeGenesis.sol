@@ -4,17 +4,18 @@ pragma solidity ^0.8.28;
 import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {TwinRegistry} from "../twins/TwinRegistry.sol";
-import {TrainingCoin} from "./TrainingCoin.sol";
+import {IStakeVault} from "./IStakeVault.sol";
 
 /// @title StakeGenesis
 /// @notice The initial training-coin allocation of Eq. 6: S_i = S_ini * (sum_{j<=K_i} D_DTj) / (sum_k D_k),
 /// where the numerator is the data of the twins on BS i and the denominator the data of the twins on all BSs.
-/// Run once by the operator after the twins' data records are on chain.
+/// Run once by the operator after the twins' data records are on chain. The allocation is paid bonded
+/// ({IStakeVault.credit}): it weighs votes and verdicts from the start and can be slashed.
 /// @dev Loops over the members, bounded by the registry's `MAX_MEMBERS`. Integer division rounds each share down,
 /// so the total minted is at most S_ini.
 contract StakeGenesis is MemberGated {
-    /// @notice The training coins (this contract needs PROTOCOL_ROLE).
-    TrainingCoin public immutable coin;
+    /// @notice The bonded stake the allocation is paid into (this contract needs its PROTOCOL_ROLE).
+    IStakeVault public immutable stake;
     /// @notice The twins whose data sizes weight the allocation.
     TwinRegistry public immutable twinRegistry;
     /// @notice S_ini, the total initial allocation (coin base units).
@@ -31,14 +32,14 @@ contract StakeGenesis is MemberGated {
     error NoTwinData();
 
     /// @param registry_ The BS membership.
-    /// @param coin_ The training coins.
+    /// @param stake_ The bonded stake.
     /// @param twinRegistry_ The twins.
     /// @param initialSupply_ S_ini.
-    constructor(IBSRegistry registry_, TrainingCoin coin_, TwinRegistry twinRegistry_, uint256 initialSupply_)
+    constructor(IBSRegistry registry_, IStakeVault stake_, TwinRegistry twinRegistry_, uint256 initialSupply_)
         MemberGated(registry_)
     {
-        if (address(coin_) == address(0) || address(twinRegistry_) == address(0)) revert ZeroAddress();
-        coin = coin_;
+        if (address(stake_) == address(0) || address(twinRegistry_) == address(0)) revert ZeroAddress();
+        stake = stake_;
         twinRegistry = twinRegistry_;
         initialSupply = initialSupply_;
     }
@@ -59,7 +60,7 @@ contract StakeGenesis is MemberGated {
         for (uint256 i = 0; i < n; ++i) {
             uint256 amount = (initialSupply * data[i]) / total;
             emit GenesisAllocated(bss[i], data[i], total, amount);
-            if (amount != 0) coin.mint(bss[i], amount);
+            if (amount != 0) stake.credit(bss[i], amount);
         }
     }
 }

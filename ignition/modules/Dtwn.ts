@@ -3,14 +3,14 @@
  *
  *   BSRegistry (operator = MBS) ─┬─ TwinRegistry ── AssociationLedger
  *   RecordLog (append-only) ─────┤        └──────── StakeGenesis (Eq. 6)
- *   TrainingCoin (ERC20Votes) ───┼─ TrainingRounds (FL rounds, training model records)
- *                                └─ ProducerElection ── BlockLedger (DPoS)
+ *   TrainingCoin ── StakeVault ──┼─ TrainingRounds (FL rounds, training model records, verdicts)
+ *   (bonded stake, unbonding)    └─ ProducerElection ── BlockLedger (DPoS)
  *
  * Parameters (all optional; defaults and units in src/chain/protocolParams.ts): `mbs` (the operator; default the
  * deployer) and every field of ProtocolParams.
  *
  * Two modules: `DtwnCore` deploys and wires; `Dtwn` (what users deploy) is the core followed by the deployer giving
- * up every power it had (`DEFAULT_ADMIN_ROLE` on the four AccessControl contracts). Afterwards no account can grant
+ * up every power it had (`DEFAULT_ADMIN_ROLE` on the five AccessControl contracts). Afterwards no account can grant
  * the roles that mint, burn, append records, move twins or jail producers: the wiring above is final. Only unit tests
  * that need a test writer or minter deploy the core alone.
  */
@@ -25,15 +25,21 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
   const registry = m.contract("BSRegistry", [mbs]);
   const coin = m.contract("TrainingCoin", [deployer]);
   const recordLog = m.contract("RecordLog", [deployer]);
+  const stake = m.contract("StakeVault", [registry, coin, deployer, m.getParameter("unbondingDelaySeconds", D.unbondingDelaySeconds)]);
   const twinRegistry = m.contract("TwinRegistry", [registry, recordLog, deployer, m.getParameter("maxTwinDataSize", D.maxTwinDataSize)]);
   const rounds = m.contract("TrainingRounds", [
     registry,
-    coin,
+    stake,
     recordLog,
-    m.getParameter("rewardPerModel", D.rewardPerModel),
-    m.getParameter("roundSlashBps", D.roundSlashBps),
-    m.getParameter("verificationWindowSeconds", D.verificationWindowSeconds),
-    m.getParameter("verificationQuorumBps", D.verificationQuorumBps),
+    {
+      rewardPerModel: m.getParameter("rewardPerModel", D.rewardPerModel),
+      slashBps: m.getParameter("roundSlashBps", D.roundSlashBps),
+      verificationWindow: m.getParameter("verificationWindowSeconds", D.verificationWindowSeconds),
+      revealWindow: m.getParameter("revealWindowSeconds", D.revealWindowSeconds),
+      quorumBps: m.getParameter("verificationQuorumBps", D.verificationQuorumBps),
+      verifierReward: m.getParameter("verifierReward", D.verifierReward),
+      verdictSlashBps: m.getParameter("verdictSlashBps", D.verdictSlashBps),
+    },
   ]);
   const associationLedger = m.contract("AssociationLedger", [
     registry,
@@ -45,13 +51,13 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
   ]);
   const stakeGenesis = m.contract("StakeGenesis", [
     registry,
-    coin,
+    stake,
     twinRegistry,
     m.getParameter("initialSupply", D.initialSupply),
   ]);
   const election = m.contract("ProducerElection", [
     registry,
-    coin,
+    stake,
     m.getParameter("genesisTime", D.genesisTime),
     m.getParameter("slotDurationSeconds", D.slotDurationSeconds),
     m.getParameter("slotsPerEpoch", D.slotsPerEpoch),
@@ -63,14 +69,15 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
     registry,
     election,
     recordLog,
-    coin,
+    stake,
     m.getParameter("blockSlashBps", D.blockSlashBps),
   ]);
 
-  // Roles: who may mint/burn coins, append records, move twins, jail producers.
-  m.call(coin, "grantRole", [ROLES.PROTOCOL, rounds], { id: "grant_coin_rounds" });
-  m.call(coin, "grantRole", [ROLES.PROTOCOL, stakeGenesis], { id: "grant_coin_genesis" });
-  m.call(coin, "grantRole", [ROLES.PROTOCOL, blockLedger], { id: "grant_coin_blocks" });
+  // Roles: who may mint/burn coins (the vault alone), credit and slash stake, append records, move twins, jail producers.
+  m.call(coin, "grantRole", [ROLES.PROTOCOL, stake], { id: "grant_coin_stake" });
+  m.call(stake, "grantRole", [ROLES.PROTOCOL, rounds], { id: "grant_stake_rounds" });
+  m.call(stake, "grantRole", [ROLES.PROTOCOL, stakeGenesis], { id: "grant_stake_genesis" });
+  m.call(stake, "grantRole", [ROLES.PROTOCOL, blockLedger], { id: "grant_stake_blocks" });
   m.call(recordLog, "grantRole", [ROLES.WRITER, twinRegistry], { id: "grant_log_twins" });
   m.call(recordLog, "grantRole", [ROLES.WRITER, rounds], { id: "grant_log_rounds" });
   m.call(twinRegistry, "grantRole", [ROLES.ASSOCIATOR, associationLedger], { id: "grant_twins_ledger" });
@@ -78,7 +85,7 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
   // The model records' weights come from the committed actions (the one-shot wiring of the deploying account).
   m.call(rounds, "wireActionRecords", [associationLedger], { id: "wire_rounds_actions" });
 
-  return { registry, coin, recordLog, twinRegistry, rounds, associationLedger, stakeGenesis, election, blockLedger };
+  return { registry, coin, stake, recordLog, twinRegistry, rounds, associationLedger, stakeGenesis, election, blockLedger };
 });
 
 /** DEFAULT_ADMIN_ROLE (bytes32 zero) of OpenZeppelin's AccessControl. */
@@ -90,6 +97,7 @@ const DtwnModule = buildModule("Dtwn", (m) => {
   // Attack stopped: an admin above the protocol (a deployer that grants itself the roles that mint, burn, write
   // records and move twins after handing the operator role over). Renounced after every grant of the core.
   m.call(core.coin, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_coin_admin", after: [DtwnCoreModule] });
+  m.call(core.stake, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_stake_admin", after: [DtwnCoreModule] });
   m.call(core.recordLog, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_log_admin", after: [DtwnCoreModule] });
   m.call(core.twinRegistry, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_twins_admin", after: [DtwnCoreModule] });
   m.call(core.election, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], { id: "renounce_election_admin", after: [DtwnCoreModule] });

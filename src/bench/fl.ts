@@ -13,7 +13,7 @@ import { iidPartition } from "../fl/partition";
 import { runFederation, type LearningRateSchedule, type RoundLog } from "../fl/federation";
 import type { ServerOptimizerKind } from "../fl/serverOptimizer";
 import { strategyByName } from "../fl/aggregation";
-import type { AttackName } from "../fl/attacks";
+import type { ModelAttackName } from "../fl/attacks";
 import { mulberry32 } from "../twins/random";
 import { ProcessPoolTrainer } from "../fl/trainers";
 import type { LocalOptimizer } from "../fl/cnn";
@@ -40,7 +40,7 @@ export interface FlBenchOptions {
   strategy: string;
   verification: boolean;
   maxDrop: number;
-  attack?: AttackName;
+  attack?: ModelAttackName;
   attackFrom: number;
   seed: number;
   /** Training processes (one per core by default); 1 trains in this process. */

@@ -9,6 +9,7 @@ import { z } from "zod";
 export const CONTRACT_NAMES = [
   "BSRegistry",
   "TrainingCoin",
+  "StakeVault",
   "RecordLog",
   "TwinRegistry",
   "TrainingRounds",

@@ -12,14 +12,22 @@ export const ProtocolParamsSchema = z
   .object({
     /** S_ini of Eq. 6: total initial training coins (base units, 18 decimals). */
     initialSupply: z.bigint().positive(),
-    /** Coins minted for each model that passes verification (base units). */
+    /** Bonded coins credited for each model that passes verification (base units). */
     rewardPerModel: z.bigint().min(0n),
-    /** Basis points of a BS's coins burned when its model fails verification. */
+    /** Basis points of a BS's bonded and unbonding coins burned when its model fails verification. */
     roundSlashBps: uint(10_000),
-    /** Seconds after a round's submission deadline during which verdicts are accepted. */
+    /** Seconds after a round's submission deadline during which verdicts are committed. */
     verificationWindowSeconds: z.number().int().positive(),
-    /** Share of the other BSs whose verdicts decide a model, basis points (below it the model is unverified). */
+    /** Seconds after the commit window during which committed verdicts are revealed. */
+    revealWindowSeconds: z.number().int().positive(),
+    /** Share of the other BSs' bonded stake whose verdicts decide a model, basis points (below it: unverified). */
     verificationQuorumBps: z.number().int().min(1).max(10_000),
+    /** Bonded coins credited per round to a verifier whose revealed verdicts all agree with the outcomes (base units). */
+    verifierReward: z.bigint().min(0n),
+    /** Basis points of a verifier's stake burned for a verdict against the outcome or a ballot never revealed. */
+    verdictSlashBps: uint(10_000),
+    /** Seconds unbonded coins wait (still slashable) before they can be withdrawn; at least one DPoS epoch. */
+    unbondingDelaySeconds: z.number().int().positive(),
     /** C, the number of OFDMA subchannels (Eq. 7). */
     subchannels: z.number().int().min(1).max(64),
     /** Largest data size one twin's data record may state, samples (bounds what a BS can claim for Eq. 6 and Eq. 5). */
@@ -45,6 +53,10 @@ export const ProtocolParamsSchema = z
   .refine((p) => p.minBatchSize <= p.maxBatchSize, {
     message: "minBatchSize (b_min) must not exceed maxBatchSize (b_max)",
     path: ["minBatchSize"],
+  })
+  .refine((p) => p.unbondingDelaySeconds >= p.slotDurationSeconds * p.slotsPerEpoch, {
+    message: "unbondingDelaySeconds must be at least one DPoS epoch (slotDurationSeconds x slotsPerEpoch): a shorter delay lets a BS unbond and withdraw between an offence and its slash",
+    path: ["unbondingDelaySeconds"],
   });
 
 export type ProtocolParams = z.infer<typeof ProtocolParamsSchema>;
@@ -55,7 +67,11 @@ export const DEFAULT_PROTOCOL_PARAMS: ProtocolParams = {
   rewardPerModel: 10n * COIN,
   roundSlashBps: 1_000,
   verificationWindowSeconds: 60,
+  revealWindowSeconds: 30,
   verificationQuorumBps: 5_000,
+  verifierReward: 1n * COIN,
+  verdictSlashBps: 500,
+  unbondingDelaySeconds: 240,
   subchannels: 10,
   maxTwinDataSize: 60_000,
   minBatchSize: 16,

@@ -2,7 +2,7 @@
 import { id } from "ethers";
 
 export const ROLES = {
-  PROTOCOL: id("PROTOCOL_ROLE"), // TrainingCoin: mint and burn
+  PROTOCOL: id("PROTOCOL_ROLE"), // TrainingCoin: mint and burn (the StakeVault); StakeVault: credit and slash
   WRITER: id("WRITER_ROLE"), // RecordLog: append records
   ASSOCIATOR: id("ASSOCIATOR_ROLE"), // TwinRegistry: re-associate twins
   JAILER: id("JAILER_ROLE"), // ProducerElection: jail producers

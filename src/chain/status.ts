@@ -13,8 +13,10 @@ export interface BsStatus {
   ipfsPeerAddress: string;
   twins: bigint;
   dataSamples: bigint;
+  /** Liquid, bonded and unbonding coins together (base units). */
   coins: bigint;
-  votes: bigint;
+  /** Bonded coins: the weight of its votes and verdicts (base units). */
+  bonded: bigint;
 }
 
 export interface ChainStatus {
@@ -45,6 +47,7 @@ export async function readChainStatus(deployment: Deployment, provider: Provider
   }
   const registry = c("BSRegistry");
   const coin = c("TrainingCoin");
+  const stake = c("StakeVault");
   const twins = c("TwinRegistry");
   const election = c("ProducerElection");
   const code = await provider.getCode(deployment.contracts.BSRegistry.address);
@@ -66,8 +69,10 @@ export async function readChainStatus(deployment: Deployment, provider: Provider
       ipfsPeerAddress: meta.ipfsPeerAddress,
       twins: await twins.twinsOn(address),
       dataSamples: await twins.dataOn(address),
-      coins: await coin.balanceOf(address),
-      votes: await coin.getVotes(address),
+      ...(await (async () => {
+        const [bonded, unbonding] = await stake.stakeOf(address);
+        return { coins: (await coin.balanceOf(address)) + bonded + unbonding, bonded };
+      })()),
     });
   }
   const currentEpoch: bigint = await election.currentEpoch();

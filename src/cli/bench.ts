@@ -10,7 +10,7 @@ import { benchFl, plotFlRuns, readFlRun, writeFlRun, type FlBenchOptions } from 
 import { runFlWorker } from "../fl/trainers";
 import { registerIpfsBench } from "./ipfs";
 import { LOCAL_OPTIMIZERS } from "../fl/cnn";
-import { ATTACKS } from "../fl/attacks";
+import { MODEL_ATTACKS } from "../fl/attacks";
 import { LEARNING_RATE_SCHEDULES } from "../fl/federation";
 import { SERVER_OPTIMIZERS } from "../fl/serverOptimizer";
 
@@ -72,7 +72,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--strategy <name>", "MBS aggregation: fedavg | median | trimmed-mean | krum", "fedavg")
     .option("--no-verification", "aggregate every BS model without verification")
     .option("--max-drop <x>", "verification: largest accuracy drop below the global model", Number, 0.1)
-    .option("--attack <kind>", "BS 0 attacks: sign-flip | scale | noise")
+    .option("--attack <kind>", `BS 0 attacks its model: ${MODEL_ATTACKS.join(" | ")}`)
     .option("--attack-from <n>", "first attacking round", positiveInt, 1)
     .option("--seed <n>", "seed", positiveInt, 1)
     .option("--workers <n>", "training processes (default: one per core)", positiveInt, os.availableParallelism?.() ?? os.cpus().length)
@@ -82,7 +82,7 @@ export function registerBenchCommands(program: Command): void {
       if (!LOCAL_OPTIMIZERS.includes(opts.optimizer)) throw new Error(`unknown optimizer ${JSON.stringify(opts.optimizer)}; use ${LOCAL_OPTIMIZERS.join(", ")}.`);
       if (!LEARNING_RATE_SCHEDULES.includes(opts.lrSchedule)) throw new Error(`unknown --lr-schedule ${JSON.stringify(opts.lrSchedule)}; use ${LEARNING_RATE_SCHEDULES.join(", ")}.`);
       if (!SERVER_OPTIMIZERS.includes(opts.serverOptimizer)) throw new Error(`unknown --server-optimizer ${JSON.stringify(opts.serverOptimizer)}; use ${SERVER_OPTIMIZERS.join(", ")}.`);
-      if (opts.attack && !ATTACKS.includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use ${ATTACKS.join(", ")}.`);
+      if (opts.attack && !(MODEL_ATTACKS as readonly string[]).includes(opts.attack)) throw new Error(`unknown attack ${JSON.stringify(opts.attack)}; use ${MODEL_ATTACKS.join(", ")}.`);
       console.log("| round | test accuracy | test loss | accepted honest | rejected honest | accepted malicious | rejected malicious | seconds |");
       console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
       const r = await benchFl(opts, (l) => console.log(`| ${l.round} | ${(100 * l.testAccuracy).toFixed(2)} % | ${l.testLoss.toFixed(4)} | ${l.verdicts.acceptedHonest} | ${l.verdicts.rejectedHonest} | ${l.verdicts.acceptedMalicious} | ${l.verdicts.rejectedMalicious} | ${l.seconds.toFixed(1)} |`));

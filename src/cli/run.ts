@@ -1,6 +1,8 @@
 /** `dtwn run`: the whole system (chain, IPFS, FL, BS agents) on embedded defaults, writing a run folder with a report. */
 import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
 import { finiteNumber, positiveInt } from "./args";
+import { ATTACKS } from "../fl/attacks";
 import { DEFAULT_RUN, resolveRunOptions } from "../system/options";
 import type { RoundMetrics } from "../system/metrics";
 import { POLICY_NAMES, type PolicyName } from "../system/policies";
@@ -44,7 +46,8 @@ function withRunOptions(cmd: Command): Command {
     .option("--local-steps <n>", "mini-batches each twin trains per round", positiveInt, DEFAULT_RUN.localSteps)
     .option("--learning-rate <x>", "local learning rate", finiteNumber, DEFAULT_RUN.learningRate)
     .option("--malicious <k>", "number of malicious BSs (the last ones)", (v) => Number(v), DEFAULT_RUN.malicious)
-    .option("--attack <kind>", "what a malicious BS sends: sign-flip | scale | noise", DEFAULT_RUN.attack)
+    .option("--malicious-bss <list>", "the malicious BSs by index, comma-separated (overrides --malicious), e.g. 0,3", parseIndexList)
+    .option("--attack <kind>", `what a malicious BS does: ${ATTACKS.join(" | ")} (free-ride submits the global model; inflate-data claims 1000x its data; collude: the malicious BSs fail every other model and pass each other's)`, DEFAULT_RUN.attack)
     .option("--test-images <n>", "test images the global model is scored on each round", positiveInt, DEFAULT_RUN.testImages)
     .option("--workers <n>", "training processes", positiveInt, DEFAULT_RUN.workers)
     .option("--held-out-per-bs <n>", "training samples each BS keeps to verify the others' models", positiveInt, DEFAULT_RUN.heldOutPerBs)
@@ -117,4 +120,10 @@ export function registerRunCommand(program: Command): void {
       const c = await compareAssociations(o, list as PolicyName[], { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
       console.log(`\ncompared ${c.runs.map((r) => r.policy).join(", ")} and full-data FedAvg in ${((Date.now() - started) / 1000).toFixed(0)} s; see ${o.out}/comparison.md`);
     });
+}
+
+/** "0,3" -> [0, 3]; anything but comma-separated non-negative integers is refused. */
+function parseIndexList(v: string): number[] {
+  if (!/^\d+(,\d+)*$/.test(v.trim())) throw new InvalidArgumentError(`expected comma-separated BS indices such as 0,3, got "${v}"`);
+  return v.trim().split(",").map(Number);
 }

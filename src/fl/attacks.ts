@@ -1,9 +1,27 @@
-/** Poisoned models a malicious BS may submit, to test the verification defence with. Pure. */
+/**
+ * What a malicious BS may do, to test the defences with. Model attacks replace the model it submits (pure functions
+ * below); protocol attacks leave the model honest and lie to the chain instead (src/system/bsAgent.ts):
+ * - inflate-data: its twins' data records claim 1000x their data (and, refused, the largest size the chain allows);
+ * - collude: with the other malicious BSs, fails every honest model and passes each other's.
+ */
 import { randNormal, type Rng } from "../twins/random";
 import type { ModelWeights, WeightTensor } from "./tensors";
 
-export const ATTACKS = ["sign-flip", "scale", "noise"] as const;
+/** Attacks on the submitted model. "free-ride" submits the global model unchanged (no training work). */
+export const MODEL_ATTACKS = ["sign-flip", "scale", "noise", "free-ride"] as const;
+/** Attacks on the protocol with an honest model. */
+export const PROTOCOL_ATTACKS = ["inflate-data", "collude"] as const;
+export const ATTACKS = [...MODEL_ATTACKS, ...PROTOCOL_ATTACKS] as const;
+export type ModelAttackName = (typeof MODEL_ATTACKS)[number];
 export type AttackName = (typeof ATTACKS)[number];
+
+/** Whether `name` replaces the submitted model. */
+export function isModelAttack(name: AttackName): name is ModelAttackName {
+  return (MODEL_ATTACKS as readonly string[]).includes(name);
+}
+
+/** The factor by which inflate-data multiplies its twins' data sizes. */
+export const INFLATE_FACTOR = 1000;
 
 const map = (w: ModelWeights, f: (v: number) => number): WeightTensor[] => w.map((t) => ({ shape: t.shape.slice(), values: t.values.map(f) }));
 
@@ -21,8 +39,10 @@ export function scaled(w: ModelWeights, factor: number, reference: ModelWeights)
 export const randomNoise = (w: ModelWeights, std: number, rng: Rng): WeightTensor[] => map(w, () => std * randNormal(rng));
 
 /** The attack `name` on the honest model `w`, given the current global model. */
-export function attack(name: AttackName, w: ModelWeights, global: ModelWeights, rng: Rng): WeightTensor[] {
+export function attack(name: ModelAttackName, w: ModelWeights, global: ModelWeights, rng: Rng): WeightTensor[] {
   switch (name) {
+    case "free-ride":
+      return global.map((t) => ({ shape: t.shape.slice(), values: t.values.slice() }));
     case "sign-flip":
       return signFlip(w);
     case "scale":

@@ -12,7 +12,7 @@ import type { Dataset } from "./datasets/types";
 import { createCnn, getModelWeights, type LocalOptimizer } from "./cnn";
 import { InProcessTrainer, type EvalTask, type TwinJob, type TwinTrainer } from "./trainers";
 import type { AggregationStrategy, ModelUpdate } from "./aggregation";
-import { attack, type AttackName } from "./attacks";
+import { attack, type ModelAttackName } from "./attacks";
 import { judge, referenceAccuracy } from "./verification";
 import { ServerOptimizer, type ServerOptimizerConfig } from "./serverOptimizer";
 import type { WeightTensor } from "./tensors";
@@ -44,7 +44,7 @@ export interface FederationConfig {
    * A malicious BS, its attack, and the round from which it attacks (default 1). Verification compares against the
    * current global model, so it cannot tell a poisoned model from an honest one while the global model is at chance.
    */
-  adversary?: { bs: number; attack: AttackName; fromRound?: number };
+  adversary?: { bs: number; attack: ModelAttackName; fromRound?: number };
   seed: number;
 }
 
@@ -167,7 +167,7 @@ export async function runFederation(
       const bsModels: (ModelUpdate | undefined)[] = [];
       for (let bs = 0; bs < m; bs++) {
         const g = trained.get(bs);
-        bsModels.push(g && isMalicious(c, bs, round) ? { ...g, weights: attack((c.adversary as { attack: AttackName }).attack, g.weights, global, rng) } : g);
+        bsModels.push(g && isMalicious(c, bs, round) ? { ...g, weights: attack((c.adversary as { attack: ModelAttackName }).attack, g.weights, global, rng) } : g);
       }
       // Verification by the other BSs on their held-out data: every BS holding data scores the current global model
       // (model 0) and every submitted BS model (model bs + 1); the reference is the better of the global model and the

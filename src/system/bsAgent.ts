@@ -10,8 +10,9 @@
  *   5. upload   put its weights in IPFS and submit the training model record (its CID; the chain weighs it by the
  *               K_i and D_i it recorded for the committed action);
  *   6. verify   fetch the other BSs' models by CID from their IPFS nodes (addresses registered on chain), score
- *               them on its held-out data and give its verdicts;
- *   7. collect  wait for the round's settlement and read its coins (paid for a passing model, slashed otherwise).
+ *               them on its held-out data, commit its ballot (one verdict per model) and reveal it;
+ *   7. collect  wait for the round's settlement and read its stake (credited for a passing model and for verdicts
+ *               that agree with the outcomes, slashed otherwise).
  * Block production and validation (DPoS) run next to this on a timer (src/system/dpos.ts).
  * Every step first asks the chain whether it was done already, so a restarted agent resumes a round without
  * committing, submitting or verifying twice. The wall-clock time of every phase is measured next to the time the
@@ -19,8 +20,9 @@
  */
 import { getBytes, keccak256, solidityPacked, type Signer } from "ethers";
 import { decodeRawAction, encodeAction, encodeRawAction, floorTau } from "../chain/actionCodec";
+import { ballotCommitment, ballotSalt, VERDICT, type Ballot } from "../chain/ballot";
 import { bytesToCid, cidToBytes } from "../chain/cid";
-import { attack, type AttackName } from "../fl/attacks";
+import { attack, INFLATE_FACTOR, isModelAttack, type AttackName } from "../fl/attacks";
 import type { LocalOptimizer } from "../fl/cnn";
 import type { ModelUpdate } from "../fl/aggregation";
 import type { TwinTrainer } from "../fl/trainers";
@@ -35,7 +37,7 @@ import type { Allocation, SlotState } from "../twins/state";
 import { timeCost, type BsCost } from "../twins/timeCost";
 import type { AssociationPolicy } from "./policies";
 import type { AgentPhase, SubmissionFault } from "./options";
-import { describeRevert, type Protocol } from "./protocol";
+import { describeRevert, stakeOf, type Protocol } from "./protocol";
 import { environmentAt, type World } from "./world";
 
 export interface AgentSettings {
@@ -51,8 +53,10 @@ export interface AgentSettings {
   pollMs: number;
   /** Give up fetching a model when no data arrived for this long, ms. */
   fetchTimeoutMs: number;
-  /** A malicious BS replaces its model by this attack. */
+  /** A malicious BS's attack: on its model, or on the protocol (src/fl/attacks.ts). */
   attack?: AttackName;
+  /** With attack "collude": the colluding BSs (indices), whose models the colluders pass while failing all others. */
+  colluders?: readonly number[];
   /**
    * Fault injection (a faulty BS, to test that the others reject it and the round goes on): "unknown-cid" submits the
    * CID of bytes it never stored, "wrong-shape" submits weights of another architecture, "late" submits after the
@@ -124,6 +128,10 @@ export interface AgentRoundReport {
   submitted: boolean;
   /** Why nothing was submitted (no twins, too late, ...). */
   skipped?: string;
+  /** The Eq. 5 weight the chain gives its model this round: the data of its committed action's twins (samples). */
+  weightSamples: number;
+  /** What a protocol attack tried and what the chain answered. */
+  attackNotes?: string[];
   /** Steps found done on chain already (a restarted agent). */
   resumed: string[];
   measured: PhaseSeconds;
@@ -139,6 +147,7 @@ export interface AgentRoundReport {
 const OUTCOMES = ["none", "passed", "failed", "unverified"] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowSeconds = () => Date.now() / 1000;
+const ZERO_HASH = "0x" + "0".repeat(64);
 
 export class BsAgent {
   constructor(readonly ctx: AgentContext) {}
@@ -272,6 +281,7 @@ export class BsAgent {
 
     // 3. sync: twins that moved here bring their data (a digital-twin data record each)
     let movedIn = 0;
+    const attackNotes: string[] = [];
     await timed("sync", async () => {
       for (const n of mine) {
         if (state.association[n] === index) continue;
@@ -282,10 +292,13 @@ export class BsAgent {
         await (await protocol.twins.recordTwinData(id, world.userData[n].length, commitment, keccak256(solidityPacked(["uint256", "uint256"], [id, round])))).wait();
         movedIn++;
       }
+      if (settings.attack === "inflate-data") attackNotes.push(...(await this.inflateData(mine, round)));
     });
 
     const report: AgentRoundReport = {
       round, bs: index, address, malicious: this.malicious, twins: mine.length, samples, meanBatch, movedIn, submitted: false, resumed, measured, predicted, verdicts: [], outcome: "none", coins: "0",
+      weightSamples: Number((await protocol.ledger.committedAction(round, address)).dataSize),
+      ...(attackNotes.length ? { attackNotes } : {}),
     };
     const existing = await rounds.submission(round, address);
     if (existing.exists) {
@@ -305,7 +318,7 @@ export class BsAgent {
           const jobs = mine.map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
           const trained = (await this.ctx.trainer.trainRound(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer })).get(index);
           if (!trained) throw new Error("training returned no model");
-          return settings.attack ? { ...trained, weights: attack(settings.attack, trained.weights, global, mulberry32(round * 7 + index)) } : trained;
+          return settings.attack && isModelAttack(settings.attack) ? { ...trained, weights: attack(settings.attack, trained.weights, global, mulberry32(round * 7 + index)) } : trained;
         });
       } catch (e) {
         if (e instanceof AgentCrashed) throw e;
@@ -350,7 +363,7 @@ export class BsAgent {
       while (Number((await rounds.getRound(round)).status) === 1) await sleep(settings.pollMs);
       const s = await rounds.submission(round, address);
       report.outcome = s.exists ? OUTCOMES[Number(s.outcome)] ?? "none" : "none";
-      report.coins = (await protocol.coin.balanceOf(address)).toString();
+      report.coins = (await stakeOf(protocol, address)).toString();
       report.votedFor = await this.vote(round);
     });
     return report;
@@ -363,10 +376,10 @@ export class BsAgent {
    */
   private async vote(round: number): Promise<number[]> {
     const { protocol, address, bsAddresses } = this.ctx;
-    const { rounds, election, coin } = protocol;
+    const { rounds, election } = protocol;
     const passed: { bs: string; coins: bigint }[] = [];
     for (const bs of await rounds.submitters(round)) {
-      if (Number((await rounds.submission(round, bs)).outcome) === 1) passed.push({ bs, coins: await coin.balanceOf(bs) });
+      if (Number((await rounds.submission(round, bs)).outcome) === 1) passed.push({ bs, coins: await stakeOf(protocol, bs) });
     }
     if (passed.length === 0) return [];
     const places = Number(await election.producersPerEpoch());
@@ -389,6 +402,31 @@ export class BsAgent {
     return approved.map((a) => index.get(a.toLowerCase()) ?? -1);
   }
 
+  /**
+   * Attack "inflate-data": record each of its twins' data as 1000x its size; where the chain refuses (the data-size
+   * bound), record the largest size it allows. Returns what was tried and the chain's answers.
+   */
+  private async inflateData(mine: readonly number[], round: number): Promise<string[]> {
+    const { protocol, world, twinIds } = this.ctx;
+    const max = Number(await protocol.twins.maxDataSize());
+    const notes: string[] = [];
+    for (const n of mine) {
+      const id = twinIds[n];
+      const commitment = keccak256(solidityPacked(["uint32[]"], [world.userData[n]]));
+      const state = keccak256(solidityPacked(["uint256", "uint256"], [id, round]));
+      const claim = world.userData[n].length * INFLATE_FACTOR;
+      try {
+        await (await protocol.twins.recordTwinData(id, claim, commitment, state)).wait();
+        notes.push(`twin ${id}: ${claim} samples recorded (true ${world.userData[n].length})`);
+      } catch (e) {
+        const refused = describeRevert(protocol, e);
+        await (await protocol.twins.recordTwinData(id, Math.min(claim, max), commitment, state)).wait();
+        notes.push(`twin ${id}: ${claim} refused (${refused}); ${Math.min(claim, max)} recorded (true ${world.userData[n].length})`);
+      }
+    }
+    return notes;
+  }
+
   /** Whether round `round` still takes submissions: open (not closed early by the MBS) and before its deadline. */
   private async openForSubmissions(round: number): Promise<boolean> {
     const r = await this.ctx.protocol.rounds.getRound(round);
@@ -401,31 +439,84 @@ export class BsAgent {
     return t.state === keccak256(solidityPacked(["uint256", "uint256"], [id, round]));
   }
 
-  /** Step 6: wait for the submissions (all BSs that committed an action, or the deadline), then score the others'. */
+  /**
+   * Step 6: wait for the submissions (all BSs that committed an action, or the deadline), score every other BS's
+   * model, commit the ballot (one verdict per model) once submissions are closed, and reveal it once the chain opens
+   * reveals (every member committed, or the commit window ended). A restarted agent recomputes the same ballot (the
+   * scores are deterministic and the salt is a deterministic signature) and reveals what it committed.
+   */
   private async verify(round: number, globalCid: string, report: AgentRoundReport): Promise<void> {
-    let deadline = 0;
-    let verifyUntil = 0;
-    const { protocol, address, settings, index, bsAddresses, world } = this.ctx;
+    const { protocol, address, settings, index, bsAddresses, signer } = this.ctx;
     const { rounds, ledger } = protocol;
+    const me = address.toLowerCase();
+    let r = await rounds.getRound(round);
     for (;;) {
       const submitted = new Set((await rounds.submitters(round)).map((a) => a.toLowerCase()));
       const committed = (await ledger.queryFilter(ledger.filters.ActionCommitted(round))).map((e) => e.args.bs.toLowerCase());
-      const r = await rounds.getRound(round); // the MBS may close submissions early
-      deadline = Number(r.deadline);
-      verifyUntil = Number(r.verifyUntil);
-      if (nowSeconds() > deadline + 1 || committed.every((a) => submitted.has(a))) break;
+      r = await rounds.getRound(round); // the MBS may close submissions early
+      if (nowSeconds() > Number(r.deadline) + 1 || committed.every((a) => submitted.has(a))) break;
       await sleep(settings.pollMs);
     }
-    const others = (await rounds.submitters(round)).filter((a) => a.toLowerCase() !== address.toLowerCase());
-    const todo: string[] = [];
-    for (const bs of others) if (!(await rounds.hasVerified(round, bs, address))) todo.push(bs);
-    if (todo.length === 0) return;
-    if (nowSeconds() > verifyUntil) return;
-    const held = world.heldOut[index];
-    // Fetch every model (a failure fails the model), then score the global model and all fetched ones on held-out data.
+    const mine = await rounds.ballot(round, address);
+    if (mine.revealed) {
+      report.resumed.push("reveal");
+      return;
+    }
+    const isCommitted = mine.commitment !== ZERO_HASH;
+    if (!isCommitted && nowSeconds() > Number(r.commitUntil)) return;
+
+    // Score the models (fetch failures fail a model), wait for the deadline, and score again if a late model came in.
+    let subs = [...(await rounds.submitters(round))];
+    let scored = await this.score(round, globalCid, subs);
+    while (nowSeconds() <= Number((await rounds.getRound(round)).deadline)) await sleep(settings.pollMs);
+    const final = [...(await rounds.submitters(round))];
+    if (final.length !== subs.length) {
+      subs = final;
+      scored = await this.score(round, globalCid, subs);
+    }
+    const salt = await ballotSalt(signer, await rounds.getAddress(), round);
+    // Attack "collude": pass the colluders' models and fail every other, whatever the scores say.
+    const colluders = new Set((settings.attack === "collude" ? settings.colluders ?? [index] : []).map((i) => bsAddresses[i]?.toLowerCase()));
+    const pass = (bs: string) => (colluders.size > 0 ? colluders.has(bs.toLowerCase()) : scored.get(bs)?.pass === true);
+    const ballot: Ballot = {
+      verdicts: subs.map((bs) => (bs.toLowerCase() === me ? VERDICT.abstain : pass(bs) ? VERDICT.pass : VERDICT.fail)),
+      scores: subs.map((bs) => (bs.toLowerCase() === me ? 0 : Math.round((scored.get(bs)?.accuracy ?? 0) * 10_000))),
+      salt,
+    };
+    const commitment = ballotCommitment(round, address, ballot);
+    const indexOf = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
+    try {
+      if (isCommitted) {
+        report.resumed.push("commit verdicts");
+        if (mine.commitment !== commitment) throw new Error("the recomputed ballot differs from the one committed before the restart; it cannot be revealed");
+      } else {
+        await this.retryWhile(/SubmissionsStillOpen/, () => rounds.commitVerdicts(round, commitment)); // the chain's clock may lag ours
+      }
+      // Reveal once the chain accepts reveals (every member committed, or the commit window is over).
+      for (;;) {
+        if (await rounds.acceptsReveals(round)) break;
+        if (nowSeconds() > Number((await rounds.getRound(round)).revealUntil)) throw new Error("the reveal window closed before reveals opened");
+        await sleep(settings.pollMs);
+      }
+      await (await rounds.revealVerdicts(round, ballot.verdicts, ballot.scores, ballot.salt)).wait();
+      for (const bs of subs) {
+        const v = scored.get(bs);
+        if (!v) continue;
+        report.verdicts.push({ bs: indexOf.get(bs.toLowerCase()) ?? -1, pass: pass(bs), accuracy: v.accuracy, reference: v.reference, ...(v.error ? { error: v.error } : {}) });
+      }
+    } catch (e) {
+      if (e instanceof AgentCrashed) throw e;
+      this.ctx.log(`BS ${index}: verdicts of round ${round} refused: ${describeRevert(protocol, e)}`);
+    }
+  }
+
+  /** Fetch and score every model of `subs` but this BS's own on its held-out data: verdict, accuracy, reference. */
+  private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, { pass: boolean; accuracy: number; reference: number; error?: string }>> {
+    const { protocol, address, settings, index, world } = this.ctx;
+    const others = subs.filter((a) => a.toLowerCase() !== address.toLowerCase());
     const fetched: { bs: string; weights?: WeightTensor[]; error?: string }[] = [];
     for (const bs of others) {
-      const sub = await rounds.submission(round, bs);
+      const sub = await protocol.rounds.submission(round, bs);
       try {
         const peer = (await protocol.registry.metadataOf(bs)).ipfsPeerAddress;
         fetched.push({ bs, weights: await fetchWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, [peer], settings.fetchTimeoutMs) });
@@ -433,24 +524,33 @@ export class BsAgent {
         fetched.push({ bs, error: (e as Error).message.split("\n")[0] });
       }
     }
+    const out = new Map<string, { pass: boolean; accuracy: number; reference: number; error?: string }>();
+    if (others.length === 0) return out;
     const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
     const scoredModels = fetched.filter((f) => f.weights);
+    const held = world.heldOut[index];
     const results = await this.ctx.trainer.evaluate(
       [global, ...scoredModels.map((f) => f.weights as WeightTensor[])],
       [0, ...scoredModels.map((_, k) => k + 1)].map((model) => ({ model, split: "train" as const, indices: held })),
     );
     const accuracyOf = new Map(scoredModels.map((f, k) => [f.bs, results[k + 1].accuracy]));
     const reference = referenceAccuracy(results[0].accuracy, [...accuracyOf.values()]);
-    const indexOf = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
     for (const f of fetched) {
-      if (!todo.includes(f.bs)) continue;
       const accuracy = accuracyOf.get(f.bs) ?? 0;
-      const pass = f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted;
+      out.set(f.bs, { pass: f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted, accuracy, reference, ...(f.error ? { error: f.error } : {}) });
+    }
+    return out;
+  }
+
+  /** Send a transaction, retrying for a few seconds while it reverts with an error matching `pattern` (clock skew). */
+  private async retryWhile(pattern: RegExp, send: () => Promise<{ wait(): Promise<unknown> }>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await (await rounds.verifyModel(round, f.bs, pass, Math.round(accuracy * 10_000))).wait();
-        report.verdicts.push({ bs: indexOf.get(f.bs.toLowerCase()) ?? -1, pass, accuracy, reference, ...(f.error ? { error: f.error } : {}) });
+        await (await send()).wait();
+        return;
       } catch (e) {
-        this.ctx.log(`BS ${index}: verdict on ${f.bs} refused: ${describeRevert(protocol, e)}`);
+        if (attempt >= 20 || !pattern.test(describeRevert(this.ctx.protocol, e))) throw e;
+        await sleep(Math.max(250, this.ctx.settings.pollMs));
       }
     }
   }

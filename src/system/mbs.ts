@@ -1,8 +1,10 @@
 /**
  * The macro base station (MBS) of the running system, the FL server and the chain's operator. Per round:
  *   open    put the global model in IPFS and open the round with its CID and a submission deadline;
- *   wait    until the verification window after the deadline has passed (BSs submit and verify meanwhile);
- *   settle  settle the round on chain (passing models are paid, failing ones slashed);
+ *   wait    until every member has committed and revealed its verdicts, or the reveal window has passed (BSs submit,
+ *           commit and reveal meanwhile);
+ *   settle  settle the round on chain (passing models and agreeing verifiers are paid, failing models and verifiers
+ *           against the outcome slashed);
  *   fetch   fetch the models that passed from the BSs' IPFS nodes (their addresses are on chain);
  *   aggregate  Eq. 5 over them, weighted by their data sizes (the chosen strategy), then the optional server step;
  *   publish put the new global model in IPFS and record its CID with the aggregated BSs;
@@ -107,13 +109,13 @@ export class Mbs {
     }
     const tSubmit = performance.now();
     onPhase("verify");
-    // Settle as soon as every model has a verdict from every other member, else after the verification window.
+    // Settle as soon as every member has committed and revealed its ballot (what the chain allows), else after the
+    // reveal window.
     const members = Number(await this.p.registry.memberCount());
     for (;;) {
-      const verifyUntil = Number((await rounds.getRound(round)).verifyUntil);
-      if (Date.now() / 1000 > verifyUntil + 1) break;
-      const subs = await Promise.all((await rounds.submitters(round)).map((bs) => rounds.submission(round, bs)));
-      if (Math.floor(Date.now() / 1000) > Number((await rounds.getRound(round)).deadline) && subs.length > 0 && subs.every((s) => Number(s.passVotes) + Number(s.failVotes) >= members - 1)) break;
+      const r = await rounds.getRound(round);
+      if (Date.now() / 1000 > Number(r.revealUntil) + 1) break;
+      if (Math.floor(Date.now() / 1000) > Number(r.deadline) && Number(r.committed) >= members && Number(r.revealed) === Number(r.committed)) break;
       await sleep(this.settings.pollMs);
     }
     for (let attempt = 0; ; attempt++) {

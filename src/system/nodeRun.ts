@@ -13,6 +13,7 @@ import path from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, type Provider } from "ethers";
 import { userIdOf } from "../chain/bootstrap";
 import { readDeployment } from "../chain/deployment";
+import { DEFAULT_PROTOCOL_PARAMS } from "../chain/protocolParams";
 import { LOCAL_RPC_URL, localProvider } from "../chain/provider";
 import { SerialSigner } from "../chain/serialSigner";
 import { archId, createCnn, getModelWeights } from "../fl/cnn";
@@ -144,7 +145,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
 
   log(`deploying the protocol to ${o.network} (${url}) ...`);
   const paramsFile = path.join(out, "protocol-params.json");
-  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds }, null, 2) + "\n");
+  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");
   const deploymentFile = path.join(out, "deployment.json");
   const deploy = spawnSync("npx", ["hardhat", "dtwn-deploy", "--network", o.network, "--bootstrap", "--users", String(o.users), "--bss", String(o.bss), "--seed", String(o.seed), "--params", paramsFile, "--out", deploymentFile], { cwd: ROOT, encoding: "utf8" });
   fs.writeFileSync(path.join(out, "deploy.log"), `${deploy.stdout}\n${deploy.stderr}`);

@@ -25,8 +25,10 @@ export const RunOptionsSchema = z
     learningRate: z.number().positive(),
     optimizer: z.enum(["sgd", "momentum", "adam"]),
     maxDrop: z.number().min(0).max(1),
-    /** Number of malicious BSs (the last ones). */
+    /** Number of malicious BSs (the last ones), unless `maliciousBss` names them. */
     malicious: z.number().int().min(0),
+    /** The malicious BSs by index (overrides `malicious`); with attack "collude", the colluders. */
+    maliciousBss: z.array(z.number().int().min(0)).min(1).optional(),
     attack: z.enum(ATTACKS),
     heldOutPerBs: z.number().int().min(10),
     /** Test images the global model is evaluated on each round (the first ones of the test set). */
@@ -56,6 +58,10 @@ export const RunOptionsSchema = z
   })
   .strict()
   .refine((o) => o.malicious < o.bss, { message: "malicious must be smaller than the number of BSs", path: ["malicious"] })
+  .refine((o) => o.maliciousBss === undefined || (o.maliciousBss.every((i) => i < o.bss) && new Set(o.maliciousBss).size === o.maliciousBss.length && o.maliciousBss.length < o.bss), {
+    message: "maliciousBss must name distinct BSs (0..bss-1), fewer than all of them",
+    path: ["maliciousBss"],
+  })
   .refine((o) => o.kill === undefined || o.kill.bs < o.bss, { message: "the killed BS must be one of the BSs", path: ["kill", "bs"] })
   .refine((o) => o.faults.every((f) => f.bs < o.bss), { message: "a faulty BS must be one of the BSs", path: ["faults"] })
   .refine((o) => o.crash === undefined || o.crash.bs < o.bss, { message: "the crashing BS must be one of the BSs", path: ["crash", "bs"] })

@@ -11,6 +11,7 @@ import {
   BSRegistry__factory,
   ProducerElection__factory,
   RecordLog__factory,
+  StakeVault__factory,
   TrainingCoin__factory,
   TrainingRounds__factory,
   TwinRegistry__factory,
@@ -21,6 +22,7 @@ export function connectProtocol(deployment: Deployment, runner: ContractRunner) 
   return {
     registry: BSRegistry__factory.connect(at("BSRegistry"), runner),
     coin: TrainingCoin__factory.connect(at("TrainingCoin"), runner),
+    stake: StakeVault__factory.connect(at("StakeVault"), runner),
     recordLog: RecordLog__factory.connect(at("RecordLog"), runner),
     twins: TwinRegistry__factory.connect(at("TwinRegistry"), runner),
     rounds: TrainingRounds__factory.connect(at("TrainingRounds"), runner),
@@ -31,6 +33,12 @@ export function connectProtocol(deployment: Deployment, runner: ContractRunner) 
 }
 
 export type Protocol = ReturnType<typeof connectProtocol>;
+
+/** A BS's training coins at stake: bonded plus unbonding (what votes, verdicts and slashes act on), base units. */
+export async function stakeOf(p: Pick<Protocol, "stake">, bs: string): Promise<bigint> {
+  const [bonded, unbonding] = await p.stake.stakeOf(bs);
+  return bonded + unbonding;
+}
 
 /**
  * The message of a failed call or transaction, with the protocol's custom error decoded by name: a JSON-RPC node

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { readDeployment } from "../chain/deployment";
+import { DEFAULT_PROTOCOL_PARAMS } from "../chain/protocolParams";
 import { DEFAULT_BOOTSTRAP, userIdOf } from "../chain/bootstrap";
 import { archId, createCnn, getModelWeights } from "../fl/cnn";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
@@ -27,14 +28,15 @@ import { averagePolicy, maddpgPolicy, randomPolicy, type AssociationPolicy } fro
 import type { RunOptions, SubmissionFault } from "./options";
 
 export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
-import { connectProtocol, type Protocol } from "./protocol";
+import { connectProtocol, stakeOf, type Protocol } from "./protocol";
 import { FETCH_TIMEOUT_MS } from "./fetch";
 import { buildWorld, type World, type WorldOptions } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** The malicious BSs: the last `o.malicious` ones, in index order. */
-export function maliciousBss(o: Pick<RunOptions, "bss" | "malicious">): number[] {
+/** The malicious BSs: those of `o.maliciousBss` if given, else the last `o.malicious` ones, in index order. */
+export function maliciousBss(o: Pick<RunOptions, "bss" | "malicious" | "maliciousBss">): number[] {
+  if (o.maliciousBss) return [...o.maliciousBss].sort((a, b) => a - b);
   return Array.from({ length: o.malicious }, (_, k) => o.bss - o.malicious + k);
 }
 
@@ -48,7 +50,7 @@ export function agentSettings(o: RunOptions, i: number): AgentSettings {
     proposalWindowSeconds: o.proposalWindowSeconds,
     pollMs: 500,
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
-    ...(maliciousBss(o).includes(i) ? { attack: o.attack } : {}),
+    ...(maliciousBss(o).includes(i) ? { attack: o.attack, ...(o.attack === "collude" ? { colluders: maliciousBss(o) } : {}) } : {}),
     ...faultOf(o, i),
   };
 }
@@ -94,7 +96,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
   // of transactions would run the chain's clock ahead of the deadlines the MBS sets from the wall clock).
   (hre.config.networks.hardhat as { allowBlocksWithSameTimestamp?: boolean }).allowBlocksWithSameTimestamp = true;
   const paramsFile = path.join(out, "protocol-params.json");
-  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds }, null, 2) + "\n");
+  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");
   const deploymentFile = path.join(out, "deployment.json");
   const quietConsole = console.log;
   const deployLines: string[] = [];
@@ -234,7 +236,7 @@ export async function roundMetrics(reader: Protocol, bsAddresses: readonly strin
     mbs,
     agents,
     producers: [...(await reader.election.producersOf(epoch))],
-    coins: await Promise.all(bsAddresses.map(async (a) => Number(((await reader.coin.balanceOf(a)) * 100n) / coin) / 100)),
+    coins: await Promise.all(bsAddresses.map(async (a) => Number(((await stakeOf(reader, a)) * 100n) / coin) / 100)),
     blocks: { total: Number(await reader.blocks.blockCount()), final: Number(await reader.blocks.finalBlockCount()) },
     records: Number(await reader.recordLog.length()),
     seconds,

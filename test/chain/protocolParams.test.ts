@@ -19,6 +19,14 @@ describe("protocol parameters", () => {
     expect(() => resolveProtocolParams({ slotDurationSeconds: 1.5 })).to.throw(/slotDurationSeconds: Expected integer, received float/);
   });
 
+  it("refuses an unbonding delay shorter than one DPoS epoch (a BS could unbond and withdraw before its slash)", () => {
+    expect(() => resolveProtocolParams({ slotDurationSeconds: 12, slotsPerEpoch: 10, unbondingDelaySeconds: 119 })).to.throw(/unbondingDelaySeconds: unbondingDelaySeconds must be at least one DPoS epoch/);
+    expect(resolveProtocolParams({ slotDurationSeconds: 12, slotsPerEpoch: 10, unbondingDelaySeconds: 120 }).unbondingDelaySeconds).to.equal(120);
+    expect(() => resolveProtocolParams({ revealWindowSeconds: 0 })).to.throw(/revealWindowSeconds/);
+    expect(() => resolveProtocolParams({ verdictSlashBps: 10_001 })).to.throw(/verdictSlashBps/);
+    expect(resolveProtocolParams({ verifierReward: "5" }).verifierReward).to.equal(5n);
+  });
+
   it("rejects unknown fields (a typo must not be silently ignored)", () => {
     expect(() => resolveProtocolParams({ subchanels: 3 } as never)).to.throw(/Unrecognized key\(s\) in object: 'subchanels'/);
   });

@@ -103,7 +103,7 @@ describe("BlockLedger", () => {
         registry: await p.registry.getAddress(),
         election: await p.election.getAddress(),
         log: await p.recordLog.getAddress(),
-        coin: await p.coin.getAddress(),
+        coin: await p.stake.getAddress(),
       };
     }
 
@@ -113,7 +113,7 @@ describe("BlockLedger", () => {
       expect(await b.registry()).to.equal(registry);
       expect(await b.election()).to.equal(election);
       expect(await b.recordLog()).to.equal(log);
-      expect(await b.coin()).to.equal(coin);
+      expect(await b.stake()).to.equal(coin);
       expect(await b.slashBps()).to.equal(10_000n);
       expect(await b.MAX_RECORDS_PER_BLOCK()).to.equal(256n);
       expect(await b.BPS()).to.equal(10_000n);
@@ -122,7 +122,7 @@ describe("BlockLedger", () => {
       expect(await b.packedUpTo()).to.equal(0n);
     });
 
-    it("reverts ZeroAddress for a zero registry, election, record log or coin", async () => {
+    it("reverts ZeroAddress for a zero registry, election, record log or stake vault", async () => {
       const { f, registry, election, log, coin } = await parts();
       const z = ethers.ZeroAddress;
       await expect(f.deploy(z, election, log, coin, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
@@ -352,7 +352,7 @@ describe("BlockLedger", () => {
       expect((await f.blocks.getBlock(0n)).rejections).to.equal(1n);
       expect((await f.blocks.getBlock(0n)).status).to.equal(Status.Pending);
 
-      const balance = await f.coin.balanceOf(p.address);
+      const balance = await f.stake.bondedOf(p.address);
       const supply = await f.coin.totalSupply();
       await expect(f.blocks.connect(v2).validateBlock(0n, false))
         .to.emit(f.blocks, "BlockValidated")
@@ -361,7 +361,7 @@ describe("BlockLedger", () => {
         .withArgs(0n)
         .and.not.to.emit(f.blocks, "ProducerSlashed");
       // Colluders rejecting a correct block delay its records; they cannot punish its proposer.
-      expect(await f.coin.balanceOf(p.address)).to.equal(balance);
+      expect(await f.stake.bondedOf(p.address)).to.equal(balance);
       expect(await f.coin.totalSupply()).to.equal(supply);
       const b = await f.blocks.getBlock(0n);
       expect(b.status).to.equal(Status.Rejected);
@@ -583,7 +583,7 @@ describe("BlockLedger", () => {
       const s = f.first + 1n;
       const p = owner(f, s);
       await enterSlot(f.election, s + 1n);
-      const balance = await f.coin.balanceOf(p.address);
+      const balance = await f.stake.bondedOf(p.address);
       const amount = (balance * SLASH_BPS) / 10_000n;
       const reporter = f.nonProducers[0];
       await expect(f.blocks.connect(reporter).reportMissedSlot(s))
@@ -593,13 +593,13 @@ describe("BlockLedger", () => {
         .withArgs(p.address, amount)
         .and.to.emit(f.election, "ProducerJailed")
         .withArgs(p.address, f.epoch + BigInt(PARAMS.jailEpochs));
-      expect(await f.coin.balanceOf(p.address)).to.equal(balance - amount);
+      expect(await f.stake.bondedOf(p.address)).to.equal(balance - amount);
       expect(await f.election.isJailed(p.address)).to.be.true;
 
       const s2 = s + 1n;
       const p2 = owner(f, s2);
       await enterSlot(f.election, s2 + 1n);
-      const amount2 = ((await f.coin.balanceOf(p2.address)) * SLASH_BPS) / 10_000n;
+      const amount2 = ((await f.stake.bondedOf(p2.address)) * SLASH_BPS) / 10_000n;
       await expect(f.blocks.connect(f.mbs).reportMissedSlot(s2))
         .to.emit(f.blocks, "SlotMissed")
         .withArgs(s2, p2.address, f.mbs.address)
@@ -613,11 +613,11 @@ describe("BlockLedger", () => {
       const p = owner(f, s);
       await f.registry.connect(f.mbs).remove(p.address);
       await enterSlot(f.election, s + 1n);
-      const balance = await f.coin.balanceOf(p.address);
+      const balance = await f.stake.bondedOf(p.address);
       await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
         .to.be.revertedWithCustomError(f.blocks, "ProducerNotMember")
         .withArgs(p.address);
-      expect(await f.coin.balanceOf(p.address)).to.equal(balance);
+      expect(await f.stake.bondedOf(p.address)).to.equal(balance);
       expect(await f.election.isJailed(p.address)).to.be.false;
     });
 
@@ -676,12 +676,33 @@ describe("BlockLedger", () => {
         .withArgs(q.address);
     });
 
-    it("slashes nothing (but still jails) a producer without coins", async () => {
+    it("slashes a producer that unbonded everything before the report, from its unbonding queue (attack: slashing that misses)", async () => {
       const f = await loadPinned(electedFixture);
       const s = f.first + 1n;
       const p = owner(f, s);
       await enterSlot(f.election, s);
-      await f.coin.connect(p).transfer(f.nonProducers[0].address, await f.coin.balanceOf(p.address));
+      const bond = await f.stake.bondedOf(p.address);
+      await f.stake.connect(p).unbond(bond);
+      expect(await f.stake.bondedOf(p.address)).to.equal(0n);
+      await enterSlot(f.election, s + 1n);
+      const supply = await f.coin.totalSupply();
+      const amount = (bond * SLASH_BPS) / 10_000n;
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
+        .to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, amount)
+        .and.to.emit(f.election, "ProducerJailed");
+      expect(await f.stake.unbondingOf(p.address)).to.equal(bond - amount);
+      expect(await f.coin.totalSupply()).to.equal(supply - amount);
+      expect(await f.election.isJailed(p.address)).to.be.true;
+    });
+
+    it("slashes nothing (but still jails) a producer without stake", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const p = owner(f, s);
+      await enterSlot(f.election, s);
+      await f.stake.grantRole(ROLES.PROTOCOL, f.mbs.address); // the test admin (the core module's deployer)
+      await f.stake.slash(p.address, 10_000);
       await enterSlot(f.election, s + 1n);
       const supply = await f.coin.totalSupply();
       await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))

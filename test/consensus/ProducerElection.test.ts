@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 import { setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { COIN, PARAMS, deployWithFiveBssWithTestAdmin, gotoEpoch } from "../fixtures";
 import { ProducerElection__factory } from "../../typechain-types";
@@ -12,7 +12,7 @@ type Five = Awaited<ReturnType<typeof deployWithFiveBssWithTestAdmin>>;
 async function candidatesFixture() {
   const p = await deployWithFiveBssWithTestAdmin();
   for (const bs of p.five) await p.election.connect(bs).registerCandidate();
-  const bal = await Promise.all(p.five.map((bs) => p.coin.balanceOf(bs.address)));
+  const bal = await Promise.all(p.five.map((bs) => p.stake.bondedOf(bs.address)));
   return { ...p, bal };
 }
 
@@ -36,6 +36,23 @@ async function snapshotOf(p: Five, epoch: bigint) {
   return (await p.election.epochStart(epoch)) - 1n;
 }
 
+/**
+ * Move `amount` (all of `from`'s stake) of bonded coins from `from` to `to` in one block mined at `timestamp`: the
+ * test admin slashes `from` fully and credits `to` (a bond moves between BSs only through unbonding, a withdrawal and
+ * a new bond; what the election sees is the bond at its checkpoint, which this sets directly).
+ */
+async function moveBond(p: Five, from: { address: string }, to: { address: string }, amount: bigint, timestamp: bigint) {
+  await p.stake.grantRole(ROLES.PROTOCOL, p.mbs.address);
+  await network.provider.send("evm_setAutomine", [false]);
+  try {
+    await p.stake.slash(from.address, 10_000, { gasLimit: 500_000 });
+    await p.stake.credit(to.address, amount, { gasLimit: 500_000 });
+    await network.provider.send("evm_mine", [Number(timestamp)]);
+  } finally {
+    await network.provider.send("evm_setAutomine", [true]);
+  }
+}
+
 describe("ProducerElection", () => {
   describe("fixture assumptions", () => {
     it("gives the five BSs Eq. 6 coins in strictly increasing order (1:2:3:4:5)", async () => {
@@ -49,7 +66,7 @@ describe("ProducerElection", () => {
     async function args(p: Five) {
       return {
         registry: await p.registry.getAddress(),
-        coin: await p.coin.getAddress(),
+        coin: await p.stake.getAddress(),
       };
     }
 
@@ -59,7 +76,7 @@ describe("ProducerElection", () => {
       const genesis = BigInt(await time.latest()) - 100n;
       const e = await new ProducerElection__factory(p.mbs).deploy(a.registry, a.coin, genesis, 7, 5, 4, 3, p.bss[7].address);
       expect(await e.registry()).to.equal(a.registry);
-      expect(await e.coin()).to.equal(a.coin);
+      expect(await e.stake()).to.equal(a.coin);
       expect(await e.genesisTime()).to.equal(genesis);
       expect(await e.slotDuration()).to.equal(7n);
       expect(await e.slotsPerEpoch()).to.equal(5n);
@@ -98,7 +115,7 @@ describe("ProducerElection", () => {
       );
     });
 
-    it("reverts ZeroAddress for a zero registry, coin or admin", async () => {
+    it("reverts ZeroAddress for a zero registry, stake vault or admin", async () => {
       const p = await loadPinned(deployWithFiveBssWithTestAdmin);
       const a = await args(p);
       const f = new ProducerElection__factory(p.mbs);
@@ -361,7 +378,7 @@ describe("ProducerElection", () => {
       for (const c of [b4, b1, b3, b2]) await p.election.connect(c).registerCandidate();
       await p.election.connect(b0).vote([b3.address, b4.address, b1.address, b2.address]);
       await gotoEpoch(p, 1n);
-      const w = await p.coin.balanceOf(b0.address);
+      const w = await p.stake.bondedOf(b0.address);
       await expect(p.election.elect())
         .to.emit(p.election, "ProducersElected")
         .withArgs(1n, addrs([b1, b2, b3]), [w, w, w], await snapshotOf(p, 1n));
@@ -374,8 +391,8 @@ describe("ProducerElection", () => {
       await p.election.connect(b0).vote([b1.address, b3.address, b4.address]);
       await p.election.connect(b2).vote([b4.address]);
       await gotoEpoch(p, 1n);
-      const w0 = await p.coin.balanceOf(b0.address);
-      const w2 = await p.coin.balanceOf(b2.address);
+      const w0 = await p.stake.bondedOf(b0.address);
+      const w2 = await p.stake.bondedOf(b2.address);
       await expect(p.election.elect())
         .to.emit(p.election, "ProducersElected")
         .withArgs(1n, addrs([b4, b1, b3]), [w0 + w2, w0, w0], await snapshotOf(p, 1n));
@@ -485,14 +502,13 @@ describe("ProducerElection", () => {
       await expect(p.election.elect()).to.be.revertedWithCustomError(p.election, "AlreadyElected").withArgs(0n);
     });
 
-    it("coins moved after the checkpoint count for their old holder in this epoch and the new one in the next", async () => {
+    it("bonds moved after the checkpoint count for their old holder in this epoch and the new one in the next", async () => {
       const p = await loadPinned(selfVotesFixture);
       const [b0, , b2, b3, b4] = p.five;
       const { bal } = p;
-      // The transfer happens in the first second of epoch 1, after its checkpoint (epochStart - 1).
-      await time.setNextBlockTimestamp(await p.election.epochStart(1n));
-      await p.coin.connect(b4).transfer(b0.address, bal[4]);
-      expect(await p.coin.balanceOf(b4.address)).to.equal(0n);
+      // The move happens in the first second of epoch 1, after its checkpoint (epochStart - 1).
+      await moveBond(p, b4, b0, bal[4], await p.election.epochStart(1n));
+      expect(await p.stake.bondedOf(b4.address)).to.equal(0n);
 
       const [eligible, tallies] = await p.election.currentTallies();
       expect(eligible).to.deep.equal(addrs(p.five));
@@ -500,9 +516,9 @@ describe("ProducerElection", () => {
       await expect(p.election.elect())
         .to.emit(p.election, "ProducersElected")
         .withArgs(1n, addrs([b4, b3, b2]), [bal[4], bal[3], bal[2]], await snapshotOf(p, 1n));
-      // b0 voting with b4's coins in this election would count them twice: the tallies sum to the supply once.
+      // b0 voting with b4's bond in this election would count it twice: the tallies sum to the bonded total once.
       const [, afterTallies] = await p.election.currentTallies();
-      expect(afterTallies.reduce((a, b) => a + b, 0n)).to.equal(await p.coin.totalSupply());
+      expect(afterTallies.reduce((a, b) => a + b, 0n)).to.equal(await p.stake.totalBonded());
 
       await gotoEpoch(p, 2n);
       await expect(p.election.elect())
@@ -511,12 +527,11 @@ describe("ProducerElection", () => {
       expect(await p.election.producerPosition(2n, b4.address)).to.equal(0n);
     });
 
-    it("coins moved at the checkpoint instant (epochStart - 1) count for the new holder", async () => {
+    it("bonds moved at the checkpoint instant (epochStart - 1) count for the new holder", async () => {
       const p = await loadPinned(selfVotesFixture);
       const [b0, , b2, b3, b4] = p.five;
       const { bal } = p;
-      await time.setNextBlockTimestamp((await p.election.epochStart(1n)) - 1n);
-      await p.coin.connect(b4).transfer(b0.address, bal[4]);
+      await moveBond(p, b4, b0, bal[4], (await p.election.epochStart(1n)) - 1n);
       await gotoEpoch(p, 1n);
       await expect(p.election.elect())
         .to.emit(p.election, "ProducersElected")

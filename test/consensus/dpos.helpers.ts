@@ -13,6 +13,7 @@ import {
   BSRegistry__factory,
   ProducerElection__factory,
   RecordLog__factory,
+  StakeVault__factory,
   TrainingCoin__factory,
   type ProducerElection,
   type RecordLog,
@@ -89,7 +90,7 @@ export interface DposOptions {
   producersPerEpoch?: number;
   jailEpochs?: number;
   slashBps?: number;
-  /** Member BSs (signers 1..members); member i gets (i + 1) * 100 coins. */
+  /** Member BSs (signers 1..members); member i gets (i + 1) * 100 bonded coins. */
   members?: number;
   /** Records appended to the log before the election. */
   records?: number;
@@ -97,17 +98,19 @@ export interface DposOptions {
 
 /**
  * A DPoS stack deployed directly with the typechain factories (signer 0 = operator and admin, holding WRITER_ROLE
- * and PROTOCOL_ROLE so tests can append records and mint coins), with `members` BSs admitted and funded.
+ * and the vault's PROTOCOL_ROLE so tests can append records and credit bonded coins), with `members` BSs admitted and
+ * funded (bonded).
  */
 export async function deployDpos(o: DposOptions = {}) {
   const [mbs, ...rest] = await ethers.getSigners();
   const members = o.members ?? 5;
   const registry = await new BSRegistry__factory(mbs).deploy(mbs.address);
   const coin = await new TrainingCoin__factory(mbs).deploy(mbs.address);
+  const stake = await new StakeVault__factory(mbs).deploy(registry, coin, mbs.address, PARAMS.unbondingDelaySeconds);
   const recordLog = await new RecordLog__factory(mbs).deploy(mbs.address);
   const election = await new ProducerElection__factory(mbs).deploy(
     registry,
-    coin,
+    stake,
     0,
     o.slotDuration ?? PARAMS.slotDurationSeconds,
     o.slotsPerEpoch ?? PARAMS.slotsPerEpoch,
@@ -115,18 +118,19 @@ export async function deployDpos(o: DposOptions = {}) {
     o.jailEpochs ?? PARAMS.jailEpochs,
     mbs.address,
   );
-  const blocks = await new BlockLedger__factory(mbs).deploy(registry, election, recordLog, coin, o.slashBps ?? PARAMS.blockSlashBps);
-  await coin.grantRole(ROLES.PROTOCOL, mbs.address);
-  await coin.grantRole(ROLES.PROTOCOL, await blocks.getAddress());
+  const blocks = await new BlockLedger__factory(mbs).deploy(registry, election, recordLog, stake, o.slashBps ?? PARAMS.blockSlashBps);
+  await coin.grantRole(ROLES.PROTOCOL, await stake.getAddress());
+  await stake.grantRole(ROLES.PROTOCOL, mbs.address);
+  await stake.grantRole(ROLES.PROTOCOL, await blocks.getAddress());
   await recordLog.grantRole(ROLES.WRITER, mbs.address);
   await election.grantRole(ROLES.JAILER, await blocks.getAddress());
   const bss = rest.slice(0, members);
   for (const [i, bs] of bss.entries()) {
     await registry.admit(bs.address);
-    await coin.mint(bs.address, BigInt(i + 1) * 100n * COIN);
+    await stake.credit(bs.address, BigInt(i + 1) * 100n * COIN);
   }
   if (o.records) await appendRecords(recordLog, mbs, o.records);
-  return { mbs, bss, outsider: rest[15], registry, coin, recordLog, election, blocks };
+  return { mbs, bss, outsider: rest[15], registry, coin, stake, recordLog, election, blocks };
 }
 
 export type Dpos = Awaited<ReturnType<typeof deployDpos>>;

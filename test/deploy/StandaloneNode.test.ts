@@ -63,7 +63,7 @@ describe("deployment against a standalone `npx hardhat node`", function () {
     expect(file.network).to.equal("localhost");
     expect(file.chainId).to.equal(31337);
     expect(file.rpcUrl).to.equal(url);
-    expect(Object.keys(file.contracts)).to.have.length(9);
+    expect(Object.keys(file.contracts)).to.have.length(10);
 
     const list = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/list-bss.ts", out, "--json"], {
       cwd: ROOT,
@@ -73,7 +73,7 @@ describe("deployment against a standalone `npx hardhat node`", function () {
     expect(list.stdout).to.not.match(/hardhat/i);
     const status = JSON.parse(list.stdout) as {
       totalSupply: string;
-      bss: { address: string; coins: string; votes: string; dataSamples: string; twins: string }[];
+      bss: { address: string; coins: string; bonded: string; dataSamples: string; twins: string }[];
     };
     expect(status.bss).to.have.length(5);
     const totalSamples = status.bss.reduce((s, b) => s + BigInt(b.dataSamples), 0n);
@@ -81,9 +81,9 @@ describe("deployment against a standalone `npx hardhat node`", function () {
     const initialSupply = BigInt(file.params.initialSupply);
     let sum = 0n;
     for (const b of status.bss) {
-      // Eq. 6: S_i = S_ini * D_i / sum_k D_k (rounded down); stake counts as votes without delegation.
+      // Eq. 6: S_i = S_ini * D_i / sum_k D_k (rounded down), paid bonded: all of it weighs votes and verdicts.
       expect(BigInt(b.coins)).to.equal((initialSupply * BigInt(b.dataSamples)) / totalSamples);
-      expect(b.votes).to.equal(b.coins);
+      expect(b.bonded).to.equal(b.coins);
       sum += BigInt(b.coins);
     }
     expect(BigInt(status.totalSupply)).to.equal(sum);

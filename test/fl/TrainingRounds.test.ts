@@ -1,19 +1,59 @@
+/**
+ * Unit and attack tests of contracts/fl/TrainingRounds.sol: FL rounds and training model records; verdicts committed
+ * (a hash of one verdict per model) then revealed, each weighing its verifier's bond at the round's snapshot;
+ * settlement by AcceptanceRule over the verdict stakes (model rewards and slashes, verifier rewards and slashes); the
+ * recorded aggregation.
+ *
+ * The five-BS fixtures bond the Eq. 6 shares at genesis: SHARES below, 1 : 2 : 3 : 4 : 5 of 1000 coins ("u" = 66.67
+ * coins in the comments).
+ */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, ZeroAddress, keccak256 } from "ethers";
-import { deployProtocol, deployWithFiveBss, fakeCid, PARAMS, userId, type Protocol } from "../fixtures";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { AbiCoder, ZeroAddress, ZeroHash, keccak256, type ContractTransactionReceipt, type Result } from "ethers";
+import {
+  allPass,
+  castBallots,
+  COIN,
+  deployModule,
+  deployProtocol,
+  deployWithFiveBss,
+  deployWithFiveBssWithTestAdmin,
+  fakeCid,
+  PARAMS,
+  stakeOf,
+  userId,
+  type Protocol,
+  type Voter,
+} from "../fixtures";
+import { DtwnCoreModule } from "../../ignition/modules/Dtwn";
 import { encodeAction } from "../../src/chain/actionCodec";
-import { TrainingRounds__factory } from "../../typechain-types";
+import { ballotCommitment, VERDICT, type VerdictCode } from "../../src/chain/ballot";
+import { ROLES } from "../../src/chain/roles";
+import { TrainingRounds__factory, type TrainingRounds } from "../../typechain-types";
 
 const abi = AbiCoder.defaultAbiCoder();
-const WINDOW = BigInt(PARAMS.verificationWindowSeconds); // 60 s
+const WINDOW = BigInt(PARAMS.verificationWindowSeconds); // commit window: 60 s
+const REVEAL = BigInt(PARAMS.revealWindowSeconds); // reveal window: 30 s
 const REWARD = PARAMS.rewardPerModel; // 10 coins
 const SLASH_BPS = BigInt(PARAMS.roundSlashBps); // 1000 = 10 %
+const VERIFIER_REWARD = PARAMS.verifierReward; // 1 coin
+const VERDICT_SLASH_BPS = BigInt(PARAMS.verdictSlashBps); // 500 = 5 %
+const QUORUM_BPS = BigInt(PARAMS.verificationQuorumBps); // 5000 = 50 %
+const BPS = 10_000n;
+const UNBONDING_DELAY = BigInt(PARAMS.unbondingDelaySeconds); // 240 s
 
+const { abstain: A, pass: P, fail: F } = VERDICT;
 const Status = { None: 0, Open: 1, Settled: 2, Finalized: 3 } as const;
 const Outcome = { Pending: 0, Passed: 1, Failed: 2, Unverified: 3 } as const;
 const TRAINING_MODEL = 2; // RecordLog.RecordKind.TrainingModel
+
+/** Eq. 6 bonds of bs0..bs4 in the five-BS fixtures: 1000e18 * 200 (i + 1) / 3000, rounded down. */
+const SHARES = [66_666666666666666666n, 133_333333333333333333n, 200_000000000000000000n, 266_666666666666666666n, 333_333333333333333333n];
+const TOTAL_SHARES = SHARES.reduce((a, b) => a + b, 0n);
+
+const slashOf = (stake: bigint, bps: bigint) => (stake * bps) / BPS;
 
 function trainingPayload(round: bigint, bs: string, cid: string, dataSize: bigint, numTwins: bigint): string {
   return keccak256(abi.encode(["uint256", "address", "bytes", "uint64", "uint32"], [round, bs, cid, dataSize, numTwins]));
@@ -29,21 +69,64 @@ const sortAddresses = (xs: string[]) => [...xs].sort((a, b) => (BigInt(a) < BigI
 const twinsOfBs = (i: number) => [2 * i + 1, 2 * i + 2];
 
 /** `bs` commits an action listing `twinIds` in slot `slot` (batch 32, no subchannel time): the chain records K_i and the data. */
-async function commit(p: Pick<Protocol, "ledger">, bs: { address: string }, slot: bigint | number, twinIds: number[]) {
+async function commitAction(p: Pick<Protocol, "ledger">, bs: { address: string }, slot: bigint | number, twinIds: number[]) {
   const enc = encodeAction({ twins: twinIds.map((twinId) => ({ twinId, batchSize: 32 })), tau: Array(PARAMS.subchannels).fill(0) });
   await p.ledger.connect(bs as never).commitAction(slot, enc.twins, enc.tau);
 }
 
+/** A ballot as revealVerdicts takes it; verdicts and scores are raw numbers so that invalid ones can be committed too. */
+interface RawBallot {
+  verdicts: number[];
+  scores: number[];
+  salt: string;
+}
+
+/** A ballot of `verdicts` (scores 9000 for a pass, 1000 for a fail, 0 for an abstention), salted by `tag`. */
+function makeBallot(verdicts: readonly number[], tag: string, scores?: readonly number[]): RawBallot {
+  return { verdicts: [...verdicts], scores: scores ? [...scores] : verdicts.map((v) => (v === P ? 9000 : v === F ? 1000 : 0)), salt: ethers.id(`salt-${tag}`) };
+}
+
+/** keccak256(abi.encode(round, verifier, verdicts, scores, salt)), the contract's commitment (computed here on its own). */
+function commitmentOf(round: bigint | number, verifier: string, b: RawBallot): string {
+  return keccak256(abi.encode(["uint256", "address", "uint8[]", "uint16[]", "bytes32"], [round, verifier, b.verdicts, b.scores, b.salt]));
+}
+
+type Runner = HardhatEthersSigner | InstanceType<typeof ethers.Wallet>;
+
+function commitBallot(rounds: TrainingRounds, round: bigint | number, verifier: Runner, b: RawBallot) {
+  return rounds.connect(verifier).commitVerdicts(round, commitmentOf(round, verifier.address, b));
+}
+
+function revealBallot(rounds: TrainingRounds, round: bigint | number, verifier: Runner, b: RawBallot) {
+  return rounds.connect(verifier).revealVerdicts(round, b.verdicts, b.scores, b.salt);
+}
+
+/** The decoded `name` events of `rounds` in a receipt, in log order. */
+function eventsOf(rounds: TrainingRounds, receipt: ContractTransactionReceipt | null, name: string): Result[] {
+  const out: Result[] = [];
+  for (const log of receipt!.logs) {
+    const parsed = rounds.interface.parseLog(log);
+    if (parsed?.name === name) out.push(parsed.args);
+  }
+  return out;
+}
+
+/** Config of a TrainingRounds deployed by hand: every field 1 unless overridden. */
+function config(overrides: Partial<TrainingRounds.ConfigStruct> = {}): TrainingRounds.ConfigStruct {
+  return { rewardPerModel: 1, slashBps: 1, verificationWindow: 1, revealWindow: 1, quorumBps: 1, verifierReward: 1, verdictSlashBps: 1, ...overrides };
+}
+
 // Fixtures build on each other through nested loadFixture calls: a derived fixture restores its parent's snapshot
 // and adds its own steps, so each step runs once and not once per derived fixture.
-/** Five BSs with Eq. 6 coins; round 1 open with a deadline 1000 s ahead. */
+/** Five BSs with their Eq. 6 bonds; round 1 open with a deadline 1000 s ahead; every BS committed its slot-1 action. */
 async function roundFixture() {
   const p = await loadFixture(deployWithFiveBss);
   const deadline = BigInt(await time.latest()) + 1000n;
   const globalCid = fakeCid("global-0");
   await p.rounds.openRound(globalCid, deadline);
-  for (const [i, bs] of p.five.entries()) await commit(p, bs, 1, twinsOfBs(i));
-  return { ...p, round: 1n, deadline, verifyUntil: deadline + WINDOW, globalCid };
+  const snapshot = BigInt(await time.latest()) - 1n;
+  for (const [i, bs] of p.five.entries()) await commitAction(p, bs, 1, twinsOfBs(i));
+  return { ...p, round: 1n, deadline, commitUntil: deadline + WINDOW, revealUntil: deadline + WINDOW + REVEAL, snapshot, globalCid };
 }
 
 /** roundFixture + bs0..bs3 submitted models (bs i: 100*(i+1)*2 samples, 2 twins, from its action); bs4 did not. */
@@ -56,38 +139,59 @@ async function submittedFixture() {
 }
 
 /**
- * submittedFixture + verdicts:
- *   bs0: pass (bs1), pass (bs2), fail (bs3) -> Passed
- *   bs1: pass (bs0), fail (bs2)             -> Unverified (a tie is neither a pass nor a fail)
- *   bs2: fail (bs0), fail (bs4)             -> Failed
- *   bs3: fail (bs4)                         -> Unverified (1 of 4 verdicts: below the 50 % quorum)
+ * The fixture ballots: one row per verifier bs0..bs4, one column per model bs0..bs3 (submission order). With the
+ * bonds 1u..5u:
+ *   bs0's model: pass bs1 + bs2 (5u), fail bs3 (4u), 9u of the others' 14u -> Passed
+ *   bs1's model: pass bs0 + bs2 (4u), fail bs3 (4u)                      -> Unverified (a tie is neither)
+ *   bs2's model: pass bs1 (2u), fail bs3 + bs4 (9u), of 12u               -> Failed
+ *   bs3's model: fail bs4 (5u), 5u of 11u                                 -> Unverified (below the 50 % quorum)
+ * Verifiers: bs0 judged only an unverified model (neither paid nor slashed); bs1 passed the failed model and bs3
+ * failed the passed one (slashed); bs2 and bs4 agree with every decided outcome (paid).
  */
-async function verdictsFixture() {
+const FIXTURE_VERDICTS = [
+  [A, P, A, A],
+  [P, A, P, A],
+  [P, P, A, A],
+  [F, F, F, A],
+  [A, A, F, F],
+];
+const FIXTURE_BALLOTS = FIXTURE_VERDICTS.map((v, i) => makeBallot(v, `fixture-${i}`));
+/** The fixture commits in this order (bs indices): committers(1) and the VerifierSettled events follow it. */
+const COMMIT_ORDER = [3, 0, 4, 1, 2];
+
+/** submittedFixture + after the deadline, every BS committed its fixture ballot (so reveals are open already). */
+async function committedFixture() {
   const p = await loadFixture(submittedFixture);
-  const [b0, b1, b2, b3, b4] = p.five;
-  const v = (verifier: typeof b0, bs: typeof b0, pass: boolean) => p.rounds.connect(verifier).verifyModel(1, bs.address, pass, pass ? 9000 : 1000);
-  await v(b1, b0, true);
-  await v(b2, b0, true);
-  await v(b3, b0, false);
-  await v(b0, b1, true);
-  await v(b2, b1, false);
-  await v(b0, b2, false);
-  await v(b4, b2, false);
-  await v(b4, b3, false);
+  await time.increaseTo(p.deadline + 1n);
+  for (const i of COMMIT_ORDER) await commitBallot(p.rounds, 1, p.five[i], FIXTURE_BALLOTS[i]);
   return p;
 }
 
-/** verdictsFixture, settled by the operator after the verification window. */
+/** committedFixture + every ballot revealed (so the round may be settled at once). */
+async function verdictsFixture() {
+  const p = await loadFixture(committedFixture);
+  for (const [i, bs] of p.five.entries()) await revealBallot(p.rounds, 1, bs, FIXTURE_BALLOTS[i]);
+  return p;
+}
+
+/** verdictsFixture, settled by the operator. */
 async function settledFixture() {
   const p = await loadFixture(verdictsFixture);
-  await time.increaseTo(p.verifyUntil + 1n);
   await p.rounds.settleRound(1);
   return p;
 }
 
+/** submittedFixture + bs0..bs3 committed their fixture ballots, bs4 nothing: reveals wait for the commit window. */
+async function partlyCommittedFixture() {
+  const p = await loadFixture(submittedFixture);
+  await time.increaseTo(p.deadline + 1n);
+  for (let i = 0; i < 4; i++) await commitBallot(p.rounds, 1, p.five[i], FIXTURE_BALLOTS[i]);
+  return p;
+}
+
 /**
- * 32 member BSs (deterministic wallets funded with hardhat_setBalance) each submitted a model to round 1, and a
- * 33rd wallet, not yet admitted. No coins allocated.
+ * 32 member BSs (deterministic wallets funded with hardhat_setBalance), each hosting one twin of 100 samples and
+ * bonded 1000/32 coins by Eq. 6, each submitted a model to round 1; and a 33rd wallet, not yet admitted.
  */
 async function crowdedRoundFixture() {
   const p = await loadFixture(deployProtocol);
@@ -96,10 +200,11 @@ async function crowdedRoundFixture() {
   for (const w of wallets.slice(0, 32)) await p.registry.admit(w.address);
   const twinOf: number[] = [];
   for (const [i, w] of wallets.slice(0, 32).entries()) twinOf.push(await hostTwin(p, w, i));
+  await p.genesis.allocate();
   const deadline = BigInt(await time.latest()) + 3600n;
   await p.rounds.openRound(fakeCid("global-0"), deadline);
   for (const [i, w] of wallets.slice(0, 32).entries()) {
-    await commit(p, w, 1, [twinOf[i]]);
+    await commitAction(p, w, 1, [twinOf[i]]);
     await p.rounds.connect(w).submitModel(1, fakeCid(`crowd-model-${i}`));
   }
   return { ...p, wallets, deadline };
@@ -114,40 +219,115 @@ async function hostTwin(p: Pick<Protocol, "twins">, bs: { address: string }, n: 
   return Number(twinId);
 }
 
+type FiveBss = Awaited<ReturnType<typeof deployWithFiveBss>>;
+
+/**
+ * Give the next block the timestamp right after the latest one, and return it. Blocks otherwise follow the wall clock,
+ * which jumps after a fixture's snapshot is restored (the chain time goes back, the clock does not) and runs fast
+ * under the coverage tracer: tests with short windows pin their blocks.
+ */
+async function pinNextBlock(): Promise<bigint> {
+  const next = BigInt(await time.latest()) + 1n;
+  await time.setNextBlockTimestamp(next);
+  return next;
+}
+
+/**
+ * One full round `round` from `globalCid` on a five-BS protocol: every BS commits its slot action and submits, the MBS
+ * closes submissions, `voters` commit and reveal (fixtures' castBallots), the round is settled and the models that
+ * passed are recorded. Returns the settlement receipt and the round's new global model.
+ */
+async function playRound(p: FiveBss, round: bigint, globalCid: string, voters: readonly Voter[]) {
+  const opensAt = await pinNextBlock();
+  await p.rounds.openRound(globalCid, opensAt + 100n);
+  for (const [i, bs] of p.five.entries()) {
+    await commitAction(p, bs, round, twinsOfBs(i));
+    await p.rounds.connect(bs).submitModel(round, fakeCid(`model-${round}-${i}`));
+  }
+  await p.rounds.closeSubmissions(round);
+  await castBallots(p, round, voters);
+  const receipt = await (await p.rounds.settleRound(round)).wait();
+  const passed: string[] = [];
+  for (const bs of p.five) if ((await p.rounds.submission(round, bs.address)).outcome === BigInt(Outcome.Passed)) passed.push(bs.address);
+  const next = passed.length > 0 ? fakeCid(`global-${round}`) : globalCid;
+  await p.rounds.recordGlobalModel(round, next, sortAddresses(passed));
+  return { receipt, globalCid: next };
+}
+
+/**
+ * The five-BS protocol on the core module (the deployer keeps its admin roles) with the deployer (the MBS, signer 0)
+ * given PROTOCOL_ROLE on the vault (to credit bonded coins) and on the coin (to mint liquid ones), as a stand-in for
+ * coins that reach a BS during a round; round 1 open (deadline 1000 s ahead) and bs1's model submitted.
+ */
+async function adminRoundFixture() {
+  const p = await loadFixture(deployWithFiveBssWithTestAdmin);
+  await p.stake.grantRole(ROLES.PROTOCOL, p.mbs.address);
+  await p.coin.grantRole(ROLES.PROTOCOL, p.mbs.address);
+  const deadline = BigInt(await time.latest()) + 1000n;
+  await p.rounds.openRound(fakeCid("global-0"), deadline);
+  await commitAction(p, p.five[1], 1, twinsOfBs(1));
+  await p.rounds.connect(p.five[1]).submitModel(1, fakeCid("model-1"));
+  return { ...p, deadline };
+}
+
+/** The protocol deployed with verifierReward = 0 and three BSs, each hosting one twin of 100 samples, bonded by Eq. 6. */
+async function zeroVerifierRewardFixture() {
+  const p = await deployModule(DtwnCoreModule, { DtwnCore: { verifierReward: 0n } } as never);
+  const three = p.bss.slice(0, 3);
+  for (const bs of three) await p.registry.admit(bs.address);
+  for (const [i, bs] of three.entries()) {
+    await p.twins.connect(bs).registerTwin(userId(100 + i));
+    await p.twins.connect(bs).recordTwinData(await p.twins.twinOfUser(userId(100 + i)), 100, ethers.id(`d${i}`), ethers.id(`s${i}`));
+  }
+  await p.genesis.allocate();
+  return { ...p, three };
+}
+
 describe("TrainingRounds", () => {
   describe("constructor", () => {
     it("stores its parameters", async () => {
-      const { rounds, registry, coin, recordLog } = await loadFixture(deployWithFiveBss);
+      const { rounds, registry, stake, recordLog } = await loadFixture(deployWithFiveBss);
       expect(await rounds.registry()).to.equal(await registry.getAddress());
-      expect(await rounds.coin()).to.equal(await coin.getAddress());
+      expect(await rounds.stake()).to.equal(await stake.getAddress());
       expect(await rounds.recordLog()).to.equal(await recordLog.getAddress());
       expect(await rounds.rewardPerModel()).to.equal(REWARD);
       expect(await rounds.slashBps()).to.equal(SLASH_BPS);
       expect(await rounds.verificationWindow()).to.equal(WINDOW);
+      expect(await rounds.revealWindow()).to.equal(REVEAL);
+      expect(await rounds.quorumBps()).to.equal(QUORUM_BPS);
+      expect(await rounds.verifierReward()).to.equal(VERIFIER_REWARD);
+      expect(await rounds.verdictSlashBps()).to.equal(VERDICT_SLASH_BPS);
       expect(await rounds.MAX_SUBMISSIONS()).to.equal(32n);
       expect(await rounds.MAX_SCORE()).to.equal(10000n);
       expect(await rounds.BPS()).to.equal(10000n);
+      expect([await rounds.ABSTAIN(), await rounds.PASS(), await rounds.FAIL()]).to.deep.equal([BigInt(A), BigInt(P), BigInt(F)]);
       expect(await rounds.currentRound()).to.equal(0n);
     });
 
-    it("reverts with ZeroAddress for a zero registry, coin or record log", async () => {
-      const { registry, coin, recordLog, mbs } = await loadFixture(deployWithFiveBss);
+    it("reverts with ZeroAddress for a zero registry, stake or record log", async () => {
+      const { registry, stake, recordLog, mbs } = await loadFixture(deployWithFiveBss);
       const f = new TrainingRounds__factory(mbs);
-      await expect(f.deploy(ZeroAddress, coin, recordLog, 1, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
-      await expect(f.deploy(registry, ZeroAddress, recordLog, 1, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
-      await expect(f.deploy(registry, coin, ZeroAddress, 1, 1, 1, 1)).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(ZeroAddress, stake, recordLog, config())).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, ZeroAddress, recordLog, config())).to.be.revertedWithCustomError(f, "ZeroAddress");
+      await expect(f.deploy(registry, stake, ZeroAddress, config())).to.be.revertedWithCustomError(f, "ZeroAddress");
     });
 
-    it("reverts with InvalidParameter for slashBps > 10000, a zero verification window or a quorum outside 1..10000", async () => {
-      const { registry, coin, recordLog, mbs } = await loadFixture(deployWithFiveBss);
+    it("reverts with InvalidParameter for a slash above 10000 bps, a zero window or a quorum outside 1..10000", async () => {
+      const { registry, stake, recordLog, mbs } = await loadFixture(deployWithFiveBss);
       const f = new TrainingRounds__factory(mbs);
-      await expect(f.deploy(registry, coin, recordLog, 1, 10001, 1, 1)).to.be.revertedWithCustomError(f, "InvalidParameter");
-      await expect(f.deploy(registry, coin, recordLog, 1, 100, 0, 1)).to.be.revertedWithCustomError(f, "InvalidParameter");
-      await expect(f.deploy(registry, coin, recordLog, 1, 100, 1, 0)).to.be.revertedWithCustomError(f, "InvalidParameter");
-      await expect(f.deploy(registry, coin, recordLog, 1, 100, 1, 10001)).to.be.revertedWithCustomError(f, "InvalidParameter");
-      const ok = await f.deploy(registry, coin, recordLog, 0, 10000, 1, 10000);
-      expect(await ok.slashBps()).to.equal(10000n);
-      expect(await ok.rewardPerModel()).to.equal(0n);
+      for (const bad of [
+        { slashBps: 10001 },
+        { verdictSlashBps: 10001 },
+        { verificationWindow: 0 },
+        { revealWindow: 0 },
+        { quorumBps: 0 },
+        { quorumBps: 10001 },
+      ]) {
+        await expect(f.deploy(registry, stake, recordLog, config(bad)), JSON.stringify(bad)).to.be.revertedWithCustomError(f, "InvalidParameter");
+      }
+      const ok = await f.deploy(registry, stake, recordLog, config({ rewardPerModel: 0, slashBps: 10000, verdictSlashBps: 10000, quorumBps: 10000, verifierReward: 0 }));
+      expect([await ok.slashBps(), await ok.verdictSlashBps(), await ok.quorumBps()]).to.deep.equal([10000n, 10000n, 10000n]);
+      expect([await ok.rewardPerModel(), await ok.verifierReward()]).to.deep.equal([0n, 0n]);
     });
   });
 
@@ -161,9 +341,9 @@ describe("TrainingRounds", () => {
     });
 
     it("only the deploying account wires, once, to a non-zero address; no round opens before", async () => {
-      const { registry, coin, recordLog, ledger, bss } = await loadFixture(deployWithFiveBss);
+      const { registry, stake, recordLog, ledger, bss } = await loadFixture(deployWithFiveBss);
       const deployer = bss[6];
-      const fresh = await new TrainingRounds__factory(deployer).deploy(registry, coin, recordLog, 1, 1, 1, 1);
+      const fresh = await new TrainingRounds__factory(deployer).deploy(registry, stake, recordLog, config());
       await expect(fresh.connect(await ethers.getSigner(await registry.operator())).openRound(fakeCid("g"), BigInt(await time.latest()) + 100n))
         .to.be.revertedWithCustomError(fresh, "NotWired");
       await expect(fresh.connect(bss[5]).wireActionRecords(ledger)).to.be.revertedWithCustomError(fresh, "NotWirer").withArgs(bss[5].address);
@@ -185,18 +365,23 @@ describe("TrainingRounds", () => {
       await expect(rounds.openRound(fakeCid("global-1"), later)).to.emit(rounds, "RoundOpened");
     });
 
-    it("opens round 1: RoundOpened, views and return value", async () => {
+    it("opens round 1: RoundOpened with the windows and the snapshot (the second before), views and return value", async () => {
       const { rounds, mbs } = await loadFixture(deployWithFiveBss);
       const deadline = BigInt(await time.latest()) + 500n;
       const cid = fakeCid("g0");
       expect(await rounds.connect(mbs).openRound.staticCall(cid, deadline)).to.equal(1n);
-      await expect(rounds.openRound(cid, deadline)).to.emit(rounds, "RoundOpened").withArgs(1n, cid, deadline, deadline + WINDOW);
+      const at = BigInt(await time.latest()) + 7n;
+      await time.setNextBlockTimestamp(at);
+      await expect(rounds.openRound(cid, deadline))
+        .to.emit(rounds, "RoundOpened")
+        .withArgs(1n, cid, deadline, deadline + WINDOW, deadline + WINDOW + REVEAL, at - 1n);
       expect(await rounds.currentRound()).to.equal(1n);
       expect(await rounds.acceptsSubmissions(1)).to.equal(true);
+      expect(await rounds.acceptsReveals(1)).to.equal(false);
       const r = await rounds.getRound(1);
       expect(r.status).to.equal(BigInt(Status.Open));
-      expect(r.deadline).to.equal(deadline);
-      expect(r.verifyUntil).to.equal(deadline + WINDOW);
+      expect([r.deadline, r.commitUntil, r.revealUntil, r.snapshot]).to.deep.equal([deadline, deadline + WINDOW, deadline + WINDOW + REVEAL, at - 1n]);
+      expect([r.passed, r.committed, r.revealed]).to.deep.equal([0n, 0n, 0n]);
       expect(r.globalCid).to.equal(cid);
       expect(r.newGlobalCid).to.equal("0x");
     });
@@ -230,26 +415,30 @@ describe("TrainingRounds", () => {
       await time.setNextBlockTimestamp(t2);
       await expect(rounds.openRound(fakeCid("g"), t2 + 1n))
         .to.emit(rounds, "RoundOpened")
-        .withArgs(1n, fakeCid("g"), t2 + 1n, t2 + 1n + WINDOW);
+        .withArgs(1n, fakeCid("g"), t2 + 1n, t2 + 1n + WINDOW, t2 + 1n + WINDOW + REVEAL, t2 - 1n);
     });
 
-    it("reverts with an arithmetic panic when deadline + window overflows uint64", async () => {
+    it("reverts with an arithmetic panic when deadline + commit window (+ reveal window) overflows uint64", async () => {
       const { rounds } = await loadFixture(deployWithFiveBss);
-      await expect(rounds.openRound(fakeCid("g"), 2n ** 64n - 1n)).to.be.revertedWithPanic(0x11);
-      const latest = 2n ** 64n - 1n - WINDOW;
-      await expect(rounds.openRound(fakeCid("g"), latest)).to.emit(rounds, "RoundOpened").withArgs(1n, fakeCid("g"), latest, 2n ** 64n - 1n);
+      const max = 2n ** 64n - 1n;
+      await expect(rounds.openRound(fakeCid("g"), max)).to.be.revertedWithPanic(0x11);
+      await expect(rounds.openRound(fakeCid("g"), max - WINDOW)).to.be.revertedWithPanic(0x11); // the reveal window overflows
+      const latest = max - WINDOW - REVEAL;
+      await expect(rounds.openRound(fakeCid("g"), latest)).to.emit(rounds, "RoundOpened").withArgs(1n, fakeCid("g"), latest, latest + WINDOW, max, (v: bigint) => v > 0n);
     });
 
     it("reverts with PreviousRoundNotFinalized while the previous round is open or only settled", async () => {
-      const { rounds, verifyUntil } = await loadFixture(roundFixture);
-      const later = verifyUntil + 10_000n;
+      const { rounds, revealUntil } = await loadFixture(roundFixture);
+      const later = revealUntil + 10_000n;
       await expect(rounds.openRound(fakeCid("g1"), later)).to.be.revertedWithCustomError(rounds, "PreviousRoundNotFinalized").withArgs(1n);
-      await time.increaseTo(verifyUntil + 1n);
+      await time.increaseTo(revealUntil + 1n);
       await rounds.settleRound(1);
       await expect(rounds.openRound(fakeCid("g1"), later)).to.be.revertedWithCustomError(rounds, "PreviousRoundNotFinalized").withArgs(1n);
       await rounds.recordGlobalModel(1, fakeCid("global-0"), []); // nothing passed: the model stays
       expect(await rounds.openRound.staticCall(fakeCid("global-0"), later)).to.equal(2n);
-      await expect(rounds.openRound(fakeCid("global-0"), later)).to.emit(rounds, "RoundOpened").withArgs(2n, fakeCid("global-0"), later, later + WINDOW);
+      await expect(rounds.openRound(fakeCid("global-0"), later))
+        .to.emit(rounds, "RoundOpened")
+        .withArgs(2n, fakeCid("global-0"), later, later + WINDOW, later + WINDOW + REVEAL, (v: bigint) => v > revealUntil);
       expect(await rounds.currentRound()).to.equal(2n);
       expect(await rounds.acceptsSubmissions(2)).to.equal(true);
       expect(await rounds.acceptsSubmissions(1)).to.equal(false);
@@ -273,8 +462,8 @@ describe("TrainingRounds", () => {
       const s = await rounds.submission(1, bs.address);
       expect(s.exists).to.equal(true);
       expect(s.outcome).to.equal(BigInt(Outcome.Pending));
-      expect(s.passVotes).to.equal(0n);
-      expect(s.failVotes).to.equal(0n);
+      expect(s.passStake).to.equal(0n);
+      expect(s.failStake).to.equal(0n);
       expect(s.numTwins).to.equal(2n);
       expect(s.dataSize).to.equal(600n);
       expect(s.recordIndex).to.equal(index);
@@ -343,7 +532,7 @@ describe("TrainingRounds", () => {
       await p.registry.admit(bs.address);
       await p.twins.connect(bs).registerTwin(userId(0)); // no data record
       await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 1000n);
-      await commit(p, bs, 1, [1]);
+      await commitAction(p, bs, 1, [1]);
       await expect(p.rounds.connect(bs).submitModel(1, fakeCid("m"))).to.be.revertedWithCustomError(p.rounds, "EmptyModel");
     });
 
@@ -366,14 +555,14 @@ describe("TrainingRounds", () => {
     });
 
     it("reverts with InvalidRoundStatus for a round that is not open", async () => {
-      const { rounds, five, verifyUntil } = await loadFixture(roundFixture);
+      const { rounds, five, revealUntil } = await loadFixture(roundFixture);
       await expect(rounds.connect(five[0]).submitModel(0, fakeCid("m")))
         .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
         .withArgs(0n, Status.None);
       await expect(rounds.connect(five[0]).submitModel(2, fakeCid("m")))
         .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
         .withArgs(2n, Status.None);
-      await time.increaseTo(verifyUntil + 1n);
+      await time.increaseTo(revealUntil + 1n);
       await rounds.settleRound(1);
       await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m")))
         .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
@@ -385,7 +574,7 @@ describe("TrainingRounds", () => {
       expect(await rounds.submitters(1)).to.have.length(32);
       await registry.remove(wallets[0].address);
       await registry.admit(wallets[32].address);
-      await commit({ ledger }, wallets[32], 1, [await hostTwin({ twins }, wallets[32], 32)]);
+      await commitAction({ ledger }, wallets[32], 1, [await hostTwin({ twins }, wallets[32], 32)]);
       await expect(rounds.connect(wallets[32]).submitModel(1, fakeCid("one-too-many")))
         .to.be.revertedWithCustomError(rounds, "RoundFull")
         .withArgs(1n);
@@ -393,107 +582,248 @@ describe("TrainingRounds", () => {
     });
   });
 
-  describe("verifyModel", () => {
-    it("records a verdict: ModelVerified, vote counts and hasVerified", async () => {
-      const { rounds, five } = await loadFixture(submittedFixture);
-      const [b0, b1, b2] = five;
-      expect(await rounds.hasVerified(1, b0.address, b1.address)).to.equal(false);
-      await expect(rounds.connect(b1).verifyModel(1, b0.address, true, 9321))
-        .to.emit(rounds, "ModelVerified")
-        .withArgs(1n, b0.address, b1.address, true, 9321n);
-      await expect(rounds.connect(b2).verifyModel(1, b0.address, false, 0))
-        .to.emit(rounds, "ModelVerified")
-        .withArgs(1n, b0.address, b2.address, false, 0n);
-      expect(await rounds.hasVerified(1, b0.address, b1.address)).to.equal(true);
-      expect(await rounds.hasVerified(1, b0.address, b2.address)).to.equal(true);
-      expect(await rounds.hasVerified(1, b1.address, b0.address)).to.equal(false);
-      const s = await rounds.submission(1, b0.address);
-      expect(s.passVotes).to.equal(1n);
-      expect(s.failVotes).to.equal(1n);
-      expect(s.outcome).to.equal(BigInt(Outcome.Pending));
+  describe("commitVerdicts", () => {
+    it("records a commitment: VerdictsCommitted, the ballot, committers and the round's count", async () => {
+      const { rounds, five, deadline } = await loadFixture(submittedFixture);
+      const [b0, b1] = five;
+      await time.increaseTo(deadline + 1n);
+      const c1 = commitmentOf(1, b1.address, FIXTURE_BALLOTS[1]);
+      await expect(rounds.connect(b1).commitVerdicts(1, c1)).to.emit(rounds, "VerdictsCommitted").withArgs(1n, b1.address, c1);
+      const b = await rounds.ballot(1, b1.address);
+      expect([b.commitment, b.revealed, b.passBits, b.failBits, b.weight]).to.deep.equal([c1, false, 0n, 0n, 0n]);
+      await commitBallot(rounds, 1, b0, FIXTURE_BALLOTS[0]);
+      expect(await rounds.committers(1)).to.deep.equal([b1.address, b0.address]);
+      expect((await rounds.getRound(1)).committed).to.equal(2n);
+      expect((await rounds.ballot(1, five[2].address)).commitment).to.equal(ZeroHash);
     });
 
-    it("accepts verdicts from a BS that did not submit, with the maximum score", async () => {
-      const { rounds, five } = await loadFixture(submittedFixture);
-      await expect(rounds.connect(five[4]).verifyModel(1, five[3].address, true, 10000))
-        .to.emit(rounds, "ModelVerified")
-        .withArgs(1n, five[3].address, five[4].address, true, 10000n);
+    it("the commitment is src/chain/ballot.ts's ballotCommitment of the same ballot", async () => {
+      const { five } = await loadFixture(deployWithFiveBss);
+      const b = makeBallot([P, A, F], "same");
+      expect(ballotCommitment(7n, five[0].address, { verdicts: b.verdicts as VerdictCode[], scores: b.scores, salt: b.salt })).to.equal(commitmentOf(7n, five[0].address, b));
     });
 
-    it("accepts verdicts until verifyUntil and reverts with VerificationClosed after it", async () => {
-      const { rounds, five, verifyUntil } = await loadFixture(submittedFixture);
-      await time.setNextBlockTimestamp(verifyUntil);
-      await expect(rounds.connect(five[1]).verifyModel(1, five[0].address, true, 1)).to.emit(rounds, "ModelVerified");
-      await time.setNextBlockTimestamp(verifyUntil + 1n);
-      await expect(rounds.connect(five[2]).verifyModel(1, five[0].address, true, 1))
-        .to.be.revertedWithCustomError(rounds, "VerificationClosed")
-        .withArgs(1n, verifyUntil);
+    it("reverts with SubmissionsStillOpen until the deadline has passed", async () => {
+      const { rounds, five, deadline } = await loadFixture(submittedFixture);
+      await expect(commitBallot(rounds, 1, five[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(rounds, "SubmissionsStillOpen").withArgs(1n, deadline);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(commitBallot(rounds, 1, five[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(rounds, "SubmissionsStillOpen").withArgs(1n, deadline);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(commitBallot(rounds, 1, five[0], FIXTURE_BALLOTS[0])).to.emit(rounds, "VerdictsCommitted");
     });
 
-    it("reverts with ScoreOutOfRange above 10000", async () => {
-      const { rounds, five } = await loadFixture(submittedFixture);
-      for (const score of [10001, 65535]) {
-        await expect(rounds.connect(five[1]).verifyModel(1, five[0].address, true, score))
-          .to.be.revertedWithCustomError(rounds, "ScoreOutOfRange")
-          .withArgs(score);
-      }
+    it("accepts commitments until commitUntil, from a BS that did not submit too, and reverts with CommitClosed after", async () => {
+      const { rounds, five, commitUntil } = await loadFixture(submittedFixture);
+      await time.setNextBlockTimestamp(commitUntil);
+      await expect(commitBallot(rounds, 1, five[4], FIXTURE_BALLOTS[4])).to.emit(rounds, "VerdictsCommitted");
+      await time.setNextBlockTimestamp(commitUntil + 1n);
+      await expect(commitBallot(rounds, 1, five[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(rounds, "CommitClosed").withArgs(1n, commitUntil);
     });
 
-    it("reverts with SelfVerification for the BS's own model", async () => {
-      const { rounds, five } = await loadFixture(submittedFixture);
-      await expect(rounds.connect(five[0]).verifyModel(1, five[0].address, true, 5000))
-        .to.be.revertedWithCustomError(rounds, "SelfVerification")
-        .withArgs(five[0].address);
+    it("reverts with EmptyCommitment for a zero commitment", async () => {
+      const { rounds, five } = await loadFixture(partlyCommittedFixture);
+      await expect(rounds.connect(five[4]).commitVerdicts(1, ZeroHash)).to.be.revertedWithCustomError(rounds, "EmptyCommitment");
     });
 
-    it("reverts with NoSuchSubmission for a BS without a model", async () => {
-      const { rounds, five, outsider } = await loadFixture(submittedFixture);
-      for (const target of [five[4].address, outsider.address, ZeroAddress]) {
-        await expect(rounds.connect(five[0]).verifyModel(1, target, true, 5000))
-          .to.be.revertedWithCustomError(rounds, "NoSuchSubmission")
-          .withArgs(1n, target);
-      }
-    });
-
-    it("reverts with AlreadyVerified for a second verdict by the same verifier", async () => {
-      const { rounds, five } = await loadFixture(verdictsFixture);
-      await expect(rounds.connect(five[1]).verifyModel(1, five[0].address, false, 0))
-        .to.be.revertedWithCustomError(rounds, "AlreadyVerified")
-        .withArgs(1n, five[0].address, five[1].address);
-      expect((await rounds.submission(1, five[0].address)).failVotes).to.equal(1n);
+    it("reverts with AlreadyCommitted for a second commitment, even of another ballot", async () => {
+      const { rounds, five } = await loadFixture(partlyCommittedFixture);
+      const first = (await rounds.ballot(1, five[1].address)).commitment;
+      await expect(commitBallot(rounds, 1, five[1], makeBallot([F, A, F, F], "second thoughts")))
+        .to.be.revertedWithCustomError(rounds, "AlreadyCommitted")
+        .withArgs(1n, five[1].address);
+      expect((await rounds.ballot(1, five[1].address)).commitment).to.equal(first);
+      expect((await rounds.getRound(1)).committed).to.equal(4n);
     });
 
     it("reverts with NotMember for outsiders and the operator", async () => {
-      const { rounds, five, outsider, mbs } = await loadFixture(submittedFixture);
+      const { rounds, outsider, mbs, deadline } = await loadFixture(submittedFixture);
+      await time.increaseTo(deadline + 1n);
       for (const who of [outsider, mbs]) {
-        await expect(rounds.connect(who).verifyModel(1, five[0].address, true, 1))
-          .to.be.revertedWithCustomError(rounds, "NotMember")
-          .withArgs(who.address);
+        await expect(rounds.connect(who).commitVerdicts(1, ethers.id("c"))).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(who.address);
       }
     });
 
     it("reverts with InvalidRoundStatus for unopened and settled rounds", async () => {
       const { rounds, five } = await loadFixture(settledFixture);
-      await expect(rounds.connect(five[4]).verifyModel(1, five[3].address, true, 1))
-        .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
-        .withArgs(1n, Status.Settled);
-      await expect(rounds.connect(five[4]).verifyModel(7, five[3].address, true, 1))
-        .to.be.revertedWithCustomError(rounds, "InvalidRoundStatus")
-        .withArgs(7n, Status.None);
+      await expect(rounds.connect(five[4]).commitVerdicts(1, ethers.id("c"))).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(1n, Status.Settled);
+      await expect(rounds.connect(five[4]).commitVerdicts(7, ethers.id("c"))).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(7n, Status.None);
+    });
+  });
+
+  describe("revealVerdicts", () => {
+    it("reveals a ballot: VerdictsRevealed with the snapshot bond as weight, the stakes added to each model, the ballot's bitmaps", async () => {
+      const { rounds, five } = await loadFixture(committedFixture);
+      const [b0, b1, b2, b3] = five;
+      const b = FIXTURE_BALLOTS[3]; // fail bs0, bs1, bs2; abstain on its own model
+      await expect(revealBallot(rounds, 1, b3, b))
+        .to.emit(rounds, "VerdictsRevealed")
+        .withArgs(1n, b3.address, b.verdicts.map(BigInt), b.scores.map(BigInt), SHARES[3]);
+      const ballot = await rounds.ballot(1, b3.address);
+      expect([ballot.revealed, ballot.passBits, ballot.failBits, ballot.weight]).to.deep.equal([true, 0n, 0b0111n, SHARES[3]]);
+      for (const bs of [b0, b1, b2]) expect((await rounds.submission(1, bs.address)).failStake).to.equal(SHARES[3]);
+      expect((await rounds.submission(1, b3.address)).failStake).to.equal(0n);
+      expect((await rounds.getRound(1)).revealed).to.equal(1n);
+
+      await revealBallot(rounds, 1, b1, FIXTURE_BALLOTS[1]); // pass bs0, bs2
+      expect((await rounds.ballot(1, b1.address)).passBits).to.equal(0b0101n);
+      const s0 = await rounds.submission(1, b0.address);
+      expect([s0.passStake, s0.failStake, s0.outcome]).to.deep.equal([SHARES[1], SHARES[3], BigInt(Outcome.Pending)]);
+      expect((await rounds.submission(1, b2.address)).passStake).to.equal(SHARES[1]);
+    });
+
+    it("after all five reveals, every model carries the stake of its verdicts", async () => {
+      const { rounds, five } = await loadFixture(verdictsFixture);
+      const stakes = await Promise.all(five.slice(0, 4).map(async (b) => rounds.submission(1, b.address)));
+      expect(stakes.map((s) => [s.passStake, s.failStake])).to.deep.equal([
+        [SHARES[1] + SHARES[2], SHARES[3]],
+        [SHARES[0] + SHARES[2], SHARES[3]],
+        [SHARES[1], SHARES[3] + SHARES[4]],
+        [0n, SHARES[4]],
+      ]);
+      expect((await rounds.getRound(1)).revealed).to.equal(5n);
+    });
+
+    it("reverts with RevealNotOpen before the deadline and, while a member has not committed, until the commit window is over", async () => {
+      const { rounds, five, commitUntil } = await loadFixture(roundFixture);
+      await rounds.connect(five[0]).submitModel(1, fakeCid("m0"));
+      await expect(rounds.connect(five[1]).revealVerdicts(1, [P], [1], ZeroHash)).to.be.revertedWithCustomError(rounds, "RevealNotOpen").withArgs(1n, commitUntil);
+      const { rounds: r2, five: f2 } = await loadFixture(partlyCommittedFixture);
+      expect(await r2.acceptsReveals(1)).to.equal(false);
+      await expect(revealBallot(r2, 1, f2[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(r2, "RevealNotOpen").withArgs(1n, commitUntil);
+      await time.setNextBlockTimestamp(commitUntil);
+      await expect(revealBallot(r2, 1, f2[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(r2, "RevealNotOpen").withArgs(1n, commitUntil);
+      await time.setNextBlockTimestamp(commitUntil + 1n);
+      await expect(revealBallot(r2, 1, f2[0], FIXTURE_BALLOTS[0])).to.emit(r2, "VerdictsRevealed");
+      expect(await r2.acceptsReveals(1)).to.equal(true);
+    });
+
+    it("opens reveals early once every member has committed (the last commitment opens them)", async () => {
+      const { rounds, five, commitUntil } = await loadFixture(partlyCommittedFixture);
+      expect(await rounds.acceptsReveals(1)).to.equal(false);
+      await commitBallot(rounds, 1, five[4], FIXTURE_BALLOTS[4]);
+      expect(await rounds.acceptsReveals(1)).to.equal(true);
+      await expect(revealBallot(rounds, 1, five[4], FIXTURE_BALLOTS[4])).to.emit(rounds, "VerdictsRevealed");
+      expect(BigInt(await time.latest())).to.be.lessThan(commitUntil);
+    });
+
+    it("accepts reveals until revealUntil and reverts with RevealClosed after it", async () => {
+      const { rounds, five, revealUntil } = await loadFixture(committedFixture);
+      await time.setNextBlockTimestamp(revealUntil);
+      await expect(revealBallot(rounds, 1, five[0], FIXTURE_BALLOTS[0])).to.emit(rounds, "VerdictsRevealed");
+      expect(await rounds.acceptsReveals(1)).to.equal(true);
+      await time.setNextBlockTimestamp(revealUntil + 1n);
+      await expect(revealBallot(rounds, 1, five[1], FIXTURE_BALLOTS[1])).to.be.revertedWithCustomError(rounds, "RevealClosed").withArgs(1n, revealUntil);
+      expect(await rounds.acceptsReveals(1)).to.equal(false);
+    });
+
+    it("reverts with NotCommitted for a member that committed nothing", async () => {
+      const { rounds, five, commitUntil } = await loadFixture(partlyCommittedFixture);
+      await time.increaseTo(commitUntil + 1n);
+      await expect(revealBallot(rounds, 1, five[4], FIXTURE_BALLOTS[4])).to.be.revertedWithCustomError(rounds, "NotCommitted").withArgs(1n, five[4].address);
+    });
+
+    it("reverts with AlreadyRevealed for a second reveal", async () => {
+      const { rounds, five } = await loadFixture(verdictsFixture);
+      await expect(revealBallot(rounds, 1, five[2], FIXTURE_BALLOTS[2])).to.be.revertedWithCustomError(rounds, "AlreadyRevealed").withArgs(1n, five[2].address);
+      expect((await rounds.submission(1, five[0].address)).passStake).to.equal(SHARES[1] + SHARES[2]); // counted once
+    });
+
+    it("reverts with VerdictCountMismatch unless there is one verdict and one score per submission", async () => {
+      const { rounds, five } = await loadFixture(committedFixture);
+      for (const [verdicts, scores] of [
+        [[A, P, A], [0, 0, 0, 0]],
+        [[A, P, A, A], [0, 0, 0]],
+        [[A, P, A, A, A], [0, 0, 0, 0, 0]],
+        [[], []],
+      ]) {
+        await expect(rounds.connect(five[0]).revealVerdicts(1, verdicts, scores, FIXTURE_BALLOTS[0].salt))
+          .to.be.revertedWithCustomError(rounds, "VerdictCountMismatch")
+          .withArgs(4n, verdicts.length, scores.length);
+      }
+    });
+
+    it("reverts with CommitmentMismatch for another salt, verdict, score, round or verifier than the committed ones", async () => {
+      const { rounds, five } = await loadFixture(committedFixture);
+      const b = FIXTURE_BALLOTS[1];
+      const mismatch = (x: RawBallot) => expect(revealBallot(rounds, 1, five[1], x)).to.be.revertedWithCustomError(rounds, "CommitmentMismatch").withArgs(1n, five[1].address);
+      await mismatch({ ...b, salt: ethers.id("another salt") });
+      await mismatch({ ...b, verdicts: [F, A, P, A] });
+      await mismatch({ ...b, scores: [9001, 0, 9000, 0] });
+      await mismatch(FIXTURE_BALLOTS[0]); // another verifier's ballot
+      await expect(revealBallot(rounds, 1, five[1], b)).to.emit(rounds, "VerdictsRevealed");
+    });
+
+    it("reverts with InvalidVerdict, ScoreOutOfRange or SelfVerification for a committed ballot that breaks the rules: it can never be revealed", async () => {
+      const { rounds, five, deadline, revealUntil } = await loadFixture(submittedFixture);
+      const [b0, b1, b2, b3, b4] = five;
+      await time.increaseTo(deadline + 1n);
+      const bad = {
+        invalid: makeBallot([P, A, 3, P], "invalid", [9000, 0, 0, 9000]),
+        score: makeBallot([P, P, A, P], "score", [9000, 10001, 0, 9000]),
+        maxScore: makeBallot([P, P, P, A], "max", [9000, 9000, 65535, 0]),
+        self: makeBallot([P, P, P, A], "self"),
+      };
+      await commitBallot(rounds, 1, b1, bad.invalid);
+      await commitBallot(rounds, 1, b2, bad.score);
+      await commitBallot(rounds, 1, b3, bad.maxScore);
+      await commitBallot(rounds, 1, b0, { ...bad.self, verdicts: [P, P, P, P] }); // a pass on its own model
+      const ok = makeBallot([P, P, P, P], "ok", [10000, 10000, 10000, 10000]); // bs4 submitted nothing: the maximum score everywhere
+      await commitBallot(rounds, 1, b4, ok);
+      await expect(revealBallot(rounds, 1, b1, bad.invalid)).to.be.revertedWithCustomError(rounds, "InvalidVerdict").withArgs(2n, 3n);
+      await expect(revealBallot(rounds, 1, b2, bad.score)).to.be.revertedWithCustomError(rounds, "ScoreOutOfRange").withArgs(10001n);
+      await expect(revealBallot(rounds, 1, b3, bad.maxScore)).to.be.revertedWithCustomError(rounds, "ScoreOutOfRange").withArgs(65535n);
+      await expect(revealBallot(rounds, 1, b0, { ...bad.self, verdicts: [P, P, P, P] })).to.be.revertedWithCustomError(rounds, "SelfVerification").withArgs(b0.address);
+      await expect(revealBallot(rounds, 1, b4, ok)).to.emit(rounds, "VerdictsRevealed");
+      expect((await rounds.getRound(1)).revealed).to.equal(1n);
+      // the four unrevealable ballots count as withheld: slashed at settlement
+      await time.increaseTo(revealUntil + 1n);
+      const receipt = await (await rounds.settleRound(1)).wait();
+      const settled = eventsOf(rounds, receipt, "VerifierSettled");
+      expect(settled.map((e) => [e.verifier, e.revealed, e.agreed, e.slashed > 0n])).to.deep.equal([
+        [b1.address, false, false, true],
+        [b2.address, false, false, true],
+        [b3.address, false, false, true],
+        [b0.address, false, false, true],
+        [b4.address, true, true, false],
+      ]);
+    });
+
+    it("accepts an abstention with a score on the BS's own model", async () => {
+      const { rounds, five, deadline, commitUntil } = await loadFixture(submittedFixture);
+      const b = makeBallot([A, P, A, A], "scored abstention", [7000, 9000, 0, 0]);
+      await time.increaseTo(deadline + 1n);
+      await commitBallot(rounds, 1, five[0], b);
+      await time.increaseTo(commitUntil + 1n);
+      await expect(revealBallot(rounds, 1, five[0], b)).to.emit(rounds, "VerdictsRevealed").withArgs(1n, five[0].address, [0n, 1n, 0n, 0n], [7000n, 9000n, 0n, 0n], SHARES[0]);
+    });
+
+    it("reverts with NotMember for outsiders, the operator and a committed member removed before revealing", async () => {
+      const { rounds, registry, five, outsider, mbs } = await loadFixture(committedFixture);
+      for (const who of [outsider, mbs]) {
+        await expect(rounds.connect(who).revealVerdicts(1, [A, A, A, A], [0, 0, 0, 0], ZeroHash)).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(who.address);
+      }
+      await registry.remove(five[4].address);
+      await expect(revealBallot(rounds, 1, five[4], FIXTURE_BALLOTS[4])).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(five[4].address);
+    });
+
+    it("reverts with InvalidRoundStatus for unopened and settled rounds", async () => {
+      const { rounds, five } = await loadFixture(settledFixture);
+      await expect(revealBallot(rounds, 1, five[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(1n, Status.Settled);
+      await expect(revealBallot(rounds, 2, five[0], FIXTURE_BALLOTS[0])).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(2n, Status.None);
     });
   });
 
   describe("closeSubmissions", () => {
-    it("once every member submitted, moves the deadline to now and the verification window after it: SubmissionsClosed", async () => {
+    it("once every member submitted, moves the deadline to now and both verdict windows after it: SubmissionsClosed", async () => {
       const { rounds, five } = await loadFixture(submittedFixture);
       await rounds.connect(five[4]).submitModel(1, fakeCid("model-4"));
       const at = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(at);
-      await expect(rounds.closeSubmissions(1)).to.emit(rounds, "SubmissionsClosed").withArgs(1n, at, at + WINDOW);
+      await expect(rounds.closeSubmissions(1)).to.emit(rounds, "SubmissionsClosed").withArgs(1n, at, at + WINDOW, at + WINDOW + REVEAL);
       const r = await rounds.getRound(1);
-      expect(r.deadline).to.equal(at);
-      expect(r.verifyUntil).to.equal(at + WINDOW);
-      await expect(rounds.connect(five[4]).verifyModel(1, five[0].address, true, 9000)).to.emit(rounds, "ModelVerified");
+      expect([r.deadline, r.commitUntil, r.revealUntil]).to.deep.equal([at, at + WINDOW, at + WINDOW + REVEAL]);
+      await expect(rounds.connect(five[0]).submitModel(1, fakeCid("late"))).to.be.revertedWithCustomError(rounds, "SubmissionTooLate").withArgs(1n, at);
+      await expect(rounds.connect(five[4]).commitVerdicts(1, ethers.id("c"))).to.emit(rounds, "VerdictsCommitted");
     });
 
     it("reverts with SubmissionsPending while a member has not submitted (an MBS shutting out all but a favoured BS)", async () => {
@@ -516,131 +846,162 @@ describe("TrainingRounds", () => {
   });
 
   describe("settleRound", () => {
-    it("settles before verifyUntil once submissions are closed and every model has a verdict from every other member", async () => {
-      const { rounds, five } = await loadFixture(submittedFixture);
-      await rounds.connect(five[4]).submitModel(1, fakeCid("model-4"));
-      await rounds.closeSubmissions(1);
-      const verifyUntil = (await rounds.getRound(1)).verifyUntil;
-      // bs0..bs4 submitted; each needs verdicts from the 4 other members.
-      for (let m = 0; m < 5; m++) {
-        for (let v = 0; v < 5; v++) if (v !== m) await rounds.connect(five[v]).verifyModel(1, five[m].address, true, 9000);
-        if (m < 4) await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen"); // not all yet
-      }
-      expect(BigInt(await time.latest())).to.be.lessThan(verifyUntil);
-      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 5n, 0n);
+    it("settles before revealUntil once every member committed and every ballot is revealed", async () => {
+      const { rounds, commitUntil } = await loadFixture(verdictsFixture);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 1n);
+      expect(BigInt(await time.latest())).to.be.lessThan(commitUntil);
+      expect((await rounds.getRound(1)).status).to.equal(BigInt(Status.Settled));
     });
 
-    it("a round whose deadline passed without any submission waits for its verification window", async () => {
-      const { rounds, deadline } = await loadFixture(roundFixture);
-      await time.increaseTo(deadline + 1n);
-      const verifyUntil = (await rounds.getRound(1)).verifyUntil;
-      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
-      await time.increaseTo(verifyUntil + 1n);
-      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 0n, 0n);
-    });
-
-    it("full verdicts do not settle early while submissions are still open", async () => {
-      const { rounds, five, verifyUntil } = await loadFixture(submittedFixture);
-      for (let m = 0; m < 4; m++) for (let v = 0; v < 5; v++) if (v !== m) await rounds.connect(five[v]).verifyModel(1, five[m].address, true, 9000);
-      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
-    });
-
-    it("reverts with VerificationStillOpen until verifyUntil has passed", async () => {
-      const { rounds, verifyUntil } = await loadFixture(verdictsFixture);
-      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
-      await time.setNextBlockTimestamp(verifyUntil);
-      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, verifyUntil);
-      await time.setNextBlockTimestamp(verifyUntil + 1n);
+    it("reverts with VerificationStillOpen until revealUntil while a committed ballot is unrevealed", async () => {
+      const { rounds, five, revealUntil } = await loadFixture(committedFixture);
+      for (let i = 0; i < 4; i++) await revealBallot(rounds, 1, five[i], FIXTURE_BALLOTS[i]);
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, revealUntil);
+      await time.setNextBlockTimestamp(revealUntil);
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, revealUntil);
+      await time.setNextBlockTimestamp(revealUntil + 1n);
       await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled");
     });
 
-    it("pays passed models, slashes failed ones, leaves unverified ones alone: exact events and balances", async () => {
-      const { rounds, coin, five, verifyUntil } = await loadFixture(verdictsFixture);
-      const [b0, b1, b2, b3, b4] = five;
-      const before = await Promise.all(five.map((b) => coin.balanceOf(b.address)));
-      for (const bal of before) expect(bal).to.be.gt(0n);
-      const supply = await coin.totalSupply();
-      const slash2 = (before[2] * SLASH_BPS) / 10000n;
+    it("waits for revealUntil when a member did not commit, even though every committed ballot is revealed", async () => {
+      const { rounds, five, commitUntil, revealUntil } = await loadFixture(partlyCommittedFixture);
+      await time.increaseTo(commitUntil + 1n);
+      for (let i = 0; i < 4; i++) await revealBallot(rounds, 1, five[i], FIXTURE_BALLOTS[i]);
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, revealUntil);
+      await time.increaseTo(revealUntil + 1n);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled");
+    });
 
-      await time.increaseTo(verifyUntil + 1n);
+    it("a round whose deadline passed without any submission or ballot waits for its reveal window", async () => {
+      const { rounds, deadline, revealUntil } = await loadFixture(roundFixture);
+      await time.increaseTo(deadline + 1n);
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen").withArgs(1n, revealUntil);
+      await time.increaseTo(revealUntil + 1n);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 0n, 0n).and.not.to.emit(rounds, "ModelSettled").and.not.to.emit(rounds, "VerifierSettled");
+    });
+
+    it("a round without submissions settles early once every member committed and revealed its empty ballot; nobody is paid", async () => {
+      const { rounds, stake, five, deadline } = await loadFixture(roundFixture);
+      await time.increaseTo(deadline + 1n);
+      for (const bs of five) await commitBallot(rounds, 1, bs, makeBallot([], `empty-${bs.address}`));
+      for (const bs of five) await revealBallot(rounds, 1, bs, makeBallot([], `empty-${bs.address}`));
+      const tx = rounds.settleRound(1);
+      await expect(tx).to.emit(rounds, "RoundSettled").withArgs(1n, 0n, 0n);
+      for (const bs of five) await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, bs.address, true, true, 0n, 0n);
+      expect(await Promise.all(five.map((b) => stakeOf({ stake }, b.address)))).to.deep.equal(SHARES);
+    });
+
+    it("pays passed models, slashes failed ones, leaves unverified ones alone; pays the verifiers that agree on a decided model, slashes the ones against an outcome: exact events and stakes", async () => {
+      const { rounds, stake, coin, five } = await loadFixture(verdictsFixture);
+      const [b0, b1, b2, b3, b4] = five;
+      expect(await Promise.all(five.map((b) => stakeOf({ stake }, b.address)))).to.deep.equal(SHARES);
+      const supply = await coin.totalSupply();
+      const model2 = slashOf(SHARES[2], SLASH_BPS); // 20 coins
+      const verdict1 = slashOf(SHARES[1], VERDICT_SLASH_BPS); // 6.67 coins
+      const verdict3 = slashOf(SHARES[3], VERDICT_SLASH_BPS); // 13.33 coins
+
       const tx = rounds.settleRound(1);
       await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b0.address, Outcome.Passed, REWARD, 0n);
       await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Unverified, 0n, 0n);
-      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b2.address, Outcome.Failed, 0n, slash2);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b2.address, Outcome.Failed, 0n, model2);
       await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b3.address, Outcome.Unverified, 0n, 0n);
+      await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, b0.address, true, true, 0n, 0n); // judged only an unverified model
+      await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, b1.address, true, false, 0n, verdict1); // passed the failed model
+      await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, b2.address, true, true, VERIFIER_REWARD, 0n);
+      await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, b3.address, true, false, 0n, verdict3); // failed the passed model
+      await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, b4.address, true, true, VERIFIER_REWARD, 0n);
       await expect(tx).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 1n);
-      await expect(tx).to.changeTokenBalances(coin, [b0, b1, b2, b3, b4], [REWARD, 0n, -slash2, 0n, 0n]);
+      await expect(tx).to.emit(stake, "Slashed").withArgs(b2.address, SLASH_BPS, model2, 0n);
 
-      expect(await coin.totalSupply()).to.equal(supply + REWARD - slash2);
-      expect(await coin.getVotes(b0.address)).to.equal(before[0] + REWARD);
-      expect((await rounds.submission(1, b0.address)).outcome).to.equal(BigInt(Outcome.Passed));
-      expect((await rounds.submission(1, b1.address)).outcome).to.equal(BigInt(Outcome.Unverified));
-      expect((await rounds.submission(1, b2.address)).outcome).to.equal(BigInt(Outcome.Failed));
-      expect((await rounds.submission(1, b3.address)).outcome).to.equal(BigInt(Outcome.Unverified));
+      expect(await Promise.all(five.map((b) => stakeOf({ stake }, b.address)))).to.deep.equal([
+        SHARES[0] + REWARD,
+        SHARES[1] - verdict1,
+        SHARES[2] - model2 + VERIFIER_REWARD,
+        SHARES[3] - verdict3,
+        SHARES[4] + VERIFIER_REWARD,
+      ]);
+      expect(await coin.totalSupply()).to.equal(supply + REWARD + 2n * VERIFIER_REWARD - model2 - verdict1 - verdict3);
+      expect(await stake.totalBonded()).to.equal(TOTAL_SHARES + REWARD + 2n * VERIFIER_REWARD - model2 - verdict1 - verdict3);
+      const outcomes = await Promise.all(five.map(async (b) => (await rounds.submission(1, b.address)).outcome));
+      expect(outcomes).to.deep.equal([Outcome.Passed, Outcome.Unverified, Outcome.Failed, Outcome.Unverified, Outcome.Pending].map(BigInt));
       expect((await rounds.submission(1, b4.address)).exists).to.equal(false);
-      expect((await rounds.getRound(1)).status).to.equal(BigInt(Status.Settled));
+      const r = await rounds.getRound(1);
+      expect([r.status, r.passed]).to.deep.equal([BigInt(Status.Settled), 1n]);
       expect(await rounds.acceptsSubmissions(1)).to.equal(false);
+      expect(await rounds.acceptsReveals(1)).to.equal(false);
     });
 
-    it("emits exactly one ModelSettled per submission, in submission order", async () => {
-      const { rounds, five, verifyUntil } = await loadFixture(verdictsFixture);
-      await time.increaseTo(verifyUntil + 1n);
+    it("emits one ModelSettled per submission in submission order, then one VerifierSettled per ballot in commit order", async () => {
+      const { rounds, five } = await loadFixture(verdictsFixture);
+      expect(await rounds.committers(1)).to.deep.equal(COMMIT_ORDER.map((i) => five[i].address));
       const receipt = await (await rounds.settleRound(1)).wait();
-      const settled = receipt!.logs.map((l) => rounds.interface.parseLog(l)).filter((l) => l?.name === "ModelSettled");
-      expect(settled.map((l) => l!.args.bs)).to.deep.equal(five.slice(0, 4).map((b) => b.address));
-      expect(settled.map((l) => Number(l!.args.outcome))).to.deep.equal([Outcome.Passed, Outcome.Unverified, Outcome.Failed, Outcome.Unverified]);
+      const models = eventsOf(rounds, receipt, "ModelSettled");
+      expect(models.map((e) => e.bs)).to.deep.equal(five.slice(0, 4).map((b) => b.address));
+      expect(models.map((e) => Number(e.outcome))).to.deep.equal([Outcome.Passed, Outcome.Unverified, Outcome.Failed, Outcome.Unverified]);
+      expect(eventsOf(rounds, receipt, "VerifierSettled").map((e) => e.verifier)).to.deep.equal(COMMIT_ORDER.map((i) => five[i].address));
+      const names = receipt!.logs.map((l) => rounds.interface.parseLog(l)?.name).filter((n) => n !== undefined);
+      expect(names.lastIndexOf("ModelSettled")).to.be.lessThan(names.indexOf("VerifierSettled"));
+      expect(names.at(-1)).to.equal("RoundSettled");
     });
 
-    it("a tie is not a fail and a minority below the quorum decides nothing (a colluder cancelling an honest verdict)", async () => {
-      // Attack class 3 (in part): a tie used to count as a fail and a single verdict decided; with two colluders out
-      // of five, one fail verdict against one pass slashed an honest model.
-      const { rounds, coin, five, verifyUntil } = await loadFixture(submittedFixture);
-      const [b0, b1, b2, b3, b4] = five;
-      await rounds.connect(b1).verifyModel(1, b0.address, true, 9000); // honest
-      await rounds.connect(b4).verifyModel(1, b0.address, false, 0); // colluder: tie
-      await rounds.connect(b4).verifyModel(1, b1.address, false, 0); // colluder alone: 1 of 4, below quorum
-      await rounds.connect(b0).verifyModel(1, b2.address, false, 0);
-      await rounds.connect(b1).verifyModel(1, b2.address, false, 0);
-      await rounds.connect(b3).verifyModel(1, b2.address, false, 0); // 3 of 4 fail: failed
-      await time.increaseTo(verifyUntil + 1n);
-      const tx = rounds.settleRound(1);
-      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b0.address, Outcome.Unverified, 0n, 0n);
-      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Unverified, 0n, 0n);
-      await expect(tx).to.changeTokenBalances(coin, [b0, b1], [0n, 0n]);
-      expect((await rounds.submission(1, b2.address)).outcome).to.equal(BigInt(Outcome.Failed));
-      expect(await rounds.quorumBps()).to.equal(BigInt(PARAMS.verificationQuorumBps));
+    it("slashes verdictSlashBps of a committed ballot never revealed (VerifierSettled revealed = false)", async () => {
+      const { rounds, stake, five, revealUntil } = await loadFixture(committedFixture);
+      for (let i = 0; i < 4; i++) await revealBallot(rounds, 1, five[i], FIXTURE_BALLOTS[i]);
+      await time.increaseTo(revealUntil + 1n);
+      const withheld = slashOf(SHARES[4], VERDICT_SLASH_BPS);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "VerifierSettled").withArgs(1n, five[4].address, false, false, 0n, withheld);
+      expect(await stakeOf({ stake }, five[4].address)).to.equal(SHARES[4] - withheld);
+      expect((await rounds.ballot(1, five[4].address)).revealed).to.equal(false);
     });
 
-    it("a failed model of a BS without coins is slashed 0", async () => {
+    it("with verifierReward = 0, verifiers that agree are paid nothing and nothing is minted for them", async () => {
+      const p = await zeroVerifierRewardFixture();
+      const [b0, b1, b2] = p.three;
+      expect(await p.rounds.verifierReward()).to.equal(0n);
+      await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 100n);
+      await commitAction(p, b0, 1, [1]);
+      await p.rounds.connect(b0).submitModel(1, fakeCid("m0"));
+      await castBallots(p, 1, allPass(p.three));
+      const before = await Promise.all([b1, b2].map((b) => stakeOf(p, b.address)));
+      const receipt = await (await p.rounds.settleRound(1)).wait();
+      expect(eventsOf(p.rounds, receipt, "ModelSettled").map((e) => [e.bs, Number(e.outcome), e.reward])).to.deep.equal([[b0.address, Outcome.Passed, REWARD]]);
+      expect(eventsOf(p.rounds, receipt, "VerifierSettled").map((e) => [e.verifier, e.agreed, e.reward, e.slashed])).to.deep.equal([
+        [b0.address, true, 0n, 0n],
+        [b1.address, true, 0n, 0n],
+        [b2.address, true, 0n, 0n],
+      ]);
+      const credited = receipt!.logs.map((l) => p.stake.interface.parseLog(l)).filter((e) => e?.name === "Credited");
+      expect(credited.map((e) => e!.args.bs)).to.deep.equal([b0.address]);
+      expect(await Promise.all([b1, b2].map((b) => stakeOf(p, b.address)))).to.deep.equal(before);
+    });
+
+    it("a failed model of a BS without stake is slashed 0 (no Slashed event)", async () => {
       const p = await loadFixture(deployProtocol);
       const [b0, b1] = p.bss;
-      await p.registry.admit(b0.address);
       await p.registry.admit(b1.address);
-      await p.twins.connect(b0).registerTwin(userId(0));
-      await p.twins.connect(b0).recordTwinData(1, 10, ethers.id("d"), ethers.id("s"));
-      const deadline = BigInt(await time.latest()) + 100n;
-      await p.rounds.openRound(fakeCid("g"), deadline);
-      await commit(p, b0, 1, [1]);
+      await p.twins.connect(b1).registerTwin(userId(0));
+      await p.twins.connect(b1).recordTwinData(1, 10, ethers.id("d1"), ethers.id("s1"));
+      await p.genesis.allocate(); // bs1 holds the whole 1000 coins
+      await p.registry.admit(b0.address); // bs0 joins later, without any coin
+      await p.twins.connect(b0).registerTwin(userId(1));
+      await p.twins.connect(b0).recordTwinData(2, 10, ethers.id("d0"), ethers.id("s0"));
+      await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 100n);
+      await commitAction(p, b0, 1, [2]);
       await p.rounds.connect(b0).submitModel(1, fakeCid("m0"));
-      await p.rounds.connect(b1).verifyModel(1, b0.address, false, 0);
-      await time.increaseTo(deadline + WINDOW + 1n);
-      await expect(p.rounds.connect(b1).settleRound(1))
-        .to.emit(p.rounds, "ModelSettled")
-        .withArgs(1n, b0.address, Outcome.Failed, 0n, 0n)
-        .and.to.emit(p.rounds, "RoundSettled")
-        .withArgs(1n, 0n, 1n)
-        .and.not.to.emit(p.coin, "Transfer");
-    });
-
-    it("settles a round without submissions", async () => {
-      const { rounds, verifyUntil } = await loadFixture(roundFixture);
-      await time.increaseTo(verifyUntil + 1n);
-      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 0n, 0n).and.not.to.emit(rounds, "ModelSettled");
+      await castBallots(p, 1, [
+        { signer: b0, verdict: () => VERDICT.abstain },
+        { signer: b1, verdict: () => VERDICT.fail },
+      ]);
+      const tx = p.rounds.connect(b1).settleRound(1);
+      await expect(tx).to.emit(p.rounds, "ModelSettled").withArgs(1n, b0.address, Outcome.Failed, 0n, 0n);
+      await expect(tx).to.emit(p.rounds, "RoundSettled").withArgs(1n, 0n, 1n);
+      await expect(tx).to.emit(p.rounds, "VerifierSettled").withArgs(1n, b1.address, true, true, VERIFIER_REWARD, 0n);
+      await expect(tx).not.to.emit(p.stake, "Slashed");
+      expect(await stakeOf(p, b0.address)).to.equal(0n);
     });
 
     it("a member BS may settle; an outsider cannot (NotMember)", async () => {
-      const { rounds, five, outsider, verifyUntil } = await loadFixture(verdictsFixture);
-      await time.increaseTo(verifyUntil + 1n);
+      const { rounds, five, outsider } = await loadFixture(verdictsFixture);
       await expect(rounds.connect(outsider).settleRound(1)).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(outsider.address);
       await expect(rounds.connect(five[4]).settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 1n, 1n);
     });
@@ -668,16 +1029,16 @@ describe("TrainingRounds", () => {
     });
 
     it("accepts an empty aggregated list when no model passed", async () => {
-      const { rounds, verifyUntil } = await loadFixture(submittedFixture);
-      await time.increaseTo(verifyUntil + 1n);
+      const { rounds, revealUntil } = await loadFixture(submittedFixture);
+      await time.increaseTo(revealUntil + 1n);
       await rounds.settleRound(1); // no verdicts: every model unverified
       await expect(rounds.recordGlobalModel(1, fakeCid("global-0"), [])).to.emit(rounds, "GlobalModelRecorded").withArgs(1n, fakeCid("global-0"), []);
     });
 
     it("reverts with GlobalModelMismatch when a round without a passed model records another model (a forced empty round)", async () => {
       // Found in review: the MBS opened a round nobody could meet, then recorded any CID with an empty aggregation.
-      const { rounds, verifyUntil, globalCid } = await loadFixture(roundFixture);
-      await time.increaseTo(verifyUntil + 1n);
+      const { rounds, revealUntil, globalCid } = await loadFixture(roundFixture);
+      await time.increaseTo(revealUntil + 1n);
       await rounds.settleRound(1);
       await expect(rounds.recordGlobalModel(1, fakeCid("of my choosing"), []))
         .to.be.revertedWithCustomError(rounds, "GlobalModelMismatch")
@@ -732,20 +1093,34 @@ describe("TrainingRounds", () => {
       await expect(rounds.recordGlobalModel(1, fakeCid("g1"), [ZeroAddress])).to.be.revertedWithCustomError(rounds, "AggregatedNotSorted");
     });
 
-    it("aggregates all 32 passed models of a full round; any other list reverts", async () => {
-      const { rounds, registry, wallets, deadline } = await loadFixture(crowdedRoundFixture);
+    it("aggregates all 32 passed models of a full round, one submitter removed before the verdicts; any other list reverts", async () => {
+      const { rounds, registry, stake, wallets, deadline } = await loadFixture(crowdedRoundFixture);
       const submitters = wallets.slice(0, 32);
-      // wallets[32] joins in place of wallets[31]; every model gets 16 pass verdicts from current members (the quorum:
-      // half of the 31 or 32 other members)
+      // wallets[32] (no bond) joins in place of wallets[31] (bonded, its model submitted): its model is decided out of
+      // the stake of the 31 bonded members, the others' out of the other 30's
       await registry.remove(submitters[31].address);
       await registry.admit(wallets[32].address);
       const members = [...submitters.slice(0, 31), wallets[32]];
-      for (const [i, w] of submitters.entries()) {
-        const verifiers = members.filter((m) => m !== w);
-        for (let k = 0; k < 16; k++) await rounds.connect(verifiers[(i + k) % verifiers.length]).verifyModel(1, w.address, true, 8000);
+      const order = await rounds.submitters(1);
+      await time.increaseTo(deadline + 1n);
+      const ballots = members.map((w) => makeBallot(order.map((bs) => (bs === w.address ? A : P)), `crowd-${w.address}`));
+      // one second per transaction, whatever the wall clock (32 reveals of 32 verdicts are slow under the coverage tracer)
+      for (const [k, w] of members.entries()) {
+        await pinNextBlock();
+        await rounds.connect(w).commitVerdicts(1, commitmentOf(1, w.address, ballots[k]), { gasLimit: 1_000_000 });
       }
-      await time.increaseTo(deadline + WINDOW + 1n);
-      await expect(rounds.settleRound(1)).to.emit(rounds, "RoundSettled").withArgs(1n, 32n, 0n);
+      expect(await rounds.acceptsReveals(1)).to.equal(true); // all 32 members committed
+      for (const [k, w] of members.entries()) {
+        await pinNextBlock();
+        await rounds.connect(w).revealVerdicts(1, ballots[k].verdicts, ballots[k].scores, ballots[k].salt, { gasLimit: 5_000_000 });
+      }
+      const share = await stakeOf({ stake }, submitters[0].address);
+      expect((await rounds.submission(1, submitters[0].address)).passStake).to.equal(30n * share);
+      expect((await rounds.submission(1, submitters[31].address)).passStake).to.equal(31n * share);
+      const receipt = await (await rounds.settleRound(1)).wait();
+      expect(eventsOf(rounds, receipt, "RoundSettled").map((e) => [e.passed, e.failed])).to.deep.equal([[32n, 0n]]);
+      const paid = eventsOf(rounds, receipt, "VerifierSettled").filter((e) => e.reward > 0n);
+      expect(paid).to.have.length(31); // wallets[32] carried no weight: not paid
 
       const sorted = sortAddresses(submitters.map((w) => w.address));
       const tooMany = sortAddresses([...sorted, wallets[32].address]);
@@ -761,39 +1136,304 @@ describe("TrainingRounds", () => {
     });
   });
 
+  describe("attacks on the verdicts", () => {
+    it("class 3, verdicts that cost nothing: two colluders (bs0, bs2: 4 of 15 shares, below 1/3) fail every honest model for 5 rounds; the honest models still pass, the colluders are slashed verdictSlashBps each round and fall behind", async () => {
+      const p = await loadFixture(deployWithFiveBss);
+      const [b0, b1, b2, b3, b4] = p.five;
+      const colluders = [b0, b2];
+      const honest = [b1, b3, b4];
+      const isHonest = (bs: string) => honest.some((h) => h.address === bs);
+      const voters: Voter[] = [
+        ...colluders.map((signer) => ({ signer, verdict: (bs: string) => (isHonest(bs) ? VERDICT.fail : VERDICT.pass) })),
+        ...honest.map((signer) => ({ signer, verdict: () => VERDICT.pass })),
+      ];
+      const stakes = async () => Promise.all(p.five.map((b) => stakeOf(p, b.address)));
+      const history = [await stakes()];
+      let globalCid = fakeCid("global-0");
+      const ROUNDS = 5n;
+      for (let round = 1n; round <= ROUNDS; round++) {
+        const before = history.at(-1)!;
+        const played = await playRound(p, round, globalCid, voters);
+        globalCid = played.globalCid;
+        for (const bs of p.five) expect((await p.rounds.submission(round, bs.address)).outcome, `round ${round}`).to.equal(BigInt(Outcome.Passed));
+        const settled = eventsOf(p.rounds, played.receipt, "VerifierSettled");
+        for (const c of colluders) {
+          const e = settled.find((x) => x.verifier === c.address)!;
+          const i = p.five.indexOf(c);
+          // its own model passed first (+REWARD), then the verdicts against the outcomes cost 5 % of the stake
+          expect([e.revealed, e.agreed, e.reward, e.slashed]).to.deep.equal([true, false, 0n, slashOf(before[i] + REWARD, VERDICT_SLASH_BPS)]);
+        }
+        for (const h of honest) {
+          const e = settled.find((x) => x.verifier === h.address)!;
+          expect([e.agreed, e.reward, e.slashed]).to.deep.equal([true, VERIFIER_REWARD, 0n]);
+        }
+        const after = await stakes();
+        for (const h of honest) {
+          const i = p.five.indexOf(h);
+          expect(after[i], "an honest BS never loses stake").to.equal(before[i] + REWARD + VERIFIER_REWARD);
+        }
+        const total = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
+        const colluderShare = (xs: bigint[]) => ((xs[0] + xs[2]) * BPS) / total(xs);
+        expect(colluderShare(after), `round ${round}`).to.be.lessThan(colluderShare(before));
+        history.push(after);
+      }
+      const [first, last] = [history[0], history.at(-1)!];
+      for (const c of colluders) {
+        const i = p.five.indexOf(c);
+        // what it would hold had it verified honestly, minus what the attack cost
+        expect(last[i]).to.be.lessThan(first[i] + ROUNDS * (REWARD + VERIFIER_REWARD));
+      }
+      // 200 coins grow to 199.5, 199.0, ... while the honest 133.33 grow 11 coins a round: bs2 falls behind bs1 for good
+      expect(last[2] - first[2]).to.be.lessThan(0n);
+      expect(last[1] - first[1]).to.equal(ROUNDS * (REWARD + VERIFIER_REWARD));
+    });
+
+    it("class 3, one colluder cancelling honest verdicts: a tie of stake leaves the model unverified (neither paid nor slashed), and a lone verifier below the quorum decides nothing", async () => {
+      const { rounds, stake, five, deadline } = await loadFixture(submittedFixture);
+      const [b0, b1, b2, b3, b4] = five;
+      // bs1's model: pass bs0 + bs2 (1u + 3u) against fail bs3 (4u), an exact tie of 266.67 coins
+      // bs3's model: fail bs4 alone (5u of the other members' 11u: 45 %, below the 50 % quorum)
+      const ballots = [
+        makeBallot([A, P, A, A], "tie-0"),
+        makeBallot([A, A, A, A], "tie-1"),
+        makeBallot([A, P, A, A], "tie-2"),
+        makeBallot([A, F, A, A], "tie-3"),
+        makeBallot([A, A, A, F], "tie-4"),
+      ];
+      await time.increaseTo(deadline + 1n);
+      for (const [i, bs] of five.entries()) await commitBallot(rounds, 1, bs, ballots[i]);
+      for (const [i, bs] of five.entries()) await revealBallot(rounds, 1, bs, ballots[i]);
+      const s1 = await rounds.submission(1, b1.address);
+      expect(s1.passStake).to.equal(s1.failStake);
+      expect(s1.passStake).to.equal(SHARES[0] + SHARES[2]);
+      const s3 = await rounds.submission(1, b3.address);
+      expect(s3.failStake * BPS).to.be.lessThan(QUORUM_BPS * (TOTAL_SHARES - SHARES[3]));
+      const tx = rounds.settleRound(1);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Unverified, 0n, 0n);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b3.address, Outcome.Unverified, 0n, 0n);
+      await expect(tx).to.emit(rounds, "RoundSettled").withArgs(1n, 0n, 0n);
+      for (const v of [b0, b1, b2, b3, b4]) await expect(tx).to.emit(rounds, "VerifierSettled").withArgs(1n, v.address, true, true, 0n, 0n);
+      expect(await Promise.all(five.map((b) => stakeOf({ stake }, b.address)))).to.deep.equal(SHARES);
+    });
+
+    it("class 3, copying: a verifier cannot see any verdict before it commits (reveals stay closed until every member committed or the commit window is over, and then it is too late to commit)", async () => {
+      const { rounds, five, deadline, commitUntil } = await loadFixture(submittedFixture);
+      const copier = five[4];
+      await time.increaseTo(deadline + 1n);
+      for (let i = 0; i < 4; i++) await commitBallot(rounds, 1, five[i], FIXTURE_BALLOTS[i]);
+      // all that is public is four hashes: no reveal is accepted while the copier has not committed
+      expect(await rounds.acceptsReveals(1)).to.equal(false);
+      for (let i = 0; i < 4; i++) {
+        await expect(revealBallot(rounds, 1, five[i], FIXTURE_BALLOTS[i])).to.be.revertedWithCustomError(rounds, "RevealNotOpen").withArgs(1n, commitUntil);
+        const b = await rounds.ballot(1, five[i].address);
+        expect([b.passBits, b.failBits, b.weight]).to.deep.equal([0n, 0n, 0n]);
+      }
+      for (const bs of five.slice(0, 4)) {
+        const s = await rounds.submission(1, bs.address);
+        expect([s.passStake, s.failStake]).to.deep.equal([0n, 0n]);
+      }
+      // it waits for the window to close to read the reveals: then it can no longer commit
+      await time.increaseTo(commitUntil + 1n);
+      await revealBallot(rounds, 1, five[3], FIXTURE_BALLOTS[3]);
+      await expect(commitBallot(rounds, 1, copier, FIXTURE_BALLOTS[3])).to.be.revertedWithCustomError(rounds, "CommitClosed").withArgs(1n, commitUntil);
+    });
+
+    it("class 3, copying a commitment: a verifier that commits another's hash cannot reveal it (the verifier is in the hash) and is slashed as a withheld ballot", async () => {
+      const { rounds, stake, five, deadline, revealUntil } = await loadFixture(submittedFixture);
+      const [b0, b1, b2, b3, copier] = five;
+      await time.increaseTo(deadline + 1n);
+      for (const [i, bs] of [b0, b1, b2, b3].entries()) await commitBallot(rounds, 1, bs, FIXTURE_BALLOTS[i]);
+      const copied = (await rounds.ballot(1, b3.address)).commitment;
+      await rounds.connect(copier).commitVerdicts(1, copied);
+      await revealBallot(rounds, 1, b3, FIXTURE_BALLOTS[3]); // everyone committed: reveals are open
+      await expect(revealBallot(rounds, 1, copier, FIXTURE_BALLOTS[3])).to.be.revertedWithCustomError(rounds, "CommitmentMismatch").withArgs(1n, copier.address);
+      // nor can a commitment be replayed into another round: the round is in the hash too
+      expect(commitmentOf(2, b3.address, FIXTURE_BALLOTS[3])).not.to.equal(copied);
+      for (const [i, bs] of [b0, b1, b2].entries()) await revealBallot(rounds, 1, bs, FIXTURE_BALLOTS[i]);
+      await time.increaseTo(revealUntil + 1n);
+      const slashed = slashOf(SHARES[4], VERDICT_SLASH_BPS);
+      await expect(rounds.settleRound(1)).to.emit(rounds, "VerifierSettled").withArgs(1n, copier.address, false, false, 0n, slashed);
+      expect(await stakeOf({ stake }, copier.address)).to.equal(SHARES[4] - slashed);
+    });
+
+    it("class 3, commit then withhold a losing ballot: colluders that see the honest reveals outweigh them and keep their fails back are slashed all the same", async () => {
+      const { rounds, stake, five, deadline, revealUntil } = await loadFixture(submittedFixture);
+      const [b0, b1, b2, b3, b4] = five;
+      // colluders bs0 and bs2 fail the honest bs1 and bs3, pass each other; the honest pass everything
+      const colluding = (tag: string, own: number) => makeBallot([P, F, P, F].map((v, k) => (k === own ? A : v)), tag);
+      const honestBallot = (tag: string, own: number) => makeBallot([P, P, P, P].map((v, k) => (k === own ? A : v)), tag);
+      const ballots = new Map([
+        [b0, colluding("w0", 0)],
+        [b2, colluding("w2", 2)],
+        [b1, honestBallot("w1", 1)],
+        [b3, honestBallot("w3", 3)],
+        [b4, honestBallot("w4", -1)],
+      ]);
+      await time.increaseTo(deadline + 1n);
+      for (const [bs, b] of ballots) await commitBallot(rounds, 1, bs, b);
+      for (const bs of [b1, b3, b4]) await revealBallot(rounds, 1, bs, ballots.get(bs)!);
+      // the colluders read the pass stakes: 9u on bs1 (of 13u) and 7u on bs3 (of 11u); their 4u cannot turn either
+      expect((await rounds.submission(1, b1.address)).passStake).to.equal(SHARES[3] + SHARES[4]);
+      expect((await rounds.submission(1, b3.address)).passStake).to.equal(SHARES[1] + SHARES[4]);
+      await expect(rounds.settleRound(1)).to.be.revertedWithCustomError(rounds, "VerificationStillOpen"); // two ballots are missing
+      await time.increaseTo(revealUntil + 1n);
+      const receipt = await (await rounds.settleRound(1)).wait();
+      for (const bs of five.slice(0, 4)) expect((await rounds.submission(1, bs.address)).outcome).to.equal(BigInt(Outcome.Passed));
+      const settled = eventsOf(rounds, receipt, "VerifierSettled");
+      for (const [c, i] of [[b0, 0], [b2, 2]] as const) {
+        const e = settled.find((x) => x.verifier === c.address)!;
+        // its model passed (+REWARD) before the withheld ballot cost 5 % of the stake, as a revealed losing ballot would
+        const slashed = slashOf(SHARES[i] + REWARD, VERDICT_SLASH_BPS);
+        expect([e.revealed, e.agreed, e.reward, e.slashed]).to.deep.equal([false, false, 0n, slashed]);
+        expect(await stakeOf({ stake }, c.address)).to.equal(SHARES[i] + REWARD - slashed);
+      }
+      for (const h of [b1, b3, b4]) expect(settled.find((x) => x.verifier === h.address)!.reward).to.equal(VERIFIER_REWARD);
+    });
+
+    it("class 3, weight bought after the snapshot: a verifier credited and bonding coins during the round (and members admitted during it) carry only their bond at the snapshot; a weightless verifier is not paid", async () => {
+      const p = await loadFixture(adminRoundFixture);
+      const [b0, b1, b2, b3, b4] = p.five;
+      const [late, lateHonest] = [p.bss[5], p.bss[6]];
+      const snapshot = (await p.rounds.getRound(1)).snapshot;
+      // bs0 (66.67 coins at the snapshot) is credited 10 000 bonded coins and bonds 5000 liquid ones; two BSs join
+      // the round and are credited 10 000 coins each
+      await p.stake.credit(b0.address, 10_000n * COIN);
+      await p.coin.mint(b0.address, 5_000n * COIN);
+      await p.coin.connect(b0).approve(await p.stake.getAddress(), 5_000n * COIN);
+      await p.stake.connect(b0).bond(5_000n * COIN);
+      for (const bs of [late, lateHonest]) {
+        await p.registry.admit(bs.address);
+        await p.stake.credit(bs.address, 10_000n * COIN);
+      }
+      expect(await p.stake.bondedAt(b0.address, snapshot)).to.equal(SHARES[0]);
+      // bs0 and the late BS fail bs1's model; bs2, bs3, bs4 and the other late BS pass it
+      await castBallots(p, 1, [
+        { signer: b0, verdict: () => VERDICT.fail },
+        { signer: late, verdict: () => VERDICT.fail },
+        ...[b1, b2, b3, b4, lateHonest].map((signer) => ({ signer, verdict: () => VERDICT.pass })),
+      ]);
+      const s = await p.rounds.submission(1, b1.address);
+      expect([s.passStake, s.failStake]).to.deep.equal([SHARES[2] + SHARES[3] + SHARES[4], SHARES[0]]);
+      expect((await p.rounds.ballot(1, b0.address)).weight).to.equal(SHARES[0]);
+      expect((await p.rounds.ballot(1, late.address)).weight).to.equal(0n);
+      const stakeBefore = await stakeOf(p, b0.address); // 15 066.67 coins now
+      const tx = p.rounds.settleRound(1);
+      await expect(tx).to.emit(p.rounds, "ModelSettled").withArgs(1n, b1.address, Outcome.Passed, REWARD, 0n);
+      // the bought weight did not count, but the stake it bought pays for the verdict against the outcome
+      await expect(tx).to.emit(p.rounds, "VerifierSettled").withArgs(1n, b0.address, true, false, 0n, slashOf(stakeBefore, VERDICT_SLASH_BPS));
+      await expect(tx).to.emit(p.rounds, "VerifierSettled").withArgs(1n, late.address, true, false, 0n, slashOf(10_000n * COIN, VERDICT_SLASH_BPS));
+      await expect(tx).to.emit(p.rounds, "VerifierSettled").withArgs(1n, lateHonest.address, true, true, 0n, 0n); // agreed, weighed nothing: not paid
+      await expect(tx).to.emit(p.rounds, "VerifierSettled").withArgs(1n, b2.address, true, true, VERIFIER_REWARD, 0n);
+    });
+
+    it("class 4, slashing that misses: a BS that sees its model's fail verdicts revealed unbonds everything before settlement; it is still slashed the full share, from its unbonding queue", async () => {
+      const { rounds, stake, five } = await loadFixture(submittedFixture);
+      const [b0, b1, b2, b3, b4] = five;
+      await rounds.connect(b4).submitModel(1, fakeCid("model-4"));
+      await rounds.closeSubmissions(1);
+      const order = await rounds.submitters(1);
+      // everyone fails bs2's model and passes the others; bs2 passes everything
+      const ballots = five.map((v, i) => makeBallot(order.map((bs) => (bs === v.address ? A : i !== 2 && bs === b2.address ? F : P)), `class4-${i}`));
+      await time.increaseTo((await rounds.getRound(1)).deadline + 1n);
+      for (const [i, bs] of five.entries()) await commitBallot(rounds, 1, bs, ballots[i]);
+      for (const i of [0, 1, 3, 4]) await revealBallot(rounds, 1, five[i], ballots[i]);
+      expect((await rounds.submission(1, b2.address)).failStake).to.equal(TOTAL_SHARES - SHARES[2]); // every other member
+      // bs2 reads the fail verdicts and unbonds its whole bond; the coins cannot leave the vault before the delay
+      await stake.connect(b2).unbond(SHARES[2]);
+      expect(await stake.stakeOf(b2.address)).to.deep.equal([0n, SHARES[2]]);
+      await expect(stake.connect(b2).withdraw()).to.be.revertedWithCustomError(stake, "NothingToWithdraw");
+      await revealBallot(rounds, 1, b2, ballots[2]);
+      const share = slashOf(SHARES[2], SLASH_BPS); // 20 coins, as if it had not unbonded
+      const tx = rounds.settleRound(1);
+      await expect(tx).to.emit(rounds, "ModelSettled").withArgs(1n, b2.address, Outcome.Failed, 0n, share);
+      await expect(tx).to.emit(stake, "Slashed").withArgs(b2.address, SLASH_BPS, 0n, share);
+      await expect(tx).to.emit(rounds, "RoundSettled").withArgs(1n, 4n, 1n);
+      // its verdicts agreed: the verifier reward is credited bonded after the slash
+      expect(await stake.stakeOf(b2.address)).to.deep.equal([VERIFIER_REWARD, SHARES[2] - share]);
+      for (const [i, bs] of [b0, b1, b3, b4].entries()) expect(await stakeOf({ stake }, bs.address)).to.equal(SHARES[[0, 1, 3, 4][i]] + REWARD + VERIFIER_REWARD);
+    });
+
+    it("class 4, slashing that misses: a BS that unbonds as soon as it submitted a bad model and moves its coins to a second key has nothing to move before settlement; the full share is slashed and nothing escapes to the second key", async () => {
+      const p = await loadFixture(deployWithFiveBss);
+      const [b0, b1, b2, b3, b4] = p.five;
+      const second = p.bss[5];
+      await p.registry.admit(second.address); // its own member key
+      // a round that settles within the unbonding delay: 100 s to the deadline, then the 60 s and 30 s windows
+      await p.rounds.openRound(fakeCid("global-0"), (await pinNextBlock()) + 100n);
+      const snapshot = (await p.rounds.getRound(1)).snapshot;
+      await commitAction(p, b2, 1, twinsOfBs(2));
+      await p.rounds.connect(b2).submitModel(1, fakeCid("bad model"));
+      await p.stake.connect(b2).unbond(SHARES[2]);
+      const unbondedAt = BigInt(await time.latest());
+      await castBallots(p, 1, [
+        ...[b0, b1, b3, b4].map((signer) => ({ signer, verdict: () => VERDICT.fail })),
+        { signer: b2, verdict: () => VERDICT.pass },
+        { signer: second, verdict: () => VERDICT.pass },
+      ]);
+      // its verdict weight is still its bond at the snapshot; the coins are stuck in the queue
+      expect((await p.rounds.ballot(1, b2.address)).weight).to.equal(SHARES[2]);
+      await expect(p.stake.connect(b2).withdraw()).to.be.revertedWithCustomError(p.stake, "NothingToWithdraw");
+      expect(await p.coin.balanceOf(b2.address)).to.equal(0n);
+      await expect(p.coin.connect(b2).transfer(second.address, 1n)).to.be.revertedWithCustomError(p.coin, "ERC20InsufficientBalance");
+      const share = slashOf(SHARES[2], SLASH_BPS);
+      await expect(p.rounds.settleRound(1)).to.emit(p.rounds, "ModelSettled").withArgs(1n, b2.address, Outcome.Failed, 0n, share);
+      expect(BigInt(await time.latest())).to.be.lessThan(unbondedAt + UNBONDING_DELAY);
+      // the second key: no weight at the snapshot, and only what is left after the slash can ever reach it
+      expect(await p.stake.bondedAt(second.address, snapshot)).to.equal(0n);
+      await time.increaseTo(unbondedAt + UNBONDING_DELAY);
+      await p.stake.connect(b2).withdraw();
+      await p.coin.connect(b2).transfer(second.address, SHARES[2] - share);
+      await p.coin.connect(second).approve(await p.stake.getAddress(), SHARES[2] - share);
+      await p.stake.connect(second).bond(SHARES[2] - share);
+      expect((await stakeOf(p, b2.address)) + (await stakeOf(p, second.address))).to.equal(SHARES[2] - share);
+    });
+  });
+
   describe("round lifecycle and views", () => {
-    it("a full round: open, submit, verify, settle, finalize, then round 2 opens and works independently", async () => {
-      const { rounds, coin, ledger, five, verifyUntil } = await loadFixture(settledFixture);
+    it("a full round: open, submit, commit, reveal, settle, finalize, then round 2 opens and works independently", async () => {
+      const p = await loadFixture(settledFixture);
+      const { rounds, ledger, five, revealUntil } = p;
       await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
-      const deadline2 = BigInt(await time.latest()) + 200n;
-      await expect(rounds.openRound(fakeCid("global-1"), deadline2)).to.emit(rounds, "RoundOpened").withArgs(2n, fakeCid("global-1"), deadline2, deadline2 + WINDOW);
-      expect(deadline2).to.be.gt(verifyUntil);
+      const opensAt = BigInt(await time.latest()) + 3n;
+      const deadline2 = opensAt + 200n;
+      await time.setNextBlockTimestamp(opensAt);
+      await expect(rounds.openRound(fakeCid("global-1"), deadline2))
+        .to.emit(rounds, "RoundOpened")
+        .withArgs(2n, fakeCid("global-1"), deadline2, deadline2 + WINDOW, deadline2 + WINDOW + REVEAL, opensAt - 1n);
+      expect(opensAt).to.be.lessThan(revealUntil); // round 1 was settled early
       // a BS that submitted in round 1 may submit again in round 2 (after committing its action of slot 2)
       await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"))).to.be.revertedWithCustomError(rounds, "NoCommittedAction");
-      await commit({ ledger }, five[0], 2, twinsOfBs(0));
+      await commitAction({ ledger }, five[0], 2, twinsOfBs(0));
       await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"))).to.emit(rounds, "ModelSubmitted");
       expect(await rounds.submitters(2)).to.deep.equal([five[0].address]);
       expect(await rounds.submitters(1)).to.have.length(4);
-      await rounds.connect(five[1]).verifyModel(2, five[0].address, true, 1);
-      await rounds.connect(five[2]).verifyModel(2, five[0].address, true, 1); // 2 of 4: the quorum
-      await time.increaseTo(deadline2 + WINDOW + 1n);
-      await expect(rounds.settleRound(2)).to.changeTokenBalance(coin, five[0], REWARD);
+      // round 2's verdicts weigh the bonds after round 1's rewards and slashes
+      const bonds = await Promise.all(five.map((b) => p.stake.bondedOf(b.address)));
+      await castBallots(p, 2, allPass(five));
+      expect((await rounds.submission(2, five[0].address)).passStake).to.equal(bonds.slice(1).reduce((a, b) => a + b, 0n));
+      const before = await stakeOf(p, five[0].address);
+      await expect(rounds.settleRound(2)).to.emit(rounds, "ModelSettled").withArgs(2n, five[0].address, Outcome.Passed, REWARD, 0n);
+      expect(await stakeOf(p, five[0].address)).to.equal(before + REWARD);
+      expect((await rounds.getRound(1)).committed).to.equal(5n); // round 1's ballots untouched
     });
 
-    it("views of unknown rounds and submissions are empty", async () => {
+    it("views of unknown rounds, submissions and ballots are empty", async () => {
       const { rounds, five } = await loadFixture(deployWithFiveBss);
       expect(await rounds.currentRound()).to.equal(0n);
       expect(await rounds.acceptsSubmissions(0)).to.equal(false);
       expect(await rounds.acceptsSubmissions(1)).to.equal(false);
+      expect(await rounds.acceptsReveals(1)).to.equal(false);
       const r = await rounds.getRound(1);
       expect(r.status).to.equal(BigInt(Status.None));
-      expect(r.deadline).to.equal(0n);
+      expect([r.deadline, r.commitUntil, r.revealUntil, r.snapshot]).to.deep.equal([0n, 0n, 0n, 0n]);
       expect(r.globalCid).to.equal("0x");
       expect(await rounds.submitters(1)).to.deep.equal([]);
+      expect(await rounds.committers(1)).to.deep.equal([]);
       const s = await rounds.submission(1, five[0].address);
       expect(s.exists).to.equal(false);
       expect(s.cid).to.equal("0x");
-      expect(await rounds.hasVerified(1, five[0].address, five[1].address)).to.equal(false);
+      const b = await rounds.ballot(1, five[0].address);
+      expect([b.commitment, b.revealed, b.weight]).to.deep.equal([ZeroHash, false, 0n]);
     });
   });
 });

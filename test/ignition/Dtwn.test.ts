@@ -57,13 +57,14 @@ describe("ignition/modules/Dtwn", () => {
 
   it("no account holds DEFAULT_ADMIN_ROLE on any contract, and every role is held exactly by the contracts wired to it", async () => {
     const p = await loadFixture(production);
-    for (const c of [p.coin, p.recordLog, p.twins, p.election]) {
+    for (const c of [p.coin, p.stake, p.recordLog, p.twins, p.election]) {
       expect(await c.hasRole(DEFAULT_ADMIN_ROLE, p.deployer.address)).to.equal(false);
       expect(await holders(c, DEFAULT_ADMIN_ROLE)).to.deep.equal([]);
     }
     const addr = (c: { getAddress(): Promise<string> }) => c.getAddress();
     const sorted = (xs: string[]) => [...xs].sort();
-    expect(await holders(p.coin, ROLES.PROTOCOL)).to.deep.equal(sorted([await addr(p.rounds), await addr(p.genesis), await addr(p.blocks)]));
+    expect(await holders(p.coin, ROLES.PROTOCOL)).to.deep.equal([await addr(p.stake)]);
+    expect(await holders(p.stake, ROLES.PROTOCOL)).to.deep.equal(sorted([await addr(p.rounds), await addr(p.genesis), await addr(p.blocks)]));
     expect(await holders(p.recordLog, ROLES.WRITER)).to.deep.equal(sorted([await addr(p.twins), await addr(p.rounds)]));
     expect(await holders(p.twins, ROLES.ASSOCIATOR)).to.deep.equal([await addr(p.ledger)]);
     expect(await holders(p.election, ROLES.JAILER)).to.deep.equal([await addr(p.blocks)]);
@@ -78,6 +79,7 @@ describe("ignition/modules/Dtwn", () => {
       expect(tx).to.be.revertedWithCustomError(c, "AccessControlUnauthorizedAccount").withArgs(me, role);
     for (const [c, role] of [
       [p.coin, ROLES.PROTOCOL],
+      [p.stake, ROLES.PROTOCOL],
       [p.recordLog, ROLES.WRITER],
       [p.twins, ROLES.ASSOCIATOR],
       [p.election, ROLES.JAILER],
@@ -87,6 +89,8 @@ describe("ignition/modules/Dtwn", () => {
     }
     await unauthorized(p.coin, p.coin.mint(me, 1n), ROLES.PROTOCOL);
     await unauthorized(p.coin, p.coin.burn(await p.rounds.getAddress(), 0n), ROLES.PROTOCOL);
+    await unauthorized(p.stake, p.stake.credit(me, 1n), ROLES.PROTOCOL);
+    await unauthorized(p.stake, p.stake.slash(await p.rounds.getAddress(), 1n), ROLES.PROTOCOL);
     await unauthorized(p.recordLog, p.recordLog.append(0, ethers.ZeroHash), ROLES.WRITER);
     await unauthorized(p.twins, p.twins.associate(1, me), ROLES.ASSOCIATOR);
     await unauthorized(p.election, p.election.jail(me), ROLES.JAILER);

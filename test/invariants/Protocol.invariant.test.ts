@@ -2,39 +2,61 @@
  * Protocol invariants under seeded random operation sequences.
  *
  * Each seed deploys the real protocol (Ignition module, through `deployProtocol`), bootstraps five BSs with twins
- * and Eq. 6 coins, then runs a long random sequence of protocol operations: admit/remove a BS ("join"/"leave"),
- * register metadata, twins and twin records, stand as a candidate, vote, elect, open a round, commit an action,
- * submit/verify a model, settle a round and record its global model ("close a round"), propose and approve/reject a
- * block, let a slot pass without a block ("miss a slot") and report it ("slash"), and move coins between BSs
- * mid-epoch. About a quarter of the operations are deliberately invalid: each of those must revert with the exact
- * custom error (and arguments) predicted from a TypeScript model of the protocol, and leave every probed view
- * unchanged.
+ * and the Eq. 6 stake (credited bonded into the StakeVault), then runs a long random sequence of protocol operations:
+ * admit/remove a BS ("join"/"leave"), register metadata, twins and twin records, stand as a candidate, vote, elect,
+ * open a round, commit an action, submit a model, commit and reveal verdict ballots, settle a round and record its
+ * global model ("close a round"), propose and approve/reject a block, let a slot pass without a block ("miss a slot")
+ * and report it ("slash"), bond, unbond and withdraw stake, approve the vault and move liquid coins. About a quarter
+ * of the operations are deliberately invalid or attacks (a reveal before the reveal opens, a reveal that does not open
+ * its commitment or opens another verifier's, a copied commitment, a verdict on the BS's own model, a withheld ballot,
+ * an unbond beyond the bond, a withdrawal before the delay, ...): each refused one must revert with the exact custom
+ * error (and arguments) predicted from a TypeScript model of the protocol, and leave every probed view unchanged; the
+ * accepted ones (a withheld ballot, a verdict against the majority) must cost exactly what the model predicts.
  *
  * After EVERY step the test checks:
- *   1. coin supply == sum of the balances of every account that can hold coins (and == the model's supply);
- *   2. the producers of the current epoch are exactly the top-N eligible candidates by checkpointed votes
- *      (approvals x `getPastVotes(voter, epochStart - 1)` of current members, candidates that are members, not jailed,
+ *   1. coin supply == sum of the balances of every account that can hold coins, the vault included (and == the
+ *      model's supply); the vault's balance == totalBonded + every account's unbonding coins (+ coins sent to the
+ *      vault by plain transfers, which nothing can move again), totalBonded == sum of the bonds;
+ *   2. the producers of the current epoch are exactly the top-N eligible candidates by bonded stake at the checkpoint
+ *      (approvals x `bondedAt(voter, epochStart - 1)` of current members, candidates that are members, not jailed,
  *      tally > 0, ties by seat), computed independently in TypeScript when the election ran, from the model's own
- *      balance history (and right after each election, `getPastVotes` itself is checked against that history);
+ *      bond history (and right after each election, `bondedAt` itself is checked against that history);
  *   3. no final (or rejected) block ever changes, final blocks tile the record log [0, packedUpTo), and no block
  *      with a wrong Merkle root is ever accepted (the chain compares it with the record log at proposal);
  *   4. every twin is on exactly one BS (hostOf), sum of twinsOn == twinCount, and sum of dataOn over every BS ever
  *      admitted == totalData, per BS equal to the model;
  *   5. for the current slot (= round) and every subchannel, tauUsed <= TAU_SCALE and equals the sum of the taus of
- *      the actions committed for it.
- * Every DEEP_CHECK_EVERY steps and at the end, the rest of the model is compared with the chain too (votes, members,
- * seats, candidates, approvals, jail, every epoch's producers, every block, twin records, every round's submissions
- * and taus, the record log's leaves), and at the end a Merkle proof of a record of every final block is verified.
+ *      the actions committed for it;
+ *   6. no BS's Eq. 5 weight exceeds its twins' recorded data share: every model of the current round weighs exactly
+ *      the data its committed action's twins had on record at commitment (never an argument of the BS), and no twin
+ *      counts in two models of one round;
+ *   7. slash exactness: for every BS, the change of bonded + unbonding coins over the step is exactly the Credited +
+ *      Bonded - Withdrawn - Slashed amounts of the step's StakeVault events (bond and queue separately, too), every
+ *      Slashed is (bonded + unbonding) x bps / 10000 of the model's stake and is burned (a Transfer to 0 of that
+ *      amount), and each BS's bonded, unbonding and queue equal the model's;
+ *   8. the supply changes only by protocol mints and burns: totalSupply after - before == sum of Credited - sum of
+ *      Slashed amounts, and every mint and burn is the vault's;
+ *   9. every settled outcome equals src/fl/acceptance.ts `decide(passStake, failStake, eligibleStake, quorumBps)`
+ *      computed by the model (verdict weights = the model's bond of each verifier at the round's snapshot, eligible =
+ *      the bonds of every other member at the snapshot), with the reward or slash the model predicts, and the
+ *      chain's pass/fail stakes of the current round's models equal the model's;
+ *  10. verifier rewards and slashes (VerifierSettled) equal the model's: a reward for a revealed ballot that agrees
+ *      with every decided outcome and decided one, a slash for a verdict against an outcome or a withheld ballot.
+ * Every DEEP_CHECK_EVERY steps and at the end, the rest of the model is compared with the chain too (stakes, queues,
+ * past bonds, members, seats, candidates, approvals, jail, every epoch's producers, every block, twin records, every
+ * round's windows, submissions, ballots and taus, the record log's leaves), and at the end a Merkle proof of a record
+ * of every final block is verified.
  *
  * Time is fully deterministic: every transaction's timestamp is set explicitly (a reverted transaction is mined too,
  * so each step is exactly one block), so a seed always replays the same sequence. Reproduce a failure with
- * DTWN_INVARIANT_SEED=0x... (and optionally DTWN_INVARIANT_OPS=n).
+ * DTWN_INVARIANT_SEED=0x... (and optionally DTWN_INVARIANT_OPS=n); DTWN_INVARIANT_TRACE=1 prints every step.
  */
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  MaxUint256,
   ZeroAddress,
   ZeroHash,
   type BaseContract,
@@ -44,6 +66,7 @@ import {
   type Result,
 } from "ethers";
 import { encodeAction, TAU_SCALE, TWIN_ENTRY_BYTES } from "../../src/chain/actionCodec";
+import { ballotCommitment, VERDICT, type VerdictCode } from "../../src/chain/ballot";
 import { merkleProof, merkleRoot } from "../../src/chain/merkle";
 import { decide } from "../../src/fl/acceptance";
 import { deployProtocol, fakeCid, PARAMS, type Protocol } from "../fixtures";
@@ -68,6 +91,8 @@ function runsFromEnv(): SeedRun[] {
 }
 
 const MIN_OPS_PER_LONG_SEED = 500;
+/** DTWN_INVARIANT_TRACE=1 prints every step. */
+const TRACE = process.env.DTWN_INVARIANT_TRACE === "1";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic PRNG (mulberry32)
@@ -158,6 +183,8 @@ class Snapshot {
 }
 
 class Reader {
+  /** eth_calls made by every Reader so far (for the report). */
+  static made = 0;
   private readonly calls: ViewCall[] = [];
   add(key: string, c: BaseContract, fn: string, args: readonly unknown[] = []): void {
     this.calls.push({ key, target: c.target as string, iface: c.interface, fn, data: c.interface.encodeFunctionData(fn, args) });
@@ -167,12 +194,17 @@ class Reader {
     for (const c of this.calls) {
       if (snap.calls.has(c.key)) throw new Error(`duplicate view key ${c.key}`);
       snap.calls.set(c.key, c);
-      try {
-        snap.raw.set(c.key, (await network.provider.request({ method: "eth_call", params: [{ to: c.target, data: c.data }, "latest"] })) as string);
-      } catch {
-        snap.raw.set(c.key, REVERTED);
-      }
     }
+    Reader.made += this.calls.length;
+    const T0 = Date.now();
+    // sent together: the in-process network answers them one after another, without a round trip each
+    const results = await Promise.all(
+      this.calls.map((c) =>
+        (network.provider.request({ method: "eth_call", params: [{ to: c.target, data: c.data }, "latest"] }) as Promise<string>).catch(() => REVERTED),
+      ),
+    );
+    this.calls.forEach((c, i) => snap.raw.set(c.key, results[i]));
+    (globalThis as any).RT = ((globalThis as any).RT ?? 0) + Date.now() - T0;
     return snap;
   }
 }
@@ -199,12 +231,17 @@ const KINDS = [
   "withdrawCandidacy",
   "vote",
   "transfer",
+  "approve",
+  "bond",
+  "unbond",
+  "withdraw",
   "advanceEpoch",
   "elect",
   "openRound",
   "commitAction",
   "submitModel",
-  "verifyModel",
+  "commitVerdicts",
+  "revealVerdicts",
   "settleRound",
   "recordGlobalModel",
   "proposeBlock",
@@ -273,19 +310,45 @@ enum ModelOutcome {
 }
 
 interface ModelSubmission {
-  pass: number;
-  fail: number;
-  verifiers: Set<string>;
+  /** Bonded stake (at the round's snapshot) of the revealed PASS and FAIL verdicts on it. */
+  pass: bigint;
+  fail: bigint;
+  /** Whether the model is a good one (what honest verifiers find). */
+  good: boolean;
   outcome: ModelOutcome;
+}
+
+/** A committed verdict ballot: what the verifier will reveal (when it reveals) and what the chain stored. */
+interface ModelBallot {
+  commitment: string;
+  /** The ballot that opens the commitment; undefined when the verifier committed a hash it cannot open (a copy). */
+  opens?: { verdicts: number[]; scores: number[]; salt: string };
+  /** The verifier withholds its ballot (commits, never reveals) unless the campaign forces a reveal now and then. */
+  withhold: boolean;
+  /** What the attack in it is, for the step log. */
+  defect?: string;
+  revealed: boolean;
+  passBits: number;
+  failBits: number;
+  weight: bigint;
 }
 
 interface ModelRound {
   id: number;
   status: RoundStatus;
   deadline: number;
-  verifyUntil: number;
+  commitUntil: number;
+  revealUntil: number;
+  /** The instant whose bonds weigh the verdicts and the eligible stake (the second before the round opened). */
+  snapshot: number;
   order: string[];
   subs: Map<string, ModelSubmission>;
+  /** Verdict ballots, by verifier, and the verifiers in commit order. */
+  ballots: Map<string, ModelBallot>;
+  committers: string[];
+  revealedCount: number;
+  passedCount: number;
+  /** BSs that committed an action in this slot. */
   committed: Set<string>;
   /** The chain's record of each committed action: K_i and the listed twins' data at commitment. */
   weights: Map<string, { k: number; data: bigint }>;
@@ -316,6 +379,12 @@ interface BlockView {
   root: string;
 }
 
+/** A pending unbonding entry of the vault. */
+interface Entry {
+  amount: bigint;
+  releaseAt: number;
+}
+
 interface Stat {
   ok: number;
   rejected: number;
@@ -330,9 +399,14 @@ const N_PRODUCERS = PARAMS.producersPerEpoch;
 const JAIL_EPOCHS = PARAMS.jailEpochs;
 const BPS = 10_000n;
 const MAX_TWINS = 24;
+/** StakeVault.MAX_UNBONDING: pending unbonding entries per account. */
+const MAX_UNBONDING = 8;
+const UNBONDING_DELAY = PARAMS.unbondingDelaySeconds;
+const MAX_SCORE = 10_000;
 /** Steps between two deep checks of the whole model against the chain. */
 const DEEP_CHECK_EVERY = 25;
 const TAU_BYTES = 2 * PARAMS.subchannels;
+const STAKE_EVENTS = ["Credited", "Bonded", "UnbondingStarted", "Withdrawn", "Slashed"] as const;
 
 function byAddress(a: string, b: string): number {
   const x = BigInt(a);
@@ -376,10 +450,21 @@ class World {
   electedAt = new Map<number, number>();
   pendingVoteCheck: { snapshot: number; voters: string[] } | undefined;
 
-  // coins
+  // coins: liquid balances (the vault's own balance included), allowances to the vault, and the vault's stake
+  readonly vault: string;
+  /** Every address that can hold coins: the accounts and the vault. */
+  readonly holders: string[];
   balances = new Map<string, bigint>();
+  allowances = new Map<string, bigint>();
   supply = 0n;
-  history: { ts: number; bal: Map<string, bigint> }[] = [];
+  bonded = new Map<string, bigint>();
+  queues = new Map<string, Entry[]>();
+  /** Coins sent to the vault by a plain transfer: part of its balance, nobody's stake, never movable again. */
+  donated = 0n;
+  /** The bonds after each step (one block each), for bondedAt. */
+  history: { ts: number; bonded: Map<string, bigint> }[] = [];
+  /** StakeVault events the current step must emit, in order (the model's prediction). */
+  expectedStakeEvents: string[] = [];
 
   // twins and records
   twins: ModelTwin[] = [];
@@ -401,11 +486,23 @@ class World {
   stats = new Map<Kind, Stat>();
   timing = { tx: 0, check: 0 };
   stepsSinceDeep = 0;
+  finalizedChecked = new Set<number>();
   leavesChecked = 0;
   recent: string[] = [];
   lastSnap: Snapshot | undefined;
   notes = {
     doubleClaims: 0,
+    outcomes: { passed: 0, failed: 0, unverified: 0 },
+    verifierRewards: 0,
+    verifierSlashes: 0,
+    withheldSlashed: 0,
+    zeroSlashes: 0,
+    slashedCoins: 0n,
+    creditedCoins: 0n,
+    earlyReveals: 0,
+    earlySettles: 0,
+    fullQueues: 0,
+    donations: 0,
     preElectionReportsRefused: 0,
     nonMemberProducerSlashed: 0,
     jailAmnesties: 0,
@@ -429,7 +526,9 @@ class World {
     this.poolAddrs = pool.map((s) => s.address);
     for (const s of [mbs, ...pool, outsider]) this.signerOf.set(s.address, s);
     this.accounts = [this.mbs, ...this.poolAddrs, this.outsider];
-    for (const a of this.accounts) this.balances.set(a, 0n);
+    this.vault = p.stake.target as string;
+    this.holders = [...this.accounts, this.vault];
+    for (const a of this.holders) this.balances.set(a, 0n);
     for (const k of [...KINDS, "bootstrap" as const]) this.stats.set(k, { ok: 0, rejected: 0, errors: new Map() });
   }
 
@@ -439,6 +538,7 @@ class World {
     if (a === this.mbs) return "MBS";
     if (a === this.outsider) return "OUT";
     if (a === ZeroAddress) return "0x0";
+    if (a === this.vault) return "VAULT";
     const i = this.poolAddrs.indexOf(a);
     return i >= 0 ? `BS${i + 1}` : a.slice(0, 10);
   }
@@ -503,26 +603,85 @@ class World {
   accepting(r: ModelRound | undefined, ts: number): boolean {
     return r !== undefined && r.status === RoundStatus.Open && ts <= r.deadline;
   }
-  balanceAt(a: string, ts: number): bigint {
-    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i].ts <= ts) return this.history[i].bal.get(a) ?? 0n;
+  /** StakeVault.bondedAt: the bond at the end of timestamp `ts` (the model's state after the last block at or before it). */
+  bondedAt(a: string, ts: number): bigint {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i].ts <= ts) return this.history[i].bonded.get(a) ?? 0n;
     return 0n;
   }
   hostedBy(a: string): ModelTwin[] {
     return this.twins.filter((t) => t.host === a);
   }
-  mint(a: string, amount: bigint): void {
-    this.balances.set(a, this.bal(a) + amount);
+  bondOf(a: string): bigint {
+    return this.bonded.get(a) ?? 0n;
+  }
+  queue(a: string): Entry[] {
+    let q = this.queues.get(a);
+    if (!q) this.queues.set(a, (q = []));
+    return q;
+  }
+  unbondingOf(a: string): bigint {
+    return this.queue(a).reduce((sum, e) => sum + e.amount, 0n);
+  }
+  allowance(a: string): bigint {
+    return this.allowances.get(a) ?? 0n;
+  }
+  totalBonded(): bigint {
+    let sum = 0n;
+    for (const v of this.bonded.values()) sum += v;
+    return sum;
+  }
+  /** The matured prefix of `a`'s queue at `ts` (what withdraw pays). */
+  matured(a: string, ts: number): Entry[] {
+    const q = this.queue(a);
+    let n = 0;
+    while (n < q.length && q[n].releaseAt <= ts) n++;
+    return q.slice(0, n);
+  }
+  /** StakeVault.credit: mint `amount` into the vault, bonded to `a` (a zero amount is a no-op). */
+  credit(a: string, amount: bigint): void {
+    if (amount === 0n) return;
+    this.bonded.set(a, this.bondOf(a) + amount);
+    this.balances.set(this.vault, this.bal(this.vault) + amount);
     this.supply += amount;
+    this.notes.creditedCoins += amount;
+    this.expectedStakeEvents.push(`Credited ${a} ${amount}`);
   }
-  burn(a: string, amount: bigint): void {
-    this.balances.set(a, this.bal(a) - amount);
-    this.supply -= amount;
+  /**
+   * StakeVault.slash: burn (bonded + unbonding) x bps / 10000, from the bond first, then the unbonding queue newest
+   * entry first; nothing (no event) when that rounds to 0. Returns the coins burned.
+   */
+  slash(a: string, bps: number): bigint {
+    const bonded = this.bondOf(a);
+    const slashed = ((bonded + this.unbondingOf(a)) * BigInt(bps)) / BPS;
+    if (slashed === 0n) {
+      this.notes.zeroSlashes++;
+      return 0n;
+    }
+    const fromBond = slashed < bonded ? slashed : bonded;
+    this.bonded.set(a, bonded - fromBond);
+    let rest = slashed - fromBond;
+    const q = this.queue(a);
+    while (rest !== 0n) {
+      const e = q[q.length - 1];
+      if (e.amount <= rest) {
+        rest -= e.amount;
+        q.pop();
+      } else {
+        e.amount -= rest;
+        rest = 0n;
+      }
+    }
+    this.balances.set(this.vault, this.bal(this.vault) - slashed);
+    this.supply -= slashed;
+    this.notes.slashedCoins += slashed;
+    this.expectedStakeEvents.push(`Slashed ${a} ${bps} ${fromBond} ${slashed - fromBond}`);
+    return slashed;
   }
-  /** BlockLedger._penalize: burn slashBps of the balance and jail for `jailEpochs` from the current epoch. */
-  penalize(producer: string, ts: number): void {
-    this.burn(producer, (this.bal(producer) * BigInt(PARAMS.blockSlashBps)) / BPS);
+  /** BlockLedger._penalize: jail for `jailEpochs` from the current epoch, then slash blockSlashBps of the stake. */
+  penalize(producer: string, ts: number): bigint {
     this.jailedUntil.set(producer, this.epochAt(ts) + JAIL_EPOCHS);
     this.jailedAt.set(producer, ts);
+    return this.slash(producer, PARAMS.blockSlashBps);
   }
   fail(c: BaseContract, name: string, ...args: unknown[]): Outcome {
     return { ok: false, c, name, args };
@@ -777,16 +936,22 @@ class World {
     return { kind: "vote", desc, send, outcome };
   }
 
+  /** Accounts with liquid coins (withdrawn stake or coins transferred to them). */
+  liquidHolders(): string[] {
+    return [...this.poolAddrs, this.outsider].filter((a) => this.bal(a) > 0n);
+  }
+
   opTransfer(): Plan {
     const { coin } = this.p;
-    const holders = [...this.poolAddrs, this.outsider].filter((a) => this.bal(a) > 0n);
+    const holders = this.liquidHolders();
     const from = holders.length && this.rng.chance(0.9) ? this.rng.pick(holders) : this.rng.pick([...this.poolAddrs, this.outsider]);
-    let to = this.rng.chance(0.9) ? this.rng.pick(this.poolAddrs) : this.outsider;
+    const t = this.rng.float();
+    let to = t < 0.86 ? this.rng.pick(this.poolAddrs) : t < 0.96 ? this.outsider : this.vault; // the vault: a donation
     let amount = this.rng.chance(0.1) ? this.bal(from) : this.rng.bigint(this.bal(from) / 3n);
     const d = this.rng.float();
     if (d < 0.12) amount = this.bal(from) + 1n + this.rng.bigint(10n ** 18n);
     else if (d < 0.16) to = ZeroAddress;
-    const desc = `${this.label(from)} transfers ${ethers.formatEther(amount)} DTC to ${this.label(to)}`;
+    const desc = `${this.label(from)} transfers ${ethers.formatEther(amount)} liquid DTC to ${this.label(to)}`;
     const send = () => coin.connect(this.signer(from)).transfer(to, amount);
     let outcome: Outcome;
     if (to === ZeroAddress) outcome = this.fail(coin, "ERC20InvalidReceiver", ZeroAddress);
@@ -797,9 +962,130 @@ class World {
         apply: () => {
           this.balances.set(from, this.bal(from) - amount);
           this.balances.set(to, this.bal(to) + amount);
+          if (to === this.vault) {
+            this.donated += amount;
+            this.notes.donations++;
+          }
         },
       };
     return { kind: "transfer", desc, send, outcome };
+  }
+
+  /** An account sets its allowance to the vault (what `bond` pulls from): unlimited half of the time. */
+  opApprove(): Plan {
+    const { coin } = this.p;
+    const holders = this.liquidHolders();
+    const unapproved = holders.filter((a) => this.isMember(a) && this.allowance(a) < this.bal(a));
+    const o = this.rng.float();
+    const owner = unapproved.length && o < 0.6 ? this.rng.pick(unapproved) : holders.length && o < 0.85 ? this.rng.pick(holders) : this.rng.pick([...this.poolAddrs, this.outsider]);
+    let spender = this.vault;
+    const a = this.rng.float();
+    const amount = a < 0.5 ? MaxUint256 : a < 0.6 ? 0n : this.rng.bigint(2n * this.bal(owner) + 10n ** 18n);
+    if (this.rng.chance(0.12)) spender = ZeroAddress;
+    const desc = `${this.label(owner)} approves ${this.label(spender)} for ${amount === MaxUint256 ? "unlimited" : ethers.formatEther(amount)} DTC`;
+    const send = () => coin.connect(this.signer(owner)).approve(spender, amount);
+    const outcome: Outcome =
+      spender === ZeroAddress ? this.fail(coin, "ERC20InvalidSpender", ZeroAddress) : { ok: true, apply: () => void this.allowances.set(owner, amount) };
+    return { kind: "approve", desc, send, outcome };
+  }
+
+  /** A member bonds liquid coins (pulled with transferFrom): they weigh from this block's timestamp on. */
+  opBond(): Plan {
+    const { stake, coin } = this.p;
+    const liquidMembers = this.members.filter((a) => this.bal(a) > 0n);
+    const approved = liquidMembers.filter((a) => this.allowance(a) > 0n);
+    const c = this.rng.float();
+    const caller = approved.length && c < 0.65 ? this.rng.pick(approved) : liquidMembers.length && c < 0.88 ? this.rng.pick(liquidMembers) : this.caller(0.85);
+    const bal = this.bal(caller);
+    const allowance = this.allowance(caller);
+    const room = allowance < bal ? allowance : bal; // mostly within the allowance, now and then beyond it
+    let amount = this.rng.chance(0.85) && room > 0n ? (this.rng.chance(0.3) ? room : 1n + this.rng.bigint(room - 1n)) : 1n + this.rng.bigint(bal);
+    const d = this.rng.float();
+    if (d < 0.06) amount = 0n;
+    else if (d < 0.14) amount = bal + 1n + this.rng.bigint(10n ** 18n);
+    const desc = `${this.label(caller)} bonds ${ethers.formatEther(amount)} of its ${ethers.formatEther(bal)} liquid DTC`;
+    const send = () => stake.connect(this.signer(caller)).bond(amount);
+    let outcome: Outcome;
+    if (!this.isMember(caller)) outcome = this.fail(stake, "NotMember", caller);
+    else if (amount === 0n) outcome = this.fail(stake, "ZeroAmount");
+    else if (allowance !== MaxUint256 && allowance < amount) outcome = this.fail(coin, "ERC20InsufficientAllowance", this.vault, allowance, amount);
+    else if (bal < amount) outcome = this.fail(coin, "ERC20InsufficientBalance", caller, bal, amount);
+    else
+      outcome = {
+        ok: true,
+        apply: () => {
+          if (allowance !== MaxUint256) this.allowances.set(caller, allowance - amount);
+          this.balances.set(caller, bal - amount);
+          this.balances.set(this.vault, this.bal(this.vault) + amount);
+          this.bonded.set(caller, this.bondOf(caller) + amount);
+          this.expectedStakeEvents.push(`Bonded ${caller} ${amount}`);
+        },
+      };
+    return { kind: "bond", desc, send, outcome };
+  }
+
+  /** An account (member or not) moves part of its bond to its unbonding queue: withdrawable after the delay. */
+  opUnbond(): Plan {
+    const { stake } = this.p;
+    const now = this.clock.next;
+    const bonders = [...this.poolAddrs, this.outsider].filter((a) => this.bondOf(a) > 0n);
+    let caller: string;
+    const c = this.rng.float();
+    if (bonders.length && c < 0.3) caller = bonders.reduce((x, y) => (this.queue(y).length > this.queue(x).length ? y : x)); // fill a queue
+    else if (bonders.length && c < 0.88) caller = this.rng.pick(bonders);
+    else caller = this.rng.pick(this.accounts);
+    const bonded = this.bondOf(caller);
+    let amount = this.rng.chance(0.04) ? bonded : 1n + this.rng.bigint(bonded / 5n);
+    const d = this.rng.float();
+    if (d < 0.05) amount = 0n;
+    else if (d < 0.12) amount = bonded + 1n + this.rng.bigint(10n ** 18n);
+    const q = this.queue(caller);
+    const desc = `${this.label(caller)} unbonds ${ethers.formatEther(amount)} of its ${ethers.formatEther(bonded)} bonded DTC (${q.length} pending)`;
+    const send = () => stake.connect(this.signer(caller)).unbond(amount);
+    let outcome: Outcome;
+    if (amount === 0n) outcome = this.fail(stake, "ZeroAmount");
+    else if (amount > bonded) outcome = this.fail(stake, "InsufficientBond", bonded, amount);
+    else if (q.length >= MAX_UNBONDING) {
+      this.notes.fullQueues++;
+      outcome = this.fail(stake, "UnbondingQueueFull");
+    } else
+      outcome = {
+        ok: true,
+        apply: () => {
+          const releaseAt = now + UNBONDING_DELAY;
+          q.push({ amount, releaseAt });
+          this.bonded.set(caller, bonded - amount);
+          this.expectedStakeEvents.push(`UnbondingStarted ${caller} ${amount} ${releaseAt}`);
+        },
+      };
+    return { kind: "unbond", desc, send, outcome };
+  }
+
+  /** An account withdraws its matured unbonding entries as liquid coins (before the delay: nothing to withdraw). */
+  opWithdraw(): Plan {
+    const { stake } = this.p;
+    const now = this.clock.next;
+    const ready = this.accounts.filter((a) => this.matured(a, now).length > 0);
+    const waiting = this.accounts.filter((a) => this.queue(a).length > 0 && !ready.includes(a));
+    const c = this.rng.float();
+    const caller = ready.length && c < 0.8 ? this.rng.pick(ready) : waiting.length && c < 0.93 ? this.rng.pick(waiting) : this.rng.pick(this.accounts);
+    const matured = this.matured(caller, now);
+    const amount = matured.reduce((sum, e) => sum + e.amount, 0n);
+    const desc = `${this.label(caller)} withdraws (${matured.length} of ${this.queue(caller).length} entries matured: ${ethers.formatEther(amount)} DTC)`;
+    const send = () => stake.connect(this.signer(caller)).withdraw();
+    let outcome: Outcome;
+    if (matured.length === 0) outcome = this.fail(stake, "NothingToWithdraw");
+    else
+      outcome = {
+        ok: true,
+        apply: () => {
+          this.queue(caller).splice(0, matured.length);
+          this.balances.set(caller, this.bal(caller) + amount);
+          this.balances.set(this.vault, this.bal(this.vault) - amount);
+          this.expectedStakeEvents.push(`Withdrawn ${caller} ${amount}`);
+        },
+      };
+    return { kind: "withdraw", desc, send, outcome };
   }
 
   opAdvanceEpoch(): Plan {
@@ -844,8 +1130,8 @@ class World {
   }
 
   /**
-   * The top-N eligible candidates of `epoch`, computed from the model only: approvals x the model's balance at the
-   * checkpoint epochStart - 1 (every holder is self-delegated, and no one delegates elsewhere in this test).
+   * The top-N eligible candidates of `epoch`, computed from the model only: approvals x the model's bond at the
+   * checkpoint epochStart - 1 (liquid and unbonding coins carry no vote).
    */
   expectedProducers(epoch: number): { producers: string[]; tallies: bigint[]; snapshot: number } {
     const snapshot = this.epochStart(epoch) - 1;
@@ -853,7 +1139,7 @@ class World {
     const tally = new Map<string, bigint>(eligible.map((c) => [c, 0n]));
     for (const v of this.members) {
       const approved = this.approvals.get(v) ?? [];
-      const w = this.balanceAt(v, snapshot);
+      const w = this.bondedAt(v, snapshot);
       if (w === 0n) continue;
       for (const c of eligible) if (approved.includes(c)) tally.set(c, tally.get(c)! + w);
     }
@@ -875,7 +1161,7 @@ class World {
     const now = this.clock.next;
     const recorded = this.currentRound()?.newGlobalCid;
     let cid = recorded && this.rng.chance(0.9) ? recorded : fakeCid(`global-${this.rounds.length}-${this.rng.int(0, 1e9)}`);
-    let deadline = now + this.rng.int(40, 110);
+    let deadline = now + this.rng.int(30, 80);
     const d = this.rng.float();
     if (d < 0.06) deadline = now - this.rng.int(0, 5);
     else if (d < 0.1) cid = "0x1220";
@@ -897,9 +1183,15 @@ class World {
             id: this.rounds.length + 1,
             status: RoundStatus.Open,
             deadline,
-            verifyUntil: deadline + PARAMS.verificationWindowSeconds,
+            commitUntil: deadline + PARAMS.verificationWindowSeconds,
+            revealUntil: deadline + PARAMS.verificationWindowSeconds + PARAMS.revealWindowSeconds,
+            snapshot: now - 1,
             order: [],
             subs: new Map(),
+            ballots: new Map(),
+            committers: [],
+            revealedCount: 0,
+            passedCount: 0,
             committed: new Set(),
             weights: new Map(),
             globalCid: ethers.hexlify(cid),
@@ -918,7 +1210,10 @@ class World {
     const caller = notYet.length && this.rng.chance(0.85) ? this.rng.pick(notYet) : this.caller(0.85);
     let slot = this.rounds.length;
     // honest-looking action: a few twins with b in [b_min, b_max], tau within what is left on each subchannel
-    const ids = this.twins.length ? this.rng.sample(Array.from({ length: this.twins.length }, (_, i) => i + 1), this.rng.int(1, 4)) : [1];
+    // mostly the twins the BS hosts and nobody listed in this slot yet (an association that keeps its users), else any
+    const all = Array.from({ length: this.twins.length }, (_, i) => i + 1);
+    const own = all.filter((id) => this.twins[id - 1].host === caller && !round?.claims.get(id)?.size);
+    const ids = own.length && this.rng.chance(0.7) ? this.rng.sample(own, this.rng.int(1, 4)) : this.twins.length ? this.rng.sample(all, this.rng.int(1, 4)) : [1];
     let entries = ids
       .sort((a, b) => a - b)
       .map((twinId) => ({ twinId, batchSize: this.rng.int(PARAMS.minBatchSize, PARAMS.maxBatchSize) }));
@@ -1054,7 +1349,7 @@ class World {
     const round = this.currentRound();
     const now = this.clock.next;
     // mostly a BS that committed an action and has not submitted yet
-    const fresh = this.members.filter((a) => !round?.subs.has(a) && round?.weights.has(a));
+    const fresh = this.freshSubmitters(round);
     const caller = fresh.length && this.rng.chance(0.85) ? this.rng.pick(fresh) : this.caller(0.85);
     let roundId = this.rounds.length;
     let cid = fakeCid(`local-${roundId}-${this.label(caller)}-${this.rng.int(0, 1e9)}`);
@@ -1078,7 +1373,7 @@ class World {
       outcome = {
         ok: true,
         apply: (rc) => {
-          r.subs.set(caller, { pass: 0, fail: 0, verifiers: new Set(), outcome: ModelOutcome.Pending });
+          r.subs.set(caller, { pass: 0n, fail: 0n, good: this.rng.chance(0.75), outcome: ModelOutcome.Pending });
           r.order.push(caller);
           this.expectRecords(rc, 1);
         },
@@ -1086,84 +1381,316 @@ class World {
     return { kind: "submitModel", desc, send, outcome };
   }
 
-  opVerifyModel(): Plan {
+  /** Where round `r` is at `ts`: taking models, taking ballots, taking reveals, waiting to be settled, then recorded. */
+  phase(r: ModelRound | undefined, ts: number): "none" | "submit" | "commit" | "reveal" | "settle" | "record" | "done" {
+    if (!r) return "none";
+    if (r.status === RoundStatus.Settled) return "record";
+    if (r.status === RoundStatus.Finalized) return "done";
+    if (ts <= r.deadline) return "submit";
+    if (!this.revealOpen(r, ts)) return "commit";
+    return ts <= r.revealUntil && !this.allRevealed(r, ts) ? "reveal" : "settle";
+  }
+
+  /** Members that committed an action with data in round `r` and have not submitted a model. */
+  freshSubmitters(r: ModelRound | undefined): string[] {
+    return r ? this.members.filter((a) => !r.subs.has(a) && (r.weights.get(a)?.data ?? 0n) > 0n) : [];
+  }
+
+  /**
+   * Members whose ballot in `r` is committed and not revealed; with `willing`, only the ballots that open validly
+   * (not withheld, not committed to fail at reveal), the others being revealed now and then only.
+   */
+  unrevealed(r: ModelRound, willing: boolean): string[] {
+    return r.committers.filter((v) => {
+      const b = r.ballots.get(v)!;
+      return !b.revealed && this.isMember(v) && (!willing || !b.defect);
+    });
+  }
+
+  /** TrainingRounds._revealOpen: after the commit window, or after the deadline once every member has committed. */
+  revealOpen(r: ModelRound, ts: number): boolean {
+    return ts > r.commitUntil || (ts > r.deadline && r.committers.length >= this.members.length);
+  }
+
+  /** TrainingRounds._allRevealed: every member committed (after the deadline) and every ballot is revealed. */
+  allRevealed(r: ModelRound, ts: number): boolean {
+    return ts > r.deadline && r.committers.length >= this.members.length && r.revealedCount === r.committers.length;
+  }
+
+  /**
+   * The verdicts `verifier` finds on the round's models, in submission order: an honest verifier mostly passes the
+   * good models and fails the bad ones; a contrarian the opposite; a careless one at random; its own model ABSTAIN.
+   */
+  honestBallot(r: ModelRound, verifier: string): { verdicts: number[]; scores: number[]; salt: string } {
+    const m = this.rng.float();
+    const mode = m < 0.78 ? "honest" : m < 0.9 ? "contrarian" : "random";
+    const verdicts = r.order.map((bs) => {
+      if (bs === verifier) return VERDICT.abstain;
+      const x = this.rng.float();
+      if (mode === "random") return x < 0.4 ? VERDICT.pass : x < 0.8 ? VERDICT.fail : VERDICT.abstain;
+      if (x < 0.07) return VERDICT.abstain;
+      const finds = x < 0.93 ? r.subs.get(bs)!.good : !r.subs.get(bs)!.good;
+      return finds === (mode === "honest") ? VERDICT.pass : VERDICT.fail;
+    });
+    const scores = verdicts.map((v) => (v === VERDICT.pass ? this.rng.int(7_000, 9_900) : v === VERDICT.fail ? this.rng.int(0, 4_000) : this.rng.chance(0.7) ? 0 : this.rng.int(0, MAX_SCORE)));
+    return { verdicts, scores, salt: this.rng.bytes32() };
+  }
+
+  commitmentOf(round: number, verifier: string, b: { verdicts: number[]; scores: number[]; salt: string }): string {
+    return ballotCommitment(round, verifier, { verdicts: b.verdicts as VerdictCode[], scores: b.scores, salt: b.salt });
+  }
+
+  /**
+   * A member commits the hash of its ballot on every model of the round. Attacks: a commitment before the deadline
+   * or after the commit window, an empty one, a second one, a copy of another verifier's commitment (it can never be
+   * opened by the copier), and ballots that will fail at reveal (a verdict on the BS's own model, an invalid verdict
+   * code or score, a wrong length) or will be withheld.
+   */
+  opCommitVerdicts(): Plan {
     const { rounds } = this.p;
+    const round = this.currentRound();
+    if (this.phase(round, this.clock.next) === "submit" && round!.order.length) {
+      // jump past the deadline mostly once every model that can come is in
+      const waiting = this.freshSubmitters(round).length + this.members.filter((a) => !round!.committed.has(a)).length;
+      if (this.rng.chance(waiting ? 0.12 : 0.75)) this.clock.next = round!.deadline + this.rng.int(1, 4);
+    }
     const now = this.clock.next;
     let roundId = this.rounds.length;
-    const round = this.currentRound();
-    const submitters = round?.order ?? [];
-    const bs = submitters.length && this.rng.chance(0.9) ? this.rng.pick(submitters) : this.rng.pick(this.poolAddrs);
-    const fresh = this.members.filter((a) => a !== bs && !round?.subs.get(bs)?.verifiers.has(a));
-    let caller = fresh.length && this.rng.chance(0.85) ? this.rng.pick(fresh) : this.caller(0.85);
-    const pass = this.rng.chance(0.7);
-    let score = this.rng.int(0, 10_000);
-    const d = this.rng.float();
-    if (d < 0.04) score = this.rng.int(10_001, 0xffff);
-    else if (d < 0.08) caller = bs;
-    else if (d < 0.11) roundId = Math.max(0, roundId - 1);
-    const desc = `${this.label(caller)} verifies ${this.label(bs)}'s model of round ${roundId}: ${pass ? "pass" : "fail"} (${score})`;
-    const send = () => rounds.connect(this.signer(caller)).verifyModel(roundId, bs, pass, score);
+    const fresh = this.members.filter((a) => !round?.ballots.has(a));
+    const caller = fresh.length && this.rng.chance(0.88) ? this.rng.pick(fresh) : this.caller(0.85);
+    if (this.rng.chance(0.04)) roundId = Math.max(0, roundId - 1);
     const r = this.rounds[roundId - 1];
-    const sub = r?.subs.get(bs);
+    let opens = r ? this.honestBallot(r, caller) : { verdicts: [], scores: [], salt: ZeroHash };
+    const withhold = this.rng.chance(0.04);
+    let defect: string | undefined = withhold ? "withheld" : undefined;
+    let commitment = this.commitmentOf(roundId, caller, opens);
+    let copied = false;
+    const d = this.rng.float();
+    const n = opens.verdicts.length;
+    const others = r ? r.committers.filter((v) => v !== caller) : [];
+    if (d < 0.025) {
+      commitment = ZeroHash;
+      defect = "empty";
+    } else if (d < 0.05 && others.length) {
+      commitment = r!.ballots.get(this.rng.pick(others))!.commitment;
+      copied = true;
+      defect = "copied";
+    } else if (d < 0.08 && r?.order.includes(caller)) {
+      opens.verdicts[r.order.indexOf(caller)] = VERDICT.pass;
+      defect = "verdict on its own model";
+    } else if (d < 0.095 && n) {
+      opens.verdicts[this.rng.int(0, n - 1)] = this.rng.int(3, 255);
+      defect = "invalid verdict";
+    } else if (d < 0.11 && n) {
+      opens.scores[this.rng.int(0, n - 1)] = this.rng.int(MAX_SCORE + 1, 0xffff);
+      defect = "score out of range";
+    } else if (d < 0.125) {
+      opens = { ...opens, verdicts: [...opens.verdicts, VERDICT.pass], scores: [...opens.scores, 9_000] };
+      defect = "one verdict too many";
+    }
+    if (defect && !["empty", "copied", "withheld"].includes(defect)) commitment = this.commitmentOf(roundId, caller, opens);
+    const desc = `${this.label(caller)} commits verdicts on round ${roundId} [${opens.verdicts.join("")}]${defect ? ` (${defect})` : ""} (now ${r ? now - r.deadline : "?"} s after the deadline)`;
+    const send = () => rounds.connect(this.signer(caller)).commitVerdicts(roundId, commitment);
     let outcome: Outcome;
     if (!this.isMember(caller)) outcome = this.fail(rounds, "NotMember", caller);
-    else if (score > 10_000) outcome = this.fail(rounds, "ScoreOutOfRange", score);
-    else if (bs === caller) outcome = this.fail(rounds, "SelfVerification", bs);
     else if (r?.status !== RoundStatus.Open) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
-    else if (now > r.verifyUntil) outcome = this.fail(rounds, "VerificationClosed", roundId, r.verifyUntil);
-    else if (!sub) outcome = this.fail(rounds, "NoSuchSubmission", roundId, bs);
-    else if (sub.verifiers.has(caller)) outcome = this.fail(rounds, "AlreadyVerified", roundId, bs, caller);
+    else if (now <= r.deadline) outcome = this.fail(rounds, "SubmissionsStillOpen", roundId, r.deadline);
+    else if (now > r.commitUntil) outcome = this.fail(rounds, "CommitClosed", roundId, r.commitUntil);
+    else if (commitment === ZeroHash) outcome = this.fail(rounds, "EmptyCommitment");
+    else if (r.ballots.has(caller)) outcome = this.fail(rounds, "AlreadyCommitted", roundId, caller);
     else
       outcome = {
         ok: true,
         apply: () => {
-          sub.verifiers.add(caller);
-          if (pass) sub.pass++;
-          else sub.fail++;
+          r.ballots.set(caller, { commitment, opens: copied ? undefined : opens, withhold, defect, revealed: false, passBits: 0, failBits: 0, weight: 0n });
+          r.committers.push(caller);
         },
       };
-    return { kind: "verifyModel", desc, send, outcome };
+    return { kind: "commitVerdicts", desc, send, outcome };
+  }
+
+  /**
+   * A committed member reveals its ballot. Attacks: a reveal before the reveal opens or after it closes, without a
+   * commitment, twice, with a wrong salt or a changed verdict, another verifier's ballot, a copied commitment, and the
+   * ballots committed to fail (own model, invalid verdict or score, wrong length).
+   */
+  opRevealVerdicts(): Plan {
+    const { rounds } = this.p;
+    const round = this.currentRound();
+    if (this.phase(round, this.clock.next) === "commit" && this.rng.chance(0.15)) this.clock.next = round!.commitUntil + this.rng.int(1, 3);
+    const now = this.clock.next;
+    let roundId = this.rounds.length;
+    const pending = round ? this.unrevealed(round, false) : [];
+    const willing = round ? this.unrevealed(round, true) : [];
+    const c = this.rng.float();
+    let caller: string;
+    if (willing.length && c < 0.82) caller = this.rng.pick(willing);
+    else if (pending.length && c < 0.87) caller = this.rng.pick(pending); // a withheld or defective ballot
+    else if (round?.committers.length && c < 0.91) caller = this.rng.pick(round.committers);
+    else caller = this.caller(0.85);
+    if (this.rng.chance(0.03)) roundId = Math.max(0, roundId - 1);
+    const r = this.rounds[roundId - 1];
+    const mine = r?.ballots.get(caller);
+    let b = mine?.opens ?? (r ? this.honestBallot(r, caller) : { verdicts: [], scores: [], salt: ZeroHash });
+    let defect = mine?.opens ? mine.defect : mine ? "opens a copied commitment" : undefined;
+    const d = this.rng.float();
+    const theirs = r ? r.committers.filter((v) => v !== caller && r.ballots.get(v)!.opens) : [];
+    if (d < 0.04) {
+      b = { ...b, salt: this.rng.bytes32() };
+      defect = "wrong salt";
+    } else if (d < 0.08 && b.verdicts.length) {
+      const i = this.rng.int(0, b.verdicts.length - 1);
+      const verdicts = b.verdicts.slice();
+      verdicts[i] = verdicts[i] === VERDICT.pass ? VERDICT.fail : VERDICT.pass;
+      b = { ...b, verdicts };
+      defect = "changed verdict";
+    } else if (d < 0.1 && theirs.length) {
+      b = r!.ballots.get(this.rng.pick(theirs))!.opens!;
+      defect = "another verifier's ballot";
+    } else if (d < 0.12 && b.scores.length) {
+      b = { ...b, scores: b.scores.slice(1) };
+      defect = "scores one short";
+    }
+    const sent = b;
+    const desc =
+      `${this.label(caller)} reveals verdicts on round ${roundId} [${sent.verdicts.join("")}]${defect ? ` (${defect})` : ""}` +
+      (r ? ` weighing ${ethers.formatEther(this.bondedAt(caller, r.snapshot))}` : "");
+    const send = () => rounds.connect(this.signer(caller)).revealVerdicts(roundId, sent.verdicts, sent.scores, sent.salt);
+    let outcome: Outcome | undefined;
+    const n = r?.order.length ?? 0;
+    if (!this.isMember(caller)) outcome = this.fail(rounds, "NotMember", caller);
+    else if (r?.status !== RoundStatus.Open) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
+    else if (!this.revealOpen(r, now)) outcome = this.fail(rounds, "RevealNotOpen", roundId, r.commitUntil);
+    else if (now > r.revealUntil) outcome = this.fail(rounds, "RevealClosed", roundId, r.revealUntil);
+    else if (!mine) outcome = this.fail(rounds, "NotCommitted", roundId, caller);
+    else if (mine.revealed) outcome = this.fail(rounds, "AlreadyRevealed", roundId, caller);
+    else if (sent.verdicts.length !== n || sent.scores.length !== n) outcome = this.fail(rounds, "VerdictCountMismatch", n, sent.verdicts.length, sent.scores.length);
+    else if (this.commitmentOf(roundId, caller, sent) !== mine.commitment) outcome = this.fail(rounds, "CommitmentMismatch", roundId, caller);
+    else {
+      // TrainingRounds._tally, verdict by verdict
+      for (let i = 0; i < n && !outcome; i++) {
+        const v = sent.verdicts[i];
+        if (v > VERDICT.fail) outcome = this.fail(rounds, "InvalidVerdict", i, v);
+        else if (sent.scores[i] > MAX_SCORE) outcome = this.fail(rounds, "ScoreOutOfRange", sent.scores[i]);
+        else if (v !== VERDICT.abstain && r.order[i] === caller) outcome = this.fail(rounds, "SelfVerification", caller);
+      }
+    }
+    outcome ??= {
+      ok: true,
+      apply: (rc) => {
+        const weight = this.bondedAt(caller, r!.snapshot);
+        let passBits = 0;
+        let failBits = 0;
+        sent.verdicts.forEach((v, i) => {
+          const sub = r!.subs.get(r!.order[i])!;
+          if (v === VERDICT.pass) {
+            sub.pass += weight;
+            passBits |= 1 << i;
+          } else if (v === VERDICT.fail) {
+            sub.fail += weight;
+            failBits |= 1 << i;
+          }
+        });
+        Object.assign(mine!, { revealed: true, passBits, failBits, weight });
+        r!.revealedCount++;
+        if (now <= r!.commitUntil) this.notes.earlyReveals++;
+        const ev = this.eventsOf(rc, rounds, ["VerdictsRevealed"]);
+        sameList(ev, [`VerdictsRevealed ${roundId} ${caller} ${sent.verdicts.join(",")} ${sent.scores.join(",")} ${weight}`], "VerdictsRevealed (weight = bond at the snapshot)");
+      },
+    };
+    return { kind: "revealVerdicts", desc, send, outcome };
   }
 
   opSettleRound(): Plan {
     const { rounds } = this.p;
     const round = this.currentRound();
-    if (round?.status === RoundStatus.Open && this.clock.next <= round.verifyUntil && this.rng.chance(this.clock.next > round.deadline ? 0.7 : 0.25)) {
-      this.clock.next = round.verifyUntil + this.rng.int(1, 8);
-    }
+    const phase = this.phase(round, this.clock.next);
+    const willing = round ? this.unrevealed(round, true) : [];
+    const jump = { submit: 0.03, commit: 0.06, reveal: willing.length ? 0.05 : 0.85 } as Record<string, number>;
+    if (this.rng.chance(jump[phase] ?? 0)) this.clock.next = round!.revealUntil + this.rng.int(1, 8);
     const now = this.clock.next;
     const r0 = this.rng.float();
     const caller = r0 < 0.3 ? this.mbs : r0 < 0.94 && this.members.length ? this.randomMember() : this.rng.pick(this.nonMembers());
     let roundId = this.rounds.length;
     if (this.rng.chance(0.05)) roundId = Math.max(0, roundId + (this.rng.chance(0.5) ? 1 : -1));
-    const desc = `${this.label(caller)} settles round ${roundId}`;
+    const r_ = this.rounds[roundId - 1];
+    const desc =
+      `${this.label(caller)} settles round ${roundId}` +
+      (r_ ? ` (pass/fail stake per model: ${r_.order.map((bs) => `${this.label(bs)} ${ethers.formatEther(r_.subs.get(bs)!.pass)}/${ethers.formatEther(r_.subs.get(bs)!.fail)}`).join(", ")})` : "");
     const send = () => rounds.connect(this.signer(caller)).settleRound(roundId);
     const r = this.rounds[roundId - 1];
     let outcome: Outcome;
     if (caller !== this.mbs && !this.isMember(caller)) outcome = this.fail(rounds, "NotMember", caller);
     else if (r?.status !== RoundStatus.Open) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
-    else if (now <= r.verifyUntil) outcome = this.fail(rounds, "VerificationStillOpen", roundId, r.verifyUntil);
+    else if (now <= r.revealUntil && !this.allRevealed(r, now)) outcome = this.fail(rounds, "VerificationStillOpen", roundId, r.revealUntil);
     else
       outcome = {
         ok: true,
-        apply: () => {
+        apply: (rc) => {
+          if (now <= r.revealUntil) this.notes.earlySettles++;
           r.status = RoundStatus.Settled;
-          for (const bs of r.order) {
+          const expected: string[] = [];
+          // eligible stake: every member's bond at the snapshot, but the model's own BS's
+          const memberStake = this.members.reduce((sum, m) => sum + this.bondedAt(m, r.snapshot), 0n);
+          let passedBits = 0;
+          let failedBits = 0;
+          let failed = 0;
+          r.order.forEach((bs, i) => {
             const s = r.subs.get(bs)!;
-            // the chain's acceptance rule (src/fl/acceptance.ts): every other member is an eligible verifier
-            const eligible = this.members.length - (this.isMember(bs) ? 1 : 0);
+            const eligible = memberStake - (this.isMember(bs) ? this.bondedAt(bs, r.snapshot) : 0n);
+            // the acceptance rule (src/fl/acceptance.ts), on the model's own verdict stakes
             const decision = decide(s.pass, s.fail, eligible, PARAMS.verificationQuorumBps);
+            let reward = 0n;
+            let slashed = 0n;
             if (decision === "passed") {
               s.outcome = ModelOutcome.Passed;
-              this.mint(bs, PARAMS.rewardPerModel);
+              passedBits |= 1 << i;
+              r.passedCount++;
+              reward = PARAMS.rewardPerModel;
+              this.credit(bs, reward);
             } else if (decision === "failed") {
               s.outcome = ModelOutcome.Failed;
-              this.burn(bs, (this.bal(bs) * BigInt(PARAMS.roundSlashBps)) / BPS);
+              failedBits |= 1 << i;
+              failed++;
+              slashed = this.slash(bs, PARAMS.roundSlashBps);
             } else s.outcome = ModelOutcome.Unverified;
+            this.notes.outcomes[decision]++;
+            expected.push(`ModelSettled ${r.id} ${bs} ${s.outcome} ${reward} ${slashed}`);
+          });
+          for (const v of r.committers) {
+            const b = r.ballots.get(v)!;
+            const agreed = b.revealed && (b.passBits & failedBits) === 0 && (b.failBits & passedBits) === 0;
+            let reward = 0n;
+            let slashed = 0n;
+            if (!agreed) {
+              slashed = this.slash(v, PARAMS.verdictSlashBps);
+              this.notes.verifierSlashes++;
+              if (!b.revealed && slashed > 0n) this.notes.withheldSlashed++;
+            } else if (((b.passBits | b.failBits) & (passedBits | failedBits)) !== 0 && b.weight !== 0n) {
+              reward = PARAMS.verifierReward;
+              this.credit(v, reward);
+              this.notes.verifierRewards++;
+            }
+            expected.push(`VerifierSettled ${r.id} ${v} ${b.revealed} ${agreed} ${reward} ${slashed}`);
           }
+          expected.push(`RoundSettled ${r.id} ${r.passedCount} ${failed}`);
+          sameList(this.eventsOf(rc, rounds, ["ModelSettled", "VerifierSettled", "RoundSettled"]), expected, `settlement of round ${r.id} (outcomes by the acceptance rule, rewards, slashes)`);
         },
       };
     return { kind: "settleRound", desc, send, outcome };
+  }
+
+  /** The events `names` of `c` in a receipt, as "Name arg arg ..." strings (arrays joined by commas). */
+  eventsOf(rc: ContractTransactionReceipt, c: BaseContract, names: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const l of rc.logs) {
+      if (l.address !== c.target) continue;
+      const ev = c.interface.parseLog(l);
+      if (!ev || !names.includes(ev.name)) continue;
+      const args = Array.from(ev.args as Result).map((x) => (Array.isArray(x) || x instanceof Array ? Array.from(x as Result).join(",") : String(x)));
+      out.push([ev.name, ...args].join(" "));
+    }
+    return out;
   }
 
   opRecordGlobalModel(): Plan {
@@ -1234,7 +1761,9 @@ class World {
     const { blocks, election } = this.p;
     if (this.rng.chance(0.85)) {
       const start = this.proposableSlotStart(this.clock.next);
-      if (start !== undefined) this.clock.next = start;
+      // while ballots are committed or revealed, wait at most a slot (a longer jump would skip the verdict windows)
+      const busy = ["commit", "reveal"].includes(this.phase(this.currentRound(), this.clock.next));
+      if (start !== undefined && (!busy || start - this.clock.next <= SLOT)) this.clock.next = start;
     }
     const now = this.clock.next;
     const slot = this.slotAt(now);
@@ -1415,9 +1944,10 @@ class World {
     } else
       outcome = {
         ok: true,
-        apply: () => {
+        apply: (rc) => {
           this.reported.add(slot);
-          this.penalize(producer, now);
+          const amount = this.penalize(producer, now);
+          sameList(this.eventsOf(rc, blocks, ["ProducerSlashed"]), [`ProducerSlashed ${producer} ${amount}`], "ProducerSlashed (blockSlashBps of bonded + unbonding)");
         },
       };
     return { kind: "reportMissedSlot", desc, send, outcome };
@@ -1485,7 +2015,7 @@ class World {
         apply: () => {
           const dataOf = (a: string) => this.hostedBy(a).reduce((s, t) => s + t.data, 0n);
           const total = this.members.reduce((s, a) => s + dataOf(a), 0n);
-          for (const a of this.members) this.mint(a, (PARAMS.initialSupply * dataOf(a)) / total);
+          for (const a of this.members) this.credit(a, (PARAMS.initialSupply * dataOf(a)) / total);
         },
       },
     }));
@@ -1498,6 +2028,7 @@ class World {
     const now = this.clock.next;
     const round = this.currentRound();
     const roundOpen = round?.status === RoundStatus.Open;
+    const phase = this.phase(round, now);
     const w: Record<(typeof KINDS)[number], number> = {
       join: this.poolAddrs.some((a) => !this.isMember(a)) ? 2.5 : 0.4,
       leave: this.members.length > 4 ? 1.2 : 0.4,
@@ -1508,14 +2039,20 @@ class World {
       registerCandidate: this.candidates.filter((c) => this.isMember(c)).length < 4 ? 4 : 0.8,
       withdrawCandidacy: 1,
       vote: 4,
-      transfer: 3,
-      advanceEpoch: 1.4,
+      transfer: this.liquidHolders().length ? 2.5 : 0.4,
+      approve: this.liquidHolders().length ? 1.5 : 0.5,
+      bond: this.members.some((a) => this.bal(a) > 0n) ? 3 : 0.5,
+      unbond: 1.4,
+      withdraw: this.accounts.some((a) => this.matured(a, now).length) ? 4 : 0.6,
+      // a jump to the next epoch would skip a round's verdict windows: mostly between rounds
+      advanceEpoch: ["submit", "commit", "reveal"].includes(phase) ? 0.05 : 1.4,
       elect: this.elected.has(this.epochAt(now)) ? 0.5 : 8,
       openRound: !round || round.status === RoundStatus.Finalized ? 6 : 0.5,
-      commitAction: this.accepting(round, now) ? 6 : 0.6,
-      submitModel: this.accepting(round, now) ? 5 : 0.6,
-      verifyModel: roundOpen && round.order.length && now <= round.verifyUntil ? 7 : 0.6,
-      settleRound: roundOpen ? (now > round.deadline ? 4 : 0.8) : 0.5,
+      commitAction: phase === "submit" && this.members.some((a) => !round!.committed.has(a)) ? 10 : 0.6,
+      submitModel: phase === "submit" && this.freshSubmitters(round).length ? 12 : 0.6,
+      commitVerdicts: phase === "commit" && this.members.some((a) => !round!.ballots.has(a)) ? (round!.order.length ? 14 : 2) : phase === "submit" && round!.order.length ? 2 : 0.6,
+      revealVerdicts: phase === "reveal" ? (this.unrevealed(round!, true).length ? 30 : this.unrevealed(round!, false).length ? 2 : 0.6) : phase === "commit" ? 1.5 : 0.6,
+      settleRound: phase === "settle" ? 8 : phase === "reveal" ? 2 : roundOpen ? 0.8 : 0.5,
       recordGlobalModel: round?.status === RoundStatus.Settled ? 6 : 0.5,
       proposeBlock: this.producers(this.epochAt(now)).length ? 6 : 1,
       validateBlock: this.openBlock(now) ? 30 : 0.8,
@@ -1558,6 +2095,14 @@ class World {
         return this.opVote();
       case "transfer":
         return this.opTransfer();
+      case "approve":
+        return this.opApprove();
+      case "bond":
+        return this.opBond();
+      case "unbond":
+        return this.opUnbond();
+      case "withdraw":
+        return this.opWithdraw();
       case "advanceEpoch":
         return this.opAdvanceEpoch();
       case "elect":
@@ -1568,8 +2113,10 @@ class World {
         return this.opCommitAction();
       case "submitModel":
         return this.opSubmitModel();
-      case "verifyModel":
-        return this.opVerifyModel();
+      case "commitVerdicts":
+        return this.opCommitVerdicts();
+      case "revealVerdicts":
+        return this.opRevealVerdicts();
       case "settleRound":
         return this.opSettleRound();
       case "recordGlobalModel":
@@ -1598,6 +2145,8 @@ class World {
     let rejected = false;
     const planned = "to" in plan ? plan.to : this.clock.next;
     const t0 = Date.now();
+    let receipt: ContractTransactionReceipt | undefined;
+    this.expectedStakeEvents = [];
     if ("to" in plan) {
       await time.increaseTo(plan.to);
       stat.ok++;
@@ -1608,8 +2157,11 @@ class World {
         const tx = await plan.send();
         const rc = await tx.wait();
         expect(rc?.status).to.equal(1);
+        receipt = rc!;
         this.checkCoinRecipients(rc!);
         o.apply(rc!);
+        // the vault did exactly what the model predicts: every credit, bond, unbonding, withdrawal and slash, in order
+        sameList(this.eventsOf(rc!, this.p.stake, STAKE_EVENTS), this.expectedStakeEvents, "StakeVault events (the model's credits, bonds, unbondings, withdrawals and slashes)");
         stat.ok++;
       } else {
         const assertion = expect(plan.send(), plan.desc).to.be.revertedWithCustomError(o.c, o.name);
@@ -1621,14 +2173,15 @@ class World {
     }
     await this.syncClock();
     expect(this.clock.last, "every step mines exactly one block at its planned time").to.equal(planned);
-    this.history.push({ ts: this.clock.last, bal: new Map(this.balances) });
+    this.history.push({ ts: this.clock.last, bonded: new Map(this.bonded) });
     const line = `#${index} t=${this.clock.last} slot ${this.slotAt(this.clock.last)} [${plan.kind}] ${plan.desc}` +
       ("outcome" in plan ? (plan.outcome.ok ? " -> ok" : ` -> ${plan.outcome.name}`) : "");
     this.recent.push(line);
+    if (TRACE) console.log(`      ${line}`);
     if (this.recent.length > 25) this.recent.shift();
     const before = this.lastSnap;
     const t1 = Date.now();
-    const snap = await this.checkInvariants();
+    const snap = await this.checkInvariants(receipt);
     if (++this.stepsSinceDeep >= DEEP_CHECK_EVERY) await this.deepCheck();
     this.timing.tx += t1 - t0;
     this.timing.check += Date.now() - t1;
@@ -1642,29 +2195,33 @@ class World {
 
   // ----- invariants ----------------------------------------------------------------------------------------------
 
-  /** Every coin that moves goes to an account whose balance the checks read. */
+  /** Every coin that moves goes to an address whose balance the checks read; only the vault mints and burns. */
   checkCoinRecipients(rc: ContractTransactionReceipt): void {
     const { coin } = this.p;
     for (const l of rc.logs) {
       if (l.address !== coin.target) continue;
       const ev = coin.interface.parseLog(l);
-      if (ev?.name !== "Transfer" || ev.args.to === ZeroAddress) continue;
-      expect(this.accounts, "coin recipient is a tracked holder").to.include(ev.args.to);
+      if (ev?.name !== "Transfer") continue;
+      if (ev.args.from === ZeroAddress) same(ev.args.to, this.vault, "coins are minted only into the vault");
+      if (ev.args.to === ZeroAddress) same(ev.args.from, this.vault, "coins are burned only from the vault");
+      else if (!this.holders.includes(ev.args.to)) expect(this.holders, "coin recipient is a tracked holder").to.include(ev.args.to);
     }
   }
 
-  /** The five invariants, after every step (and the model's view of the same state). */
-  async checkInvariants(): Promise<Snapshot> {
-    const { coin, election, blocks, recordLog, twins, rounds, ledger } = this.p;
+  /** The invariants, after every step (and the model's view of the same state); `rc` is the step's receipt, if any. */
+  async checkInvariants(rc: ContractTransactionReceipt | undefined): Promise<Snapshot> {
+    const { coin, stake, election, blocks, recordLog, twins, rounds, ledger } = this.p;
     const rd = new Reader();
     rd.add("supply", coin, "totalSupply");
-    for (const a of this.accounts) rd.add(`bal:${a}`, coin, "balanceOf", [a]);
+    for (const a of this.holders) rd.add(`bal:${a}`, coin, "balanceOf", [a]);
+    rd.add("totalBonded", stake, "totalBonded");
+    for (const a of this.poolAddrs) rd.add(`stake:${a}`, stake, "stakeOf", [a]);
     const epoch = this.epochAt(this.clock.last);
     rd.add(`elected:${epoch}`, election, "isElected", [epoch]);
     rd.add(`producers:${epoch}`, election, "producersOf", [epoch]);
     const voteCheck = this.pendingVoteCheck;
     this.pendingVoteCheck = undefined;
-    if (voteCheck) for (const v of voteCheck.voters) rd.add(`pastVotes:${v}`, coin, "getPastVotes", [v, voteCheck.snapshot]);
+    if (voteCheck) for (const v of voteCheck.voters) rd.add(`pastBond:${v}`, stake, "bondedAt", [v, voteCheck.snapshot]);
     rd.add("blockCount", blocks, "blockCount");
     rd.add("finalCount", blocks, "finalBlockCount");
     rd.add("packedUpTo", blocks, "packedUpTo");
@@ -1682,28 +2239,51 @@ class World {
     }
     rd.add("currentRound", rounds, "currentRound");
     const cur = this.currentRound();
-    if (cur) for (let c = 0; c < PARAMS.subchannels; c++) rd.add(`tau:${cur.id}:${c}`, ledger, "tauUsed", [cur.id, c]);
+    if (cur) {
+      for (let c = 0; c < PARAMS.subchannels; c++) rd.add(`tau:${cur.id}:${c}`, ledger, "tauUsed", [cur.id, c]);
+      rd.add(`round:${cur.id}`, rounds, "getRound", [cur.id]);
+      for (const bs of cur.order) rd.add(`submission:${cur.id}:${bs}`, rounds, "submission", [cur.id, bs]);
+      if (cur.status === RoundStatus.Open) for (const v of cur.committers) rd.add(`ballot:${cur.id}:${v}`, rounds, "ballot", [cur.id, v]);
+    }
     const s = await rd.run();
+    const before = this.lastSnap;
 
-    // (1) coin supply == sum of the balances of every account that can hold coins (see checkCoinRecipients)
+    // (1) coin supply == sum of the balances of every address that can hold coins (see checkCoinRecipients); the
+    // vault holds exactly the bonds and the unbonding queues (and what was sent to it by plain transfers)
     let sum = 0n;
-    for (const a of this.accounts) {
+    for (const a of this.holders) {
       const bal = s.big(`bal:${a}`);
       sum += bal;
       same(bal, this.bal(a), `balance of ${this.label(a)}`);
     }
-    same(s.big("supply"), sum, "totalSupply == sum of balances");
+    same(s.big("supply"), sum, "totalSupply == sum of balances (the vault's included)");
     same(s.big("supply"), this.supply, "totalSupply == model");
+    let bondSum = 0n;
+    let unbondingSum = 0n;
+    for (const a of this.poolAddrs) {
+      const [bonded, unbonding] = s.get(`stake:${a}`) as [bigint, bigint];
+      bondSum += bonded;
+      unbondingSum += unbonding;
+      same(bonded, this.bondOf(a), `bond of ${this.label(a)}`);
+      same(unbonding, this.unbondingOf(a), `unbonding coins of ${this.label(a)}`);
+    }
+    same(s.big("totalBonded"), bondSum, "totalBonded == sum of the bonds");
+    same(s.big("totalBonded"), this.totalBonded(), "totalBonded == model");
+    same(s.big(`bal:${this.vault}`), bondSum + unbondingSum + this.donated, "the vault's coins == totalBonded + unbonding (+ coins transferred to it)");
 
     // (2) the producers of the current epoch are the top-N computed in TypeScript when it was elected
     same(s.get(`elected:${epoch}`), this.elected.has(epoch), `isElected(${epoch})`);
     sameList(s.list(`producers:${epoch}`), this.producers(epoch), `producersOf(${epoch})`);
     if (voteCheck) {
-      // ... and the checkpointed weights it used are the model's balances at epochStart - 1
+      // ... and the checkpointed weights it used are the model's bonds at epochStart - 1
       for (const v of voteCheck.voters) {
-        same(s.big(`pastVotes:${v}`), this.balanceAt(v, voteCheck.snapshot), `getPastVotes(${this.label(v)}, ${voteCheck.snapshot})`);
+        same(s.big(`pastBond:${v}`), this.bondedAt(v, voteCheck.snapshot), `bondedAt(${this.label(v)}, ${voteCheck.snapshot})`);
       }
     }
+
+    // (7) slash exactness and (8) supply only by the protocol's mints and burns, from the chain alone: the step's
+    // StakeVault events account for every change of every bond, queue and of the supply
+    if (before) this.checkStakeDeltas(before, s, rc);
 
     // (3) final (and rejected) blocks never change; final blocks tile the record log; with >= 2 producers (all
     // validators here are honest) no block with a wrong root becomes final
@@ -1727,7 +2307,7 @@ class World {
     this.twins.forEach((t, i) => {
       const host = s.str(`host:${i + 1}`);
       same(host, t.host, `hostOf(${i + 1})`);
-      expect(this.poolAddrs, `host of twin ${i + 1} is a BS`).to.include(host);
+      if (!this.poolAddrs.includes(host)) expect(this.poolAddrs, `host of twin ${i + 1} is a BS`).to.include(host);
       count.set(host, (count.get(host) ?? 0) + 1);
       data.set(host, (data.get(host) ?? 0n) + t.data);
     });
@@ -1745,10 +2325,129 @@ class World {
 
     // (5) sum of tau on each subchannel of the current slot (= round) <= 1, equal to the committed actions
     same(s.num("currentRound"), this.rounds.length, "currentRound");
-    if (cur) this.checkTau(s, cur);
+    if (cur) {
+      this.checkTau(s, cur);
+      // (6) Eq. 5 weights, (9) verdict stakes and outcomes, (10) ballots of the current round
+      this.checkRound(s, cur, cur.status === RoundStatus.Open);
+    }
 
     this.lastSnap = s;
     return s;
+  }
+
+  /**
+   * (7) and (8) from the chain alone: over one step, each BS's bond changes by Credited + Bonded - UnbondingStarted -
+   * Slashed.fromBond and its unbonding coins by UnbondingStarted - Withdrawn - Slashed.fromUnbonding (so a slash takes
+   * exactly its amount from bonded + unbonding), every Credited is minted and every Slashed burned (a Transfer from or
+   * to 0 of the same amount, nothing else minted or burned), and the supply changes by the credits minus the slashes.
+   */
+  checkStakeDeltas(before: Snapshot, after: Snapshot, rc: ContractTransactionReceipt | undefined): void {
+    const { stake, coin } = this.p;
+    const dBond = new Map<string, bigint>();
+    const dUnbonding = new Map<string, bigint>();
+    const add = (m: Map<string, bigint>, a: string, x: bigint) => m.set(a, (m.get(a) ?? 0n) + x);
+    let credited = 0n;
+    let slashed = 0n;
+    const mintsAndBurns: string[] = [];
+    const expectedMintsAndBurns: string[] = [];
+    for (const l of rc?.logs ?? []) {
+      if (l.address === coin.target) {
+        const ev = coin.interface.parseLog(l);
+        if (ev?.name === "Transfer" && ev.args.from === ZeroAddress) mintsAndBurns.push(`mint ${ev.args.value}`);
+        if (ev?.name === "Transfer" && ev.args.to === ZeroAddress) mintsAndBurns.push(`burn ${ev.args.value}`);
+        continue;
+      }
+      if (l.address !== stake.target) continue;
+      const ev = stake.interface.parseLog(l);
+      if (!ev) continue;
+      const a = ev.args[0] as string;
+      switch (ev.name) {
+        case "Credited":
+          add(dBond, a, ev.args.amount as bigint);
+          credited += ev.args.amount as bigint;
+          expectedMintsAndBurns.push(`mint ${ev.args.amount}`);
+          break;
+        case "Bonded":
+          add(dBond, a, ev.args.amount as bigint);
+          break;
+        case "UnbondingStarted":
+          add(dBond, a, -(ev.args.amount as bigint));
+          add(dUnbonding, a, ev.args.amount as bigint);
+          break;
+        case "Withdrawn":
+          add(dUnbonding, a, -(ev.args.amount as bigint));
+          break;
+        case "Slashed": {
+          const amount = (ev.args.fromBond as bigint) + (ev.args.fromUnbonding as bigint);
+          if (amount <= 0n) expect(amount, "a Slashed event burns something").to.be.greaterThan(0n);
+          add(dBond, a, -(ev.args.fromBond as bigint));
+          add(dUnbonding, a, -(ev.args.fromUnbonding as bigint));
+          slashed += amount;
+          expectedMintsAndBurns.push(`burn ${amount}`);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    for (const a of this.poolAddrs) {
+      const [b0, u0] = before.get(`stake:${a}`) as [bigint, bigint];
+      const [b1, u1] = after.get(`stake:${a}`) as [bigint, bigint];
+      same(b1 - b0, dBond.get(a) ?? 0n, `change of ${this.label(a)}'s bond == its Credited + Bonded - UnbondingStarted - Slashed.fromBond`);
+      same(u1 - u0, dUnbonding.get(a) ?? 0n, `change of ${this.label(a)}'s unbonding coins == its UnbondingStarted - Withdrawn - Slashed.fromUnbonding`);
+    }
+    sameList(mintsAndBurns, expectedMintsAndBurns, "mints and burns are exactly the vault's credits and slashes");
+    same(after.big("supply") - before.big("supply"), credited - slashed, "change of totalSupply == credited - slashed");
+  }
+
+  /**
+   * The chain's view of round `r` against the model: windows and counters; (6) every model weighs its committed
+   * action's recorded data, and no twin counts in two models of the round; (9) pass/fail stakes and outcomes;
+   * (10) with `ballots`, every committed ballot (commitment, revealed, bitmaps, weight).
+   */
+  checkRound(s: Snapshot, r: ModelRound, ballots: boolean): void {
+    const v = s.get(`round:${r.id}`) as {
+      status: bigint;
+      deadline: bigint;
+      commitUntil: bigint;
+      revealUntil: bigint;
+      snapshot: bigint;
+      passed: bigint;
+      committed: bigint;
+      revealed: bigint;
+    };
+    sameList(
+      [v.status, v.deadline, v.commitUntil, v.revealUntil, v.snapshot, v.passed, v.committed, v.revealed].map(Number),
+      [r.status, r.deadline, r.commitUntil, r.revealUntil, r.snapshot, r.passedCount, r.committers.length, r.revealedCount],
+      `round ${r.id} (status, deadline, commitUntil, revealUntil, snapshot, passed, committed, revealed)`,
+    );
+    const claimedBy = new Map<number, string>();
+    for (const [id, claimants] of r.claims) {
+      same(claimants.size, 1, `twin ${id} is listed by one BS in slot ${r.id}`);
+      claimedBy.set(id, [...claimants][0]);
+    }
+    for (const bs of r.order) {
+      const sub = s.get(`submission:${r.id}:${bs}`) as { exists: boolean; outcome: bigint; passStake: bigint; failStake: bigint; dataSize: bigint; numTwins: bigint };
+      const m = r.subs.get(bs)!;
+      const w = r.weights.get(bs)!;
+      same(sub.exists, true, `round ${r.id} has a submission of ${this.label(bs)}`);
+      sameList([sub.passStake, sub.failStake, BigInt(sub.outcome)], [m.pass, m.fail, BigInt(m.outcome)], `round ${r.id} submission of ${this.label(bs)} (passStake, failStake, outcome)`);
+      // the Eq. 5 weight is the data its action's twins had on record at commitment, and those twins are its alone
+      sameList([sub.dataSize, sub.numTwins], [w.data, BigInt(w.k)], `round ${r.id} weight of ${this.label(bs)}'s model == its committed action's`);
+      same([...claimedBy.values()].filter((x) => x === bs).length, w.k, `the ${w.k} twins of ${this.label(bs)}'s action are claimed by it alone`);
+      const cap = BigInt(w.k) * BigInt(PARAMS.maxTwinDataSize);
+      if (sub.dataSize > cap) expect(sub.dataSize, `round ${r.id} weight of ${this.label(bs)}'s model is at most K x maxTwinDataSize`).to.be.at.most(cap);
+    }
+    if (!ballots) return;
+    for (const verifier of r.committers) {
+      const b = s.get(`ballot:${r.id}:${verifier}`) as { commitment: string; revealed: boolean; passBits: bigint; failBits: bigint; weight: bigint };
+      const m = r.ballots.get(verifier)!;
+      sameList(
+        [b.commitment, b.revealed, Number(b.passBits), Number(b.failBits), b.weight],
+        [m.commitment, m.revealed, m.passBits, m.failBits, m.weight],
+        `round ${r.id} ballot of ${this.label(verifier)} (commitment, revealed, passBits, failBits, weight)`,
+      );
+    }
   }
 
   checkBlock(s: Snapshot, b: ModelBlock): void {
@@ -1768,7 +2467,7 @@ class World {
   checkTau(s: Snapshot, r: ModelRound): void {
     for (let c = 0; c < PARAMS.subchannels; c++) {
       const used = s.num(`tau:${r.id}:${c}`);
-      expect(used, `tauUsed(${r.id}, ${c}) <= TAU_SCALE`).to.be.at.most(TAU_SCALE);
+      if (used > TAU_SCALE) expect(used, `tauUsed(${r.id}, ${c}) <= TAU_SCALE`).to.be.at.most(TAU_SCALE);
       same(used, r.tau[c], `tauUsed(${r.id}, ${c}) == sum of committed taus`);
     }
   }
@@ -1778,12 +2477,20 @@ class World {
    * membership, seats, candidates, approvals, jail, every epoch's producers, every block, twin records, every round's
    * status, submissions and taus, and the record log's leaves.
    */
-  async deepCheck(): Promise<void> {
+  async deepCheck(full = false): Promise<void> {
     this.stepsSinceDeep = 0;
-    const { coin, registry, election, blocks, recordLog, twins, rounds, ledger } = this.p;
+    // a finalized round changes no more: it is compared once after its finalization (and again at the end)
+    const rounds_ = this.rounds.filter((r) => full || !this.finalizedChecked.has(r.id));
+    const { coin, stake, registry, election, blocks, recordLog, twins, rounds, ledger } = this.p;
     const rd = new Reader();
+    // past bonds at a few instants of the run (the checkpoints behind every election and verdict weight)
+    const past = this.history.filter((h) => h.ts < this.clock.last);
+    const instants = [...new Set([0, 1, 2].map(() => this.rng.pick(past).ts - this.rng.int(0, 1)))];
     for (const a of this.accounts) {
-      rd.add(`votes:${a}`, coin, "getVotes", [a]);
+      rd.add(`stakeOf:${a}`, stake, "stakeOf", [a]);
+      rd.add(`entries:${a}`, stake, "unbondingEntries", [a]);
+      rd.add(`allowance:${a}`, coin, "allowance", [a, this.vault]);
+      for (const t of instants) rd.add(`bondedAt:${a}:${t}`, stake, "bondedAt", [a, t]);
       rd.add(`jail:${a}`, election, "jailedUntil", [a]);
       rd.add(`approvals:${a}`, election, "approvalsOf", [a]);
       rd.add(`seat:${a}`, registry, "seatOf", [a]);
@@ -1797,12 +2504,14 @@ class World {
     }
     for (const b of this.blocks) rd.add(`block:${b.id}`, blocks, "getBlock", [b.id]);
     for (let id = 1; id <= this.twins.length; id++) rd.add(`twin:${id}`, twins, "twin", [id]);
-    for (const r of this.rounds) {
+    for (const r of rounds_) {
       rd.add(`round:${r.id}`, rounds, "getRound", [r.id]);
       rd.add(`submitters:${r.id}`, rounds, "submitters", [r.id]);
+      rd.add(`committers:${r.id}`, rounds, "committers", [r.id]);
       for (let c = 0; c < PARAMS.subchannels; c++) rd.add(`tau:${r.id}:${c}`, ledger, "tauUsed", [r.id, c]);
       for (const a of this.poolAddrs) {
         rd.add(`submission:${r.id}:${a}`, rounds, "submission", [r.id, a]);
+        rd.add(`ballot:${r.id}:${a}`, rounds, "ballot", [r.id, a]);
         if (r === this.currentRound()) rd.add(`action:${r.id}:${a}`, ledger, "actionHash", [r.id, a]);
       }
     }
@@ -1810,7 +2519,12 @@ class World {
     const s = await rd.run();
 
     for (const a of this.accounts) {
-      same(s.big(`votes:${a}`), this.bal(a), `getVotes(${this.label(a)}) == balance (stake self-delegated on receipt)`);
+      const [bonded, unbonding] = s.get(`stakeOf:${a}`) as [bigint, bigint];
+      sameList([bonded, unbonding], [this.bondOf(a), this.unbondingOf(a)], `stakeOf(${this.label(a)})`);
+      const entries = Array.from(s.get(`entries:${a}`) as Result).map((e) => `${(e as Result)[0]}@${(e as Result)[1]}`);
+      sameList(entries, this.queue(a).map((e) => `${e.amount}@${e.releaseAt}`), `unbondingEntries(${this.label(a)}) (newest last)`);
+      same(s.big(`allowance:${a}`), this.allowance(a), `allowance of ${this.label(a)} to the vault`);
+      for (const t of instants) same(s.big(`bondedAt:${a}:${t}`), this.bondedAt(a, t), `bondedAt(${this.label(a)}, ${t})`);
       same(s.num(`jail:${a}`), this.jail(a), `jailedUntil(${this.label(a)})`);
       const approved = this.approvals.get(a) ?? [];
       sameList(s.list(`approvals:${a}`), this.candidates.filter((c) => approved.includes(c)), `approvalsOf(${this.label(a)})`);
@@ -1829,18 +2543,18 @@ class World {
       const tw = s.get(`twin:${i + 1}`) as { bs: string; dataSize: bigint; userId: string };
       sameList([tw.bs, tw.dataSize, tw.userId], [t.host, t.data, t.user], `twin(${i + 1}) (bs, dataSize, userId)`);
     });
-    for (const r of this.rounds) {
-      const view = s.get(`round:${r.id}`) as { status: bigint; deadline: bigint; verifyUntil: bigint };
-      sameList([view.status, view.deadline, view.verifyUntil].map(Number), [r.status, r.deadline, r.verifyUntil], `round ${r.id} (status, deadline, verifyUntil)`);
+    for (const r of rounds_) {
+      if (r.status === RoundStatus.Finalized) this.finalizedChecked.add(r.id);
       sameList(s.list(`submitters:${r.id}`), r.order, `submitters of round ${r.id}`);
+      sameList(s.list(`committers:${r.id}`), r.committers, `committers of round ${r.id} (commit order)`);
       this.checkTau(s, r);
+      // windows, counters, Eq. 5 weights, verdict stakes, outcomes and every ballot
+      this.checkRound(s, r, true);
       for (const a of this.poolAddrs) {
-        const sub = s.get(`submission:${r.id}:${a}`) as { exists: boolean; outcome: bigint; passVotes: bigint; failVotes: bigint; dataSize: bigint; numTwins: bigint };
-        const m = r.subs.get(a);
-        same(sub.exists, m !== undefined, `round ${r.id} has a submission of ${this.label(a)}`);
-        if (m) sameList([sub.passVotes, sub.failVotes, sub.outcome].map(Number), [m.pass, m.fail, m.outcome], `round ${r.id} submission of ${this.label(a)}`);
-        // economic input from the chain: a model's Eq. 5 weight is its committed action's recorded data, never more
-        if (m) sameList([sub.dataSize, sub.numTwins], [r.weights.get(a)!.data, BigInt(r.weights.get(a)!.k)], `round ${r.id} weight of ${this.label(a)}'s model`);
+        const sub = s.get(`submission:${r.id}:${a}`) as { exists: boolean };
+        same(sub.exists, r.subs.has(a), `round ${r.id} has a submission of ${this.label(a)}`);
+        const b = s.get(`ballot:${r.id}:${a}`) as { commitment: string };
+        if (!r.ballots.has(a)) same(b.commitment, ZeroHash, `round ${r.id}: ${this.label(a)} committed no ballot`);
         if (r === this.currentRound()) same(s.str(`action:${r.id}:${a}`) !== ZeroHash, r.committed.has(a), `slot ${r.id} action of ${this.label(a)}`);
       }
     }
@@ -1850,7 +2564,7 @@ class World {
 
   /** End of a run: the deep check, and a Merkle proof of one record of every final block. */
   async finalChecks(): Promise<void> {
-    await this.deepCheck();
+    await this.deepCheck(true);
     const { blocks } = this.p;
     const rd = new Reader();
     for (const b of this.blocks) {
@@ -1874,7 +2588,7 @@ async function runSeed(run: SeedRun): Promise<World> {
   const w = new World(p, run.seed, await ethers.getSigners());
   w.genesis = Number(await p.election.genesisTime());
   await w.syncClock();
-  w.history.push({ ts: w.clock.last, bal: new Map(w.balances) });
+  w.history.push({ ts: w.clock.last, bonded: new Map(w.bonded) });
   const hex = `0x${run.seed.toString(16).padStart(8, "0")}`;
 
   const exec = async (index: number, plan: Plan) => {
@@ -1910,7 +2624,7 @@ function report(w: World, run: SeedRun, ms: number): void {
   const total = KINDS.reduce((acc, k) => acc + w.stats.get(k)!.ok + w.stats.get(k)!.rejected, 0);
   console.log(
     `    seed ${hex}: ${total} random operations (+${w.stats.get("bootstrap")!.ok} bootstrap) in ${(ms / 1000).toFixed(1)} s ` +
-      `(transactions ${(w.timing.tx / 1000).toFixed(1)} s, invariant checks ${(w.timing.check / 1000).toFixed(1)} s), ` +
+      `(transactions ${(w.timing.tx / 1000).toFixed(1)} s, invariant checks ${(w.timing.check / 1000).toFixed(1)} s, ${Reader.made} view calls so far, ${(globalThis as any).RT} ms in reads), ` +
       `chain time ${w.clock.last - w.genesis} s = ${w.epochAt(w.clock.last) + 1} epochs\n${rows.join("\n")}\n` +
       `  blocks: ${w.blocks.length} proposed, ${w.notes.finalBlocks} final, ${w.notes.rejectedBlocks} rejected, ` +
       `${w.blocks.filter((b) => b.status === BlockStatus.Pending).length} expired; ` +
@@ -1919,7 +2633,13 @@ function report(w: World, run: SeedRun, ms: number): void {
       `  observations: twin listed by two BSs in one slot x${w.notes.doubleClaims}; ` +
       `report refused for a slot before its epoch's election x${w.notes.preElectionReportsRefused}; ` +
       `missed slot unreportable because of a later jail x${w.notes.jailAmnesties}; ` +
-      `report refused because the slot's producer was removed x${w.notes.nonMemberProducerSlashed}`,
+      `report refused because the slot's producer was removed x${w.notes.nonMemberProducerSlashed}\n` +
+      `  stake: outcomes ${w.notes.outcomes.passed} passed, ${w.notes.outcomes.failed} failed, ${w.notes.outcomes.unverified} unverified; ` +
+      `verifiers ${w.notes.verifierRewards} rewarded, ${w.notes.verifierSlashes} slashed (${w.notes.withheldSlashed} for a withheld ballot); ` +
+      `${ethers.formatEther(w.notes.creditedCoins)} DTC credited, ${ethers.formatEther(w.notes.slashedCoins)} slashed (${w.notes.zeroSlashes} slashes of nothing); ` +
+      `reveals before the commit window ended (every member committed) x${w.notes.earlyReveals}, settlements before the reveal window ended x${w.notes.earlySettles}; ` +
+      `full unbonding queue x${w.notes.fullQueues}; transfers to the vault x${w.notes.donations}; ` +
+      `end: supply ${ethers.formatEther(w.supply)}, bonded ${ethers.formatEther(w.totalBonded())}, liquid ${ethers.formatEther(w.accounts.reduce((x, a) => x + w.bal(a), 0n))} DTC`,
   );
 }
 
@@ -1930,7 +2650,7 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
 
   for (const run of runsFromEnv()) {
     const hex = `0x${run.seed.toString(16).padStart(8, "0")}`;
-    it(`seed ${hex}: ${run.ops} random operations keep supply, producers, final blocks, twin hosts and tau sums consistent`, async () => {
+    it(`seed ${hex}: ${run.ops} random operations keep supply, stake, outcomes, producers, final blocks, twin hosts and tau sums consistent`, async () => {
       const started = Date.now();
       const w = await runSeed(run);
       report(w, run, Date.now() - started);

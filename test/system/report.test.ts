@@ -54,6 +54,7 @@ function agent(round: number, bs: number, coins: bigint, extra: Partial<AgentRou
     malicious,
     twins: 2 + bs,
     samples: 100 * (2 + bs),
+    weightSamples: 100 * (2 + bs),
     meanBatch: 16,
     movedIn: round === 1 ? 2 + bs : 0,
     cid: `bafy-${round}-${bs}`,

@@ -40,10 +40,10 @@ async function hostTwins(p: Protocol, bs: HardhatEthersSigner, sizes: readonly n
   }
 }
 
-/** Deploy another StakeGenesis on the protocol's registry, coin and twins, optionally with PROTOCOL_ROLE. */
+/** Deploy another StakeGenesis on the protocol's registry, coin and twins, optionally with the vault's PROTOCOL_ROLE. */
 async function deployGenesis(p: Protocol, initialSupply: bigint, grant: boolean): Promise<StakeGenesis> {
-  const genesis = await new StakeGenesis__factory(p.mbs).deploy(p.registry, p.coin, p.twins, initialSupply);
-  if (grant) await p.coin.grantRole(PROTOCOL_ROLE, await genesis.getAddress());
+  const genesis = await new StakeGenesis__factory(p.mbs).deploy(p.registry, p.stake, p.twins, initialSupply);
+  if (grant) await p.stake.grantRole(PROTOCOL_ROLE, await genesis.getAddress());
   return genesis;
 }
 
@@ -87,17 +87,17 @@ async function membersWithoutData() {
 describe("StakeGenesis", () => {
   describe("deployment", () => {
     it("records its dependencies and S_ini, not allocated yet", async () => {
-      const { genesis, registry, coin, twins } = await loadFixture(deployProtocolWithTestAdmin);
+      const { genesis, registry, stake, twins } = await loadFixture(deployProtocolWithTestAdmin);
       expect(await genesis.registry()).to.equal(await registry.getAddress());
-      expect(await genesis.coin()).to.equal(await coin.getAddress());
+      expect(await genesis.stake()).to.equal(await stake.getAddress());
       expect(await genesis.twinRegistry()).to.equal(await twins.getAddress());
       expect(await genesis.initialSupply()).to.equal(PARAMS.initialSupply);
       expect(await genesis.initialSupply()).to.equal(1000n * COIN);
       expect(await genesis.allocated()).to.equal(false);
     });
 
-    it("refuses a zero registry, coin or twin registry", async () => {
-      const { mbs, registry, coin, twins } = await loadFixture(deployProtocolWithTestAdmin);
+    it("refuses a zero registry, stake vault or twin registry", async () => {
+      const { mbs, registry, stake: coin, twins } = await loadFixture(deployProtocolWithTestAdmin);
       const factory = new StakeGenesis__factory(mbs);
       const zero = ethers.ZeroAddress;
       await expect(factory.deploy(zero, coin, twins, 1n)).to.be.revertedWithCustomError(factory, "ZeroAddress").withArgs();
@@ -108,20 +108,20 @@ describe("StakeGenesis", () => {
 
   describe("allocate", () => {
     it("mints the exact Eq. 6 shares, rounded down, and emits GenesisAllocated per BS", async () => {
-      const { genesis, coin, five } = await loadFixture(fiveBssWithData);
+      const { genesis, coin, stake, five } = await loadFixture(fiveBssWithData);
       const tx = genesis.allocate();
       for (const [i, bs] of five.entries()) {
         await expect(tx)
           .to.emit(genesis, "GenesisAllocated")
           .withArgs(bs.address, FIVE_BS_DATA[i], FIVE_BS_TOTAL, FIVE_BS_SHARES[i]);
-        await expect(tx).to.emit(coin, "Transfer").withArgs(ethers.ZeroAddress, bs.address, FIVE_BS_SHARES[i]);
+        await expect(tx).to.emit(stake, "Credited").withArgs(bs.address, FIVE_BS_SHARES[i]);
       }
       for (const [i, bs] of five.entries()) {
-        expect(await coin.balanceOf(bs.address)).to.equal(FIVE_BS_SHARES[i]);
+        expect(await stake.bondedOf(bs.address)).to.equal(FIVE_BS_SHARES[i]);
         // The share is floor(S_ini * d / total).
         expect(FIVE_BS_SHARES[i]).to.equal((PARAMS.initialSupply * FIVE_BS_DATA[i]) / FIVE_BS_TOTAL);
-        // Stake counts right away: the coin self-delegates on first receipt.
-        expect(await coin.getVotes(bs.address)).to.equal(FIVE_BS_SHARES[i]);
+        // Paid bonded: it weighs votes and verdicts from the start, and nothing is liquid.
+        expect(await coin.balanceOf(bs.address)).to.equal(0n);
       }
       expect(await coin.totalSupply()).to.equal(1000n * COIN - 2n);
       expect(await genesis.allocated()).to.equal(true);
@@ -138,12 +138,12 @@ describe("StakeGenesis", () => {
     });
 
     it("the shared deployWithFiveBssWithTestAdmin fixture holds the same Eq. 6 balances", async () => {
-      const { genesis, coin, five, twins } = await loadFixture(deployWithFiveBssWithTestAdmin);
+      const { genesis, coin, stake, five, twins } = await loadFixture(deployWithFiveBssWithTestAdmin);
       expect(await genesis.allocated()).to.equal(true);
       expect(await twins.totalData()).to.equal(FIVE_BS_TOTAL);
       for (const [i, bs] of five.entries()) {
         expect(await twins.dataOn(bs.address)).to.equal(FIVE_BS_DATA[i]);
-        expect(await coin.balanceOf(bs.address)).to.equal(FIVE_BS_SHARES[i]);
+        expect(await stake.bondedOf(bs.address)).to.equal(FIVE_BS_SHARES[i]);
       }
     });
 
@@ -155,7 +155,7 @@ describe("StakeGenesis", () => {
       await hostTwins(p, p.five[0], [10_000]);
       await expect(p.genesis.allocate()).to.be.revertedWithCustomError(p.genesis, "AlreadyAllocated").withArgs();
       expect(await p.coin.totalSupply()).to.equal(supply);
-      expect(await p.coin.balanceOf(p.five[0].address)).to.equal(FIVE_BS_SHARES[0]);
+      expect(await p.stake.bondedOf(p.five[0].address)).to.equal(FIVE_BS_SHARES[0]);
     });
 
     it("is refused to anyone but the operator (NotOperator), including a member BS", async () => {
@@ -196,8 +196,8 @@ describe("StakeGenesis", () => {
       await expect(p.genesis.allocate())
         .to.emit(p.genesis, "GenesisAllocated")
         .withArgs(p.b.address, 5n, 5n, PARAMS.initialSupply);
-      expect(await p.coin.balanceOf(p.b.address)).to.equal(PARAMS.initialSupply);
-      expect(await p.coin.balanceOf(p.a.address)).to.equal(0n);
+      expect(await p.stake.bondedOf(p.b.address)).to.equal(PARAMS.initialSupply);
+      expect(await p.stake.bondedOf(p.a.address)).to.equal(0n);
     });
 
     it("refuses with NoTwinData when only removed BSs hold data", async () => {
@@ -211,29 +211,27 @@ describe("StakeGenesis", () => {
     });
 
     it("rounds every share down; shares that round to zero, or BSs without data, get no mint", async () => {
-      const { small, coin, a, b, c, d } = await loadFixture(tinySupply);
+      const { small, coin, stake, a, b, c, d } = await loadFixture(tinySupply);
       const tx = small.allocate();
       // total = 1 + 2 + 97 + 0 = 100 (the removed BS's 500 samples are not counted); S_ini = 10.
       await expect(tx).to.emit(small, "GenesisAllocated").withArgs(a.address, 1n, 100n, 0n); // floor(10 / 100)
       await expect(tx).to.emit(small, "GenesisAllocated").withArgs(b.address, 2n, 100n, 0n); // floor(20 / 100)
       await expect(tx).to.emit(small, "GenesisAllocated").withArgs(c.address, 97n, 100n, 9n); // floor(970 / 100)
       await expect(tx).to.emit(small, "GenesisAllocated").withArgs(d.address, 0n, 100n, 0n);
-      await expect(tx).to.emit(coin, "Transfer").withArgs(ethers.ZeroAddress, c.address, 9n);
+      await expect(tx).to.emit(stake, "Credited").withArgs(c.address, 9n);
       const receipt = await (await tx).wait();
-      const transfers = (receipt?.logs ?? []).filter((log) => coin.interface.parseLog(log)?.name === "Transfer");
+      const transfers = (receipt?.logs ?? []).filter((log) => stake.interface.parseLog(log)?.name === "Credited");
       expect(transfers).to.have.length(1);
-      expect(await coin.balanceOf(c.address)).to.equal(9n);
+      expect(await stake.bondedOf(c.address)).to.equal(9n);
       expect(await coin.totalSupply()).to.equal(9n); // 1 base unit of S_ini lost to rounding
       for (const bs of [a, b, d]) {
-        expect(await coin.balanceOf(bs.address)).to.equal(0n);
-        // No receipt at all, so no self-delegation either.
-        expect(await coin.delegates(bs.address)).to.equal(ethers.ZeroAddress);
+        expect(await stake.bondedOf(bs.address)).to.equal(0n);
       }
       expect(await small.allocated()).to.equal(true);
     });
 
     it("counts only current members: a removed BS's data is neither paid nor in the denominator", async () => {
-      const { small, coin, twins, e } = await loadFixture(tinySupply);
+      const { small, coin, stake, twins, e } = await loadFixture(tinySupply);
       expect(await twins.dataOn(e.address)).to.equal(500n);
       expect(await twins.totalData()).to.equal(600n);
       const receipt = await (await small.allocate()).wait();
@@ -245,7 +243,7 @@ describe("StakeGenesis", () => {
         expect(ev?.args.bs).to.not.equal(e.address);
         expect(ev?.args.totalData).to.equal(100n);
       }
-      expect(await coin.balanceOf(e.address)).to.equal(0n);
+      expect(await stake.bondedOf(e.address)).to.equal(0n);
     });
 
     it("reverts as a whole (allocated stays false) when it lacks PROTOCOL_ROLE on the coin", async () => {

@@ -58,7 +58,7 @@ type Fx = Awaited<ReturnType<typeof openSlotFixture>>;
 async function nextSlot(p: Fx): Promise<bigint> {
   const round = await p.rounds.currentRound();
   const r = await p.rounds.getRound(round);
-  await time.increaseTo(r.verifyUntil + 1n);
+  await time.increaseTo(r.revealUntil + 1n);
   await p.rounds.settleRound(round);
   await p.rounds.recordGlobalModel(round, r.globalCid, []); // nothing passed: the global model stays
   const deadline = BigInt(await time.latest()) + 3600n;
@@ -491,7 +491,7 @@ describe("AssociationLedger", () => {
       const { ledger, rounds, five, slot } = p;
       const a = action([[1, 16]], fractions());
       const r = await rounds.getRound(slot);
-      await time.increaseTo(r.verifyUntil + 1n);
+      await time.increaseTo(r.revealUntil + 1n);
       await rounds.settleRound(slot);
       await expect(ledger.connect(five[0]).commitAction(slot, a.twins, a.tau))
         .to.be.revertedWithCustomError(ledger, "SlotNotOpen")

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IStakeVault
+/// @notice What the protocol contracts need of the bonded stake ({StakeVault}): pay coins bonded, slash the bond and
+/// the unbonding queue, and read a BS's bond at a past instant (the weight of its votes and verdicts).
+interface IStakeVault {
+    /// @notice Mint `amount` new coins bonded to `bs` (the Eq. 6 allocation, model and verifier rewards).
+    function credit(address bs, uint256 amount) external;
+
+    /// @notice Burn `bps` basis points of `bs`'s bonded plus unbonding coins; returns the amount burned.
+    function slash(address bs, uint256 bps) external returns (uint256 slashed);
+
+    /// @notice `bs`'s bond at the past timestamp `timepoint`.
+    function bondedAt(address bs, uint256 timepoint) external view returns (uint256);
+
+    /// @notice `bs`'s bonded and unbonding (not yet withdrawn) coins now.
+    function stakeOf(address bs) external view returns (uint256 bonded, uint256 unbonding);
+}
