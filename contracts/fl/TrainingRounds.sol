@@ -16,8 +16,8 @@ import {AcceptanceRule} from "./AcceptanceRule.sol";
 /// of its verdicts on every model of the round, then reveals them. After the reveal window the round is settled:
 /// models that passed earn `rewardPerModel` bonded coins, models that failed lose `slashBps` of their holder's bonded
 /// and unbonding coins ({IStakeVault}); verifiers whose verdicts all agree with the outcomes earn `verifierReward`,
-/// verifiers whose verdict contradicts an outcome, or who committed and never revealed, lose `verdictSlashBps`. The
-/// MBS then records the new global model (Eq. 5) with the list of models it aggregated.
+/// verifiers with a verdict against an outcome earn nothing, and verifiers who committed and never revealed lose
+/// `withheldSlashBps`. The MBS then records the new global model (Eq. 5) with the list of models it aggregated.
 /// @dev Rules the chain enforces, each with the attack it stops:
 /// - a model record's weights (K_i and its data size, the Eq. 5 weight) are the chain's record of the BS's committed
 ///   action in that slot ({IActionRecords}), never arguments of the submitter: a BS cannot claim 2^64-1 samples;
@@ -36,9 +36,16 @@ import {AcceptanceRule} from "./AcceptanceRule.sol";
 /// - the outcome is {AcceptanceRule.decide} over the verdict stakes out of the stake of every other member BS: a model
 ///   is decided only with a quorum of `quorumBps` of that stake, passes with more pass than fail stake, fails with
 ///   more fail than pass stake, and is unverified (neither paid nor slashed) otherwise, a tie included;
-/// - a revealed verdict that contradicts the outcome, and a commitment never revealed, cost `verdictSlashBps` of the
-///   verifier's stake: failing honest models (or passing bad ones) against the majority of the stake is not free, and
-///   committing then withholding a losing ballot is no way out.
+/// - a revealed verdict that contradicts the outcome forfeits the verifier reward: failing honest models (or passing
+///   bad ones) against the majority of the stake is not free; it does not cost bond, because an honest verifier may
+///   disagree in good faith (its held-out data differ) and must never lose stake for it;
+/// - a round's reveal window ends within half the vault's unbonding delay of its opening (`RoundTooLong`), leaving the
+///   other half to settle: a BS that unbonds when the round opens cannot withdraw before its model or ballot is
+///   slashed;
+/// - commitments close at the first reveal (`CommitClosed`), and reveals stay open from then on: nobody (a member the
+///   MBS re-admits during the round included) commits after seeing a verdict;
+/// - a commitment never revealed costs `withheldSlashBps` of the verifier's stake: committing, watching the reveals and
+///   withholding a losing ballot is no way out (an honest agent that restarts recomputes and reveals its ballot).
 /// Settling loops over the round's submissions and committed ballots, each bounded by `MAX_SUBMISSIONS`. A round may
 /// be settled before the reveal window ends once every member has committed and revealed.
 /// The action records are wired once after deployment ({wireActionRecords}, by the deploying account only, which
@@ -48,7 +55,7 @@ contract TrainingRounds is MemberGated {
     uint256 public constant MAX_SUBMISSIONS = 32;
     /// @notice Verification scores are in basis points (0..10000 = 0..100 %).
     uint16 public constant MAX_SCORE = 10_000;
-    /// @notice Denominator of `slashBps`, `quorumBps` and `verdictSlashBps`.
+    /// @notice Denominator of `slashBps`, `quorumBps` and `withheldSlashBps`.
     uint256 public constant BPS = 10_000;
     /// @notice A verdict in a ballot: no verdict (own model, or not scored).
     uint8 public constant ABSTAIN = 0;
@@ -79,7 +86,7 @@ contract TrainingRounds is MemberGated {
         uint64 revealWindow; // seconds after the commit window during which they are revealed
         uint256 quorumBps; // share of the other members' stake whose verdicts decide a model
         uint256 verifierReward; // bonded coins credited per round to a verifier whose verdicts all agree
-        uint256 verdictSlashBps; // share of a wrong or silent verifier's stake burned
+        uint256 withheldSlashBps; // share of the stake burned from a verifier that never revealed its ballot
     }
 
     struct Round {
@@ -131,8 +138,8 @@ contract TrainingRounds is MemberGated {
     uint256 public immutable quorumBps;
     /// @notice Bonded coins credited per round to a verifier whose revealed verdicts all agree with the outcomes.
     uint256 public immutable verifierReward;
-    /// @notice Share of a verifier's stake burned for a verdict against the outcome, or a ballot never revealed.
-    uint256 public immutable verdictSlashBps;
+    /// @notice Share of a verifier's stake burned for a committed ballot it never revealed (basis points).
+    uint256 public immutable withheldSlashBps;
     /// @notice The chain's records of the BSs' committed actions (the {AssociationLedger}), wired once.
     IActionRecords public actionRecords;
     /// @dev The deploying account: its one power is to wire `actionRecords` once.
@@ -165,8 +172,8 @@ contract TrainingRounds is MemberGated {
     );
     /// @notice Outcome of `bs`'s model: coins credited (`reward`) or burned (`slashed`).
     event ModelSettled(uint256 indexed round, address indexed bs, Outcome outcome, uint256 reward, uint256 slashed);
-    /// @notice What `verifier`'s ballot earned (`reward`) or cost (`slashed`); `agreed` when it revealed no verdict
-    /// against an outcome.
+    /// @notice What `verifier`'s ballot earned (`reward`) or cost (`slashed`, a ballot never revealed); `agreed` when it
+    /// revealed no verdict against an outcome.
     event VerifierSettled(
         uint256 indexed round, address indexed verifier, bool revealed, bool agreed, uint256 reward, uint256 slashed
     );
@@ -215,6 +222,8 @@ contract TrainingRounds is MemberGated {
     error InvalidVerdict(uint256 index, uint8 verdict);
     /// @dev The revealed verdicts and salt do not hash to the commitment.
     error CommitmentMismatch(uint256 round, address verifier);
+    /// @dev The round would end its reveal window later than half the unbonding delay after opening.
+    error RoundTooLong(uint64 revealUntil, uint256 limit);
     /// @dev The round can be settled only after its reveal window (or once every member committed and revealed).
     error VerificationStillOpen(uint256 round, uint64 revealUntil);
     /// @dev Only models that passed may be aggregated.
@@ -242,13 +251,13 @@ contract TrainingRounds is MemberGated {
     /// @param registry_ The BS membership (its operator is the MBS).
     /// @param stake_ The bonded stake (this contract needs its PROTOCOL_ROLE).
     /// @param recordLog_ The record log (this contract needs WRITER_ROLE).
-    /// @param config The economic parameters: `slashBps` and `verdictSlashBps` at most 10000, both windows > 0,
+    /// @param config The economic parameters: `slashBps` and `withheldSlashBps` at most 10000, both windows > 0,
     /// `quorumBps` 1..10000.
     constructor(IBSRegistry registry_, IStakeVault stake_, RecordLog recordLog_, Config memory config)
         MemberGated(registry_)
     {
         if (address(stake_) == address(0) || address(recordLog_) == address(0)) revert ZeroAddress();
-        if (config.slashBps > BPS || config.verdictSlashBps > BPS) revert InvalidParameter();
+        if (config.slashBps > BPS || config.withheldSlashBps > BPS) revert InvalidParameter();
         if (config.verificationWindow == 0 || config.revealWindow == 0) revert InvalidParameter();
         if (config.quorumBps == 0 || config.quorumBps > BPS) revert InvalidParameter();
         stake = stake_;
@@ -259,7 +268,7 @@ contract TrainingRounds is MemberGated {
         revealWindow = config.revealWindow;
         quorumBps = config.quorumBps;
         verifierReward = config.verifierReward;
-        verdictSlashBps = config.verdictSlashBps;
+        withheldSlashBps = config.withheldSlashBps;
         _wirer = msg.sender;
     }
 
@@ -277,7 +286,8 @@ contract TrainingRounds is MemberGated {
     /// @notice Open the next round with global model `globalCid`. Only the operator (the MBS). Round 1 opens from any
     /// initial model; every later round from the global model its predecessor recorded.
     /// @param globalCid Binary CID of the global model weights the BSs train from.
-    /// @param deadline Last timestamp at which models may be submitted.
+    /// @param deadline Last timestamp at which models may be submitted (its reveal window must end within half the
+    /// unbonding delay from now).
     /// @return round The new round's number (from 1).
     function openRound(bytes calldata globalCid, uint64 deadline) external onlyOperator returns (uint256 round) {
         CidCheck.check(globalCid);
@@ -298,6 +308,8 @@ contract TrainingRounds is MemberGated {
         r.snapshot = uint64(block.timestamp) - 1;
         r.globalCid = globalCid;
         _setDeadline(r, deadline);
+        uint256 limit = block.timestamp + stake.unbondingDelay() / 2;
+        if (r.revealUntil > limit) revert RoundTooLong(r.revealUntil, limit);
         emit RoundOpened(round, globalCid, deadline, r.commitUntil, r.revealUntil, r.snapshot);
     }
 
@@ -337,7 +349,7 @@ contract TrainingRounds is MemberGated {
     function commitVerdicts(uint256 round, bytes32 commitment) external onlyMember {
         Round storage r = _openRound(round);
         if (block.timestamp <= r.deadline) revert SubmissionsStillOpen(round, r.deadline);
-        if (block.timestamp > r.commitUntil) revert CommitClosed(round, r.commitUntil);
+        if (block.timestamp > r.commitUntil || r.revealed != 0) revert CommitClosed(round, r.commitUntil);
         if (commitment == bytes32(0)) revert EmptyCommitment();
         Ballot storage b = _ballots[round][msg.sender];
         if (b.commitment != bytes32(0)) revert AlreadyCommitted(round, msg.sender);
@@ -537,7 +549,8 @@ contract TrainingRounds is MemberGated {
     }
 
     /// @dev Pay the verifiers whose revealed verdicts all agree with the decided outcomes (and decided at least one
-    /// model), slash the ones with a verdict against an outcome or an unrevealed ballot.
+    /// model with a non-zero weight), pay nothing to the ones with a verdict against an outcome, and slash the ones
+    /// that never revealed their ballot.
     function _settleVerifiers(uint256 round, uint32 passedBits, uint32 failedBits) private {
         address[] storage vs = _committers[round];
         uint256 n = vs.length;
@@ -547,9 +560,9 @@ contract TrainingRounds is MemberGated {
             bool agreed = b.revealed && (b.passBits & failedBits) == 0 && (b.failBits & passedBits) == 0;
             uint256 reward;
             uint256 slashed;
-            if (!agreed) {
-                slashed = stake.slash(v, verdictSlashBps);
-            } else if (((b.passBits | b.failBits) & (passedBits | failedBits)) != 0 && b.weight != 0) {
+            if (!b.revealed) {
+                slashed = stake.slash(v, withheldSlashBps);
+            } else if (agreed && ((b.passBits | b.failBits) & (passedBits | failedBits)) != 0 && b.weight != 0) {
                 reward = verifierReward;
                 if (reward != 0) stake.credit(v, reward);
             }
@@ -587,9 +600,10 @@ contract TrainingRounds is MemberGated {
         r.revealUntil = r.commitUntil + revealWindow;
     }
 
-    /// @dev Reveals are open after the commit window, or after the deadline once every member has committed.
+    /// @dev Reveals are open after the commit window, or after the deadline once every member has committed, and stay
+    /// open after the first reveal.
     function _revealOpen(Round storage r) private view returns (bool) {
-        if (block.timestamp > r.commitUntil) return true;
+        if (block.timestamp > r.commitUntil || r.revealed != 0) return true;
         return block.timestamp > r.deadline && r.committed >= registry.memberCount();
     }
 

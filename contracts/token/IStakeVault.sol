@@ -14,6 +14,9 @@ interface IStakeVault {
     /// @notice `bs`'s bond at the past timestamp `timepoint`.
     function bondedAt(address bs, uint256 timepoint) external view returns (uint256);
 
+    /// @notice Seconds an unbonded coin stays in the queue (and slashable) before it can be withdrawn.
+    function unbondingDelay() external view returns (uint64);
+
     /// @notice `bs`'s bonded and unbonding (not yet withdrawn) coins now.
     function stakeOf(address bs) external view returns (uint256 bonded, uint256 unbonding);
 }

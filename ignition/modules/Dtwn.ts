@@ -38,7 +38,7 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
       revealWindow: m.getParameter("revealWindowSeconds", D.revealWindowSeconds),
       quorumBps: m.getParameter("verificationQuorumBps", D.verificationQuorumBps),
       verifierReward: m.getParameter("verifierReward", D.verifierReward),
-      verdictSlashBps: m.getParameter("verdictSlashBps", D.verdictSlashBps),
+      withheldSlashBps: m.getParameter("withheldSlashBps", D.withheldSlashBps),
     },
   ]);
   const associationLedger = m.contract("AssociationLedger", [

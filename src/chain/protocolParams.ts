@@ -24,9 +24,12 @@ export const ProtocolParamsSchema = z
     verificationQuorumBps: z.number().int().min(1).max(10_000),
     /** Bonded coins credited per round to a verifier whose revealed verdicts all agree with the outcomes (base units). */
     verifierReward: z.bigint().min(0n),
-    /** Basis points of a verifier's stake burned for a verdict against the outcome or a ballot never revealed. */
-    verdictSlashBps: uint(10_000),
-    /** Seconds unbonded coins wait (still slashable) before they can be withdrawn; at least one DPoS epoch. */
+    /** Basis points of a verifier's stake burned for a committed ballot it never revealed (a wrong verdict forfeits the reward only). */
+    withheldSlashBps: uint(10_000),
+    /**
+     * Seconds unbonded coins wait (still slashable) before they can be withdrawn; at least one DPoS epoch. A round's
+     * deadline plus its commit and reveal windows must end within half of it (TrainingRounds `RoundTooLong`).
+     */
     unbondingDelaySeconds: z.number().int().positive(),
     /** C, the number of OFDMA subchannels (Eq. 7). */
     subchannels: z.number().int().min(1).max(64),
@@ -54,6 +57,10 @@ export const ProtocolParamsSchema = z
     message: "minBatchSize (b_min) must not exceed maxBatchSize (b_max)",
     path: ["minBatchSize"],
   })
+  .refine((p) => p.unbondingDelaySeconds / 2 > p.verificationWindowSeconds + p.revealWindowSeconds, {
+    message: "unbondingDelaySeconds must exceed twice the commit and reveal windows (verificationWindowSeconds + revealWindowSeconds): every round ends its reveal window within half the delay",
+    path: ["unbondingDelaySeconds"],
+  })
   .refine((p) => p.unbondingDelaySeconds >= p.slotDurationSeconds * p.slotsPerEpoch, {
     message: "unbondingDelaySeconds must be at least one DPoS epoch (slotDurationSeconds x slotsPerEpoch): a shorter delay lets a BS unbond and withdraw between an offence and its slash",
     path: ["unbondingDelaySeconds"],
@@ -70,8 +77,8 @@ export const DEFAULT_PROTOCOL_PARAMS: ProtocolParams = {
   revealWindowSeconds: 30,
   verificationQuorumBps: 5_000,
   verifierReward: 1n * COIN,
-  verdictSlashBps: 500,
-  unbondingDelaySeconds: 240,
+  withheldSlashBps: 500,
+  unbondingDelaySeconds: 86_400,
   subchannels: 10,
   maxTwinDataSize: 60_000,
   minBatchSize: 16,

@@ -89,7 +89,10 @@ export class Mbs {
     const previous = Number(await rounds.currentRound());
     const startBlock = await this.p.rounds.runner!.provider!.getBlockNumber();
     const latest = await this.p.rounds.runner!.provider!.getBlock("latest");
-    const deadline = Math.ceil(Math.max(Date.now() / 1000, latest?.timestamp ?? 0) + this.windowSeconds); // the chain's clock may run ahead
+    const now = Math.max(Date.now() / 1000, latest?.timestamp ?? 0); // the chain's clock may run ahead
+    // The chain refuses a round whose reveal window ends later than half the unbonding delay from its opening.
+    const longest = Number(await this.p.stake.unbondingDelay()) / 2 - Number(await rounds.verificationWindow()) - Number(await rounds.revealWindow()) - 5;
+    const deadline = Math.ceil(now + Math.min(this.windowSeconds, longest));
     onPhase("open");
     await (await rounds.openRound(cidToBytes(globalCid), deadline)).wait();
     const round = previous + 1;

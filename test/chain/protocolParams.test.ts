@@ -23,7 +23,7 @@ describe("protocol parameters", () => {
     expect(() => resolveProtocolParams({ slotDurationSeconds: 12, slotsPerEpoch: 10, unbondingDelaySeconds: 119 })).to.throw(/unbondingDelaySeconds: unbondingDelaySeconds must be at least one DPoS epoch/);
     expect(resolveProtocolParams({ slotDurationSeconds: 12, slotsPerEpoch: 10, unbondingDelaySeconds: 120 }).unbondingDelaySeconds).to.equal(120);
     expect(() => resolveProtocolParams({ revealWindowSeconds: 0 })).to.throw(/revealWindowSeconds/);
-    expect(() => resolveProtocolParams({ verdictSlashBps: 10_001 })).to.throw(/verdictSlashBps/);
+    expect(() => resolveProtocolParams({ withheldSlashBps: 10_001 })).to.throw(/withheldSlashBps/);
     expect(resolveProtocolParams({ verifierReward: "5" }).verifierReward).to.equal(5n);
   });
 
