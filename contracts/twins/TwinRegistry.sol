@@ -13,9 +13,16 @@ import {CidCheck} from "../utils/CidCheck.sol";
 /// twins K_j and their data size sum_j D_DTj in O(1) per change, which Eq. 6 (initial coins) reads.
 /// @dev Digital-twin data records (data size, commitment, state) and model records (CID of M_i) are appended to the
 /// {RecordLog}. Every change emits an event with what an agent needs to rebuild the state without reading storage.
+/// A BS records the models its twins trained in FL round r in batches ({recordTwinModels}), each batch tagged with
+/// the round, so that anyone can recompute the BS's Eq. 4 model of round r from its twins' models (docs/audit.md).
+/// This contract does not know the rounds: the round is the BS's statement, which an auditor checks against the
+/// order of the chain's events (the batch must be mined after round r opened and before the BS's model of round r).
 contract TwinRegistry is MemberGated, AccessControl {
     /// @notice Role of the contract allowed to re-associate twins (the {AssociationLedger}).
     bytes32 public constant ASSOCIATOR_ROLE = keccak256("ASSOCIATOR_ROLE");
+    /// @notice Largest number of model records in one {recordTwinModels} call. A twin's first model record costs
+    /// about 124k gas, so a full batch stays below the 2^24 gas cap of one transaction (EIP-7825).
+    uint256 public constant MAX_MODELS_PER_BATCH = 128;
 
     /// @notice A digital twin as recorded on chain.
     struct Twin {
@@ -60,6 +67,10 @@ contract TwinRegistry is MemberGated, AccessControl {
     event TwinModelRecorded(
         uint256 indexed twinId, address indexed bs, bytes modelCid, uint32 version, uint256 recordIndex
     );
+    /// @notice A batch of digital-twin model records of FL round `round` by `bs`: the `count` {TwinModelRecorded}
+    /// events just before this one in the same transaction, with record indices `firstRecordIndex` to
+    /// `firstRecordIndex + count - 1`.
+    event TwinModelsRecorded(uint256 indexed round, address indexed bs, uint256 count, uint256 firstRecordIndex);
 
     /// @dev The user id must be non-zero.
     error InvalidUserId();
@@ -73,6 +84,14 @@ contract TwinRegistry is MemberGated, AccessControl {
     error DataSizeOutOfRange(uint64 dataSize, uint64 maxDataSize);
     /// @dev A constructor parameter is out of range.
     error InvalidParameter();
+    /// @dev A batch of model records must hold 1 to `MAX_MODELS_PER_BATCH` records.
+    error InvalidBatchLength(uint256 length, uint256 maxLength);
+    /// @dev A batch lists a different number of twins and CIDs.
+    error BatchLengthMismatch(uint256 twinIds, uint256 modelCids);
+    /// @dev The twin ids of a batch must be strictly increasing (no twin twice).
+    error TwinsNotSorted(uint256 twinId);
+    /// @dev FL rounds are numbered from 1.
+    error InvalidRound();
 
     /// @param registry_ The BS membership.
     /// @param recordLog_ The record log (this contract needs its WRITER_ROLE).
@@ -156,14 +175,31 @@ contract TwinRegistry is MemberGated, AccessControl {
     /// @param twinId The twin.
     /// @param modelCid Binary CID of the model weights in IPFS.
     function recordTwinModel(uint256 twinId, bytes calldata modelCid) external onlyMember {
-        CidCheck.check(modelCid);
-        Twin storage t = _hosted(twinId);
-        t.modelCid = modelCid;
-        uint32 version = ++t.modelVersion;
-        uint256 recordIndex = recordLog.append(
-            RecordLog.RecordKind.TwinModel, keccak256(abi.encode(twinId, msg.sender, modelCid, version))
-        );
-        emit TwinModelRecorded(twinId, msg.sender, modelCid, version, recordIndex);
+        _recordModel(twinId, modelCid);
+    }
+
+    /// @notice Record the models that the caller's twins `twinIds` trained in FL round `round`: one digital-twin
+    /// model record per twin (as {recordTwinModel}: record-log entry and {TwinModelRecorded}), then one
+    /// {TwinModelsRecorded} tagging the batch with the round. Only the member BS hosting every listed twin.
+    /// @dev The round is not checked against the FL rounds (see the contract documentation). A BS with more twins
+    /// than `MAX_MODELS_PER_BATCH` records them in several batches.
+    /// @param round The FL round the models were trained in (from 1).
+    /// @param twinIds The twins, strictly increasing.
+    /// @param modelCids Binary CID of each twin's model weights in IPFS, in the order of `twinIds`.
+    function recordTwinModels(uint256 round, uint256[] calldata twinIds, bytes[] calldata modelCids)
+        external
+        onlyMember
+    {
+        uint256 n = twinIds.length;
+        if (n == 0 || n > MAX_MODELS_PER_BATCH) revert InvalidBatchLength(n, MAX_MODELS_PER_BATCH);
+        if (modelCids.length != n) revert BatchLengthMismatch(n, modelCids.length);
+        if (round == 0) revert InvalidRound();
+        uint256 first = _recordModel(twinIds[0], modelCids[0]);
+        for (uint256 i = 1; i < n; ++i) {
+            if (twinIds[i] <= twinIds[i - 1]) revert TwinsNotSorted(twinIds[i]);
+            _recordModel(twinIds[i], modelCids[i]);
+        }
+        emit TwinModelsRecorded(round, msg.sender, n, first);
     }
 
     /// @notice The twin `twinId`.
@@ -209,6 +245,18 @@ contract TwinRegistry is MemberGated, AccessControl {
     function _existing(uint256 twinId) private view returns (Twin storage t) {
         t = _twins[twinId];
         if (t.bs == address(0)) revert UnknownTwin(twinId);
+    }
+
+    /// @dev A digital-twin model record of the caller's twin `twinId`; returns its record index.
+    function _recordModel(uint256 twinId, bytes calldata modelCid) private returns (uint256 recordIndex) {
+        CidCheck.check(modelCid);
+        Twin storage t = _hosted(twinId);
+        t.modelCid = modelCid;
+        uint32 version = ++t.modelVersion;
+        recordIndex = recordLog.append(
+            RecordLog.RecordKind.TwinModel, keccak256(abi.encode(twinId, msg.sender, modelCid, version))
+        );
+        emit TwinModelRecorded(twinId, msg.sender, modelCid, version, recordIndex);
     }
 
     function _hosted(uint256 twinId) private view returns (Twin storage t) {

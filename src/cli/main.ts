@@ -14,6 +14,7 @@ import { registerBenchCommands } from "./bench";
 import { registerIpfsCommands } from "./ipfs";
 import { registerRunCommand } from "./run";
 import { registerDoctorCommand } from "./doctor";
+import { registerAuditCommand } from "./audit";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerIpfsCommands(program);
   registerRunCommand(program);
   registerDoctorCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -29,6 +29,12 @@ function parseFault(v: string, acc: { bs: number; kind: string }[]): { bs: numbe
   return [...acc, { bs: Number(m[1]), kind: m[2] }];
 }
 
+function parseMbsAttack(v: string): { kind: string; round?: number } {
+  const m = /^([a-z-]+)(?::(\d+))?$/.exec(v);
+  if (!m) throw new Error(`--mbs-attack takes kind or kind:round, e.g. forge-global or forge-global:2; got ${JSON.stringify(v)}.`);
+  return { kind: m[1], ...(m[2] ? { round: Number(m[2]) } : {}) };
+}
+
 function parseKill(v: string): { bs: number; round: number; afterSeconds?: number; after?: string } {
   const m = /^(\d+):(\d+):(\d+(?:\.\d+)?|[a-z]+)$/.exec(v);
   if (!m) throw new Error(`--kill takes bs:round:seconds or bs:round:phase, e.g. 1:2:10 or 0:2:train; got ${JSON.stringify(v)}.`);
@@ -64,6 +70,7 @@ export function registerRunCommand(program: Command): void {
     .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
     .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process", "hardhat")
     .option("--kill <bs:round:seconds|phase>", "with --network localhost: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
+    .option("--mbs-attack <kind[:round]>", "fault injection: the MBS forges the global model; forge-global records Eq. 5 plus Gaussian noise (std 0.01) instead of Eq. 5, in every round or only in round round (`dtwn audit` reports it)", parseMbsAttack)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
       const { network, fault, ...rest } = opts as { network: string; fault: unknown };

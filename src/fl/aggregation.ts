@@ -9,6 +9,7 @@
  * so that the two levels together equal FedAvg over all twins (Eq. 3), which the tests check.
  */
 import { assertSameShapes, flatten, unflatten, type ModelWeights, type WeightTensor } from "./tensors";
+import type { ServerOptimizer } from "./serverOptimizer";
 
 /** One model offered for aggregation: a twin's (at a BS) or a BS's (at the MBS). */
 export interface ModelUpdate {
@@ -161,4 +162,94 @@ export function aggregateAtBs(twins: readonly ModelUpdate[], from: string, strat
 /** Eq. 5: the MBS aggregates the BS models G_m into the global model M. */
 export function aggregateAtMbs(bsModels: readonly ModelUpdate[], strategy: AggregationStrategy = new FedAvg()): WeightTensor[] {
   return strategy.aggregate(bsModels);
+}
+
+/** A twin's trained model as its BS records it: the twin's on-chain id, its data size D_j and its weights w_j. */
+export interface TwinModel {
+  readonly twinId: number;
+  /** D_j, the twin's recorded data size (samples). */
+  readonly samples: number;
+  readonly weights: ModelWeights;
+}
+
+/**
+ * Eq. 4 in its one canonical order, so that anyone holding the same twin models computes the same bits: twins in
+ * ascending twin id; per coordinate the float64 sum of D_j w_j (each float32 weight widened exactly), then divided by
+ * sum_j D_j once, then rounded to float32. Models are added one at a time (the auditor streams them from IPFS), and a
+ * twin id not above the previous one is refused, so no other order can be used by mistake.
+ */
+export class CanonicalEq4 {
+  private sums?: Float64Array[];
+  private shapes?: number[][];
+  private lastTwin = -Infinity;
+  private total = 0;
+  private count = 0;
+
+  add(twin: TwinModel): void {
+    if (!(twin.twinId > this.lastTwin)) throw new Error(`Eq. 4: twin ${twin.twinId} comes after twin ${this.lastTwin}; twins are added in ascending twin id.`);
+    if (!(Number.isSafeInteger(twin.samples) && twin.samples >= 0)) throw new Error(`Eq. 4: twin ${twin.twinId} has ${twin.samples} samples; expected an integer >= 0.`);
+    if (this.shapes) assertSameShapes(this.shapes, twin.weights, `Eq. 4: the model of twin ${twin.twinId}`);
+    else {
+      assertSameShapes(twin.weights.map((t) => t.shape), twin.weights, `Eq. 4: the model of twin ${twin.twinId}`);
+      this.shapes = twin.weights.map((t) => t.shape.slice());
+      this.sums = twin.weights.map((t) => new Float64Array(t.values.length));
+    }
+    const d = twin.samples;
+    (this.sums as Float64Array[]).forEach((acc, k) => {
+      const v = twin.weights[k].values;
+      for (let i = 0; i < v.length; i++) acc[i] += d * v[i];
+    });
+    this.lastTwin = twin.twinId;
+    this.total += d;
+    this.count++;
+  }
+
+  /** Twins added so far. */
+  get twins(): number {
+    return this.count;
+  }
+
+  /** G_m = sum_j D_j w_j / sum_j D_j (float32), and D_m = sum_j D_j. */
+  result(): { weights: WeightTensor[]; samples: number } {
+    if (!this.sums || !this.shapes) throw new Error("Eq. 4: no twin models to aggregate.");
+    if (this.total <= 0) throw new Error("Eq. 4: the twins carry no samples (sum of D is 0).");
+    const total = this.total;
+    const shapes = this.shapes;
+    const weights = this.sums.map((acc, k) => {
+      const values = new Float32Array(acc.length);
+      for (let i = 0; i < acc.length; i++) values[i] = acc[i] / total;
+      return { shape: shapes[k].slice(), values };
+    });
+    return { weights, samples: total };
+  }
+}
+
+/** Eq. 4 of a BS from its twins' models in the canonical order (see {@link CanonicalEq4}); the input order is free. */
+export function canonicalBsModel(twins: readonly TwinModel[]): { weights: WeightTensor[]; samples: number } {
+  const eq4 = new CanonicalEq4();
+  for (const t of [...twins].sort((a, b) => a.twinId - b.twinId)) eq4.add(t);
+  return eq4.result();
+}
+
+/** Order of BS addresses as the chain records the aggregation (ascending as numbers). */
+export function byAddress(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The MBS's new global model: Eq. 5 (`strategy`) over the passed BS models summed in the order the chain records
+ * them (ascending BS address, `from`), then the server optimiser's step from the current global model. With no model
+ * the global model stays (and the optimiser's state is untouched). `server` carries state across rounds: the MBS and
+ * every auditor step one instance through the rounds in order, so the result is bit for bit the same for all.
+ */
+export function recomputeGlobal(current: ModelWeights, passed: readonly ModelUpdate[], strategy: AggregationStrategy, server: ServerOptimizer): WeightTensor[] {
+  if (passed.length === 0) return current.map((t) => ({ shape: t.shape.slice(), values: t.values.slice() }));
+  const ordered = passed.map((u, k) => {
+    if (u.from === undefined) throw new Error(`Eq. 5: BS model ${k} does not say which BS (address) it is from.`);
+    return u;
+  });
+  ordered.sort((a, b) => byAddress(a.from as string, b.from as string));
+  return server.step(current, strategy.aggregate(ordered));
 }

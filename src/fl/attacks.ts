@@ -38,6 +38,9 @@ export function scaled(w: ModelWeights, factor: number, reference: ModelWeights)
 /** Weights replaced by Gaussian noise of standard deviation `std`. */
 export const randomNoise = (w: ModelWeights, std: number, rng: Rng): WeightTensor[] => map(w, () => std * randNormal(rng));
 
+/** Every weight plus Gaussian noise of standard deviation `std` (a forged global model of a malicious MBS). */
+export const perturbed = (w: ModelWeights, std: number, rng: Rng): WeightTensor[] => map(w, (v) => v + std * randNormal(rng));
+
 /** The attack `name` on the honest model `w`, given the current global model. */
 export function attack(name: ModelAttackName, w: ModelWeights, global: ModelWeights, rng: Rng): WeightTensor[] {
   switch (name) {

@@ -14,6 +14,9 @@
  */
 import { sizeOf, type ModelWeights, type WeightTensor } from "./tensors";
 
+/** Whether this machine stores floats little-endian (then the values are copied as bytes, bit for bit). */
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
 export const WEIGHTS_MAGIC = "DTWN";
 export const WEIGHTS_VERSION = 1;
 const PREFIX = 12;
@@ -49,7 +52,12 @@ export function encodeWeights(arch: string, weights: ModelWeights): Uint8Array {
   out.set(head, PREFIX);
   let o = PREFIX + head.length;
   for (const t of weights) {
-    for (let i = 0; i < t.values.length; i++, o += 4) view.setFloat32(o, t.values[i], true);
+    if (LITTLE_ENDIAN) {
+      out.set(new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength), o);
+      o += t.values.byteLength;
+    } else {
+      for (let i = 0; i < t.values.length; i++, o += 4) view.setFloat32(o, t.values[i], true);
+    }
   }
   return out;
 }
@@ -95,7 +103,12 @@ export function decodeWeights(bytes: Uint8Array, expect: DecodeExpectation = {})
   if (bytes.length !== o + 4 * count) throw new WeightsFormatError(`Weights blob has ${bytes.length - o} data bytes; the header's shapes need ${4 * count}.`);
   const weights = header.shapes.map((shape) => {
     const values = new Float32Array(sizeOf(shape));
-    for (let i = 0; i < values.length; i++, o += 4) values[i] = view.getFloat32(o, true);
+    if (LITTLE_ENDIAN) {
+      new Uint8Array(values.buffer).set(bytes.subarray(o, o + values.byteLength));
+      o += values.byteLength;
+    } else {
+      for (let i = 0; i < values.length; i++, o += 4) values[i] = view.getFloat32(o, true);
+    }
     return { shape, values };
   });
   return { arch: header.arch, weights };

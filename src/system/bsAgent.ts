@@ -5,10 +5,12 @@
  *   2. act      propose its actor's raw action, read the peers' proposals of the slot, decode the joint action and
  *               commit its own part a_i(t) = (K_i, b_i, tau_i) (src/system/policies.ts);
  *   3. sync     record the data of twins that moved to it (a digital-twin data record per twin);
- *   4. train    train its twins from the global model (weights from IPFS) with their batch sizes, and aggregate
- *               them (Eq. 4);
- *   5. upload   put its weights in IPFS and submit the training model record (its CID; the chain weighs it by the
- *               K_i and D_i it recorded for the committed action);
+ *   4. train    train its twins from the global model (weights from IPFS) with their batch sizes, meanwhile check
+ *               that the global model is Eq. 5 of the previous round's passed models (src/audit), and aggregate
+ *               them (Eq. 4, in the canonical order of src/fl/aggregation.ts, so anyone can recompute it bit for bit);
+ *   5. upload   put every twin's model in IPFS and record their CIDs (digital-twin model records of the round,
+ *               TwinRegistry.recordTwinModels), then put its BS model in IPFS and submit the training model record
+ *               (its CID; the chain weighs it by the K_i and D_i it recorded for the committed action);
  *   6. verify   fetch the other BSs' models by CID from their IPFS nodes (addresses registered on chain), score
  *               them on its held-out data, commit its ballot (one verdict per model) and reveal it;
  *   7. collect  wait for the round's settlement and read its stake (credited for a passing model and for verdicts
@@ -24,11 +26,16 @@ import { ballotCommitment, ballotSalt, VERDICT, type Ballot } from "../chain/bal
 import { bytesToCid, cidToBytes } from "../chain/cid";
 import { attack, INFLATE_FACTOR, isModelAttack, type AttackName } from "../fl/attacks";
 import type { LocalOptimizer } from "../fl/cnn";
-import type { ModelUpdate } from "../fl/aggregation";
+import { canonicalBsModel, type ModelUpdate, type TwinModel } from "../fl/aggregation";
 import type { TwinTrainer } from "../fl/trainers";
+import { LiveChainSource } from "../audit/chainSource";
+import { ChainRecords } from "../audit/records";
+import { GlobalChecker, type ModelSource } from "../audit/recompute";
+import type { AggregationSettings } from "../audit/settings";
+import { AssociationLedger__factory, TrainingRounds__factory, TwinRegistry__factory } from "../../typechain-types";
 import type { WeightTensor } from "../fl/tensors";
 import { judge, referenceAccuracy } from "../fl/verification";
-import { putWeights, type WeightsStore } from "../ipfs/store";
+import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
 import { fetchWeights } from "./fetch";
 import { cidOf } from "../ipfs/unixfs";
 import { encodeWeights } from "../fl/weightsFormat";
@@ -65,7 +72,15 @@ export interface AgentSettings {
   fault?: SubmissionFault;
   /** Fault injection: the agent dies (throws {@link AgentCrashed}) right after this phase of this round. */
   crash?: { round: number; after: keyof PhaseSeconds };
+  /**
+   * How the MBS aggregates (Eq. 5's strategy and server optimiser): when set, the agent checks every new global
+   * model against Eq. 5 of the previous round's passed models before it trains from it (reported, not enforced).
+   */
+  globalCheck?: AggregationSettings;
 }
+
+/** Twin model records per transaction (a twin's first record costs about 124k gas). */
+export const TWIN_RECORDS_PER_TX = 64;
 
 /** An injected crash (see {@link AgentSettings.crash}): the agent's process would be gone at this point. */
 export class AgentCrashed extends Error {
@@ -125,6 +140,15 @@ export interface AgentRoundReport {
   meanBatch: number;
   movedIn: number;
   cid?: string;
+  /** Digital-twin model records of this round on chain (those recorded now and those found there). */
+  twinModels?: number;
+  /**
+   * Whether the global model this round trains from is Eq. 5 of the previous round's passed models, recomputed by
+   * this BS (round 2 on, with {@link AgentSettings.globalCheck}); with what it found and how long it took.
+   */
+  globalCheck?: "match" | "mismatch" | "unavailable";
+  globalCheckDetail?: string;
+  globalCheckSeconds?: number;
   submitted: boolean;
   /** Why nothing was submitted (no twins, too late, ...). */
   skipped?: string;
@@ -150,7 +174,100 @@ const nowSeconds = () => Date.now() / 1000;
 const ZERO_HASH = "0x" + "0".repeat(64);
 
 export class BsAgent {
+  private chainRecords?: ChainRecords;
+  private globalChecker?: GlobalChecker;
+
   constructor(readonly ctx: AgentContext) {}
+
+  /** The chain's records as an auditor reads them (events through this agent's provider). */
+  private records(): ChainRecords {
+    const { rounds, ledger, twins } = this.ctx.protocol;
+    const provider = rounds.runner?.provider;
+    if (!provider) throw new Error("the agent's signer has no provider to read the chain's events with");
+    this.chainRecords ??= new ChainRecords(new LiveChainSource(provider), {
+      contracts: {
+        TrainingRounds: { address: rounds.target as string, abi: TrainingRounds__factory.abi },
+        AssociationLedger: { address: ledger.target as string, abi: AssociationLedger__factory.abi },
+        TwinRegistry: { address: twins.target as string, abi: TwinRegistry__factory.abi },
+      },
+    });
+    return this.chainRecords;
+  }
+
+  /** Model blobs from this BS's store, else from the MBS's and the other BSs' IPFS nodes (addresses on chain). */
+  private modelSource(): ModelSource {
+    const { store, protocol, settings, mbsPeers } = this.ctx;
+    return {
+      get: async (cid) => {
+        try {
+          if (await store.has(cid)) return await store.cat(cid, { timeoutMs: settings.fetchTimeoutMs });
+          for (const peer of [...mbsPeers, ...(await Promise.all(this.ctx.bsAddresses.map(async (a) => (await protocol.registry.metadataOf(a)).ipfsPeerAddress)))]) {
+            await store.dial?.(peer).catch(() => undefined);
+          }
+          return await store.cat(cid, { timeoutMs: settings.fetchTimeoutMs });
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  /** Step 4's check: is round `round`'s global model Eq. 5 (with the MBS's settings) of round `round - 1`'s passed models? */
+  private async checkGlobal(round: number, report: AgentRoundReport): Promise<void> {
+    const how = this.ctx.settings.globalCheck;
+    if (!how || round < 2) return;
+    const t0 = performance.now();
+    try {
+      const records = this.records();
+      const [previous] = await records.rounds(round - 1);
+      if (!previous) throw new Error(`round ${round - 1} is not on chain`);
+      this.globalChecker ??= new GlobalChecker(records, this.modelSource(), how);
+      const c = await this.globalChecker.check(previous);
+      report.globalCheck = c.status;
+      if (c.status !== "match") {
+        report.globalCheckDetail = c.maxAbsDiff !== undefined ? `max |diff| ${c.maxAbsDiff.toExponential(1)}` : c.reason;
+        this.ctx.log(`BS ${this.ctx.index}: the global model of round ${round} (${previous.newGlobalCid}) is ${c.status === "mismatch" ? "NOT Eq. 5 of round " + (round - 1) + "'s passed models" : "not checkable"}: ${report.globalCheckDetail ?? ""}`);
+      }
+    } catch (e) {
+      report.globalCheck = "unavailable";
+      report.globalCheckDetail = (e as Error).message.split("\n")[0];
+    } finally {
+      report.globalCheckSeconds = (performance.now() - t0) / 1000;
+    }
+  }
+
+  /**
+   * This BS's twin model records of round `round` on chain whose weights are in its store (a restarted agent reuses
+   * them instead of training those twins again, so its BS model stays Eq. 4 of what it recorded), by twin id.
+   */
+  private async recordedTwinModels(round: number): Promise<Map<number, { cid: string; weights: WeightTensor[] }>> {
+    const out = new Map<number, { cid: string; weights: WeightTensor[] }>();
+    for (const [twinId, rec] of await this.records().twinModels(round, this.ctx.address)) {
+      try {
+        if (await this.ctx.store.has(rec.cid)) out.set(twinId, { cid: rec.cid, weights: (await getWeights(this.ctx.store, rec.cid, this.ctx.arch)).weights });
+      } catch {
+        // not usable: that twin trains again and is recorded again (the later record counts)
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Step 5's twin model records: put the twin models not recorded yet in IPFS and record their CIDs for round
+   * `round` in batches of {@link TWIN_RECORDS_PER_TX}. Returns how many twin model records the round has on chain.
+   */
+  private async recordTwinModels(round: number, twins: readonly (TwinModel & { cid?: string })[], resumed: string[]): Promise<number> {
+    const todo: { twinId: number; cid: string }[] = [];
+    for (const t of [...twins].sort((a, b) => a.twinId - b.twinId)) {
+      if (t.cid === undefined) todo.push({ twinId: t.twinId, cid: await putWeights(this.ctx.store, this.ctx.arch, t.weights) });
+    }
+    if (todo.length === 0 && twins.length > 0) resumed.push("record");
+    for (let k = 0; k < todo.length; k += TWIN_RECORDS_PER_TX) {
+      const batch = todo.slice(k, k + TWIN_RECORDS_PER_TX);
+      await (await this.ctx.protocol.twins.recordTwinModels(round, batch.map((b) => b.twinId), batch.map((b) => cidToBytes(b.cid)))).wait();
+    }
+    return twins.length;
+  }
 
   get malicious(): boolean {
     return this.ctx.settings.attack !== undefined;
@@ -312,13 +429,29 @@ export class BsAgent {
     } else {
       // 4. train (Eq. 4 over its twins) from the global model
       let model: ModelUpdate | undefined;
+      let twinModels: (TwinModel & { cid?: string })[] = [];
       try {
         model = await timed("train", async () => {
           const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
-          const jobs = mine.map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
-          const trained = (await this.ctx.trainer.trainRound(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer })).get(index);
-          if (!trained) throw new Error("training returned no model");
-          return settings.attack && isModelAttack(settings.attack) ? { ...trained, weights: attack(settings.attack, trained.weights, global, mulberry32(round * 7 + index)) } : trained;
+          const recorded = await this.recordedTwinModels(round);
+          const twinId = (n: number) => this.ctx.twinIds[n];
+          const jobs = mine.filter((n) => !recorded.has(twinId(n))).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
+          const training = this.ctx.trainer.trainTwins(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer });
+          training.catch(() => undefined); // awaited below, after the check
+          await this.checkGlobal(round, report); // while the twins train (it never throws)
+          const trained = await training;
+          twinModels = [
+            ...mine.flatMap((n) => {
+              const r = recorded.get(twinId(n));
+              return r ? [{ twinId: twinId(n), samples: world.userData[n].length, weights: r.weights, cid: r.cid }] : [];
+            }),
+            ...trained.map((t) => ({ twinId: twinId(t.twin), samples: t.samples, weights: t.weights })),
+          ];
+          if (twinModels.length === 0) throw new Error("training returned no model");
+          // Eq. 4 in the canonical order over exactly the twin models it records: what an auditor recomputes
+          const eq4 = canonicalBsModel(twinModels);
+          const trainedModel: ModelUpdate = { weights: eq4.weights, samples: eq4.samples, from: `BS ${index}` };
+          return settings.attack && isModelAttack(settings.attack) ? { ...trainedModel, weights: attack(settings.attack, trainedModel.weights, global, mulberry32(round * 7 + index)) } : trainedModel;
         });
       } catch (e) {
         if (e instanceof AgentCrashed) throw e;
@@ -328,6 +461,9 @@ export class BsAgent {
       if (model) {
         try {
           await timed("upload", async () => {
+            // the digital-twin model records of the round (Eq. 4's inputs), before the model they aggregate into
+            report.twinModels = await this.recordTwinModels(round, twinModels, resumed);
+            twinModels = [];
             let cid: string;
             if (settings.fault === "unknown-cid") {
               cid = await cidOf(encodeWeights(this.ctx.arch, model.weights).subarray(0, 4096)); // never stored anywhere

@@ -6,13 +6,18 @@
  *   settle  settle the round on chain (passing models and agreeing verifiers are paid, failing models and verifiers
  *           against the outcome slashed);
  *   fetch   fetch the models that passed from the BSs' IPFS nodes (their addresses are on chain);
- *   aggregate  Eq. 5 over them, weighted by their data sizes (the chosen strategy), then the optional server step;
- *   publish put the new global model in IPFS and record its CID with the aggregated BSs;
+ *   aggregate  Eq. 5 over them, weighted by their data sizes (the chosen strategy), then the optional server step
+ *           ({@link recomputeGlobal}, the function `dtwn audit` recomputes it with);
+ *   publish put the new global model in IPFS and record its CID with the aggregated BSs (a malicious MBS, fault
+ *           injection `--mbs-attack forge-global`, publishes Eq. 5 plus noise instead);
  *   evaluate  test accuracy and loss of the new global model.
  * The deadline adapts: the next round's submission window is 1.5 x the slowest submission of this one (bounded).
  */
 import { cidToBytes, bytesToCid } from "../chain/cid";
-import type { AggregationStrategy, ModelUpdate } from "../fl/aggregation";
+import { byAddress, recomputeGlobal, type AggregationStrategy, type ModelUpdate } from "../fl/aggregation";
+import { perturbed } from "../fl/attacks";
+import { mulberry32 } from "../twins/random";
+import type { MbsAttack } from "./options";
 import type { TwinTrainer } from "../fl/trainers";
 import type { WeightTensor } from "../fl/tensors";
 import { ServerOptimizer, type ServerOptimizerConfig } from "../fl/serverOptimizer";
@@ -31,7 +36,12 @@ export interface MbsSettings {
   /** Test-set indices to evaluate the global model on. */
   testIndices: readonly number[];
   server?: ServerOptimizerConfig;
+  /** Fault injection: the MBS's attack, in round `round` only or (without it) in every round. */
+  attack?: { kind: MbsAttack; round?: number };
 }
+
+/** Standard deviation of the noise a forging MBS adds to every weight of Eq. 5's model. */
+export const FORGE_NOISE_STD = 0.01;
 
 export interface MbsRoundReport {
   round: number;
@@ -45,6 +55,8 @@ export interface MbsRoundReport {
   unfetched: { bs: string; error: string }[];
   testAccuracy: number;
   testLoss: number;
+  /** Whether this (malicious) MBS published a forged global model in this round instead of Eq. 5's. */
+  forged?: boolean;
   /** Seconds: from opening to the deadline, from the deadline to settlement, fetching, aggregating + publishing, evaluating. */
   phases: { submit: number; verify: number; fetch: number; aggregate: number; evaluate: number };
   /** Seconds after opening at which each BS's model record was mined. */
@@ -174,8 +186,14 @@ export class Mbs {
     // Eq. 5 over the passing models, summed in the order the chain records them (ascending BS address), not in the
     // order they were submitted: the result is then bit for bit the same on every run and for anyone recomputing it
     // from the chain. With no passing model, the global model stays.
-    updates.sort((a, b) => (BigInt(a.from ?? 0) < BigInt(b.from ?? 0) ? -1 : 1));
-    if (updates.length > 0) this.global = this.server.step(this.global, this.strategy.aggregate(updates));
+    updates.sort((a, b) => byAddress(a.from as string, b.from as string));
+    const honest = recomputeGlobal(this.global, updates, this.strategy, this.server);
+    // A forging MBS publishes another model (a round without passed models keeps its global model: the chain allows
+    // nothing else). The optimiser's state stays the honest one; the next round trains from the forged model.
+    const attack = this.settings.attack;
+    const forged = attack?.kind === "forge-global" && (attack.round === undefined || attack.round === round) && updates.length > 0;
+    this.global = forged ? perturbed(honest, FORGE_NOISE_STD, mulberry32(round * 7919 + 11)) : honest;
+    if (forged) this.log(`round ${round}: the MBS forges the global model (Eq. 5 plus noise, std ${FORGE_NOISE_STD}; fault injection)`);
     const newGlobalCid = await putWeights(this.store, this.arch, this.global);
     const aggregated = updates.map((u) => u.from as string); // every passed model, in the same order
     await (await rounds.recordGlobalModel(round, cidToBytes(newGlobalCid), aggregated)).wait();
@@ -207,6 +225,7 @@ export class Mbs {
       unfetched,
       testAccuracy: test.accuracy,
       testLoss: test.loss,
+      forged,
       phases: {
         submit: (tSubmit - t0) / 1000,
         verify: (tVerify - tSubmit) / 1000,

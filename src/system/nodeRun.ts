@@ -30,6 +30,8 @@ import { connectProtocol } from "./protocol";
 import { FETCH_TIMEOUT_MS } from "./fetch";
 import { agentSettings, loadAssociationPolicy, maliciousBss, roundMetrics, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
+import { exportChainLog, writeChainLog } from "../audit/chainSource";
+import { DEFAULT_AGGREGATION, writeAggregationSettings } from "../audit/settings";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The development mnemonic of `npx hardhat node` (public; only for the local node). */
@@ -151,6 +153,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   fs.writeFileSync(path.join(out, "deploy.log"), `${deploy.stdout}\n${deploy.stderr}`);
   if (deploy.status !== 0) throw new Error(`deployment failed (exit ${deploy.status}); see ${path.join(out, "deploy.log")}.`);
   const deployment = readDeployment(deploymentFile);
+  writeAggregationSettings(out, DEFAULT_AGGREGATION); // how the MBS aggregates (the chain does not record it)
   const mbsSigner = new SerialSigner(new Wallet(keys.mbs, localProvider(url, deployment.chainId)));
   const mbsProtocol = connectProtocol(deployment, mbsSigner);
   const bsAddresses = await mbsProtocol.registry.members();
@@ -205,7 +208,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       if (metas.every((m) => m.ipfsPeerAddress.includes("/p2p/"))) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const mbs = new Mbs(mbsProtocol, store, trainer, arch, initial, strategyByName("fedavg"), { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k) }, log);
+    const mbs = new Mbs(mbsProtocol, store, trainer, arch, initial, strategyByName(DEFAULT_AGGREGATION.strategy, DEFAULT_AGGREGATION.faulty), { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k), ...(o.mbsAttack ? { attack: o.mbsAttack } : {}) }, log);
     const rounds: RoundMetrics[] = [];
     const restarts: RunMetrics["restarts"] = [];
     const reader = connectProtocol(deployment, localProvider(url, deployment.chainId));
@@ -255,6 +258,10 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     };
   } finally {
     children.forEach((c) => !exited(c) && c.kill());
+    // The chain's logs next to the IPFS repositories: `dtwn audit <run folder>` works after the node is stopped.
+    await exportChainLog(provider, deployment)
+      .then((l) => writeChainLog(path.join(out, "chain-log.json"), l))
+      .catch((e: Error) => log(`could not export the chain's logs: ${e.message}`));
     await store.close();
     await trainer.close();
   }

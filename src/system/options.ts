@@ -8,6 +8,14 @@ import { POLICY_NAMES } from "./policies";
 export const SUBMISSION_FAULTS = ["unknown-cid", "wrong-shape", "late"] as const;
 export type SubmissionFault = (typeof SUBMISSION_FAULTS)[number];
 
+/**
+ * What a malicious MBS can be made to do (fault injection): "forge-global" publishes and records a global model that
+ * is not Eq. 5 of the accepted models (Eq. 5 plus seeded Gaussian noise of std 0.01 on every
+ * weight), see src/system/mbs.ts. Detected by `dtwn audit` and by the BSs' check of each new global model.
+ */
+export const MBS_ATTACKS = ["forge-global"] as const;
+export type MbsAttack = (typeof MBS_ATTACKS)[number];
+
 /** The phases of a BS agent's round, in order (src/system/bsAgent.ts). */
 export const AGENT_PHASES = ["observe", "act", "sync", "train", "upload", "verify", "collect"] as const;
 export type AgentPhase = (typeof AGENT_PHASES)[number];
@@ -53,6 +61,8 @@ export const RunOptionsSchema = z
       .strict()
       .refine((k) => (k.afterSeconds === undefined) !== (k.after === undefined), { message: "give either afterSeconds or after (a phase)" })
       .optional(),
+    /** Fault injection: the MBS's attack `kind`, in round `round` only or (without it) in every round. */
+    mbsAttack: z.object({ kind: z.enum(MBS_ATTACKS), round: z.number().int().min(1).optional() }).strict().optional(),
     /** Fault injection: BS `bs` dies right after phase `after` of round `round`, and is restarted. */
     crash: z.object({ bs: z.number().int().min(0), round: z.number().int().min(1), after: z.enum(AGENT_PHASES) }).optional(),
   })
@@ -65,6 +75,7 @@ export const RunOptionsSchema = z
   .refine((o) => o.kill === undefined || o.kill.bs < o.bss, { message: "the killed BS must be one of the BSs", path: ["kill", "bs"] })
   .refine((o) => o.faults.every((f) => f.bs < o.bss), { message: "a faulty BS must be one of the BSs", path: ["faults"] })
   .refine((o) => o.crash === undefined || o.crash.bs < o.bss, { message: "the crashing BS must be one of the BSs", path: ["crash", "bs"] })
+  .refine((o) => o.mbsAttack?.round === undefined || o.mbsAttack.round <= o.rounds, { message: "the MBS's attack round must be one of the run's rounds", path: ["mbsAttack", "round"] })
   .refine((o) => o.users >= o.bss, { message: "there must be at least one user per BS", path: ["users"] });
 
 export type RunOptions = z.infer<typeof RunOptionsSchema>;

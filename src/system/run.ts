@@ -5,7 +5,9 @@
  * and the association policy (a MADDPG actor per BS, or a baseline), and runs FL rounds: the MBS opens, settles and
  * aggregates; every BS agent observes, acts, syncs, trains, uploads, verifies and collects (src/system/bsAgent.ts)
  * while producing and validating DPoS blocks on a timer. Training and evaluation run in a pool of worker processes
- * (one per core). Everything measured goes into a run folder (src/system/report.ts).
+ * (one per core). Everything measured goes into a run folder (src/system/report.ts); at the end the run exports the
+ * chain's logs (chain-log.json) next to deployment.json, aggregation.json and the IPFS repositories, so that
+ * `dtwn audit <run folder>` can recompute every model after the in-process chain is gone (docs/audit.md).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -29,6 +31,8 @@ import type { RunOptions, SubmissionFault } from "./options";
 
 export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
 import { connectProtocol, stakeOf, type Protocol } from "./protocol";
+import { exportChainLog, writeChainLog } from "../audit/chainSource";
+import { DEFAULT_AGGREGATION, writeAggregationSettings } from "../audit/settings";
 import { FETCH_TIMEOUT_MS } from "./fetch";
 import { buildWorld, type World, type WorldOptions } from "./world";
 
@@ -50,6 +54,7 @@ export function agentSettings(o: RunOptions, i: number): AgentSettings {
     proposalWindowSeconds: o.proposalWindowSeconds,
     pollMs: 500,
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
+    globalCheck: DEFAULT_AGGREGATION, // how the MBS aggregates: each new global model is checked against Eq. 5
     ...(maliciousBss(o).includes(i) ? { attack: o.attack, ...(o.attack === "collude" ? { colluders: maliciousBss(o) } : {}) } : {}),
     ...faultOf(o, i),
   };
@@ -108,6 +113,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
   }
   fs.writeFileSync(path.join(out, "deploy.log"), deployLines.join("\n") + "\n");
   const deployment = readDeployment(deploymentFile);
+  writeAggregationSettings(out, DEFAULT_AGGREGATION); // how the MBS aggregates (the chain does not record it)
   const signers = await hre.ethers.getSigners();
   const mbsSigner = signers[0];
   const bsSigners = signers.slice(1, 1 + o.bss);
@@ -193,8 +199,8 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
       trainer,
       arch,
       initial,
-      strategyByName("fedavg"),
-      { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k) },
+      strategyByName(DEFAULT_AGGREGATION.strategy, DEFAULT_AGGREGATION.faulty),
+      { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k), ...(o.mbsAttack ? { attack: o.mbsAttack } : {}) },
       log,
     );
 
@@ -221,6 +227,10 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     };
   } finally {
     duties.forEach((d) => d.stop());
+    // The in-process chain ends with this process: keep its logs for `dtwn audit` (also of a run that failed).
+    await exportChainLog(hre.ethers.provider, deployment)
+      .then((l) => writeChainLog(path.join(out, "chain-log.json"), l))
+      .catch((e: Error) => log(`could not export the chain's logs: ${e.message}`));
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
     await trainer.close();
     disposePolicy();

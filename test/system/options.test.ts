@@ -43,3 +43,27 @@ describe("src/system/options", () => {
     expect(() => resolveRunOptions({ bss: 3, kill: { bs: 5, round: 2, after: "train" } })).to.throw(/kill.bs: the killed BS must be one of the BSs/);
   });
 });
+
+describe("src/system/options: the MBS's attack (--mbs-attack)", () => {
+  it("takes forge-global in every round or in one round of the run, and nothing else", () => {
+    expect(resolveRunOptions({}).mbsAttack).to.equal(undefined);
+    expect(resolveRunOptions({ mbsAttack: { kind: "forge-global" } }).mbsAttack).to.deep.equal({ kind: "forge-global" });
+    expect(resolveRunOptions({ rounds: 3, mbsAttack: { kind: "forge-global", round: 2 } }).mbsAttack).to.deep.equal({ kind: "forge-global", round: 2 });
+    expect(() => resolveRunOptions({ mbsAttack: { kind: "steal-coins" } as never })).to.throw(/mbsAttack.kind/);
+    expect(() => resolveRunOptions({ rounds: 3, mbsAttack: { kind: "forge-global", round: 4 } })).to.throw(/mbsAttack.round: the MBS's attack round must be one of the run's rounds/);
+    expect(() => resolveRunOptions({ mbsAttack: { kind: "forge-global", round: 0 } })).to.throw(/mbsAttack.round/);
+    expect(() => resolveRunOptions({ mbsAttack: { kind: "forge-global", extra: 1 } as never })).to.throw(/mbsAttack/);
+  });
+
+  it("is parsed from the command line as kind or kind:round and shown in `dtwn run --help`", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildProgram } = require("../../src/cli/main") as typeof import("../../src/cli/main");
+    const run = buildProgram().commands.find((c) => c.name() === "run")!;
+    expect(run.helpInformation()).to.include("--mbs-attack <kind[:round]>").and.include("forge-global");
+    const opt = run.options.find((o) => o.long === "--mbs-attack")!;
+    const parse = (v: string) => (opt.parseArg as (v: string, p: unknown) => unknown)(v, undefined);
+    expect(parse("forge-global")).to.deep.equal({ kind: "forge-global" });
+    expect(parse("forge-global:2")).to.deep.equal({ kind: "forge-global", round: 2 });
+    expect(() => parse("forge-global:x")).to.throw(/--mbs-attack takes kind or kind:round/);
+  });
+});

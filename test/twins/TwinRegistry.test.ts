@@ -410,6 +410,98 @@ describe("TwinRegistry", () => {
     });
   });
 
+  describe("recordTwinModels", () => {
+    it("records a batch of round r: one model record and TwinModelRecorded per twin, then TwinModelsRecorded(r)", async () => {
+      const { twins, recordLog, a } = await loadFixture(twinsFixture);
+      const [c1, c2] = [fakeCid("r3-t1"), fakeCid("r3-t2")];
+      const tx = twins.connect(a).recordTwinModels(3, [1, 2], [c1, c2]);
+      await expect(tx)
+        .to.emit(twins, "TwinModelRecorded")
+        .withArgs(1n, a.address, c1, 1n, 3n)
+        .and.to.emit(twins, "TwinModelRecorded")
+        .withArgs(2n, a.address, c2, 1n, 4n)
+        .and.to.emit(twins, "TwinModelsRecorded")
+        .withArgs(3n, a.address, 2n, 3n);
+      // the same record-log entries as recordTwinModel would append
+      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinModel, modelPayload(1n, a.address, c1, 1n)));
+      expect(await recordLog.leafAt(4)).to.equal(leafOf(4n, KIND.TwinModel, modelPayload(2n, a.address, c2, 1n)));
+      // the batch event comes after the twins' events of the same transaction
+      const receipt = await (await tx).wait();
+      const names = receipt!.logs.filter((l) => l.address === twins.target).map((l) => twins.interface.parseLog(l)?.name);
+      expect(names).to.deep.equal(["TwinModelRecorded", "TwinModelRecorded", "TwinModelsRecorded"]);
+      expect((await twins.twin(1)).modelCid).to.equal(c1);
+      expect((await twins.twin(2)).modelVersion).to.equal(1n);
+
+      // the next round's batch (one twin) bumps the version; data sums are untouched
+      const c3 = fakeCid("r4-t2");
+      await expect(twins.connect(a).recordTwinModels(4, [2], [c3]))
+        .to.emit(twins, "TwinModelRecorded")
+        .withArgs(2n, a.address, c3, 2n, 5n)
+        .and.to.emit(twins, "TwinModelsRecorded")
+        .withArgs(4n, a.address, 1n, 5n);
+      expect((await twins.twin(2)).modelCid).to.equal(c3);
+      expect(await twins.dataOn(a.address)).to.equal(150n);
+      expect(await recordLog.length()).to.equal(6n);
+    });
+
+    it("takes a full batch of MAX_MODELS_PER_BATCH (128) twins in one transaction, within the 2^24 transaction gas cap", async () => {
+      const { twins, c } = await loadFixture(twinsFixture);
+      expect(await twins.MAX_MODELS_PER_BATCH()).to.equal(128n);
+      const ids: number[] = [];
+      for (let k = 0; k < 128; k++) {
+        await twins.connect(c).registerTwin(userId(100 + k));
+        ids.push(5 + k);
+      }
+      const receipt = await (await twins.connect(c).recordTwinModels(1, ids, ids.map((id) => fakeCid(`t${id}`)))).wait();
+      // about 124k gas per first record of a twin (its CID stored, the record-log leaf and the event)
+      expect(receipt!.gasUsed).to.be.below(2n ** 24n);
+      expect((await twins.twin(132)).modelVersion).to.equal(1n);
+    });
+
+    it("reverts with InvalidBatchLength for an empty batch or one above MAX_MODELS_PER_BATCH", async () => {
+      const { twins, a } = await loadFixture(twinsFixture);
+      await expect(twins.connect(a).recordTwinModels(1, [], []))
+        .to.be.revertedWithCustomError(twins, "InvalidBatchLength")
+        .withArgs(0n, 128n);
+      const ids = Array.from({ length: 129 }, (_, k) => k + 1);
+      await expect(twins.connect(a).recordTwinModels(1, ids, ids.map(() => fakeCid("x"))))
+        .to.be.revertedWithCustomError(twins, "InvalidBatchLength")
+        .withArgs(129n, 128n);
+    });
+
+    it("reverts with BatchLengthMismatch when twins and CIDs differ in number, InvalidRound for round 0", async () => {
+      const { twins, a } = await loadFixture(twinsFixture);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2], [fakeCid("m")]))
+        .to.be.revertedWithCustomError(twins, "BatchLengthMismatch")
+        .withArgs(2n, 1n);
+      await expect(twins.connect(a).recordTwinModels(0, [1], [fakeCid("m")])).to.be.revertedWithCustomError(twins, "InvalidRound");
+    });
+
+    it("reverts with TwinsNotSorted for descending or repeated twin ids", async () => {
+      const { twins, a } = await loadFixture(twinsFixture);
+      const cids = [fakeCid("m1"), fakeCid("m2")];
+      await expect(twins.connect(a).recordTwinModels(1, [2, 1], cids)).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 1], cids)).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
+    });
+
+    it("reverts as a whole (nothing recorded) with NotMember, UnknownTwin, NotTwinHost or InvalidCid in any entry", async () => {
+      const { twins, recordLog, a, b, outsider } = await loadFixture(twinsFixture);
+      const cid = fakeCid("m");
+      await expect(twins.connect(outsider).recordTwinModels(1, [1], [cid]))
+        .to.be.revertedWithCustomError(twins, "NotMember")
+        .withArgs(outsider.address);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 9], [cid, cid])).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(9n);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 3], [cid, cid]))
+        .to.be.revertedWithCustomError(twins, "NotTwinHost")
+        .withArgs(3n, a.address, b.address);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2], [cid, new Uint8Array(33)]))
+        .to.be.revertedWithCustomError(twins, "InvalidCid")
+        .withArgs(33n);
+      expect(await recordLog.length()).to.equal(3n);
+      expect((await twins.twin(1)).modelVersion).to.equal(0n);
+    });
+  });
+
   describe("views", () => {
     it("twin and hostOf revert with UnknownTwin for unknown ids", async () => {
       const { twins } = await loadFixture(twinsFixture);

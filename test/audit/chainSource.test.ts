@@ -1,0 +1,94 @@
+/**
+ * The audit's two chain sources on the real contracts (in-process Hardhat network): the live node's logs and the
+ * exported chain log give the same records; a BS's twin model records of a round are the batches tagged with it.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { bytesToCid } from "../../src/chain/cid";
+import { CONTRACT_NAMES, type Deployment } from "../../src/chain/deployment";
+import { exportChainLog, ExportedChainSource, LiveChainSource, matches, readChainLog, writeChainLog } from "../../src/audit/chainSource";
+import { ChainRecords, decodeActionTwins } from "../../src/audit/records";
+import { deployProtocolWithTestAdmin, fakeCid, userId } from "../fixtures";
+
+/** BSs a and b with twins 1, 2 (a) and 3 (b); a records its twins' models for rounds 1 and 2, and one single record. */
+async function recordedFixture() {
+  const p = await loadFixture(deployProtocolWithTestAdmin);
+  const [a, b] = p.bss;
+  for (const bs of [a, b]) await p.registry.admit(bs.address);
+  for (const [k, bs] of [a, a, b].entries()) {
+    await p.twins.connect(bs).registerTwin(userId(k));
+    await p.twins.connect(bs).recordTwinData(k + 1, 100 + k, ethers.id(`d${k}`), ethers.id(`s${k}`));
+  }
+  await p.twins.connect(a).recordTwinModels(1, [1, 2], [fakeCid("r1t1"), fakeCid("r1t2")]);
+  await p.twins.connect(b).recordTwinModels(1, [3], [fakeCid("r1t3")]);
+  await p.twins.connect(a).recordTwinModel(2, fakeCid("single")); // not a round's batch
+  await p.twins.connect(a).recordTwinModels(2, [1], [fakeCid("r2t1-first")]);
+  await p.twins.connect(a).recordTwinModels(2, [1, 2], [fakeCid("r2t1"), fakeCid("r2t2")]); // twin 1 again: the later record counts
+  await p.twins.connect(a).recordTwinData(1, 555, ethers.id("d-later"), ethers.id("s-later"));
+  const names: Record<string, { getAddress(): Promise<string> }> = { BSRegistry: p.registry, TrainingCoin: p.coin, RecordLog: p.recordLog, TwinRegistry: p.twins, TrainingRounds: p.rounds, AssociationLedger: p.ledger, StakeGenesis: p.genesis, ProducerElection: p.election, BlockLedger: p.blocks };
+  const contracts = Object.fromEntries(await Promise.all(CONTRACT_NAMES.map(async (n) => [n, { address: await names[n].getAddress(), abi: ((names[n] as unknown as { interface: { fragments: unknown[] } }).interface.fragments) }])));
+  const deployment = { network: "hardhat", chainId: 31337, deployedAt: "", deployer: p.mbs.address, operator: p.mbs.address, params: {}, contracts } as unknown as Deployment;
+  return { ...p, a, b, deployment };
+}
+
+describe("src/audit: chain sources and records on the real contracts", () => {
+  it("the live node's logs and the exported chain log (written and read back) are the same", async () => {
+    const { deployment } = await loadFixture(recordedFixture);
+    const exported = await exportChainLog(ethers.provider, deployment);
+    expect(exported.logs.length).to.be.above(10);
+    expect(exported.contracts.TwinRegistry).to.equal(deployment.contracts.TwinRegistry.address);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-chainlog-")), "chain-log.json");
+    try {
+      writeChainLog(file, exported);
+      const back = readChainLog(file);
+      expect(back).to.deep.equal(exported);
+      const live = new LiveChainSource(ethers.provider);
+      const offline = new ExportedChainSource(back);
+      const topic = (await ethers.getContractAt("TwinRegistry", deployment.contracts.TwinRegistry.address)).interface.getEvent("TwinModelRecorded")!.topicHash;
+      for (const q of [{ address: deployment.contracts.TwinRegistry.address, topics: [topic] }, { address: deployment.contracts.TwinRegistry.address.toLowerCase(), topics: [null, ethers.toBeHex(1, 32)] }, { address: deployment.contracts.RecordLog.address, topics: [] }]) {
+        const a = await live.logs(q);
+        expect(a.length, JSON.stringify(q)).to.be.above(0);
+        expect(await offline.logs(q)).to.deep.equal(a);
+        for (const l of a) expect(matches(l, q)).to.equal(true);
+      }
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+    expect(() => readChainLog("/nonexistent/chain-log.json")).to.throw(/No chain log at .*audit it with --network/);
+  });
+
+  it("a round's twin model records are the batches tagged with it, the latest record of each twin; sizes as of a position", async () => {
+    const { deployment, a, b } = await loadFixture(recordedFixture);
+    for (const source of [new LiveChainSource(ethers.provider), new ExportedChainSource(await exportChainLog(ethers.provider, deployment))]) {
+      const records = new ChainRecords(source, deployment);
+      const r1 = await records.twinModels(1, a.address);
+      expect([...r1.keys()]).to.deep.equal([1, 2]);
+      expect(r1.get(1)!.cid).to.equal(bytesToCid(fakeCid("r1t1")));
+      expect([...(await records.twinModels(1, b.address)).keys()]).to.deep.equal([3]);
+      const r2 = await records.twinModels(2, a.address);
+      expect([...r2.entries()].map(([id, r]) => [id, r.cid])).to.deep.equal([
+        [1, bytesToCid(fakeCid("r2t1"))],
+        [2, bytesToCid(fakeCid("r2t2"))],
+      ]);
+      // records only before a position: before the second batch of round 2, twin 1's first record of the round
+      const early = await records.twinModels(2, a.address, r2.get(2)!.at);
+      expect(early.get(1)!.cid).to.equal(bytesToCid(fakeCid("r2t1-first")));
+      expect(early.has(2)).to.equal(false);
+      expect((await records.twinModels(3, a.address)).size).to.equal(0);
+      const now = { blockNumber: 1e9, logIndex: 0, transactionHash: "" };
+      expect([...(await records.dataSizes([1, 2, 3, 9], now)).entries()]).to.deep.equal([[1, 555], [2, 101], [3, 102], [9, 0]]);
+      expect([...(await records.dataSizes([1], r2.get(1)!.at)).entries()]).to.deep.equal([[1, 100]]);
+      expect(await records.rounds()).to.deep.equal([]);
+      expect(await records.action(1, a.address)).to.equal(undefined);
+    }
+  });
+
+  it("decodes an action's twins (6 bytes each: uint32 twin id, uint16 batch size)", () => {
+    expect(decodeActionTwins("0x" + "00000001" + "0020" + "ffffffff" + "0010")).to.deep.equal([1, 4294967295]);
+    expect(() => decodeActionTwins("0x0001")).to.throw(/6 bytes each/);
+  });
+});
