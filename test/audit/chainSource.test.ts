@@ -29,7 +29,7 @@ async function recordedFixture() {
   await p.twins.connect(a).recordTwinModels(2, [1], [fakeCid("r2t1-first")]);
   await p.twins.connect(a).recordTwinModels(2, [1, 2], [fakeCid("r2t1"), fakeCid("r2t2")]); // twin 1 again: the later record counts
   await p.twins.connect(a).recordTwinData(1, 555, ethers.id("d-later"), ethers.id("s-later"));
-  const names: Record<string, { getAddress(): Promise<string> }> = { BSRegistry: p.registry, TrainingCoin: p.coin, RecordLog: p.recordLog, TwinRegistry: p.twins, TrainingRounds: p.rounds, AssociationLedger: p.ledger, StakeGenesis: p.genesis, ProducerElection: p.election, BlockLedger: p.blocks };
+  const names: Record<string, { getAddress(): Promise<string> }> = { BSRegistry: p.registry, TrainingCoin: p.coin, RecordLog: p.recordLog, TwinRegistry: p.twins, TrainingRounds: p.rounds, AssociationLedger: p.ledger, StakeVault: p.stake, StakeGenesis: p.genesis, ProducerElection: p.election, BlockLedger: p.blocks };
   const contracts = Object.fromEntries(await Promise.all(CONTRACT_NAMES.map(async (n) => [n, { address: await names[n].getAddress(), abi: ((names[n] as unknown as { interface: { fragments: unknown[] } }).interface.fragments) }])));
   const deployment = { network: "hardhat", chainId: 31337, deployedAt: "", deployer: p.mbs.address, operator: p.mbs.address, params: {}, contracts } as unknown as Deployment;
   return { ...p, a, b, deployment };

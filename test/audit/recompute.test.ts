@@ -104,7 +104,7 @@ async function build(s: Scenario = {}) {
     };
     const early = s.earlyRecords?.round === round ? s.earlyRecords.bs : undefined;
     if (early !== undefined) chain.tx(recordTx(early));
-    chain.tx([["TrainingRounds", "RoundOpened", [round, cidToBytes(globalCid), 1000 * round, 1000 * round + 60]]]);
+    chain.tx([["TrainingRounds", "RoundOpened", [round, cidToBytes(globalCid), 1000 * round, 1000 * round + 60, 1000 * round + 90, 1000 * round - 1]]]);
     const passed: ModelUpdate[] = [];
     for (const bs of [0, 1]) {
       const ids = twinsOf(bs);

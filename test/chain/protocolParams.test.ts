@@ -20,8 +20,11 @@ describe("protocol parameters", () => {
   });
 
   it("refuses an unbonding delay shorter than one DPoS epoch (a BS could unbond and withdraw before its slash)", () => {
-    expect(() => resolveProtocolParams({ slotDurationSeconds: 12, slotsPerEpoch: 10, unbondingDelaySeconds: 119 })).to.throw(/unbondingDelaySeconds: unbondingDelaySeconds must be at least one DPoS epoch/);
-    expect(resolveProtocolParams({ slotDurationSeconds: 12, slotsPerEpoch: 10, unbondingDelaySeconds: 120 }).unbondingDelaySeconds).to.equal(120);
+    const short = { slotDurationSeconds: 12, slotsPerEpoch: 10, verificationWindowSeconds: 20, revealWindowSeconds: 10 };
+    expect(() => resolveProtocolParams({ ...short, unbondingDelaySeconds: 119 })).to.throw(/unbondingDelaySeconds: unbondingDelaySeconds must be at least one DPoS epoch/);
+    expect(resolveProtocolParams({ ...short, unbondingDelaySeconds: 120 }).unbondingDelaySeconds).to.equal(120);
+    // A round's commit and reveal windows must end within half the delay (TrainingRounds RoundTooLong).
+    expect(() => resolveProtocolParams({ ...short, unbondingDelaySeconds: 300, verificationWindowSeconds: 100, revealWindowSeconds: 50 })).to.throw(/unbondingDelaySeconds must exceed twice the commit and reveal windows/);
     expect(() => resolveProtocolParams({ revealWindowSeconds: 0 })).to.throw(/revealWindowSeconds/);
     expect(() => resolveProtocolParams({ withheldSlashBps: 10_001 })).to.throw(/withheldSlashBps/);
     expect(resolveProtocolParams({ verifierReward: "5" }).verifierReward).to.equal(5n);

@@ -4,9 +4,11 @@ pragma solidity ^0.8.28;
 import {Vm} from "forge-std/Vm.sol";
 import {BSRegistry} from "../../contracts/membership/BSRegistry.sol";
 import {TrainingCoin} from "../../contracts/token/TrainingCoin.sol";
+import {StakeVault} from "../../contracts/token/StakeVault.sol";
 import {RecordLog} from "../../contracts/records/RecordLog.sol";
 import {TwinRegistry} from "../../contracts/twins/TwinRegistry.sol";
 import {TrainingRounds} from "../../contracts/fl/TrainingRounds.sol";
+import {AcceptanceRule} from "../../contracts/fl/AcceptanceRule.sol";
 import {AssociationLedger} from "../../contracts/twins/AssociationLedger.sol";
 import {ProducerElection} from "../../contracts/consensus/ProducerElection.sol";
 import {BlockLedger} from "../../contracts/consensus/BlockLedger.sol";
@@ -15,6 +17,7 @@ import {BlockLedger} from "../../contracts/consensus/BlockLedger.sol";
 struct Deployed {
     BSRegistry registry;
     TrainingCoin coin;
+    StakeVault stake;
     RecordLog recordLog;
     TwinRegistry twins;
     TrainingRounds rounds;
@@ -23,15 +26,38 @@ struct Deployed {
     BlockLedger blocks;
 }
 
+/// @notice The log-recording cheatcodes of forge 1.x (the npm forge-std 1.1.2 Vm interface predates them).
+interface VmLogs {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+
+    function getRecordedLogs() external returns (Log[] memory);
+}
+
 /// @title ProtocolHandler
 /// @notice The actions of the stateful fuzzing campaign (test/foundry/ProtocolInvariants.t.sol): five BSs and the MBS
-/// drive FL rounds, association actions, twin data records, coin transfers and DPoS blocks with fuzzed inputs, and
-/// try the attacks of the trust issue (a bogus block root, an aggregation that leaves out a passed model, a round
-/// opened from another CID, an oversized data record). Calls the protocol refuses revert (forge counts them per
-/// action); an attack the protocol accepts sets `violation`. Ghost state records what the chain must agree with.
+/// drive FL rounds (association actions, models, commit-reveal verdict ballots, settlements), twin data records,
+/// bonded stake (bond, unbond, withdraw, liquid transfers), and DPoS blocks (votes, elections, proposals, missed slots)
+/// with fuzzed inputs, and try the attacks of the trust issues (a bogus block root, an aggregation that leaves out a
+/// passed model, a round opened from another CID, an oversized data record, a reveal before the reveals open, a reveal
+/// that does not open its commitment, a copied commitment, a verdict on the BS's own model, a withheld ballot). Calls
+/// the protocol refuses revert (forge counts them per action); an attack the protocol accepts, or a settlement,
+/// reward or slash other than the rules, sets `violation`. Every call that reaches the vault also replays the
+/// StakeVault's events over the stakes it read before the call: each BS's bond and unbonding coins must end exactly
+/// where the events say, every slash must take (bonded + unbonding) x bps / 10000 (bond first) and burn it, and the
+/// supply must change only by the credits and slashes (`stakeViolation` otherwise); the replayed (ghost) stakes must
+/// equal the chain's after every call. Ghost state records what the chain must agree with.
 contract ProtocolHandler {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    VmLogs private constant VML = VmLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
     uint256 private constant BPS = 10_000;
+    uint256 private constant NONE = type(uint256).max;
+    bytes32 private constant TRANSFER = keccak256("Transfer(address,address,uint256)");
 
     Deployed public d;
     address public immutable operator;
@@ -46,13 +72,52 @@ contract ProtocolHandler {
     /// @notice Set, with a reason, when the protocol accepts what it must refuse or disagrees with a ghost.
     bool public violation;
     string public violationReason;
+    /// @notice Set, with a reason, when a stake, slash, mint or burn differs from the vault's own events.
+    bool public stakeViolation;
+    string public stakeViolationReason;
 
     bytes public lastGlobal;
-    // ghost: what each committed action weighs, and the verdicts given
+    // ghost: what each committed action weighs, and the data of every twin listed in the slot
     mapping(uint256 round => mapping(address bs => uint256)) public committedData;
     mapping(uint256 round => mapping(address bs => uint256)) public committedTwins;
+    mapping(uint256 round => uint256) public claimedData;
+    // ghost: the weight of the revealed verdicts on each model
     mapping(uint256 round => mapping(address bs => uint256)) public passGiven;
     mapping(uint256 round => mapping(address bs => uint256)) public failGiven;
+
+    /// @dev A ballot a BS committed: what it reveals, and whether it will (or can) reveal it.
+    struct Ballot {
+        uint8[] verdicts;
+        uint16[] scores;
+        bytes32 salt;
+        bool withhold; // commits, never reveals
+        bool selfVerdict; // a PASS on its own model: its reveal must be refused
+        bool copied; // another BS's commitment: it can never be opened
+    }
+
+    mapping(uint256 round => mapping(address bs => Ballot)) private _ballots;
+
+    // ghost of the vault, replayed from its events
+    mapping(address bs => uint256) public ghostBonded;
+    mapping(address bs => uint256) public ghostUnbonding;
+    uint256 public minted;
+    uint256 public burned;
+    uint256 public donated;
+    // counts for the report
+    uint256 public slashes;
+    uint256 public credits;
+    uint256 public outcomesPassed;
+    uint256 public outcomesFailed;
+    uint256 public outcomesUnverified;
+    uint256 public verifierRewards;
+    uint256 public withheldSlashes;
+    uint256 public slashesAtSettlement;
+
+    // the stakes and supply before the current call, and whether its logs were replayed already
+    uint256[5] private _bonded0;
+    uint256[5] private _unbonding0;
+    uint256 private _supply0;
+    bool private _logsTaken;
 
     constructor(Deployed memory d_, address operator_, address[] memory bss_, uint256 start) {
         d = d_;
@@ -62,12 +127,26 @@ contract ProtocolHandler {
         maxDataSize = d_.twins.maxDataSize();
         now_ = start;
         lastGlobal = _cid("global", 0, address(0));
+        for (uint256 i = 0; i < bss_.length; ++i) {
+            (ghostBonded[bss_[i]], ghostUnbonding[bss_[i]]) = d_.stake.stakeOf(bss_[i]);
+        }
+        minted = d_.coin.totalSupply(); // the Eq. 6 allocation, credited bonded at deployment
     }
 
     modifier timed() {
         VM.warp(now_);
         _;
         ++successes;
+    }
+
+    /// @dev The actions that reach the vault (settlements, missed-slot reports, bonds, unbonds, withdrawals) replay its
+    /// events over the stakes before the call. The others leave every stake as it was: the ghost stakes, which change
+    /// only by a replay, must still equal the chain's after them (invariant_slashesExact).
+    modifier staked() {
+        _beforeCall();
+        _;
+        if (!_logsTaken) _takeLogs();
+        _logsTaken = false;
     }
 
     // ----- time -----------------------------------------------------------------------------------------------
@@ -80,10 +159,21 @@ contract ProtocolHandler {
 
     // ----- FL rounds ------------------------------------------------------------------------------------------
 
-    /// @notice The MBS opens the next round from the last recorded global model.
+    /// @notice The MBS opens the next round from the last recorded global model, with a deadline 30..309 s away.
+    /// Attack: a round whose reveal window would end later than half the unbonding delay from now (a BS unbonding at
+    /// the opening could withdraw before the settlement) must be refused.
     function openRound(uint256 dt) external timed {
+        uint256 deadline = now_ + 30 + (dt % 280);
+        uint256 revealUntil = deadline + d.rounds.verificationWindow() + d.rounds.revealWindow();
+        bool tooLong = revealUntil > now_ + d.stake.unbondingDelay() / 2;
         VM.prank(operator);
-        d.rounds.openRound(lastGlobal, uint64(now_ + 300 + (dt % 600)));
+        if (tooLong) {
+            try d.rounds.openRound(lastGlobal, uint64(deadline)) {
+                _violate("a round longer than half the unbonding delay was opened");
+            } catch {}
+            return;
+        }
+        d.rounds.openRound(lastGlobal, uint64(deadline));
     }
 
     /// @notice Attack: the MBS opens the next round from a CID nobody recorded. Must be refused after round 1.
@@ -129,6 +219,7 @@ contract ProtocolHandler {
         d.ledger.commitAction(round, twins, tau);
         committedData[round][bs] = data;
         committedTwins[round][bs] = n;
+        claimedData[round] += data;
     }
 
     /// @notice A BS that committed and has not submitted submits its model; the chain must weigh it by its action.
@@ -143,51 +234,154 @@ contract ProtocolHandler {
         }
     }
 
-    /// @notice A BS gives a verdict on a submitted model it has not judged yet (pass 7 times in 10).
-    function verify(uint256 verifierSeed, uint256 bsSeed, uint256 passSeed) external timed {
+    /// @notice A BS that has not committed a ballot commits the hash of its verdicts on every model of the round
+    /// (after the deadline; with `jump` the clock first moves past it, mostly only once no model is pending): per model PASS 1 time in 2, FAIL 1 in 4,
+    /// ABSTAIN 1 in 4 (from `verdictSeed`), ABSTAIN on its own model. `mode` 0: it withholds the ballot (commits,
+    /// never reveals); 1: attack, a PASS on its own model (its reveal must be refused); 2: attack, it commits a copy
+    /// of another BS's commitment (it can never open it). Attack: once a verdict is revealed, a commitment must be
+    /// refused (and is all the call does).
+    function commitBallot(uint256 verifierSeed, uint256 verdictSeed, uint256 mode, bool jump) external timed {
         uint256 round = d.rounds.currentRound();
-        address[] memory subs = d.rounds.submitters(round);
-        require(subs.length > 0, "no submission");
-        address bs = subs[bsSeed % subs.length];
-        address verifier = _bs(verifierSeed);
-        for (uint256 k = 0; k < bss.length && (verifier == bs || d.rounds.hasVerified(round, bs, verifier)); ++k) {
-            verifier = _bs(verifierSeed + k + 1);
-        }
-        bool pass = passSeed % 10 < 7;
-        VM.prank(verifier);
-        d.rounds.verifyModel(round, bs, pass, pass ? 9000 : 1000);
-        if (pass) ++passGiven[round][bs];
-        else ++failGiven[round][bs];
-    }
-
-    /// @notice The MBS settles the round (after its window when `wait`); outcomes and coins must follow the rule.
-    function settle(bool wait) external timed {
-        uint256 round = d.rounds.currentRound();
-        if (wait) {
-            now_ = d.rounds.getRound(round).verifyUntil + 1;
+        // jump past the deadline once every BS that committed an action has submitted (and now and then before)
+        if (jump && now_ <= d.rounds.getRound(round).deadline && (!_submissionsPending(round) || verdictSeed % 8 == 0)) {
+            now_ = d.rounds.getRound(round).deadline + 1;
             VM.warp(now_);
         }
+        address v = _pick(verifierSeed, round, Pick.NoBallot);
+        if (d.rounds.getRound(round).revealed != 0) {
+            // attack: a commitment after a verdict was revealed (it could copy the majority) must be refused
+            VM.prank(v);
+            try d.rounds.commitVerdicts(round, keccak256(abi.encode("late", verdictSeed))) {
+                _violate("a commitment after a reveal was accepted");
+            } catch {}
+            return;
+        }
+        (uint8[] memory verdicts, uint16[] memory scores, uint256 own) = _verdicts(round, v, verdictSeed);
+        Ballot storage b = _ballots[round][v];
+        mode %= 10;
+        b.withhold = mode == 0;
+        b.selfVerdict = mode == 1 && own != NONE;
+        if (b.selfVerdict) verdicts[own] = 1;
+        b.verdicts = verdicts;
+        b.scores = scores;
+        b.salt = keccak256(abi.encode("salt", round, v, verdictSeed));
+        bytes32 commitment = keccak256(abi.encode(round, v, verdicts, scores, b.salt));
+        b.copied = false;
+        if (mode == 2) {
+            bytes32 theirs = _someCommitment(round, verdictSeed);
+            if (theirs != bytes32(0)) (commitment, b.copied) = (theirs, true);
+        }
+        VM.prank(v);
+        d.rounds.commitVerdicts(round, commitment);
+    }
+
+    /// @dev `v`'s verdicts on the round's models from `seed` (2 bits each: PASS, PASS, FAIL, ABSTAIN), ABSTAIN on its
+    /// own model (whose index is `own`, or NONE), with scores.
+    function _verdicts(uint256 round, address v, uint256 seed)
+        private
+        view
+        returns (uint8[] memory verdicts, uint16[] memory scores, uint256 own)
+    {
         address[] memory subs = d.rounds.submitters(round);
-        uint256[] memory before = new uint256[](subs.length);
-        for (uint256 i = 0; i < subs.length; ++i) before[i] = d.coin.balanceOf(subs[i]);
+        verdicts = new uint8[](subs.length);
+        scores = new uint16[](subs.length);
+        own = NONE;
+        for (uint256 i = 0; i < subs.length; ++i) {
+            if (subs[i] == v) {
+                own = i;
+                continue;
+            }
+            uint256 x = (seed >> (2 * i)) & 3;
+            verdicts[i] = x < 2 ? 1 : x == 2 ? 2 : 0;
+            scores[i] = verdicts[i] == 1 ? 9_000 : verdicts[i] == 2 ? 1_000 : 0;
+        }
+    }
+
+    /// @dev Whether a BS that committed an action in `round` has not submitted its model yet.
+    function _submissionsPending(uint256 round) private view returns (bool) {
+        for (uint256 i = 0; i < bss.length; ++i) {
+            if (committedTwins[round][bss[i]] != 0 && !d.rounds.submission(round, bss[i]).exists) return true;
+        }
+        return false;
+    }
+
+    /// @dev The commitment of one of the round's committers (bytes32(0) if none committed yet).
+    function _someCommitment(uint256 round, uint256 seed) private view returns (bytes32) {
+        address[] memory committed = d.rounds.committers(round);
+        if (committed.length == 0) return bytes32(0);
+        return d.rounds.ballot(round, committed[seed % committed.length]).commitment;
+    }
+
+    /// @notice A BS reveals the ballot it committed (with `jump` the clock first moves past the commit window if the
+    /// reveals are not open). Attacks first: while the reveals are closed, a reveal (must be refused, and is all it
+    /// does); with `tamper` % 3 == 0 a changed verdict and a wrong salt (must be refused); a ballot with a verdict on
+    /// the BS's own model or a copied commitment (must be refused). A revealed verdict weighs the BS's bond at the
+    /// round's snapshot.
+    function revealBallot(uint256 verifierSeed, uint256 tamper, bool jump) external timed {
+        uint256 round = d.rounds.currentRound();
+        TrainingRounds.Round memory r = d.rounds.getRound(round);
+        if (jump && !d.rounds.acceptsReveals(round) && now_ > r.deadline && now_ <= r.commitUntil) {
+            now_ = r.commitUntil + 1;
+            VM.warp(now_);
+        }
+        address v = _pick(verifierSeed, round, Pick.BallotToReveal);
+        Ballot storage b = _ballots[round][v];
+        require(d.rounds.ballot(round, v).commitment != bytes32(0) && !b.withhold, "no ballot to reveal");
+        if (!d.rounds.acceptsReveals(round)) {
+            VM.prank(v);
+            try d.rounds.revealVerdicts(round, b.verdicts, b.scores, b.salt) {
+                _violate("a reveal before the reveals opened was accepted");
+            } catch {}
+            return;
+        }
+        if (tamper % 3 == 0 && b.verdicts.length > 0) {
+            uint8[] memory changed = b.verdicts;
+            uint256 i = (tamper / 3) % changed.length;
+            changed[i] = changed[i] == 1 ? 2 : 1;
+            VM.prank(v);
+            try d.rounds.revealVerdicts(round, changed, b.scores, b.salt) {
+                _violate("a reveal with a changed verdict was accepted");
+                return;
+            } catch {}
+            VM.prank(v);
+            try d.rounds.revealVerdicts(round, b.verdicts, b.scores, keccak256(abi.encode(b.salt))) {
+                _violate("a reveal with a wrong salt was accepted");
+                return;
+            } catch {}
+        }
+        if (b.selfVerdict || b.copied) {
+            VM.prank(v);
+            try d.rounds.revealVerdicts(round, b.verdicts, b.scores, b.salt) {
+                _violate(b.selfVerdict ? "a verdict on the BS's own model was accepted" : "a copied commitment was opened");
+            } catch {}
+            return;
+        }
+        uint256 weight = d.stake.bondedAt(v, r.snapshot);
+        VM.prank(v);
+        d.rounds.revealVerdicts(round, b.verdicts, b.scores, b.salt);
+        address[] memory subs = d.rounds.submitters(round);
+        for (uint256 i = 0; i < subs.length; ++i) {
+            if (b.verdicts[i] == 1) passGiven[round][subs[i]] += weight;
+            else if (b.verdicts[i] == 2) failGiven[round][subs[i]] += weight;
+        }
+        if (d.rounds.ballot(round, v).weight != weight) _violate("a verdict weighs other than the bond at the snapshot");
+    }
+
+    /// @notice The MBS settles the round (after its reveal window when `wait`; otherwise only once every ballot is
+    /// revealed). Outcomes must be AcceptanceRule.decide over the revealed stakes and the other members' snapshot
+    /// bonds; rewards and slashes of models and verifiers must follow the rules.
+    function settle(bool wait) external timed staked {
+        uint256 round = d.rounds.currentRound();
+        TrainingRounds.Round memory r = d.rounds.getRound(round);
+        if (wait) {
+            now_ = r.revealUntil + 1;
+            VM.warp(now_);
+        }
         VM.prank(operator);
         d.rounds.settleRound(round);
-        uint256 eligible = d.registry.memberCount() - 1; // every submitter is one of the five members
-        for (uint256 i = 0; i < subs.length; ++i) {
-            uint256 p = passGiven[round][subs[i]];
-            uint256 f = failGiven[round][subs[i]];
-            TrainingRounds.Outcome expected = TrainingRounds.Outcome.Unverified;
-            if (p + f > 0 && (p + f) * BPS >= quorumBps * eligible) {
-                if (p > f) expected = TrainingRounds.Outcome.Passed;
-                else if (f > p) expected = TrainingRounds.Outcome.Failed;
-            }
-            if (d.rounds.submission(round, subs[i]).outcome != expected) _violate("an outcome differs from the acceptance rule");
-            uint256 now1 = d.coin.balanceOf(subs[i]);
-            uint256 want = before[i];
-            if (expected == TrainingRounds.Outcome.Passed) want += d.rounds.rewardPerModel();
-            if (expected == TrainingRounds.Outcome.Failed) want -= (before[i] * d.rounds.slashBps()) / BPS;
-            if (now1 != want) _violate("a settlement paid or slashed other than the rule");
-        }
+        VmLogs.Log[] memory logs = _takeLogs();
+        (uint32 passedBits, uint32 failedBits) = _checkOutcomes(round, r.snapshot);
+        _checkSettlementEvents(round, logs, passedBits, failedBits);
     }
 
     /// @notice The MBS records the new global model with exactly the passed models; `leaveOneOut` tries the attack of
@@ -219,7 +413,7 @@ contract ProtocolHandler {
         lastGlobal = cid;
     }
 
-    // ----- twins and coins ------------------------------------------------------------------------------------
+    // ----- twins, coins and stake -----------------------------------------------------------------------------
 
     /// @notice The host of a twin records its data; sizes above the bound must be refused.
     function twinData(uint256 twinSeed, uint256 size) external timed {
@@ -232,13 +426,51 @@ contract ProtocolHandler {
         if (s > maxDataSize) _violate("a data record above maxDataSize was accepted");
     }
 
-    /// @notice A BS moves coins to another BS.
+    /// @notice A BS moves liquid coins to another BS, or (1 time in 8) to the vault itself (a donation nobody can move
+    /// again).
     function transfer(uint256 fromSeed, uint256 toSeed, uint256 amount) external timed {
         address from = _bs(fromSeed);
-        address to = _bs(toSeed);
+        address to = toSeed % 8 == 0 ? address(d.stake) : _bs(toSeed);
         uint256 bal = d.coin.balanceOf(from);
+        amount = bal == 0 ? 0 : amount % (bal + 1);
         VM.prank(from);
-        require(d.coin.transfer(to, bal == 0 ? 0 : amount % (bal + 1)), "transfer");
+        require(d.coin.transfer(to, amount), "transfer");
+        if (to == address(d.stake)) donated += amount;
+    }
+
+    /// @notice A BS with liquid coins approves the vault for 1..all of them and bonds them.
+    function bond(uint256 bsSeed, uint256 amount) external timed staked {
+        address bs = _bs(bsSeed);
+        uint256 bal = d.coin.balanceOf(bs);
+        require(bal > 0, "no liquid coins");
+        amount = 1 + (amount % bal);
+        VM.prank(bs);
+        require(d.coin.approve(address(d.stake), amount), "approve");
+        VM.prank(bs);
+        d.stake.bond(amount);
+    }
+
+    /// @notice A BS unbonds 1..all of its bond (`all`: everything, e.g. right after a round's snapshot).
+    function unbond(uint256 bsSeed, uint256 amount, bool all) external timed staked {
+        address bs = _bs(bsSeed);
+        uint256 bonded = d.stake.bondedOf(bs);
+        require(bonded > 0, "no bond");
+        VM.prank(bs);
+        d.stake.unbond(all ? bonded : 1 + (amount % bonded));
+    }
+
+    /// @notice The first BS from `bsSeed` on with a matured unbonding entry withdraws.
+    function withdraw(uint256 bsSeed) external timed staked {
+        address bs = _bs(bsSeed);
+        for (uint256 k = 0; k < bss.length; ++k) {
+            StakeVault.Entry[] memory q = d.stake.unbondingEntries(_bs(bsSeed + k));
+            if (q.length > 0 && q[0].releaseAt <= now_) {
+                bs = _bs(bsSeed + k);
+                break;
+            }
+        }
+        VM.prank(bs);
+        d.stake.withdraw();
     }
 
     // ----- DPoS -----------------------------------------------------------------------------------------------
@@ -296,6 +528,16 @@ contract ProtocolHandler {
         d.blocks.validateBlock(count - 1, approve);
     }
 
+    /// @notice A BS reports one of the last 20 slots as missed: its producer is jailed and slashed (blockSlashBps of
+    /// its bonded and unbonding coins).
+    function reportMissed(uint256 slotSeed) external timed staked {
+        uint256 current = d.election.currentSlot();
+        uint256 back = 1 + (slotSeed % 20);
+        require(current >= back, "no such slot");
+        VM.prank(bss[slotSeed % bss.length]);
+        d.blocks.reportMissedSlot(current - back);
+    }
+
     // ----- views for the invariants -----------------------------------------------------------------------------
 
     /// @notice The Merkle root of records [from, to), computed here independently of the contracts: sorted-pair
@@ -325,6 +567,214 @@ contract ProtocolHandler {
         return bss;
     }
 
+    // ----- settlement checks -------------------------------------------------------------------------------------
+
+    /// @dev Every model's stored stakes are its revealed verdicts' weights, and its outcome is AcceptanceRule.decide
+    /// over them out of the snapshot bonds of every other member (all five BSs are members throughout).
+    function _checkOutcomes(uint256 round, uint64 snapshot)
+        private
+        returns (uint32 passedBits, uint32 failedBits)
+    {
+        address[] memory subs = d.rounds.submitters(round);
+        uint256 memberStake;
+        for (uint256 j = 0; j < bss.length; ++j) memberStake += d.stake.bondedAt(bss[j], snapshot);
+        for (uint256 i = 0; i < subs.length; ++i) {
+            TrainingRounds.Submission memory s = d.rounds.submission(round, subs[i]);
+            if (s.passStake != passGiven[round][subs[i]] || s.failStake != failGiven[round][subs[i]]) {
+                _violate("a model's verdict stakes differ from its revealed verdicts' weights");
+            }
+            uint256 eligible = memberStake - d.stake.bondedAt(subs[i], snapshot);
+            AcceptanceRule.Decision dec = AcceptanceRule.decide(s.passStake, s.failStake, eligible, quorumBps);
+            TrainingRounds.Outcome expected = dec == AcceptanceRule.Decision.Passed
+                ? TrainingRounds.Outcome.Passed
+                : dec == AcceptanceRule.Decision.Failed ? TrainingRounds.Outcome.Failed : TrainingRounds.Outcome.Unverified;
+            if (s.outcome != expected) _violate("an outcome differs from the acceptance rule");
+            if (expected == TrainingRounds.Outcome.Passed) {
+                passedBits |= uint32(1 << i);
+                ++outcomesPassed;
+            } else if (expected == TrainingRounds.Outcome.Failed) {
+                failedBits |= uint32(1 << i);
+                ++outcomesFailed;
+            } else {
+                ++outcomesUnverified;
+            }
+        }
+    }
+
+    /// @dev The settlement's ModelSettled and VerifierSettled events against the rules: a passed model earns
+    /// rewardPerModel, a failed one loses the slash the vault took just before (slashBps), an unverified one neither;
+    /// a verifier that revealed and agreed with every decided outcome (and decided one, with a weight) earns
+    /// verifierReward, one with a verdict against an outcome nothing, one that never revealed loses the vault's slash
+    /// of withheldSlashBps.
+    function _checkSettlementEvents(uint256 round, VmLogs.Log[] memory logs, uint32 passedBits, uint32 failedBits)
+        private
+    {
+        LastSlash memory last;
+        for (uint256 k = 0; k < logs.length; ++k) {
+            VmLogs.Log memory l = logs[k];
+            if (l.emitter == address(d.stake) && l.topics[0] == StakeVault.Slashed.selector) {
+                (uint256 bps, uint256 fromBond, uint256 fromUnbonding) = abi.decode(l.data, (uint256, uint256, uint256));
+                (last.bs, last.bps, last.amount) = (_topicAddress(l.topics[1]), bps, fromBond + fromUnbonding);
+                ++slashesAtSettlement;
+            } else if (l.emitter == address(d.rounds) && l.topics[0] == TrainingRounds.ModelSettled.selector) {
+                _checkModelSettled(l, last);
+                last.bs = address(0);
+            } else if (l.emitter == address(d.rounds) && l.topics[0] == TrainingRounds.VerifierSettled.selector) {
+                _checkVerifierSettled(round, l, last, passedBits, failedBits);
+                last.bs = address(0);
+            }
+        }
+    }
+
+    /// @dev The last slash the vault made in a settlement (what the next ModelSettled or VerifierSettled reports).
+    struct LastSlash {
+        address bs;
+        uint256 bps;
+        uint256 amount;
+    }
+
+    function _checkModelSettled(VmLogs.Log memory l, LastSlash memory last) private {
+        address bs = _topicAddress(l.topics[2]);
+        (uint8 outcome, uint256 reward, uint256 slashed) = abi.decode(l.data, (uint8, uint256, uint256));
+        bool passed = outcome == uint8(TrainingRounds.Outcome.Passed);
+        bool failed = outcome == uint8(TrainingRounds.Outcome.Failed);
+        if (reward != (passed ? d.rounds.rewardPerModel() : 0)) _violate("a model was paid other than the rule");
+        uint256 want = failed && last.bs == bs && last.bps == d.rounds.slashBps() ? last.amount : 0;
+        if (slashed != want) _violate("a model was slashed other than the rule");
+    }
+
+    function _checkVerifierSettled(
+        uint256 round,
+        VmLogs.Log memory l,
+        LastSlash memory last,
+        uint32 passedBits,
+        uint32 failedBits
+    ) private {
+        address v = _topicAddress(l.topics[2]);
+        (bool revealed, bool agreed, uint256 reward, uint256 slashed) = abi.decode(l.data, (bool, bool, uint256, uint256));
+        TrainingRounds.Ballot memory b = d.rounds.ballot(round, v);
+        bool agrees = b.revealed && (b.passBits & failedBits) == 0 && (b.failBits & passedBits) == 0;
+        bool decided = ((b.passBits | b.failBits) & (passedBits | failedBits)) != 0;
+        uint256 wantReward = agrees && decided && b.weight != 0 ? d.rounds.verifierReward() : 0;
+        uint256 wantSlash = !b.revealed && last.bs == v && last.bps == d.rounds.withheldSlashBps() ? last.amount : 0;
+        if (revealed != b.revealed || agreed != agrees) _violate("a verifier's settlement misstates its ballot");
+        if (reward != wantReward) _violate("a verifier was paid other than the rule");
+        if (slashed != wantSlash) _violate("a verifier was slashed other than the rule");
+        if (reward != 0) ++verifierRewards;
+        if (slashed != 0) ++withheldSlashes;
+    }
+
+    // ----- stake accounting -----------------------------------------------------------------------------------
+
+    function _beforeCall() private {
+        for (uint256 i = 0; i < bss.length; ++i) (_bonded0[i], _unbonding0[i]) = d.stake.stakeOf(bss[i]);
+        _supply0 = d.coin.totalSupply();
+        VML.recordLogs();
+    }
+
+    /// @dev Replay the call's StakeVault and coin events over the stakes read before it: each BS's bond and unbonding
+    /// coins end where the events say, every slash takes (bonded + unbonding) x bps / 10000 (bond first, then the
+    /// queue) and burns exactly that, only the vault mints (its credits) and burns (its slashes), and the supply
+    /// changes by credits minus slashes.
+    function _takeLogs() private returns (VmLogs.Log[] memory logs) {
+        logs = VML.getRecordedLogs();
+        _logsTaken = true;
+        Replay memory st;
+        st.bonded = _bonded0;
+        st.unbonding = _unbonding0;
+        for (uint256 k = 0; k < logs.length; ++k) {
+            if (logs[k].emitter == address(d.coin) && logs[k].topics[0] == TRANSFER) _replayCoin(st, logs[k]);
+            else if (logs[k].emitter == address(d.stake) && !_replayVault(st, logs[k])) return logs;
+        }
+        for (uint256 i = 0; i < bss.length; ++i) {
+            (uint256 bonded, uint256 unbonding) = d.stake.stakeOf(bss[i]);
+            if (bonded != st.bonded[i] || unbonding != st.unbonding[i]) {
+                _violateStake("a BS's bond or unbonding coins changed other than by the vault's events");
+            }
+            (ghostBonded[bss[i]], ghostUnbonding[bss[i]]) = (st.bonded[i], st.unbonding[i]);
+        }
+        if (st.mints != st.credited || st.burns != st.slashed) {
+            _violateStake("the vault minted or burned other than its credits and slashes");
+        }
+        if (d.coin.totalSupply() + st.slashed != _supply0 + st.credited) {
+            _violateStake("the supply changed other than by credits and slashes");
+        }
+        minted += st.credited;
+        burned += st.slashed;
+    }
+
+    /// @dev The stakes and sums a call's events lead to.
+    struct Replay {
+        uint256[5] bonded;
+        uint256[5] unbonding;
+        uint256 credited;
+        uint256 slashed;
+        uint256 mints;
+        uint256 burns;
+    }
+
+    function _replayCoin(Replay memory st, VmLogs.Log memory l) private {
+        address from = _topicAddress(l.topics[1]);
+        address to = _topicAddress(l.topics[2]);
+        uint256 value = abi.decode(l.data, (uint256));
+        if (from == address(0)) {
+            if (to != address(d.stake)) _violateStake("coins minted outside the vault");
+            st.mints += value;
+        }
+        if (to == address(0)) {
+            if (from != address(d.stake)) _violateStake("coins burned outside the vault");
+            st.burns += value;
+        }
+    }
+
+    /// @dev Apply one StakeVault event; false (and a stake violation) when it cannot follow from the stake before it.
+    function _replayVault(Replay memory st, VmLogs.Log memory l) private returns (bool) {
+        uint256 i = _index(_topicAddress(l.topics[1]));
+        if (i == NONE) {
+            _violateStake("a vault event for an account that is not a BS");
+            return false;
+        }
+        bytes32 t = l.topics[0];
+        if (t == StakeVault.Credited.selector) {
+            uint256 a = abi.decode(l.data, (uint256));
+            st.bonded[i] += a;
+            st.credited += a;
+            ++credits;
+        } else if (t == StakeVault.Bonded.selector) {
+            st.bonded[i] += abi.decode(l.data, (uint256));
+        } else if (t == StakeVault.UnbondingStarted.selector) {
+            (uint256 a,) = abi.decode(l.data, (uint256, uint64));
+            if (a > st.bonded[i]) {
+                _violateStake("an unbonding larger than the bond");
+                return false;
+            }
+            st.bonded[i] -= a;
+            st.unbonding[i] += a;
+        } else if (t == StakeVault.Withdrawn.selector) {
+            uint256 a = abi.decode(l.data, (uint256));
+            if (a > st.unbonding[i]) {
+                _violateStake("a withdrawal larger than the unbonding coins");
+                return false;
+            }
+            st.unbonding[i] -= a;
+        } else if (t == StakeVault.Slashed.selector) {
+            (uint256 bps, uint256 fromBond, uint256 fromUnbonding) = abi.decode(l.data, (uint256, uint256, uint256));
+            uint256 total = ((st.bonded[i] + st.unbonding[i]) * bps) / BPS;
+            uint256 wantFromBond = total < st.bonded[i] ? total : st.bonded[i];
+            if (total == 0 || fromBond != wantFromBond || fromUnbonding != total - wantFromBond) {
+                _violateStake("a slash took other than (bonded + unbonding) x bps / 10000, bond first");
+                return false;
+            }
+            st.bonded[i] -= fromBond;
+            st.unbonding[i] -= fromUnbonding;
+            st.slashed += total;
+            ++slashes;
+        }
+        return true;
+    }
+
+    // ----- helpers ----------------------------------------------------------------------------------------------
+
     function _passedSorted(uint256 round) private view returns (address[] memory out) {
         address[] memory subs = d.rounds.submitters(round);
         uint256 n;
@@ -345,18 +795,37 @@ contract ProtocolHandler {
         return bss[seed % bss.length];
     }
 
+    function _index(address a) private view returns (uint256) {
+        for (uint256 i = 0; i < bss.length; ++i) if (bss[i] == a) return i;
+        return NONE;
+    }
+
+    function _topicAddress(bytes32 topic) private pure returns (address) {
+        return address(uint160(uint256(topic)));
+    }
+
     enum Pick {
         NotCommitted,
-        CommittedNotSubmitted
+        CommittedNotSubmitted,
+        NoBallot,
+        BallotToReveal
     }
 
     /// @dev The first BS from `seed` on that fits `what` in `round` (or the seed's BS when none does).
     function _pick(uint256 seed, uint256 round, Pick what) private view returns (address) {
         for (uint256 k = 0; k < bss.length; ++k) {
             address bs = _bs(seed + k);
-            bool committed = committedTwins[round][bs] != 0;
-            if (what == Pick.NotCommitted && !committed) return bs;
-            if (what == Pick.CommittedNotSubmitted && committed && !d.rounds.submission(round, bs).exists) return bs;
+            if (what == Pick.NotCommitted || what == Pick.CommittedNotSubmitted) {
+                bool committed = committedTwins[round][bs] != 0;
+                if (what == Pick.NotCommitted && !committed) return bs;
+                if (what == Pick.CommittedNotSubmitted && committed && !d.rounds.submission(round, bs).exists) return bs;
+            } else {
+                TrainingRounds.Ballot memory b = d.rounds.ballot(round, bs);
+                if (what == Pick.NoBallot && b.commitment == bytes32(0)) return bs;
+                if (what == Pick.BallotToReveal && b.commitment != bytes32(0) && !b.revealed && !_ballots[round][bs].withhold) {
+                    return bs;
+                }
+            }
         }
         return _bs(seed);
     }
@@ -369,6 +838,13 @@ contract ProtocolHandler {
         if (!violation) {
             violation = true;
             violationReason = reason;
+        }
+    }
+
+    function _violateStake(string memory reason) private {
+        if (!stakeViolation) {
+            stakeViolation = true;
+            stakeViolationReason = reason;
         }
     }
 }

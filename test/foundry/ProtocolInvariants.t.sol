@@ -6,9 +6,11 @@ import {console} from "forge-std/console.sol";
 import {IBSRegistry} from "../../contracts/membership/IBSRegistry.sol";
 import {BSRegistry} from "../../contracts/membership/BSRegistry.sol";
 import {TrainingCoin} from "../../contracts/token/TrainingCoin.sol";
+import {StakeVault} from "../../contracts/token/StakeVault.sol";
 import {RecordLog} from "../../contracts/records/RecordLog.sol";
 import {TwinRegistry} from "../../contracts/twins/TwinRegistry.sol";
 import {TrainingRounds} from "../../contracts/fl/TrainingRounds.sol";
+import {AcceptanceRule} from "../../contracts/fl/AcceptanceRule.sol";
 import {AssociationLedger} from "../../contracts/twins/AssociationLedger.sol";
 import {StakeGenesis} from "../../contracts/token/StakeGenesis.sol";
 import {ProducerElection} from "../../contracts/consensus/ProducerElection.sol";
@@ -18,13 +20,16 @@ import {ProtocolHandler, Deployed} from "./ProtocolHandler.sol";
 /// @title ProtocolInvariants
 /// @notice Stateful fuzzing of the whole protocol with forge (`npm run fuzz`: 256 runs x depth 500; `npm test` runs
 /// the short `ci` profile). The protocol is deployed as the Ignition module deploys it (every role wired, every
-/// admin role renounced), with five BSs of two twins each and the Eq. 6 coins. After every call the invariants below
-/// must hold; forge prints the calls and reverts of every handler action (show_metrics), and a scripted round
-/// (`test_everyActionSucceedsInAScriptedRound`) shows that every action can succeed, so a campaign whose calls are
-/// all refused cannot pass unnoticed.
+/// admin role renounced), with five BSs of two twins each and the Eq. 6 stake credited bonded. After every call the
+/// invariants below must hold; forge prints the calls and reverts of every handler action (show_metrics), and a
+/// scripted round (`test_everyActionSucceedsInAScriptedRound`) shows that every action can succeed, so a campaign
+/// whose calls are all refused cannot pass unnoticed.
 contract ProtocolInvariants {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     address private constant OPERATOR = address(0xB0B);
+    /// @dev 12 minutes (the deployment default is a day): withdrawals happen within a run, and a round may last up to
+    /// 360 s (RoundTooLong): its deadline at most 270 s after opening, then the commit (60 s) and reveal (30 s) windows.
+    uint64 private constant UNBONDING_DELAY = 720;
 
     Deployed private d;
     ProtocolHandler private handler;
@@ -35,22 +40,38 @@ contract ProtocolInvariants {
         d.registry = new BSRegistry(OPERATOR);
         d.coin = new TrainingCoin(address(this));
         d.recordLog = new RecordLog(address(this));
+        d.stake = new StakeVault(IBSRegistry(address(d.registry)), d.coin, address(this), UNBONDING_DELAY);
         d.twins = new TwinRegistry(IBSRegistry(address(d.registry)), d.recordLog, address(this), 60_000);
-        d.rounds = new TrainingRounds(IBSRegistry(address(d.registry)), d.coin, d.recordLog, 10e18, 1_000, 60, 5_000);
+        d.rounds = new TrainingRounds(
+            IBSRegistry(address(d.registry)),
+            d.stake,
+            d.recordLog,
+            TrainingRounds.Config({
+                rewardPerModel: 10e18,
+                slashBps: 1_000,
+                verificationWindow: 60,
+                revealWindow: 30,
+                quorumBps: 5_000,
+                verifierReward: 1e18,
+                withheldSlashBps: 500
+            })
+        );
         d.ledger = new AssociationLedger(IBSRegistry(address(d.registry)), d.twins, d.rounds, 4, 16, 128);
-        StakeGenesis genesis = new StakeGenesis(IBSRegistry(address(d.registry)), d.coin, d.twins, 1_000e18);
-        d.election = new ProducerElection(IBSRegistry(address(d.registry)), d.coin, 0, 12, 10, 3, 2, address(this));
-        d.blocks = new BlockLedger(IBSRegistry(address(d.registry)), d.election, d.recordLog, d.coin, 1_000);
+        StakeGenesis genesis = new StakeGenesis(IBSRegistry(address(d.registry)), d.stake, d.twins, 1_000e18);
+        d.election = new ProducerElection(IBSRegistry(address(d.registry)), d.stake, 0, 12, 10, 3, 2, address(this));
+        d.blocks = new BlockLedger(IBSRegistry(address(d.registry)), d.election, d.recordLog, d.stake, 1_000);
         // the wiring of ignition/modules/Dtwn.ts, then the deployer gives up its powers
-        d.coin.grantRole(d.coin.PROTOCOL_ROLE(), address(d.rounds));
-        d.coin.grantRole(d.coin.PROTOCOL_ROLE(), address(genesis));
-        d.coin.grantRole(d.coin.PROTOCOL_ROLE(), address(d.blocks));
+        d.coin.grantRole(d.coin.PROTOCOL_ROLE(), address(d.stake));
+        d.stake.grantRole(d.stake.PROTOCOL_ROLE(), address(d.rounds));
+        d.stake.grantRole(d.stake.PROTOCOL_ROLE(), address(genesis));
+        d.stake.grantRole(d.stake.PROTOCOL_ROLE(), address(d.blocks));
         d.recordLog.grantRole(d.recordLog.WRITER_ROLE(), address(d.twins));
         d.recordLog.grantRole(d.recordLog.WRITER_ROLE(), address(d.rounds));
         d.twins.grantRole(d.twins.ASSOCIATOR_ROLE(), address(d.ledger));
         d.election.grantRole(d.election.JAILER_ROLE(), address(d.blocks));
         d.rounds.wireActionRecords(d.ledger);
         d.coin.renounceRole(bytes32(0), address(this));
+        d.stake.renounceRole(bytes32(0), address(this));
         d.recordLog.renounceRole(bytes32(0), address(this));
         d.twins.renounceRole(bytes32(0), address(this));
         d.election.renounceRole(bytes32(0), address(this));
@@ -80,16 +101,80 @@ contract ProtocolInvariants {
         targets[0] = address(handler);
     }
 
-    /// @notice No attack the handler tried was accepted, and every settlement and weight matched the rules.
+    /// @notice No attack the handler tried was accepted, and every settlement (outcomes, model and verifier rewards
+    /// and slashes), verdict weight and model weight matched the rules.
     function invariant_noAcceptedAttack() public view {
         require(!handler.violation(), handler.violationReason());
     }
 
-    /// @notice Coins exist only at the BSs: the supply is the sum of their balances (mints and burns are the protocol's).
-    function invariant_supplyIsTheBssBalances() public view {
-        uint256 sum;
-        for (uint256 i = 0; i < bss.length; ++i) sum += d.coin.balanceOf(bss[i]);
-        require(d.coin.totalSupply() == sum, "supply != sum of the BSs' balances");
+    /// @notice Stake conservation: coins exist only as the BSs' liquid balances and the vault's holdings; the vault
+    /// holds exactly every bond and every unbonding coin (plus what was transferred to it, which nobody can move);
+    /// totalBonded is the sum of the bonds; and the supply is what the vault minted (the Eq. 6 allocation and the
+    /// credits) minus what it burned (the slashes).
+    function invariant_stakeConservation() public view {
+        uint256 liquid;
+        uint256 bonded;
+        uint256 unbonding;
+        for (uint256 i = 0; i < bss.length; ++i) {
+            liquid += d.coin.balanceOf(bss[i]);
+            (uint256 b, uint256 u) = d.stake.stakeOf(bss[i]);
+            bonded += b;
+            unbonding += u;
+        }
+        uint256 vault = d.coin.balanceOf(address(d.stake));
+        require(d.coin.totalSupply() == liquid + vault, "supply != liquid balances + the vault's coins");
+        require(vault == bonded + unbonding + handler.donated(), "the vault's coins != bonded + unbonding (+ transferred)");
+        require(d.stake.totalBonded() == bonded, "totalBonded != sum of the bonds");
+        require(d.coin.totalSupply() == handler.minted() - handler.burned(), "supply != credited - slashed");
+    }
+
+    /// @notice Slash exactness: every BS's bond and unbonding coins are exactly what the vault's events made them
+    /// (credits + bonds - unbondings - withdrawals - slashes, replayed call by call), and every slash of every call
+    /// took (bonded + unbonding) x bps / 10000 of the stake it found, bond first, and burned exactly that.
+    function invariant_slashesExact() public view {
+        require(!handler.stakeViolation(), handler.stakeViolationReason());
+        for (uint256 i = 0; i < bss.length; ++i) {
+            (uint256 b, uint256 u) = d.stake.stakeOf(bss[i]);
+            require(b == handler.ghostBonded(bss[i]) && u == handler.ghostUnbonding(bss[i]), "a stake differs from its events");
+        }
+    }
+
+    /// @notice Every settled model's outcome is AcceptanceRule.decide over its stored pass and fail stakes out of the
+    /// snapshot bonds of every other member, and those stakes are the sums of the weights (snapshot bonds) of the
+    /// revealed ballots that judged it. Checked on the current round: a round is settled while it is the current one
+    /// and never changes afterwards, so every settled round is checked right after its settlement.
+    function invariant_outcomesFollowTheRule() public {
+        VM.warp(handler.now_()); // bondedAt reads only past instants
+        uint256 r = d.rounds.currentRound();
+        if (r == 0) return;
+        TrainingRounds.Round memory round = d.rounds.getRound(r);
+        if (round.status != TrainingRounds.RoundStatus.Settled && round.status != TrainingRounds.RoundStatus.Finalized) return;
+        uint256 memberStake;
+        for (uint256 j = 0; j < bss.length; ++j) memberStake += d.stake.bondedAt(bss[j], round.snapshot);
+        address[] memory committers = d.rounds.committers(r);
+        TrainingRounds.Ballot[] memory ballots = new TrainingRounds.Ballot[](committers.length);
+        for (uint256 k = 0; k < committers.length; ++k) {
+            ballots[k] = d.rounds.ballot(r, committers[k]);
+            require(!ballots[k].revealed || ballots[k].weight == d.stake.bondedAt(committers[k], round.snapshot), "a verdict weighs other than the snapshot bond");
+        }
+        address[] memory subs = d.rounds.submitters(r);
+        for (uint256 i = 0; i < subs.length; ++i) {
+            TrainingRounds.Submission memory s = d.rounds.submission(r, subs[i]);
+            uint256 pass;
+            uint256 fail;
+            for (uint256 k = 0; k < ballots.length; ++k) {
+                if (!ballots[k].revealed) continue;
+                if (ballots[k].passBits & (1 << i) != 0) pass += ballots[k].weight;
+                if (ballots[k].failBits & (1 << i) != 0) fail += ballots[k].weight;
+            }
+            require(s.passStake == pass && s.failStake == fail, "a model's stakes are not its revealed verdicts' weights");
+            uint256 eligible = memberStake - d.stake.bondedAt(subs[i], round.snapshot);
+            AcceptanceRule.Decision dec = AcceptanceRule.decide(s.passStake, s.failStake, eligible, d.rounds.quorumBps());
+            TrainingRounds.Outcome expected = dec == AcceptanceRule.Decision.Passed
+                ? TrainingRounds.Outcome.Passed
+                : dec == AcceptanceRule.Decision.Failed ? TrainingRounds.Outcome.Failed : TrainingRounds.Outcome.Unverified;
+            require(s.outcome == expected, "an outcome differs from AcceptanceRule.decide over the stored stakes");
+        }
     }
 
     /// @notice Every twin is on one BS and the per-BS data sums add up to the total (Eq. 6's denominator).
@@ -104,19 +189,23 @@ contract ProtocolInvariants {
         require(data == d.twins.totalData(), "sum of dataOn != totalData");
     }
 
-    /// @notice Each model record weighs what its BS's committed action recorded, and never more than the BS's twins'
-    /// recorded data share of the total.
-    function invariant_weightsFromCommittedActions() public view {
-        uint256 rounds = d.rounds.currentRound();
-        for (uint256 r = 1; r <= rounds; ++r) {
-            address[] memory subs = d.rounds.submitters(r);
-            for (uint256 i = 0; i < subs.length; ++i) {
-                TrainingRounds.Submission memory s = d.rounds.submission(r, subs[i]);
-                (uint32 k, uint64 data) = d.ledger.committedAction(r, subs[i]);
-                require(s.dataSize == data && s.numTwins == k, "a model's weight is not its committed action's");
-                require(s.dataSize == handler.committedData(r, subs[i]), "a model's weight differs from the ghost");
-            }
+    /// @notice No BS's Eq. 5 weight exceeds its twins' recorded data share: each model record weighs what its BS's
+    /// committed action recorded (the data its listed twins had on record then, never an argument of the BS), and
+    /// the models of a round together weigh at most the data of the twins listed in the slot (no twin counts twice).
+    /// Checked on the current round: models are submitted only to it, and a record never changes afterwards.
+    function invariant_weightsAtMostTheDataShare() public view {
+        uint256 r = d.rounds.currentRound();
+        if (r == 0) return;
+        address[] memory subs = d.rounds.submitters(r);
+        uint256 total;
+        for (uint256 i = 0; i < subs.length; ++i) {
+            TrainingRounds.Submission memory s = d.rounds.submission(r, subs[i]);
+            (uint32 k, uint64 data) = d.ledger.committedAction(r, subs[i]);
+            require(s.dataSize == data && s.numTwins == k, "a model's weight is not its committed action's");
+            require(s.dataSize == handler.committedData(r, subs[i]), "a model's weight differs from its twins' data");
+            total += s.dataSize;
         }
+        require(total <= handler.claimedData(r), "a round's models weigh more than the data of its listed twins");
     }
 
     /// @notice Round r > 1 starts from the global model round r-1 recorded.
@@ -146,18 +235,27 @@ contract ProtocolInvariants {
     }
 
     /// @notice Every handler action can succeed on the deployed protocol (so the campaign's calls are not all
-    /// refused): one scripted round through every action, each of which must not revert.
+    /// refused): one scripted round through every action, each of which must not revert, with each attack tried.
     function test_everyActionSucceedsInAScriptedRound() public {
         handler.openRound(0);
         for (uint256 i = 0; i < 5; ++i) handler.commit(i, 1, 32); // its own twins, batch 48
         for (uint256 i = 0; i < 5; ++i) handler.submit(i);
-        for (uint256 j = 0; j < 5; ++j) for (uint256 k = 1; k <= 3; ++k) handler.verify(j + k, j, 0); // passes
-        handler.settle(true);
+        for (uint256 i = 0; i < 4; ++i) handler.commitBallot(i, 0, 5, true); // PASS on every other model
+        handler.revealBallot(0, 0, false); // attack: a reveal before the reveals open (refused), and nothing else
+        handler.commitBallot(4, 0, 1, false); // attack: BS 4 also passes its own model (its reveal is refused)
+        for (uint256 i = 0; i < 4; ++i) handler.revealBallot(i, i == 0 ? 0 : 1, false); // BS 0 first tries a changed verdict and a wrong salt
+        handler.revealBallot(4, 1, false); // BS 4's ballot: refused; it stays unrevealed
+        handler.settle(true); // 5 models pass; 4 verifiers paid; BS 4 slashed for the ballot it never revealed
         handler.record(true, 0); // first tries to leave a passed model out
         handler.attackOpenFromOtherCid(1);
         handler.openRound(0);
         handler.twinData(0, 123);
-        handler.transfer(0, 1, 5);
+        handler.unbond(0, 5e18, false);
+        for (uint256 i = 0; i < 13; ++i) handler.warp(59); // past the unbonding delay
+        handler.withdraw(0);
+        handler.transfer(0, 1, 3e18); // liquid coins to BS 1
+        handler.transfer(0, 8, 1e18); // and a donation to the vault
+        handler.bond(1, 2e18 - 1); // BS 1 bonds 2 of them
         for (uint256 i = 0; i < 5; ++i) handler.vote(i, 0x1f);
         handler.elect(true);
         handler.propose(1000, true); // first tries a bogus root
@@ -168,11 +266,19 @@ contract ProtocolInvariants {
             } catch {} // the proposer itself cannot validate
         }
         require(validated, "no producer could validate the block");
-        handler.warp(5);
+        handler.warp(23); // the next slot passes without a block
+        handler.reportMissed(0); // its producer is jailed and slashed
         require(!handler.violation(), handler.violationReason());
-        require(handler.successes() == 41, "an action did not count its success"); // 40 + the one validation that succeeded
+        require(!handler.stakeViolation(), handler.stakeViolationReason());
+        require(handler.successes() == 55, "an action did not count its success"); // 54 + the one validation that succeeded
         require(d.rounds.submission(1, bss[0]).outcome == TrainingRounds.Outcome.Passed, "an honest model did not pass");
+        require(handler.verifierRewards() == 4 && handler.withheldSlashes() == 1, "verifiers paid or slashed other than scripted");
         require(d.blocks.finalBlockCount() == 1, "the block did not become final");
-        console.log("scripted round: 41 actions succeeded, block final");
+        require(handler.slashes() == 2, "the withheld ballot and the missed slot were not both slashed");
+        invariant_stakeConservation();
+        invariant_slashesExact();
+        invariant_outcomesFollowTheRule();
+        invariant_weightsAtMostTheDataShare();
+        console.log("scripted round: 55 actions succeeded, 5 models passed, block final, 2 slashes");
     }
 }

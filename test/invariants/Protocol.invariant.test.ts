@@ -1,7 +1,8 @@
 /**
  * Protocol invariants under seeded random operation sequences.
  *
- * Each seed deploys the real protocol (Ignition module, through `deployProtocol`), bootstraps five BSs with twins
+ * Each seed deploys the real protocol (Ignition module, through the fixtures' `deployModule`, with an unbonding delay
+ * of UNBONDING_DELAY seconds instead of the default day, so that withdrawals happen in the run), bootstraps five BSs with twins
  * and the Eq. 6 stake (credited bonded into the StakeVault), then runs a long random sequence of protocol operations:
  * admit/remove a BS ("join"/"leave"), register metadata, twins and twin records, stand as a candidate, vote, elect,
  * open a round, commit an action, submit a model, commit and reveal verdict ballots, settle a round and record its
@@ -11,7 +12,8 @@
  * its commitment or opens another verifier's, a copied commitment, a verdict on the BS's own model, a withheld ballot,
  * an unbond beyond the bond, a withdrawal before the delay, ...): each refused one must revert with the exact custom
  * error (and arguments) predicted from a TypeScript model of the protocol, and leave every probed view unchanged; the
- * accepted ones (a withheld ballot, a verdict against the majority) must cost exactly what the model predicts.
+ * accepted ones (a withheld ballot, a verdict against the majority) must cost or forfeit exactly what the model
+ * predicts.
  *
  * After EVERY step the test checks:
  *   1. coin supply == sum of the balances of every account that can hold coins, the vault included (and == the
@@ -41,7 +43,8 @@
  *      the bonds of every other member at the snapshot), with the reward or slash the model predicts, and the
  *      chain's pass/fail stakes of the current round's models equal the model's;
  *  10. verifier rewards and slashes (VerifierSettled) equal the model's: a reward for a revealed ballot that agrees
- *      with every decided outcome and decided one, a slash for a verdict against an outcome or a withheld ballot.
+ *      with every decided outcome and decided one (with a non-zero weight), nothing for a verdict against an outcome,
+ *      a slash of withheldSlashBps for a ballot never revealed.
  * Every DEEP_CHECK_EVERY steps and at the end, the rest of the model is compared with the chain too (stakes, queues,
  * past bonds, members, seats, candidates, approvals, jail, every epoch's producers, every block, twin records, every
  * round's windows, submissions, ballots and taus, the record log's leaves), and at the end a Merkle proof of a record
@@ -56,20 +59,23 @@ import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  Interface,
   MaxUint256,
   ZeroAddress,
   ZeroHash,
   type BaseContract,
+  type EventFragment,
+  type FunctionFragment,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
-  type Interface,
   type Result,
 } from "ethers";
 import { encodeAction, TAU_SCALE, TWIN_ENTRY_BYTES } from "../../src/chain/actionCodec";
 import { ballotCommitment, VERDICT, type VerdictCode } from "../../src/chain/ballot";
 import { merkleProof, merkleRoot } from "../../src/chain/merkle";
 import { decide } from "../../src/fl/acceptance";
-import { deployProtocol, fakeCid, PARAMS, type Protocol } from "../fixtures";
+import DtwnModule from "../../ignition/modules/Dtwn";
+import { deployModule, fakeCid, PARAMS, type Protocol } from "../fixtures";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Seeds
@@ -142,31 +148,66 @@ class Rng {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Views: read with raw eth_calls (the cheapest way on the in-process network), decoded on demand
+// Views: read with raw eth_calls, decoded on demand; a view of a contract whose storage did not change is not read
+// again (its storage root, from eth_getProof, says so: every view the checks read depends only on its contract's own
+// storage)
+
+/** Function and event fragments by interface (ethers looks them up by name or topic, hashing every fragment, each time). */
+const functionCache = new WeakMap<Interface, Map<string, FunctionFragment>>();
+const eventCache = new WeakMap<Interface, Map<string, EventFragment>>();
+function fragmentOf(iface: Interface, fn: string): FunctionFragment {
+  let m = functionCache.get(iface);
+  if (!m) functionCache.set(iface, (m = new Map()));
+  let f = m.get(fn);
+  if (!f) m.set(fn, (f = iface.getFunction(fn)!));
+  return f;
+}
+/** A log of `c` decoded ({ name, args }), or undefined for a log of another contract or an unknown event. */
+function parseLogOf(c: BaseContract, l: { address: string; topics: readonly string[]; data: string }): { name: string; args: Result } | undefined {
+  if (l.address !== c.target) return undefined;
+  let m = eventCache.get(c.interface);
+  if (!m) {
+    m = new Map();
+    c.interface.forEachEvent((e) => m!.set(e.topicHash, e));
+    eventCache.set(c.interface, m);
+  }
+  const e = m.get(l.topics[0]);
+  return e ? { name: e.name, args: c.interface.decodeEventLog(e, l.data, l.topics) } : undefined;
+}
 
 interface ViewCall {
   key: string;
   target: string;
   iface: Interface;
   fn: string;
+  fragment: FunctionFragment;
   data: string;
 }
 
 const REVERTED = "reverted";
 
-/** Results of one read: raw return data by key (the state fingerprint), decoded on demand. */
+/** Results of one read: raw return data by key (the state fingerprint), decoded on demand (once). */
 class Snapshot {
   readonly raw = new Map<string, string>();
   readonly calls = new Map<string, ViewCall>();
+  readonly decoded = new Map<string, unknown>();
   succeeded(key: string): boolean {
     return this.raw.get(key) !== REVERTED;
   }
+  /** Take `key` (raw and decoded) from `prev`. */
+  adopt(prev: Snapshot, key: string): void {
+    this.raw.set(key, prev.raw.get(key)!);
+    if (prev.decoded.has(key)) this.decoded.set(key, prev.decoded.get(key));
+  }
   get(key: string): unknown {
+    if (this.decoded.has(key)) return this.decoded.get(key);
     const call = this.calls.get(key);
     if (!call) throw new Error(`view ${key} was not read`);
     if (!this.succeeded(key)) throw new Error(`view ${key} (${call.fn}) reverted`);
-    const res = call.iface.decodeFunctionResult(call.fn, this.raw.get(key)!);
-    return res.length === 1 ? res[0] : res;
+    const res = call.iface.decodeFunctionResult(call.fragment, this.raw.get(key)!);
+    const value = res.length === 1 ? res[0] : res;
+    this.decoded.set(key, value);
+    return value;
   }
   big(key: string): bigint {
     return this.get(key) as bigint;
@@ -183,30 +224,41 @@ class Snapshot {
 }
 
 class Reader {
-  /** eth_calls made by every Reader so far (for the report). */
+  /** Views read (eth_calls) and views taken from the previous step (storage unchanged) so far, for the report. */
   static made = 0;
+  static reused = 0;
   private readonly calls: ViewCall[] = [];
   add(key: string, c: BaseContract, fn: string, args: readonly unknown[] = []): void {
-    this.calls.push({ key, target: c.target as string, iface: c.interface, fn, data: c.interface.encodeFunctionData(fn, args) });
+    const fragment = fragmentOf(c.interface, fn);
+    this.calls.push({ key, target: c.target as string, iface: c.interface, fn, fragment, data: c.interface.encodeFunctionData(fragment, args) });
   }
-  async run(): Promise<Snapshot> {
+  /**
+   * Read every view; with `reuse`, a view of a contract in `reuse.unchanged` (same storage root as when `reuse.prev`
+   * was read) that `reuse.prev` read with the same call data is taken from it instead.
+   */
+  async run(reuse?: { prev: Snapshot; unchanged: ReadonlySet<string> }): Promise<Snapshot> {
     const snap = new Snapshot();
+    const fetch: ViewCall[] = [];
     for (const c of this.calls) {
       if (snap.calls.has(c.key)) throw new Error(`duplicate view key ${c.key}`);
       snap.calls.set(c.key, c);
+      if (reuse && reuse.unchanged.has(c.target) && reuse.prev.calls.get(c.key)?.data === c.data) snap.adopt(reuse.prev, c.key);
+      else fetch.push(c);
     }
-    Reader.made += this.calls.length;
-    const T0 = Date.now();
-    // sent together: the in-process network answers them one after another, without a round trip each
+    Reader.made += fetch.length;
+    Reader.reused += this.calls.length - fetch.length;
     const results = await Promise.all(
-      this.calls.map((c) =>
-        (network.provider.request({ method: "eth_call", params: [{ to: c.target, data: c.data }, "latest"] }) as Promise<string>).catch(() => REVERTED),
-      ),
+      fetch.map((c) => (network.provider.request({ method: "eth_call", params: [{ to: c.target, data: c.data }, "latest"] }) as Promise<string>).catch(() => REVERTED)),
     );
-    this.calls.forEach((c, i) => snap.raw.set(c.key, results[i]));
-    (globalThis as any).RT = ((globalThis as any).RT ?? 0) + Date.now() - T0;
+    fetch.forEach((c, i) => snap.raw.set(c.key, results[i]));
     return snap;
   }
+}
+
+/** The storage root of every contract in `targets` (eth_getProof's storageHash). */
+async function storageRoots(targets: readonly string[]): Promise<Map<string, string>> {
+  const proofs = (await Promise.all(targets.map((t) => network.provider.request({ method: "eth_getProof", params: [t, [], "latest"] })))) as { storageHash: string }[];
+  return new Map(targets.map((t, i) => [t, proofs[i].storageHash]));
 }
 
 /** Cheap equality check: chai (slow on large structures) only builds the message of a failure. */
@@ -401,7 +453,16 @@ const BPS = 10_000n;
 const MAX_TWINS = 24;
 /** StakeVault.MAX_UNBONDING: pending unbonding entries per account. */
 const MAX_UNBONDING = 8;
-const UNBONDING_DELAY = PARAMS.unbondingDelaySeconds;
+/**
+ * The campaign's unbonding delay (s): four DPoS epochs, so unbonded coins are withdrawn within a run; a round must end
+ * its reveal window within half of it (TrainingRounds `RoundTooLong`), i.e. a deadline at most 150 s after opening.
+ */
+const UNBONDING_DELAY = 480;
+
+/** The protocol of the campaign: the Ignition module with the campaign's unbonding delay. */
+async function deployCampaign(): Promise<Protocol> {
+  return deployModule(DtwnModule, { DtwnCore: { unbondingDelaySeconds: UNBONDING_DELAY } } as never);
+}
 const MAX_SCORE = 10_000;
 /** Steps between two deep checks of the whole model against the chain. */
 const DEEP_CHECK_EVERY = 25;
@@ -463,6 +524,8 @@ class World {
   donated = 0n;
   /** The bonds after each step (one block each), for bondedAt. */
   history: { ts: number; bonded: Map<string, bigint> }[] = [];
+  /** Every withdrawal (for the observation of stake that left before a settlement could slash it). */
+  withdrawals: { account: string; ts: number; amount: bigint }[] = [];
   /** StakeVault events the current step must emit, in order (the model's prediction). */
   expectedStakeEvents: string[] = [];
 
@@ -487,6 +550,9 @@ class World {
   timing = { tx: 0, check: 0 };
   stepsSinceDeep = 0;
   finalizedChecked = new Set<number>();
+  /** The protocol contracts (address -> name) and their storage roots after the last step. */
+  readonly contractNames = new Map<string, string>();
+  roots = new Map<string, string>();
   leavesChecked = 0;
   recent: string[] = [];
   lastSnap: Snapshot | undefined;
@@ -494,7 +560,7 @@ class World {
     doubleClaims: 0,
     outcomes: { passed: 0, failed: 0, unverified: 0 },
     verifierRewards: 0,
-    verifierSlashes: 0,
+    disagreed: 0,
     withheldSlashed: 0,
     zeroSlashes: 0,
     slashedCoins: 0n,
@@ -503,6 +569,11 @@ class World {
     earlySettles: 0,
     fullQueues: 0,
     donations: 0,
+    escapes: 0,
+    escapedCoins: 0n,
+    escapeLatestSettle: 0,
+    removedBeforeReveal: 0,
+    commitsAfterRevealOpened: 0,
     preElectionReportsRefused: 0,
     nonMemberProducerSlashed: 0,
     jailAmnesties: 0,
@@ -527,6 +598,9 @@ class World {
     for (const s of [mbs, ...pool, outsider]) this.signerOf.set(s.address, s);
     this.accounts = [this.mbs, ...this.poolAddrs, this.outsider];
     this.vault = p.stake.target as string;
+    for (const [name, c] of Object.entries({ registry: p.registry, coin: p.coin, stake: p.stake, recordLog: p.recordLog, twins: p.twins, rounds: p.rounds, ledger: p.ledger, genesis: p.genesis, election: p.election, blocks: p.blocks })) {
+      this.contractNames.set(c.target as string, name);
+    }
     this.holders = [...this.accounts, this.vault];
     for (const a of this.holders) this.balances.set(a, 0n);
     for (const k of [...KINDS, "bootstrap" as const]) this.stats.set(k, { ok: 0, rejected: 0, errors: new Map() });
@@ -691,8 +765,7 @@ class World {
     const log = this.p.recordLog;
     let n = 0;
     for (const l of rc.logs) {
-      if (l.address !== log.target) continue;
-      const ev = log.interface.parseLog(l);
+      const ev = parseLogOf(log, l);
       if (ev?.name !== "RecordAppended") continue;
       expect(Number(ev.args.index)).to.equal(this.leaves.length, "record index");
       this.leaves.push(ev.args.leaf as string);
@@ -741,7 +814,12 @@ class World {
     let caller = this.mbs;
     let bs: string;
     const r = this.rng.float();
-    if (this.members.length > 4 && r < 0.7) bs = this.randomMember();
+    const round = this.currentRound();
+    // while ballots are committed, now and then the removal of a BS that committed (its ballot still counts towards
+    // "every member has committed", which opens the reveals)
+    const committedMembers = round && this.phase(round, this.clock.next) === "commit" ? this.members.filter((a) => round.ballots.has(a)) : [];
+    if (this.members.length > 4 && committedMembers.length && r < 0.3) bs = this.rng.pick(committedMembers);
+    else if (this.members.length > 4 && r < 0.7) bs = this.randomMember();
     else if (r < 0.85) bs = this.rng.pick(this.nonMembers());
     else {
       bs = this.members.length ? this.randomMember() : this.rng.pick(this.poolAddrs);
@@ -1031,16 +1109,27 @@ class World {
     const bonders = [...this.poolAddrs, this.outsider].filter((a) => this.bondOf(a) > 0n);
     let caller: string;
     const c = this.rng.float();
-    if (bonders.length && c < 0.3) caller = bonders.reduce((x, y) => (this.queue(y).length > this.queue(x).length ? y : x)); // fill a queue
+    const round = this.currentRound();
+    // attack: a BS with something to lose in the open round (a bad model, a ballot it withholds) leaves with its whole
+    // bond right after the snapshot, to withdraw it before the settlement
+    const exposed =
+      round?.status === RoundStatus.Open
+        ? bonders.filter((a) => (round.subs.has(a) && !round.subs.get(a)!.good) || round.ballots.get(a)?.defect)
+        : [];
+    let escape = false;
+    if (exposed.length && c < 0.3) {
+      caller = this.rng.pick(exposed);
+      escape = true;
+    } else if (bonders.length && c < 0.55) caller = bonders.reduce((x, y) => (this.queue(y).length > this.queue(x).length ? y : x)); // fill a queue
     else if (bonders.length && c < 0.88) caller = this.rng.pick(bonders);
     else caller = this.rng.pick(this.accounts);
     const bonded = this.bondOf(caller);
-    let amount = this.rng.chance(0.04) ? bonded : 1n + this.rng.bigint(bonded / 5n);
+    let amount = escape || this.rng.chance(0.04) ? bonded : 1n + this.rng.bigint(bonded / 5n);
     const d = this.rng.float();
     if (d < 0.05) amount = 0n;
     else if (d < 0.12) amount = bonded + 1n + this.rng.bigint(10n ** 18n);
     const q = this.queue(caller);
-    const desc = `${this.label(caller)} unbonds ${ethers.formatEther(amount)} of its ${ethers.formatEther(bonded)} bonded DTC (${q.length} pending)`;
+    const desc = `${this.label(caller)} unbonds ${ethers.formatEther(amount)} of its ${ethers.formatEther(bonded)} bonded DTC (${q.length} pending)${escape ? " (leaving the open round)" : ""}`;
     const send = () => stake.connect(this.signer(caller)).unbond(amount);
     let outcome: Outcome;
     if (amount === 0n) outcome = this.fail(stake, "ZeroAmount");
@@ -1080,6 +1169,7 @@ class World {
         ok: true,
         apply: () => {
           this.queue(caller).splice(0, matured.length);
+          this.withdrawals.push({ account: caller, ts: now, amount });
           this.balances.set(caller, this.bal(caller) + amount);
           this.balances.set(this.vault, this.bal(this.vault) - amount);
           this.expectedStakeEvents.push(`Withdrawn ${caller} ${amount}`);
@@ -1110,10 +1200,7 @@ class World {
       outcome = {
         ok: true,
         apply: (rc) => {
-          const ev = rc.logs
-            .filter((l) => l.address === election.target)
-            .map((l) => election.interface.parseLog(l))
-            .find((e) => e?.name === "ProducersElected");
+          const ev = rc.logs.map((l) => parseLogOf(election, l)).find((e) => e?.name === "ProducersElected");
           expect(ev, "ProducersElected event").to.not.equal(undefined);
           expect(Array.from(ev!.args.producers as Result), `producers of epoch ${epoch}`).to.deep.equal(expected.producers);
           expect(Array.from(ev!.args.tallies as Result), `tallies of epoch ${epoch}`).to.deep.equal(expected.tallies);
@@ -1161,7 +1248,10 @@ class World {
     const now = this.clock.next;
     const recorded = this.currentRound()?.newGlobalCid;
     let cid = recorded && this.rng.chance(0.9) ? recorded : fakeCid(`global-${this.rounds.length}-${this.rng.int(0, 1e9)}`);
-    let deadline = now + this.rng.int(30, 80);
+    // now and then a round near or beyond the longest one allowed: its reveal window must end within half the
+    // unbonding delay (a BS that unbonds when it opens cannot withdraw before the settlement can slash it)
+    const longest = UNBONDING_DELAY / 2 - PARAMS.verificationWindowSeconds - PARAMS.revealWindowSeconds;
+    let deadline = now + (this.rng.chance(0.1) ? longest + this.rng.int(-5, 60) : this.rng.int(30, 80));
     const d = this.rng.float();
     if (d < 0.06) deadline = now - this.rng.int(0, 5);
     else if (d < 0.1) cid = "0x1220";
@@ -1175,7 +1265,10 @@ class World {
     else if (deadline <= now) outcome = this.fail(rounds, "DeadlineInPast", deadline);
     else if (prev && prev.status !== RoundStatus.Finalized) outcome = this.fail(rounds, "PreviousRoundNotFinalized", prev.id);
     else if (prev && prev.newGlobalCid !== cid) outcome = this.fail(rounds, "GlobalModelMismatch", prev.id + 1, prev.newGlobalCid, cid);
-    else
+    else if (deadline - now > longest) {
+      const revealUntil = deadline + PARAMS.verificationWindowSeconds + PARAMS.revealWindowSeconds;
+      outcome = this.fail(rounds, "RoundTooLong", revealUntil, now + UNBONDING_DELAY / 2);
+    } else
       outcome = {
         ok: true,
         apply: () =>
@@ -1409,7 +1502,7 @@ class World {
 
   /** TrainingRounds._revealOpen: after the commit window, or after the deadline once every member has committed. */
   revealOpen(r: ModelRound, ts: number): boolean {
-    return ts > r.commitUntil || (ts > r.deadline && r.committers.length >= this.members.length);
+    return ts > r.commitUntil || r.revealedCount > 0 || (ts > r.deadline && r.committers.length >= this.members.length);
   }
 
   /** TrainingRounds._allRevealed: every member committed (after the deadline) and every ballot is revealed. */
@@ -1495,13 +1588,15 @@ class World {
     if (!this.isMember(caller)) outcome = this.fail(rounds, "NotMember", caller);
     else if (r?.status !== RoundStatus.Open) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
     else if (now <= r.deadline) outcome = this.fail(rounds, "SubmissionsStillOpen", roundId, r.deadline);
-    else if (now > r.commitUntil) outcome = this.fail(rounds, "CommitClosed", roundId, r.commitUntil);
+    else if (now > r.commitUntil || r.revealedCount > 0) outcome = this.fail(rounds, "CommitClosed", roundId, r.commitUntil);
     else if (commitment === ZeroHash) outcome = this.fail(rounds, "EmptyCommitment");
     else if (r.ballots.has(caller)) outcome = this.fail(rounds, "AlreadyCommitted", roundId, caller);
     else
       outcome = {
         ok: true,
         apply: () => {
+          // observation: a commitment made while the reveals are open (every "member" committed, counting removed ones)
+          if (this.revealOpen(r, now)) this.notes.commitsAfterRevealOpened++;
           r.ballots.set(caller, { commitment, opens: copied ? undefined : opens, withhold, defect, revealed: false, passBits: 0, failBits: 0, weight: 0n });
           r.committers.push(caller);
         },
@@ -1652,6 +1747,7 @@ class World {
               s.outcome = ModelOutcome.Failed;
               failedBits |= 1 << i;
               failed++;
+              this.noteEscape(bs, r);
               slashed = this.slash(bs, PARAMS.roundSlashBps);
             } else s.outcome = ModelOutcome.Unverified;
             this.notes.outcomes[decision]++;
@@ -1659,13 +1755,17 @@ class World {
           });
           for (const v of r.committers) {
             const b = r.ballots.get(v)!;
+            // a ballot never revealed costs withheldSlashBps; a verdict against an outcome forfeits the reward only
             const agreed = b.revealed && (b.passBits & failedBits) === 0 && (b.failBits & passedBits) === 0;
             let reward = 0n;
             let slashed = 0n;
-            if (!agreed) {
-              slashed = this.slash(v, PARAMS.verdictSlashBps);
-              this.notes.verifierSlashes++;
-              if (!b.revealed && slashed > 0n) this.notes.withheldSlashed++;
+            if (!b.revealed) {
+              this.noteEscape(v, r);
+              if (!this.isMember(v)) this.notes.removedBeforeReveal++;
+              slashed = this.slash(v, PARAMS.withheldSlashBps);
+              this.notes.withheldSlashed++;
+            } else if (!agreed) {
+              this.notes.disagreed++;
             } else if (((b.passBits | b.failBits) & (passedBits | failedBits)) !== 0 && b.weight !== 0n) {
               reward = PARAMS.verifierReward;
               this.credit(v, reward);
@@ -1680,14 +1780,30 @@ class World {
     return { kind: "settleRound", desc, send, outcome };
   }
 
+  /**
+   * Observation: `a` is slashed at the settlement of `r` with less stake than the bond its verdicts or its model were
+   * weighed with at the snapshot (it unbonded and withdrew before the settlement: possible only when the settlement
+   * comes more than half the unbonding delay after the reveal window, since RoundTooLong bounds the round itself).
+   */
+  noteEscape(a: string, r: ModelRound): void {
+    const atSnapshot = this.bondedAt(a, r.snapshot);
+    const now = this.bondOf(a) + this.unbondingOf(a);
+    const withdrawn = this.withdrawals.filter((w) => w.account === a && w.ts > r.snapshot).reduce((sum, w) => sum + w.amount, 0n);
+    if (now < atSnapshot && withdrawn > 0n) {
+      this.notes.escapes++;
+      this.notes.escapedCoins += withdrawn < atSnapshot - now ? withdrawn : atSnapshot - now;
+      const late = this.clock.next - r.revealUntil;
+      if (late > this.notes.escapeLatestSettle) this.notes.escapeLatestSettle = late;
+    }
+  }
+
   /** The events `names` of `c` in a receipt, as "Name arg arg ..." strings (arrays joined by commas). */
   eventsOf(rc: ContractTransactionReceipt, c: BaseContract, names: readonly string[]): string[] {
     const out: string[] = [];
     for (const l of rc.logs) {
-      if (l.address !== c.target) continue;
-      const ev = c.interface.parseLog(l);
+      const ev = parseLogOf(c, l);
       if (!ev || !names.includes(ev.name)) continue;
-      const args = Array.from(ev.args as Result).map((x) => (Array.isArray(x) || x instanceof Array ? Array.from(x as Result).join(",") : String(x)));
+      const args = Array.from(ev.args).map((x) => (Array.isArray(x) || x instanceof Array ? Array.from(x as Result).join(",") : String(x)));
       out.push([ev.name, ...args].join(" "));
     }
     return out;
@@ -2042,7 +2158,7 @@ class World {
       transfer: this.liquidHolders().length ? 2.5 : 0.4,
       approve: this.liquidHolders().length ? 1.5 : 0.5,
       bond: this.members.some((a) => this.bal(a) > 0n) ? 3 : 0.5,
-      unbond: 1.4,
+      unbond: 1.2 + (this.accounts.some((a) => this.queue(a).length >= 3 && this.bondOf(a) > 0n) ? 1.5 : 0),
       withdraw: this.accounts.some((a) => this.matured(a, now).length) ? 4 : 0.6,
       // a jump to the next epoch would skip a round's verdict windows: mostly between rounds
       advanceEpoch: ["submit", "commit", "reveal"].includes(phase) ? 0.05 : 1.4,
@@ -2050,7 +2166,14 @@ class World {
       openRound: !round || round.status === RoundStatus.Finalized ? 6 : 0.5,
       commitAction: phase === "submit" && this.members.some((a) => !round!.committed.has(a)) ? 10 : 0.6,
       submitModel: phase === "submit" && this.freshSubmitters(round).length ? 12 : 0.6,
-      commitVerdicts: phase === "commit" && this.members.some((a) => !round!.ballots.has(a)) ? (round!.order.length ? 14 : 2) : phase === "submit" && round!.order.length ? 2 : 0.6,
+      commitVerdicts:
+        phase === "commit" && this.members.some((a) => !round!.ballots.has(a))
+          ? round!.order.length
+            ? 14
+            : 2
+          : (phase === "submit" && round!.order.length) || (phase === "reveal" && round!.revealedCount > 0) // the latter: a commitment after a reveal (refused)
+            ? 2
+            : 0.6,
       revealVerdicts: phase === "reveal" ? (this.unrevealed(round!, true).length ? 30 : this.unrevealed(round!, false).length ? 2 : 0.6) : phase === "commit" ? 1.5 : 0.6,
       settleRound: phase === "settle" ? 8 : phase === "reveal" ? 2 : roundOpen ? 0.8 : 0.5,
       recordGlobalModel: round?.status === RoundStatus.Settled ? 6 : 0.5,
@@ -2181,8 +2304,24 @@ class World {
     if (this.recent.length > 25) this.recent.shift();
     const before = this.lastSnap;
     const t1 = Date.now();
-    const snap = await this.checkInvariants(receipt);
-    if (++this.stepsSinceDeep >= DEEP_CHECK_EVERY) await this.deepCheck();
+    // the contracts whose storage this step left as it was: their views need not be read again
+    const roots = await storageRoots([...this.contractNames.keys()]);
+    const unchanged = new Set([...roots].filter(([a, root]) => this.roots.get(a) === root).map(([a]) => a));
+    if ((rejected || "to" in plan) && this.roots.size) {
+      // a rejected operation (or time passing) changes nothing: every protocol contract's storage root is the same
+      for (const [a, root] of roots) same(root, this.roots.get(a), `storage of ${this.contractNames.get(a)} changed by a ${rejected ? "rejected operation" : "time step"}`);
+    }
+    this.roots = roots;
+    const deep = ++this.stepsSinceDeep >= DEEP_CHECK_EVERY;
+    // before a deep check every view is read again, and the ones of unchanged contracts must be what was reused
+    const snap = await this.checkInvariants(receipt, deep ? new Set() : unchanged);
+    if (deep && before) {
+      for (const [key, value] of snap.raw) {
+        const call = snap.calls.get(key)!;
+        if (unchanged.has(call.target) && before.calls.get(key)?.data === call.data) same(value, before.raw.get(key), `view ${key} of an unchanged contract changed`);
+      }
+    }
+    if (deep) await this.deepCheck();
     this.timing.tx += t1 - t0;
     this.timing.check += Date.now() - t1;
     if (rejected && before) {
@@ -2199,8 +2338,7 @@ class World {
   checkCoinRecipients(rc: ContractTransactionReceipt): void {
     const { coin } = this.p;
     for (const l of rc.logs) {
-      if (l.address !== coin.target) continue;
-      const ev = coin.interface.parseLog(l);
+      const ev = parseLogOf(coin, l);
       if (ev?.name !== "Transfer") continue;
       if (ev.args.from === ZeroAddress) same(ev.args.to, this.vault, "coins are minted only into the vault");
       if (ev.args.to === ZeroAddress) same(ev.args.from, this.vault, "coins are burned only from the vault");
@@ -2209,7 +2347,7 @@ class World {
   }
 
   /** The invariants, after every step (and the model's view of the same state); `rc` is the step's receipt, if any. */
-  async checkInvariants(rc: ContractTransactionReceipt | undefined): Promise<Snapshot> {
+  async checkInvariants(rc: ContractTransactionReceipt | undefined, unchanged: ReadonlySet<string>): Promise<Snapshot> {
     const { coin, stake, election, blocks, recordLog, twins, rounds, ledger } = this.p;
     const rd = new Reader();
     rd.add("supply", coin, "totalSupply");
@@ -2245,7 +2383,7 @@ class World {
       for (const bs of cur.order) rd.add(`submission:${cur.id}:${bs}`, rounds, "submission", [cur.id, bs]);
       if (cur.status === RoundStatus.Open) for (const v of cur.committers) rd.add(`ballot:${cur.id}:${v}`, rounds, "ballot", [cur.id, v]);
     }
-    const s = await rd.run();
+    const s = await rd.run(this.lastSnap && { prev: this.lastSnap, unchanged });
     const before = this.lastSnap;
 
     // (1) coin supply == sum of the balances of every address that can hold coins (see checkCoinRecipients); the
@@ -2352,13 +2490,12 @@ class World {
     const expectedMintsAndBurns: string[] = [];
     for (const l of rc?.logs ?? []) {
       if (l.address === coin.target) {
-        const ev = coin.interface.parseLog(l);
+        const ev = parseLogOf(coin, l);
         if (ev?.name === "Transfer" && ev.args.from === ZeroAddress) mintsAndBurns.push(`mint ${ev.args.value}`);
         if (ev?.name === "Transfer" && ev.args.to === ZeroAddress) mintsAndBurns.push(`burn ${ev.args.value}`);
         continue;
       }
-      if (l.address !== stake.target) continue;
-      const ev = stake.interface.parseLog(l);
+      const ev = parseLogOf(stake, l);
       if (!ev) continue;
       const a = ev.args[0] as string;
       switch (ev.name) {
@@ -2584,7 +2721,7 @@ class World {
 // The test
 
 async function runSeed(run: SeedRun): Promise<World> {
-  const p = await loadFixture(deployProtocol);
+  const p = await loadFixture(deployCampaign);
   const w = new World(p, run.seed, await ethers.getSigners());
   w.genesis = Number(await p.election.genesisTime());
   await w.syncClock();
@@ -2624,7 +2761,7 @@ function report(w: World, run: SeedRun, ms: number): void {
   const total = KINDS.reduce((acc, k) => acc + w.stats.get(k)!.ok + w.stats.get(k)!.rejected, 0);
   console.log(
     `    seed ${hex}: ${total} random operations (+${w.stats.get("bootstrap")!.ok} bootstrap) in ${(ms / 1000).toFixed(1)} s ` +
-      `(transactions ${(w.timing.tx / 1000).toFixed(1)} s, invariant checks ${(w.timing.check / 1000).toFixed(1)} s, ${Reader.made} view calls so far, ${(globalThis as any).RT} ms in reads), ` +
+      `(transactions ${(w.timing.tx / 1000).toFixed(1)} s, invariant checks ${(w.timing.check / 1000).toFixed(1)} s, ${Reader.made} views read and ${Reader.reused} unchanged so far), ` +
       `chain time ${w.clock.last - w.genesis} s = ${w.epochAt(w.clock.last) + 1} epochs\n${rows.join("\n")}\n` +
       `  blocks: ${w.blocks.length} proposed, ${w.notes.finalBlocks} final, ${w.notes.rejectedBlocks} rejected, ` +
       `${w.blocks.filter((b) => b.status === BlockStatus.Pending).length} expired; ` +
@@ -2635,10 +2772,13 @@ function report(w: World, run: SeedRun, ms: number): void {
       `missed slot unreportable because of a later jail x${w.notes.jailAmnesties}; ` +
       `report refused because the slot's producer was removed x${w.notes.nonMemberProducerSlashed}\n` +
       `  stake: outcomes ${w.notes.outcomes.passed} passed, ${w.notes.outcomes.failed} failed, ${w.notes.outcomes.unverified} unverified; ` +
-      `verifiers ${w.notes.verifierRewards} rewarded, ${w.notes.verifierSlashes} slashed (${w.notes.withheldSlashed} for a withheld ballot); ` +
+      `verifiers ${w.notes.verifierRewards} rewarded, ${w.notes.disagreed} unpaid for a verdict against an outcome, ${w.notes.withheldSlashed} slashed for a ballot never revealed; ` +
       `${ethers.formatEther(w.notes.creditedCoins)} DTC credited, ${ethers.formatEther(w.notes.slashedCoins)} slashed (${w.notes.zeroSlashes} slashes of nothing); ` +
       `reveals before the commit window ended (every member committed) x${w.notes.earlyReveals}, settlements before the reveal window ended x${w.notes.earlySettles}; ` +
-      `full unbonding queue x${w.notes.fullQueues}; transfers to the vault x${w.notes.donations}; ` +
+      `full unbonding queue x${w.notes.fullQueues}; transfers to the vault x${w.notes.donations}\n` +
+      `  observations: slashed at settlement with less stake than its snapshot bond (unbonded and withdrew before the settlement) x${w.notes.escapes} ` +
+      `(${ethers.formatEther(w.notes.escapedCoins)} DTC of snapshot bond withdrawn; settled up to ${w.notes.escapeLatestSettle} s after the reveal window); slashed for a ballot it could not reveal (removed after committing) x${w.notes.removedBeforeReveal}; ` +
+      `commitments made while reveals were open (before any reveal) x${w.notes.commitsAfterRevealOpened}; ` +
       `end: supply ${ethers.formatEther(w.supply)}, bonded ${ethers.formatEther(w.totalBonded())}, liquid ${ethers.formatEther(w.accounts.reduce((x, a) => x + w.bal(a), 0n))} DTC`,
   );
 }

@@ -17,6 +17,7 @@ import { localProvider } from "../../src/chain/provider";
 import { readDeployment } from "../../src/chain/deployment";
 import { bytesToCid } from "../../src/chain/cid";
 import type { RunMetrics } from "../../src/system/metrics";
+import { decide } from "../../src/fl/acceptance";
 import { connectProtocol } from "../../src/system/protocol";
 import { dtwnRun, ROOT } from "./dtwnRun";
 
@@ -99,13 +100,30 @@ describe("dtwn run --network localhost (agent processes on a node; one is SIGKIL
     expect(m.restarts[0]).to.include({ bs: 0, round: 2, after: "SIGKILL after train" });
   });
 
-  it("closes round 2 at its deadline with the other BSs' models", () => {
+  it("closes round 2 at its deadline; the other BSs' models are decided by the stake rule without BS 0's ballot", async () => {
     const r2 = m.rounds[1].mbs;
     expect(r2.submitted).to.equal(2);
-    expect(r2.passed).to.have.members([m.bsAddresses[1], m.bsAddresses[2]]);
+    // BS 0 gave no ballot: each of the other two models is decided only if the one remaining verifier holds the
+    // quorum of the stake of every member but the submitter (src/fl/acceptance.ts, the chain's rule).
+    const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), localProvider(url, 31337));
+    const round = await p.rounds.getRound(2);
+    const stakes = new Map<string, bigint>();
+    for (const bs of m.bsAddresses) stakes.set(bs, await p.stake.bondedAt(bs, round.snapshot));
+    const total = [...stakes.values()].reduce((a, b) => a + b, 0n);
+    expect((await p.rounds.ballot(2, m.bsAddresses[0])).commitment).to.equal("0x" + "0".repeat(64));
+    for (const bs of [m.bsAddresses[1], m.bsAddresses[2]]) {
+      const s = await p.rounds.submission(2, bs);
+      expect(s.failStake).to.equal(0n); // honest verdicts
+      const expected = decide(s.passStake, s.failStake, total - (stakes.get(bs) ?? 0n), await p.rounds.quorumBps());
+      expect(["pending", "passed", "failed", "unverified"][Number(s.outcome)]).to.equal(expected);
+      expect(r2.passed.includes(bs)).to.equal(expected === "passed");
+    }
+    p.rounds.runner?.provider?.destroy();
     // it waited out the deadline (no early close: BS 0 had committed an action but never submitted)
     expect(r2.phases.submit).to.be.at.least(r2.deadlineSeconds - 1);
-    expect(r2.newGlobalCid).to.match(/^Qm/).and.not.equal(r2.globalCid);
+    expect(r2.newGlobalCid).to.match(/^Qm/);
+    if (r2.passed.length > 0) expect(r2.newGlobalCid).to.not.equal(r2.globalCid);
+    else expect(r2.newGlobalCid).to.equal(r2.globalCid); // nothing passed: the global model stays
   });
 
   it("the restarted process resumes round 2 from the chain and submits nothing late or twice", async () => {
