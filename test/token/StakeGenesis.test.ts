@@ -138,7 +138,7 @@ describe("StakeGenesis", () => {
     });
 
     it("the shared deployWithFiveBssWithTestAdmin fixture holds the same Eq. 6 balances", async () => {
-      const { genesis, coin, stake, five, twins } = await loadFixture(deployWithFiveBssWithTestAdmin);
+      const { genesis, stake, five, twins } = await loadFixture(deployWithFiveBssWithTestAdmin);
       expect(await genesis.allocated()).to.equal(true);
       expect(await twins.totalData()).to.equal(FIVE_BS_TOTAL);
       for (const [i, bs] of five.entries()) {
@@ -231,7 +231,7 @@ describe("StakeGenesis", () => {
     });
 
     it("counts only current members: a removed BS's data is neither paid nor in the denominator", async () => {
-      const { small, coin, stake, twins, e } = await loadFixture(tinySupply);
+      const { small, stake, twins, e } = await loadFixture(tinySupply);
       expect(await twins.dataOn(e.address)).to.equal(500n);
       expect(await twins.totalData()).to.equal(600n);
       const receipt = await (await small.allocate()).wait();
