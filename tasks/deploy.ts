@@ -5,6 +5,8 @@
  * --bootstrap admits M BSs (the node's accounts 1..M) with N users' twins and the Eq. 6 coins.
  * Works the same against `npx hardhat node` (--network localhost) and a testnet (--network testnet, configured
  * only through DTWN_RPC_URL and DTWN_DEPLOYER_KEY; bootstrap there takes the BS keys from DTWN_BS_KEYS).
+ * The bootstrap's users sign their consents with device keys derived from DTWN_DEVICE_SECRET (required off the
+ * local networks; on hardhat and localhost a public development secret, like the development accounts).
  */
 import fs from "node:fs";
 import { task, types } from "hardhat/config";
@@ -12,7 +14,7 @@ import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { resolveProtocolParams } from "../src/chain/protocolParams";
 import { CONTRACT_NAMES, deploymentPath, writeDeployment } from "../src/chain/deployment";
-import { bootstrapDeployment, DEFAULT_BOOTSTRAP } from "../src/chain/bootstrap";
+import { bootstrapDeployment, DEFAULT_BOOTSTRAP, deviceSecretFor } from "../src/chain/bootstrap";
 import { formatChainStatus, readChainStatus } from "../src/chain/status";
 import DtwnModule from "../ignition/modules/Dtwn";
 
@@ -69,6 +71,7 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
   });
   const byName: Record<(typeof CONTRACT_NAMES)[number], { getAddress(): Promise<string> }> = {
     BSRegistry: deployed.registry,
+    UserRegistry: deployed.users,
     TrainingCoin: deployed.coin,
     StakeVault: deployed.stake,
     RecordLog: deployed.recordLog,
@@ -114,6 +117,7 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
     console.log(`Bootstrapping ${bsSigners.length} BSs and ${args.users} users ...`);
     const result = await bootstrapDeployment(deployment, deployer, bsSigners, {
       ...DEFAULT_BOOTSTRAP,
+      deviceSecret: deviceSecretFor(hre.network.name),
       users: args.users,
       seed: args.seed,
       log: (line) => console.log(`  ${line}`),

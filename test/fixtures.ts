@@ -9,6 +9,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import DtwnModule, { DtwnCoreModule } from "../ignition/modules/Dtwn";
 import { ballotCommitment, VERDICT, type Ballot, type VerdictCode } from "../src/chain/ballot";
+import { consentDomain, packConsents, signMove, signRegistration, signTwinData } from "../src/chain/consent";
 import { DEFAULT_PROTOCOL_PARAMS, type ProtocolParams } from "../src/chain/protocolParams";
 import { PAPER_BS_CPU_HZ } from "../src/twins/scenario";
 import {
@@ -22,6 +23,7 @@ import {
   TrainingCoin__factory,
   TrainingRounds__factory,
   TwinRegistry__factory,
+  UserRegistry__factory,
 } from "../typechain-types";
 
 export const COIN = 10n ** 18n;
@@ -35,6 +37,81 @@ export function fakeCid(label: string): string {
 /** keccak256 user id for end user `i`. */
 export function userId(i: number): string {
   return ethers.id(`user-${i}`);
+}
+
+const devices = new Map<string, InstanceType<typeof ethers.Wallet>>();
+
+/** The device key of end user `i` (a plain key, not a Hardhat account: devices send no transactions). */
+export function device(i: number) {
+  const w = new ethers.Wallet(ethers.id(`device-${i}`));
+  devices.set(w.address.toLowerCase(), w);
+  return w;
+}
+
+/** The device key whose address is `address` (one of {@link device}'s). */
+export function deviceAt(address: string) {
+  const w = devices.get(address.toLowerCase());
+  if (!w) throw new Error(`no test device has address ${address}`);
+  return w;
+}
+
+type Consenting = Pick<Protocol, "twins" | "users">;
+
+/** The EIP-712 domain of `p`'s twin registry. */
+export async function domainOf(p: Pick<Protocol, "twins">) {
+  return consentDomain((await ethers.provider.getNetwork()).chainId, await p.twins.getAddress());
+}
+
+/** Admit end users `ids` (their devices {@link device}) unless admitted already; `p.users` as the operator. */
+export async function admitUsers(p: Consenting, ids: readonly number[]) {
+  const todo: number[] = [];
+  for (const i of ids) if (!(await p.users.isUser(userId(i)))) todo.push(i);
+  if (todo.length) await p.users.admitUsers(todo.map(userId), todo.map((i) => device(i).address));
+}
+
+/** The device of user `i` consents to its twin on `bs`. */
+export async function registrationConsent(p: Consenting, i: number, bs: string) {
+  return signRegistration(device(i), await domainOf(p), userId(i), bs);
+}
+
+/** Admit user `i` (if needed) and register its twin on `bs` with its device's consent; returns the twin id. */
+export async function registerTwin(p: Consenting, bs: HardhatEthersSigner, i: number): Promise<bigint> {
+  await admitUsers(p, [i]);
+  await p.twins.connect(bs).registerTwin(userId(i), await registrationConsent(p, i, bs.address));
+  return p.twins.twinOfUser(userId(i));
+}
+
+/** The consent of twin `twinId`'s device to its next data record by `bs`. */
+export async function dataConsent(p: Consenting, bs: string, twinId: bigint | number, dataSize: bigint | number, dataCommitment: string, state: string) {
+  const t = await p.twins.twin(twinId);
+  return signTwinData(deviceAt(t.device), await domainOf(p), { twinId, bs, dataSize, dataCommitment, state, version: t.dataVersion + 1n });
+}
+
+/** Record twin `twinId`'s data as `bs` with its device's consent. */
+export async function recordTwinData(p: Consenting, bs: HardhatEthersSigner, twinId: bigint | number, dataSize: bigint | number, dataCommitment: string, state: string) {
+  return p.twins.connect(bs).recordTwinData(twinId, dataSize, dataCommitment, state, await dataConsent(p, bs.address, twinId, dataSize, dataCommitment, state));
+}
+
+/** The device of twin `twinId` consents to its move to `to` in slot `slot`. */
+export async function moveConsent(p: Consenting, twinId: bigint | number, to: string, slot: bigint | number) {
+  return signMove(deviceAt((await p.twins.twin(twinId)).device), await domainOf(p), { twinId, to, slot });
+}
+
+/** commitAction's `consents` for the packed `twins` entries as `to`: a consent for each twin that moves. */
+export async function consentsFor(p: Consenting, twins: string, to: string, slot: bigint | number): Promise<string> {
+  const bytes = ethers.getBytes(twins);
+  const out: (string | undefined)[] = [];
+  for (let o = 0; o + 6 <= bytes.length; o += 6) {
+    const twinId = (bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3];
+    const host = twinId > 0 && twinId <= Number(await p.twins.twinCount()) ? await p.twins.hostOf(twinId) : to;
+    out.push(host.toLowerCase() === to.toLowerCase() ? undefined : await moveConsent(p, twinId, to, slot));
+  }
+  return packConsents(out);
+}
+
+/** Commit `bs`'s action with its moved twins' consents (as an honest BS does). */
+export async function commitAction(p: Consenting & Pick<Protocol, "ledger">, bs: HardhatEthersSigner, slot: bigint | number, twins: string, tau: string) {
+  return p.ledger.connect(bs).commitAction(slot, twins, tau, await consentsFor(p, twins, bs.address, slot));
 }
 
 /** Deploy the protocol with the module's defaults (the deployer renounced its admin roles). */
@@ -61,6 +138,7 @@ export async function deployModule(module: typeof DtwnCoreModule | typeof DtwnMo
     bss: rest.slice(0, 8) as HardhatEthersSigner[],
     outsider: rest[10],
     registry: BSRegistry__factory.connect(await at(d.registry), mbs),
+    users: UserRegistry__factory.connect(await at(d.users), mbs),
     coin: TrainingCoin__factory.connect(await at(d.coin), mbs),
     stake: StakeVault__factory.connect(await at(d.stake), mbs),
     recordLog: RecordLog__factory.connect(await at(d.recordLog), mbs),
@@ -100,9 +178,8 @@ async function withFiveBss(p: Protocol) {
   let user = 0;
   for (const [i, bs] of five.entries()) {
     for (let k = 0; k < 2; k++) {
-      await p.twins.connect(bs).registerTwin(userId(user));
-      const twinId = await p.twins.twinOfUser(userId(user));
-      await p.twins.connect(bs).recordTwinData(twinId, 100 * (i + 1), ethers.id(`data-${user}`), ethers.id(`state-${user}`));
+      const twinId = await registerTwin(p, bs, user);
+      await recordTwinData(p, bs, twinId, 100 * (i + 1), ethers.id(`data-${user}`), ethers.id(`state-${user}`));
       user++;
     }
   }

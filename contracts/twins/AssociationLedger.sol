@@ -22,11 +22,16 @@ import {IActionRecords} from "./IActionRecords.sol";
 /// - Definition 1: listing a twin associates it with the caller in the {TwinRegistry}, which holds one BS per twin,
 ///   and a twin may be listed in only one BS's action per slot, so the joint action peers rebuild from the events
 ///   puts every listed twin on exactly one BS;
+/// - a listed twin that moves to the caller carries its user's consent to that move in that slot (an EIP-712
+///   signature of the user's device, checked by the {TwinRegistry}); attack stopped: the first BS to commit claiming
+///   twins the joint action gives to others (they could then not commit theirs).
 /// - the committed action's K_i and the sum of its twins' recorded data sizes are kept ({committedAction}): they are
 ///   the weights of the BS's training model record (Eq. 5) and cannot be restated by the BS when it submits.
 /// Encoding (big-endian, packed):
 /// - `twins`: one 6-byte entry per twin, `uint32 twinId | uint16 batchSize`, twin ids strictly increasing;
-/// - `tau`: one `uint16` per subchannel, the fraction scaled by `TAU_SCALE` (10000 = the whole subchannel).
+/// - `tau`: one `uint16` per subchannel, the fraction scaled by `TAU_SCALE` (10000 = the whole subchannel);
+/// - `consents`: empty when no listed twin moves, else one `CONSENT_BYTES` signature per twin entry in the same order
+///   (any bytes, e.g. zeros, for a twin that stays: it is not read).
 contract AssociationLedger is MemberGated, IActionRecords {
     /// @notice Fixed-point scale of tau: 10000 = 1.0.
     uint16 public constant TAU_SCALE = 10_000;
@@ -38,6 +43,8 @@ contract AssociationLedger is MemberGated, IActionRecords {
     uint256 public constant TWIN_ENTRY_BYTES = 6;
     /// @notice Entries of a raw action (load, batch level, bandwidth demand), each a `uint16` scaled by `TAU_SCALE`.
     uint256 public constant RAW_ACTION_ENTRIES = 3;
+    /// @notice Bytes per move consent in the `consents` encoding (a 65-byte ECDSA signature r ‖ s ‖ v).
+    uint256 public constant CONSENT_BYTES = 65;
 
     /// @notice The twins and their associations.
     TwinRegistry public immutable twinRegistry;
@@ -83,6 +90,8 @@ contract AssociationLedger is MemberGated, IActionRecords {
     error MalformedTwins(uint256 length);
     /// @dev The `tau` bytes are not exactly 2 bytes per subchannel.
     error MalformedTau(uint256 length, uint256 expected);
+    /// @dev The `consents` bytes are neither empty nor `CONSENT_BYTES` per twin entry.
+    error MalformedConsents(uint256 length, uint256 expected);
     /// @dev Twin ids must be strictly increasing (no duplicates).
     error TwinsNotSorted(uint256 twinId);
     /// @dev Another BS's action already listed this twin in this slot (one BS per twin, Definition 1).
@@ -148,7 +157,12 @@ contract AssociationLedger is MemberGated, IActionRecords {
     /// @param slot The slot (= the open FL round).
     /// @param twins Packed `uint32 twinId | uint16 batchSize` entries, twin ids strictly increasing.
     /// @param tau Packed `uint16` time fractions, one per subchannel, scaled by `TAU_SCALE`.
-    function commitAction(uint256 slot, bytes calldata twins, bytes calldata tau) external onlyMember {
+    /// @param consents Empty, or one `CONSENT_BYTES` user consent per twin entry: the signature of
+    /// `MoveTwin(twinId, msg.sender, slot)` by the device of each twin that moves to the caller.
+    function commitAction(uint256 slot, bytes calldata twins, bytes calldata tau, bytes calldata consents)
+        external
+        onlyMember
+    {
         if (slot != rounds.currentRound() || !rounds.acceptsSubmissions(slot)) revert SlotNotOpen(slot);
         if (_actionHash[slot][msg.sender] != bytes32(0)) revert ActionAlreadyCommitted(slot, msg.sender);
         uint256 count = twins.length / TWIN_ENTRY_BYTES;
@@ -157,6 +171,9 @@ contract AssociationLedger is MemberGated, IActionRecords {
         }
         uint256 c = subchannels;
         if (tau.length != 2 * c) revert MalformedTau(tau.length, 2 * c);
+        if (consents.length != 0 && consents.length != count * CONSENT_BYTES) {
+            revert MalformedConsents(consents.length, count * CONSENT_BYTES);
+        }
 
         // Checks and effects on the subchannel shares (18c).
         for (uint256 word = 0; word * 16 < c; ++word) {
@@ -175,18 +192,8 @@ contract AssociationLedger is MemberGated, IActionRecords {
         _actionHash[slot][msg.sender] = keccak256(abi.encodePacked(twins, tau));
         emit ActionCommitted(slot, msg.sender, twins, tau);
 
-        // Checks on (18d), sorting and claims, then the associations (Definition 1) in the trusted twin registry,
-        // which returns each twin's recorded data size.
-        uint256 previous = 0;
-        uint256 dataSize = 0;
-        for (uint256 i = 0; i < count; ++i) {
-            (uint256 twinId, uint256 batch) = _entry(twins, i);
-            if (twinId <= previous) revert TwinsNotSorted(twinId);
-            if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
-            _claim(slot, twinId);
-            previous = twinId;
-            dataSize += twinRegistry.associate(twinId, msg.sender);
-        }
+        // Checks on (18d), sorting, claims and consents, then the associations (Definition 1).
+        uint256 dataSize = _associateListed(slot, twins, count, consents);
         // count <= MAX_TWINS_PER_ACTION and each size is bounded by the registry, so both fit.
         _committed[slot][msg.sender] = Committed(uint32(count), uint64(dataSize));
         emit ActionWeighed(slot, msg.sender, uint32(count), uint64(dataSize));
@@ -218,6 +225,28 @@ contract AssociationLedger is MemberGated, IActionRecords {
     /// @param bs The BS.
     function actionHash(uint256 slot, address bs) external view returns (bytes32) {
         return _actionHash[slot][bs];
+    }
+
+    /// @dev Check (18d), sorting and claims of the `count` twin entries, then associate each twin with the caller in
+    /// the trusted twin registry (which checks each move's consent); returns the sum of their recorded data sizes.
+    function _associateListed(uint256 slot, bytes calldata twins, uint256 count, bytes calldata consents)
+        private
+        returns (uint256 dataSize)
+    {
+        uint256 previous = 0;
+        for (uint256 i = 0; i < count; ++i) {
+            (uint256 twinId, uint256 batch) = _entry(twins, i);
+            if (twinId <= previous) revert TwinsNotSorted(twinId);
+            if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
+            _claim(slot, twinId);
+            previous = twinId;
+            dataSize += twinRegistry.associate(twinId, msg.sender, slot, _consent(consents, i));
+        }
+    }
+
+    /// @dev Consent `i` of the `consents` encoding (empty when no consent was given).
+    function _consent(bytes calldata consents, uint256 i) private pure returns (bytes calldata) {
+        return consents.length == 0 ? consents[0:0] : consents[i * CONSENT_BYTES:(i + 1) * CONSENT_BYTES];
     }
 
     /// @dev Entry `i` of the packed `twins` encoding: (uint32 twinId, uint16 batchSize), big-endian.

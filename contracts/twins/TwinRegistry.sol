@@ -2,8 +2,11 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
+import {UserRegistry} from "../membership/UserRegistry.sol";
 import {RecordLog} from "../records/RecordLog.sol";
 import {CidCheck} from "../utils/CidCheck.sol";
 
@@ -17,12 +20,32 @@ import {CidCheck} from "../utils/CidCheck.sol";
 /// the round, so that anyone can recompute the BS's Eq. 4 model of round r from its twins' models (docs/audit.md).
 /// This contract does not know the rounds: the round is the BS's statement, which an auditor checks against the
 /// order of the chain's events (the batch must be mined after round r opened and before the BS's model of round r).
-contract TwinRegistry is MemberGated, AccessControl {
+/// Consent of the end user (issue class 2): every twin belongs to a user admitted with a device key in the
+/// {UserRegistry}, and the chain takes the user's word, not the BS's, for what the user owns. The device signs
+/// (EIP-712, domain "dtwn TwinRegistry" version 1, this contract and chain id):
+/// - `RegisterTwin(bytes32 userId,address bs)` to put its twin on `bs` (attack stopped: a BS registering another BS's
+///   user first, or a user nobody admitted);
+/// - `TwinData(uint256 twinId,address bs,uint64 dataSize,bytes32 dataCommitment,bytes32 state,uint32 version)` for
+///   each data record, `version` being the record's new version so a signature is good for one record only (attack
+///   stopped: a BS stating more data than its twins hold, which Eq. 6 and the Eq. 5 weights then pay for);
+/// - `MoveTwin(uint256 twinId,address to,uint256 slot)` for a move to `to` in edge-association slot `slot`, checked
+///   when the {AssociationLedger} moves the twin (attack stopped: the first BS to commit an action claiming every
+///   twin, or any twin the joint action does not give it).
+/// Signatures are 65-byte ECDSA signatures of EOAs (devices hold plain keys).
+contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     /// @notice Role of the contract allowed to re-associate twins (the {AssociationLedger}).
     bytes32 public constant ASSOCIATOR_ROLE = keccak256("ASSOCIATOR_ROLE");
     /// @notice Largest number of model records in one {recordTwinModels} call. A twin's first model record costs
     /// about 124k gas, so a full batch stays below the 2^24 gas cap of one transaction (EIP-7825).
     uint256 public constant MAX_MODELS_PER_BATCH = 128;
+    /// @notice EIP-712 type of a user's consent to register its twin on a BS.
+    bytes32 public constant REGISTER_TYPEHASH = keccak256("RegisterTwin(bytes32 userId,address bs)");
+    /// @notice EIP-712 type of a user's consent to one digital-twin data record.
+    bytes32 public constant DATA_TYPEHASH = keccak256(
+        "TwinData(uint256 twinId,address bs,uint64 dataSize,bytes32 dataCommitment,bytes32 state,uint32 version)"
+    );
+    /// @notice EIP-712 type of a user's consent to move its twin to another BS in an edge-association slot.
+    bytes32 public constant MOVE_TYPEHASH = keccak256("MoveTwin(uint256 twinId,address to,uint256 slot)");
 
     /// @notice A digital twin as recorded on chain.
     struct Twin {
@@ -31,6 +54,7 @@ contract TwinRegistry is MemberGated, AccessControl {
         uint64 dataSize; // |D_i| in samples
         uint32 dataVersion;
         uint32 modelVersion;
+        address device; // the user's device key (from the {UserRegistry}), which signs its consents
         bytes32 dataCommitment; // hash commitment to the twin's data D_i
         bytes32 state; // hash of the live state s_t
         bytes modelCid; // CID of the behaviour model M_i
@@ -38,6 +62,8 @@ contract TwinRegistry is MemberGated, AccessControl {
 
     /// @notice The record log the twin records are appended to.
     RecordLog public immutable recordLog;
+    /// @notice The admitted end users and their device keys.
+    UserRegistry public immutable users;
     /// @notice Largest data size a twin's data record may state (samples). Attack stopped: a BS recording 2^64-1
     /// samples to take almost all of Eq. 6's S_ini and of the Eq. 5 weights.
     uint64 public immutable maxDataSize;
@@ -92,50 +118,70 @@ contract TwinRegistry is MemberGated, AccessControl {
     error TwinsNotSorted(uint256 twinId);
     /// @dev FL rounds are numbered from 1.
     error InvalidRound();
+    /// @dev The signature is not the user's device's consent to this registration, data record or move.
+    error InvalidConsent(uint256 twinId, address signer, address device);
 
     /// @param registry_ The BS membership.
+    /// @param users_ The admitted end users and their device keys.
     /// @param recordLog_ The record log (this contract needs its WRITER_ROLE).
     /// @param admin The account that grants ASSOCIATOR_ROLE at deployment.
     /// @param maxDataSize_ Largest data size of one twin (samples, > 0, at most 2^32: a BS's sum of up to 256 twins
     /// then fits the 64-bit weights of its model record).
-    constructor(IBSRegistry registry_, RecordLog recordLog_, address admin, uint64 maxDataSize_)
+    constructor(IBSRegistry registry_, UserRegistry users_, RecordLog recordLog_, address admin, uint64 maxDataSize_)
         MemberGated(registry_)
+        EIP712("dtwn TwinRegistry", "1")
     {
-        if (address(recordLog_) == address(0) || admin == address(0)) revert ZeroAddress();
+        if (address(users_) == address(0) || address(recordLog_) == address(0) || admin == address(0)) {
+            revert ZeroAddress();
+        }
         if (maxDataSize_ == 0 || maxDataSize_ > type(uint32).max) revert InvalidParameter();
+        users = users_;
         recordLog = recordLog_;
         maxDataSize = maxDataSize_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice Register the digital twin of end user `userId` on the calling BS. Only a member BS.
-    /// @param userId Identifier of the end user (e.g. keccak256 of its device id).
+    /// @notice Register the digital twin of admitted end user `userId` on the calling BS, with the user's consent.
+    /// Only a member BS.
+    /// @param userId The end user (admitted in the {UserRegistry}).
+    /// @param consent The user's device's EIP-712 signature of `RegisterTwin(userId, msg.sender)`.
     /// @return twinId The new twin's id (from 1).
-    function registerTwin(bytes32 userId) external onlyMember returns (uint256 twinId) {
+    function registerTwin(bytes32 userId, bytes calldata consent) external onlyMember returns (uint256 twinId) {
         if (userId == bytes32(0)) revert InvalidUserId();
         uint256 existing = _twinOfUser[userId];
         if (existing != 0) revert UserAlreadyHasTwin(userId, existing);
+        address device = users.deviceOf(userId);
+        _checkConsent(0, device, keccak256(abi.encode(REGISTER_TYPEHASH, userId, msg.sender)), consent);
         twinId = ++_twinCount;
         _twinOfUser[userId] = twinId;
         Twin storage t = _twins[twinId];
         t.userId = userId;
+        t.device = device;
         t.bs = msg.sender;
         ++_twinsOn[msg.sender];
         emit TwinRegistered(twinId, userId, msg.sender);
         emit TwinAssociated(twinId, address(0), msg.sender, 0);
     }
 
-    /// @notice Associate twin `twinId` with BS `to`, moving it (and its data) from its current BS. Only the
-    /// association ledger. A no-op when it is already there.
+    /// @notice Associate twin `twinId` with BS `to` in edge-association slot `slot`, moving it (and its data) from
+    /// its current BS with its user's consent. Only the association ledger. A no-op when it is already there (the
+    /// consent is then not read).
     /// @param twinId The twin.
     /// @param to The member BS that will host it.
+    /// @param slot The slot of the move (the user's consent names it, so it is good for one slot only).
+    /// @param consent The user's device's EIP-712 signature of `MoveTwin(twinId, to, slot)`.
     /// @return size The twin's recorded data size (samples).
-    function associate(uint256 twinId, address to) external onlyRole(ASSOCIATOR_ROLE) returns (uint64 size) {
+    function associate(uint256 twinId, address to, uint256 slot, bytes calldata consent)
+        external
+        onlyRole(ASSOCIATOR_ROLE)
+        returns (uint64 size)
+    {
         Twin storage t = _existing(twinId);
         _checkMember(to);
         size = t.dataSize;
         address from = t.bs;
         if (from == to) return size;
+        _checkConsent(twinId, t.device, keccak256(abi.encode(MOVE_TYPEHASH, twinId, to, slot)), consent);
         t.bs = to;
         --_twinsOn[from];
         ++_twinsOn[to];
@@ -144,23 +190,35 @@ contract TwinRegistry is MemberGated, AccessControl {
         emit TwinAssociated(twinId, from, to, size);
     }
 
-    /// @notice Record the twin's data D_i (size, commitment) and live state s_t: a digital-twin data record.
-    /// Only the member BS hosting the twin.
+    /// @notice Record the twin's data D_i (size, commitment) and live state s_t: a digital-twin data record, with
+    /// the user's consent. Only the member BS hosting the twin.
     /// @param twinId The twin.
     /// @param dataSize |D_i| in samples, at most `maxDataSize`.
     /// @param dataCommitment Hash commitment to the data (e.g. Merkle root of the samples).
     /// @param state Hash of the live state s_t.
-    function recordTwinData(uint256 twinId, uint64 dataSize, bytes32 dataCommitment, bytes32 state)
-        external
-        onlyMember
-    {
+    /// @param consent The user's device's EIP-712 signature of
+    /// `TwinData(twinId, msg.sender, dataSize, dataCommitment, state, version)`, `version` = `dataVersion + 1`.
+    function recordTwinData(
+        uint256 twinId,
+        uint64 dataSize,
+        bytes32 dataCommitment,
+        bytes32 state,
+        bytes calldata consent
+    ) external onlyMember {
         if (dataSize > maxDataSize) revert DataSizeOutOfRange(dataSize, maxDataSize);
         Twin storage t = _hosted(twinId);
+        uint32 version = t.dataVersion + 1;
+        _checkConsent(
+            twinId,
+            t.device,
+            keccak256(abi.encode(DATA_TYPEHASH, twinId, msg.sender, dataSize, dataCommitment, state, version)),
+            consent
+        );
         uint64 oldSize = t.dataSize;
         t.dataSize = dataSize;
         t.dataCommitment = dataCommitment;
         t.state = state;
-        uint32 version = ++t.dataVersion;
+        t.dataVersion = version;
         _dataOn[msg.sender] = _dataOn[msg.sender] - oldSize + dataSize;
         _totalData = _totalData - oldSize + dataSize;
         uint256 recordIndex = recordLog.append(
@@ -240,6 +298,17 @@ contract TwinRegistry is MemberGated, AccessControl {
     /// @notice Sum of D_DTi over all twins (samples).
     function totalData() external view returns (uint256) {
         return _totalData;
+    }
+
+    /// @notice The EIP-712 domain separator of the users' consents (this contract on this chain).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @dev Reverts {InvalidConsent} unless `consent` is `device`'s signature of the EIP-712 struct hash `structHash`.
+    function _checkConsent(uint256 twinId, address device, bytes32 structHash, bytes calldata consent) private view {
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), consent);
+        if (err != ECDSA.RecoverError.NoError || signer != device) revert InvalidConsent(twinId, signer, device);
     }
 
     function _existing(uint256 twinId) private view returns (Twin storage t) {

@@ -1,7 +1,7 @@
 /**
  * Ignition module: deploys the whole on-chain protocol and wires the roles between the contracts.
  *
- *   BSRegistry (operator = MBS) ─┬─ TwinRegistry ── AssociationLedger
+ *   BSRegistry (operator = MBS) ─┬─ UserRegistry (device keys) ── TwinRegistry ── AssociationLedger
  *   RecordLog (append-only) ─────┤        └──────── StakeGenesis (Eq. 6)
  *   TrainingCoin ── StakeVault ──┼─ TrainingRounds (FL rounds, training model records, verdicts)
  *   (bonded stake, unbonding)    └─ ProducerElection ── BlockLedger (DPoS)
@@ -26,7 +26,8 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
   const coin = m.contract("TrainingCoin", [deployer]);
   const recordLog = m.contract("RecordLog", [deployer]);
   const stake = m.contract("StakeVault", [registry, coin, deployer, m.getParameter("unbondingDelaySeconds", D.unbondingDelaySeconds)]);
-  const twinRegistry = m.contract("TwinRegistry", [registry, recordLog, deployer, m.getParameter("maxTwinDataSize", D.maxTwinDataSize)]);
+  const users = m.contract("UserRegistry", [registry]);
+  const twinRegistry = m.contract("TwinRegistry", [registry, users, recordLog, deployer, m.getParameter("maxTwinDataSize", D.maxTwinDataSize)]);
   const rounds = m.contract("TrainingRounds", [
     registry,
     stake,
@@ -85,7 +86,7 @@ export const DtwnCoreModule = buildModule("DtwnCore", (m) => {
   // The model records' weights come from the committed actions (the one-shot wiring of the deploying account).
   m.call(rounds, "wireActionRecords", [associationLedger], { id: "wire_rounds_actions" });
 
-  return { registry, coin, stake, recordLog, twinRegistry, rounds, associationLedger, stakeGenesis, election, blockLedger };
+  return { registry, users, coin, stake, recordLog, twinRegistry, rounds, associationLedger, stakeGenesis, election, blockLedger };
 });
 
 /** DEFAULT_ADMIN_ROLE (bytes32 zero) of OpenZeppelin's AccessControl. */

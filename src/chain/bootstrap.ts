@@ -1,10 +1,12 @@
 /**
  * Bootstrap a fresh deployment into the paper's Section V setting: M BSs (CPU 2.6, 1.8, 3.6, 2.4, 2.4 GHz) around
- * the MBS, N end users placed at random in the BSs' coverage, each user's twin registered on its nearest BS with a
- * digital-twin data record, then the Eq. 6 coin allocation, every BS a producer candidate approving the BSs with
+ * the MBS, N end users placed at random in the BSs' coverage, admitted by the operator with their device keys, each
+ * user's twin registered on its nearest BS with a digital-twin data record (both signed by the user's device), then
+ * the Eq. 6 coin allocation, every BS a producer candidate approving the BSs with
  * the most data. Uses only ethers v6 contracts, so it runs against any JSON-RPC node.
  */
 import { Contract, id, type Signer } from "ethers";
+import { consentDomain, deviceKey, signRegistration, signTwinData } from "./consent";
 import type { Deployment } from "./deployment";
 import { generateScenario, PAPER_BS_CPU_HZ } from "../twins/scenario";
 import { nearestBsAssociation } from "../twins/mdp";
@@ -19,6 +21,11 @@ export interface BootstrapOptions {
   /** Coverage radius of a BS (metres). */
   coverageRadiusMetres: number;
   seed: number;
+  /**
+   * Secret the users' device keys derive from (src/chain/consent.ts deviceKey): the users' side of the system holds
+   * it, no BS does. Default: the public development secret (local networks only).
+   */
+  deviceSecret?: string;
   /** Called with a line of progress. */
   log?: (line: string) => void;
 }
@@ -34,6 +41,23 @@ export const DEFAULT_BOOTSTRAP: BootstrapOptions = {
 export interface BootstrapResult {
   bss: { address: string; cpuFrequencyHz: number; x: number; y: number; twins: number; samples: number }[];
   twins: number;
+}
+
+/**
+ * The public development device secret: like Hardhat's development mnemonic, anyone can derive these device keys, so
+ * it is only for the local networks. `dtwn run` draws a fresh secret per run.
+ */
+export const DEV_DEVICE_SECRET = id("dtwn development devices (public, local networks only)");
+
+/** The device secret a deployment to `network` uses: DTWN_DEVICE_SECRET, else the development secret on local networks. */
+export function deviceSecretFor(network: string, env: NodeJS.ProcessEnv = process.env): string {
+  const secret = env.DTWN_DEVICE_SECRET;
+  if (secret) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(secret)) throw new Error("DTWN_DEVICE_SECRET must be 32 bytes as 0x-prefixed hex (e.g. `openssl rand -hex 32` with 0x in front).");
+    return secret;
+  }
+  if (network === "hardhat" || network === "localhost") return DEV_DEVICE_SECRET;
+  throw new Error(`--network ${network}: set DTWN_DEVICE_SECRET (32 bytes, 0x-prefixed hex) for the users' device keys; the development secret is public.`);
 }
 
 /** The on-chain user id (bytes32) of end user `u` of a bootstrapped deployment. */
@@ -84,19 +108,35 @@ export async function bootstrapDeployment(
     log(`admitted BS ${i + 1}/${m} ${address} (${(cpuHz / 1e9).toFixed(1)} GHz at ${x},${y} m)`);
   }
 
+  // The operator admits the users with their device keys (as it admits BSs), in batches.
+  const secret = options.deviceSecret ?? DEV_DEVICE_SECRET;
+  const devices = scenario.users.map((_, u) => deviceKey(secret, u));
+  const users = at("UserRegistry", operator);
+  const admit: number[] = [];
+  for (let u = 0; u < scenario.users.length; u++) if (!(await users.isUser(userIdOf(u)))) admit.push(u);
+  for (let k = 0; k < admit.length; k += 100) {
+    const batch = admit.slice(k, k + 100);
+    await (await users.admitUsers(batch.map(userIdOf), batch.map((u) => devices[u].address))).wait();
+  }
+  if (admit.length) log(`admitted ${admit.length} users with their device keys`);
+
   const association = nearestBsAssociation(scenario);
+  const domain = consentDomain(deployment.chainId, deployment.contracts.TwinRegistry.address);
   for (const [u, user] of scenario.users.entries()) {
     const best = association[u];
     const samples = user.dataSamples;
     const twins = at("TwinRegistry", bsSigners[best]);
+    const bsAddress = await bsSigners[best].getAddress();
     const userId = userIdOf(u);
     let twinId: bigint = await twins.twinOfUser(userId);
     if (twinId === 0n) {
-      await (await twins.registerTwin(userId)).wait();
+      // The user's device consents to its twin on its nearest BS.
+      await (await twins.registerTwin(userId, await signRegistration(devices[u], domain, userId, bsAddress))).wait();
       twinId = await twins.twinOfUser(userId);
     }
-    // The data commitment binds the user's id and data size until real data is synced (src/fl).
-    await (await twins.recordTwinData(twinId, samples, id(`${userId}:${samples}`), id(`state:${userId}:0`))).wait();
+    // The data commitment binds the user's id and data size until real data is synced (src/fl); the device signs it.
+    const record = { twinId, bs: bsAddress, dataSize: samples, dataCommitment: id(`${userId}:${samples}`), state: id(`state:${userId}:0`), version: (await twins.twin(twinId)).dataVersion + 1n };
+    await (await twins.recordTwinData(twinId, samples, record.dataCommitment, record.state, await signTwinData(devices[u], domain, record))).wait();
     bss[best].twins++;
     bss[best].samples += samples;
     if ((u + 1) % 20 === 0 || u + 1 === options.users) log(`registered ${u + 1}/${options.users} twins`);

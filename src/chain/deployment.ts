@@ -8,6 +8,7 @@ import { z } from "zod";
 
 export const CONTRACT_NAMES = [
   "BSRegistry",
+  "UserRegistry",
   "TrainingCoin",
   "StakeVault",
   "RecordLog",

@@ -93,7 +93,8 @@ export function registerRunCommand(program: Command): void {
     .requiredOption("--bs <i>", "this BS's index (its registry seat)", (v) => Number(v))
     .requiredOption("--run <json>", "the run's options as JSON (as `dtwn run` resolved them)")
     .option("--mbs-peer <multiaddr>", "the MBS's IPFS address (to fetch global models from)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action(async (opts: { deployment: string; bs: number; run: string; mbsPeer: string[] }) => {
+    .requiredOption("--devices <url>", "where the users' devices answer consent requests (http://127.0.0.1:PORT, served by `dtwn run`)")
+    .action(async (opts: { deployment: string; bs: number; run: string; mbsPeer: string[]; devices: string }) => {
       let raw: unknown;
       try {
         raw = JSON.parse(opts.run);
@@ -101,7 +102,8 @@ export function registerRunCommand(program: Command): void {
         throw new Error(`--run is not JSON: ${(e as Error).message}`);
       }
       const run = resolveRunOptions(raw as Record<string, unknown>);
-      await system().runAgentProcess({ deployment: opts.deployment, bs: opts.bs, run, mbsPeers: opts.mbsPeer }, (line) => console.error(line));
+      if (!/^http:\/\/127\.0\.0\.1:\d+\/?$/.test(opts.devices)) throw new Error(`--devices must be http://127.0.0.1:PORT (the users' devices of the run), got ${opts.devices}.`);
+      await system().runAgentProcess({ deployment: opts.deployment, bs: opts.bs, run, mbsPeers: opts.mbsPeer, devicesUrl: opts.devices }, (line) => console.error(line));
       process.exit(0);
     });
 

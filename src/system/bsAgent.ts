@@ -21,7 +21,10 @@
  * model predicts for it (Eqs. 12-16).
  */
 import { getBytes, keccak256, solidityPacked, type Signer } from "ethers";
-import { decodeRawAction, encodeAction, encodeRawAction, floorTau } from "../chain/actionCodec";
+import { encodeAction, encodeRawAction, floorTau } from "../chain/actionCodec";
+import { packConsents } from "../chain/consent";
+import { dataCommitmentOf, DeviceRefused, type DeviceLink } from "./devices";
+import { JointActionReader } from "./jointAction";
 import { ballotCommitment, ballotSalt, VERDICT, type Ballot } from "../chain/ballot";
 import { bytesToCid, cidToBytes } from "../chain/cid";
 import { attack, INFLATE_FACTOR, isModelAttack, type AttackName } from "../fl/attacks";
@@ -110,6 +113,8 @@ export interface AgentContext {
   /** The architecture id of the CNN (weights of another architecture are refused). */
   arch: string;
   policy: AssociationPolicy;
+  /** The users' devices, whose consent moves and data records need (they live on the users' side, not in the agent). */
+  devices: DeviceLink;
   settings: AgentSettings;
   /** Multiaddrs to dial before fetching the global model (the MBS's IPFS node). */
   mbsPeers: readonly string[];
@@ -176,8 +181,11 @@ const ZERO_HASH = "0x" + "0".repeat(64);
 export class BsAgent {
   private chainRecords?: ChainRecords;
   private globalChecker?: GlobalChecker;
+  private readonly joint: JointActionReader;
 
-  constructor(readonly ctx: AgentContext) {}
+  constructor(readonly ctx: AgentContext) {
+    this.joint = new JointActionReader({ protocol: ctx.protocol, world: ctx.world, bsAddresses: ctx.bsAddresses, twinIds: ctx.twinIds, rule: ctx.policy, proposalWindowSeconds: ctx.settings.proposalWindowSeconds, pollMs: ctx.settings.pollMs });
+  }
 
   /** The chain's records as an auditor reads them (events through this agent's provider). */
   private records(): ChainRecords {
@@ -290,61 +298,33 @@ export class BsAgent {
     }
   }
 
+  /** s(t) as every agent rebuilds it (src/system/jointAction.ts). */
+  observe(slot: number, blockTag: number | "latest" = "latest"): Promise<SlotState> {
+    return this.joint.observe(slot, blockTag);
+  }
+
   /**
-   * s(t) as every agent rebuilds it: the twins' hosts and data on chain as of the block that opened the round (so
-   * that peers that commit earlier do not change what a later agent sees), and the slot's environment.
+   * Steps 2: propose, wait for the peers (or the cutoff), decode the joint action and commit this BS's part, with the
+   * consent of each user whose twin moves here (its device checks the move against the same joint action).
    */
-  async observe(slot: number, blockTag: number | "latest" = "latest"): Promise<SlotState> {
-    const { protocol, twinIds, bsAddresses, world } = this.ctx;
-    const index = new Map(bsAddresses.map((a, i) => [a.toLowerCase(), i]));
-    const association: number[] = [];
-    const dataSamples: number[] = [];
-    for (const id of twinIds) {
-      const t = await protocol.twins.twin(id, { blockTag });
-      association.push(index.get(t.bs.toLowerCase()) ?? 0);
-      dataSamples.push(Number(t.dataSize));
-    }
-    return { slot, association, dataSamples, ...environmentAt(world, slot) };
-  }
-
-  /** The slot's proposals (raw actions) by BS index, only those mined by the proposal cutoff. */
-  private async proposals(slot: number, cutoff: number): Promise<(number[] | undefined)[]> {
-    const { ledger } = this.ctx.protocol;
-    const out: (number[] | undefined)[] = this.ctx.bsAddresses.map(() => undefined);
-    const index = new Map(this.ctx.bsAddresses.map((a, i) => [a.toLowerCase(), i]));
-    for (const e of await ledger.queryFilter(ledger.filters.ActionProposed(slot))) {
-      const block = await e.getBlock();
-      const i = index.get(e.args.bs.toLowerCase());
-      if (i !== undefined && block.timestamp <= cutoff) out[i] = decodeRawAction(getBytes(e.args.raw));
-    }
-    return out;
-  }
-
-  /** Steps 2: propose, wait for the peers (or the cutoff), decode the joint action and commit this BS's part. */
   private async act(round: number, openedAt: number, state: SlotState, resumed: string[]): Promise<Allocation> {
-    const { protocol, policy, index, address, settings } = this.ctx;
+    const { protocol, policy, index, address } = this.ctx;
     const { ledger } = protocol;
-    let proposals: (readonly number[] | undefined)[] = [];
     if (policy.proposes) {
       if (await ledger.hasProposed(round, address)) resumed.push("propose");
       else await (await ledger.proposeAction(round, encodeRawAction(policy.propose(state, index)))).wait();
-      const cutoff = openedAt + settings.proposalWindowSeconds;
-      for (;;) {
-        proposals = await this.proposals(round, cutoff);
-        if (proposals.every((p) => p !== undefined) || nowSeconds() > cutoff + 1) break;
-        await sleep(settings.pollMs);
-      }
-      if (nowSeconds() > cutoff + 1) proposals = await this.proposals(round, cutoff); // final, deterministic set
     }
-    const allocation = policy.decide(state, proposals);
+    const allocation = await this.joint.decide(round, state, openedAt);
     const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
     if (mine.length === 0) return allocation;
     if ((await ledger.actionHash(round, address)) !== "0x" + "0".repeat(64)) {
       resumed.push("commit");
       return allocation;
     }
+    const consents: (string | undefined)[] = [];
+    for (const n of mine) consents.push(state.association[n] === index ? undefined : await this.ctx.devices.moveConsent(n, address, round));
     const enc = encodeAction({ twins: mine.map((n) => ({ twinId: this.ctx.twinIds[n], batchSize: allocation.batchSize[n] })), tau: floorTau(allocation.tau[index]) });
-    await (await ledger.commitAction(round, enc.twins, enc.tau)).wait();
+    await (await ledger.commitAction(round, enc.twins, enc.tau, packConsents(consents))).wait();
     return allocation;
   }
 
@@ -369,9 +349,7 @@ export class BsAgent {
     await this.awaitRound(round);
     const info = await rounds.getRound(round);
     const deadline = Number(info.deadline);
-    const opened = (await rounds.queryFilter(rounds.filters.RoundOpened(round)))[0];
-    const openedAt = opened ? (await opened.getBlock()).timestamp : nowSeconds();
-    const openedBlock = opened ? opened.blockNumber : "latest";
+    const { openedAt, openedBlock } = await this.joint.opening(round);
     const globalCid = bytesToCid(info.globalCid);
 
     // 1. observe
@@ -405,8 +383,7 @@ export class BsAgent {
         const id = this.ctx.twinIds[n];
         const t = await protocol.twins.twin(id);
         if (Number(t.dataVersion) > 0 && t.bs.toLowerCase() === address.toLowerCase() && (await this.syncedHere(id, round))) continue;
-        const commitment = keccak256(solidityPacked(["uint32[]"], [world.userData[n]]));
-        await (await protocol.twins.recordTwinData(id, world.userData[n].length, commitment, keccak256(solidityPacked(["uint256", "uint256"], [id, round])))).wait();
+        await this.recordData(n, world.userData[n].length, round);
         movedIn++;
       }
       if (settings.attack === "inflate-data") attackNotes.push(...(await this.inflateData(mine, round)));
@@ -539,26 +516,54 @@ export class BsAgent {
   }
 
   /**
-   * Attack "inflate-data": record each of its twins' data as 1000x its size; where the chain refuses (the data-size
-   * bound), record the largest size it allows. Returns what was tried and the chain's answers.
+   * A digital-twin data record of user n's twin here, `dataSize` samples (its true size unless attacking), with the
+   * consent its device gives (it signs only its own data).
+   */
+  private async recordData(n: number, dataSize: number, round: number): Promise<void> {
+    const { protocol, world, twinIds, address, devices } = this.ctx;
+    const id = twinIds[n];
+    const record = { twinId: id, bs: address, dataSize, dataCommitment: dataCommitmentOf(world, n), state: keccak256(solidityPacked(["uint256", "uint256"], [id, round])), version: (await protocol.twins.twin(id)).dataVersion + 1n };
+    const consent = await devices.dataConsent(n, record);
+    await (await protocol.twins.recordTwinData(id, dataSize, record.dataCommitment, record.state, consent)).wait();
+  }
+
+  /**
+   * Attack "inflate-data": record each of its twins' data as 1000x its size. The device refuses to sign a size that
+   * is not its data; the attacker then sends the record with the consent the device gave for the true size, which
+   * the chain refuses (the signature covers the size); where 1000x is above the chain's bound, the bound is tried
+   * too. Returns what was tried and the answers.
    */
   private async inflateData(mine: readonly number[], round: number): Promise<string[]> {
-    const { protocol, world, twinIds } = this.ctx;
+    const { protocol, world, twinIds, address, devices } = this.ctx;
     const max = Number(await protocol.twins.maxDataSize());
     const notes: string[] = [];
     for (const n of mine) {
       const id = twinIds[n];
-      const commitment = keccak256(solidityPacked(["uint32[]"], [world.userData[n]]));
-      const state = keccak256(solidityPacked(["uint256", "uint256"], [id, round]));
-      const claim = world.userData[n].length * INFLATE_FACTOR;
+      const size = world.userData[n].length;
+      const claim = size * INFLATE_FACTOR;
+      const record = { twinId: id, bs: address, dataSize: claim, dataCommitment: dataCommitmentOf(world, n), state: keccak256(solidityPacked(["uint256", "uint256", "string"], [id, round, "inflated"])), version: (await protocol.twins.twin(id)).dataVersion + 1n };
+      let refusedByDevice = "";
       try {
-        await (await protocol.twins.recordTwinData(id, claim, commitment, state)).wait();
-        notes.push(`twin ${id}: ${claim} samples recorded (true ${world.userData[n].length})`);
+        const consent = await devices.dataConsent(n, record);
+        await (await protocol.twins.recordTwinData(id, claim, record.dataCommitment, record.state, consent)).wait();
+        notes.push(`twin ${id}: ${claim} samples recorded (true ${size})`);
+        continue;
       } catch (e) {
-        const refused = describeRevert(protocol, e);
-        await (await protocol.twins.recordTwinData(id, Math.min(claim, max), commitment, state)).wait();
-        notes.push(`twin ${id}: ${claim} refused (${refused}); ${Math.min(claim, max)} recorded (true ${world.userData[n].length})`);
+        if (!(e instanceof DeviceRefused)) throw e;
+        refusedByDevice = e.message;
       }
+      const honest = await devices.dataConsent(n, { ...record, dataSize: size });
+      const answers: string[] = [];
+      for (const tried of claim > max ? [claim, max] : [claim]) {
+        try {
+          await (await protocol.twins.recordTwinData(id, tried, record.dataCommitment, record.state, honest)).wait();
+          answers.push(`${tried} recorded`);
+          break;
+        } catch (e) {
+          answers.push(`${tried} refused: ${describeRevert(protocol, e)}`);
+        }
+      }
+      notes.push(`twin ${id} (true ${size}): the device refused ${claim} samples (${refusedByDevice}); under the consent to ${size} the chain answered ${answers.join("; ")}`);
     }
     return notes;
   }

@@ -27,6 +27,8 @@ import { DposDuty } from "./dpos";
 import { Mbs } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { connectProtocol } from "./protocol";
+import { HttpDeviceLink, runDevices, serveDevices, freshDeviceSecret } from "./devices";
+import { jointActionRule } from "./policies";
 import { FETCH_TIMEOUT_MS } from "./fetch";
 import { agentSettings, loadAssociationPolicy, maliciousBss, roundMetrics, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
@@ -67,6 +69,8 @@ export interface AgentProcessOptions {
   bs: number;
   run: RunOptions;
   mbsPeers: string[];
+  /** Where the users' devices answer (the driver's {@link serveDevices}). */
+  devicesUrl: string;
 }
 
 /** The body of `dtwn agent`: one BS agent in this process, rounds 1..R, one JSON line per round. */
@@ -99,7 +103,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   const file = path.join(path.resolve(o.out), "agents", `bs-${a.bs}.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
-    const agent = new BsAgent({ index: a.bs, signer, address, protocol, world, bsAddresses, twinIds, store, trainer, arch: archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }), policy, settings, mbsPeers: a.mbsPeers, log });
+    const agent = new BsAgent({ index: a.bs, signer, address, protocol, world, bsAddresses, twinIds, store, trainer, arch: archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }), policy, devices: new HttpDeviceLink(a.devicesUrl), settings, mbsPeers: a.mbsPeers, log });
     await agent.announcePeer(store.multiaddrs()[0]);
     duty.start(1000);
     log(`BS ${a.bs} (${address}) up; IPFS ${store.multiaddrs()[0]}`);
@@ -149,7 +153,9 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   const paramsFile = path.join(out, "protocol-params.json");
   fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");
   const deploymentFile = path.join(out, "deployment.json");
-  const deploy = spawnSync("npx", ["hardhat", "dtwn-deploy", "--network", o.network, "--bootstrap", "--users", String(o.users), "--bss", String(o.bss), "--seed", String(o.seed), "--params", paramsFile, "--out", deploymentFile], { cwd: ROOT, encoding: "utf8" });
+  // The users' device keys: a fresh secret held by this process (the users' side), passed to the bootstrap only.
+  const deviceSecret = freshDeviceSecret();
+  const deploy = spawnSync("npx", ["hardhat", "dtwn-deploy", "--network", o.network, "--bootstrap", "--users", String(o.users), "--bss", String(o.bss), "--seed", String(o.seed), "--params", paramsFile, "--out", deploymentFile], { cwd: ROOT, encoding: "utf8", env: { ...process.env, DTWN_DEVICE_SECRET: deviceSecret } });
   fs.writeFileSync(path.join(out, "deploy.log"), `${deploy.stdout}\n${deploy.stderr}`);
   if (deploy.status !== 0) throw new Error(`deployment failed (exit ${deploy.status}); see ${path.join(out, "deploy.log")}.`);
   const deployment = readDeployment(deploymentFile);
@@ -157,6 +163,10 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
   const mbsSigner = new SerialSigner(new Wallet(keys.mbs, localProvider(url, deployment.chainId)));
   const mbsProtocol = connectProtocol(deployment, mbsSigner);
   const bsAddresses = await mbsProtocol.registry.members();
+  const world = buildWorld(worldOptions(o), 60_000);
+  const twinIds: number[] = [];
+  for (let u = 0; u < o.users; u++) twinIds.push(Number(await mbsProtocol.twins.twinOfUser(userIdOf(u))));
+  const devices = await serveDevices(runDevices(deviceSecret, deployment, world, connectProtocol(deployment, localProvider(url, deployment.chainId)), bsAddresses, twinIds, jointActionRule(o.policy, world.scenario, o.seed), o.proposalWindowSeconds));
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
@@ -174,8 +184,9 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
      */
     const startAgentProcess = (i: number, again = false) => {
       const runJson = JSON.stringify({ ...(again ? withoutKill : runOptions), out });
-      const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", store.multiaddrs()[0]];
-      const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: trainingProcessEnv(threadsPerProcess(o.bss + 1)) });
+      const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", store.multiaddrs()[0], "--devices", devices.url];
+      const { DTWN_DEVICE_SECRET: _secret, ...agentEnv } = process.env; // no agent holds the users' device keys
+      const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: trainingProcessEnv(threadsPerProcess(o.bss + 1), agentEnv) });
       const prefix = `[BS ${i} pid ${child.pid}] `;
       const logFile = fs.createWriteStream(path.join(out, `agent-${i}.log`), { flags: "a" });
       // How to start this agent again by hand (after killing it): it resumes from the chain, its IPFS repo and its report file.
@@ -264,6 +275,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       .catch((e: Error) => log(`could not export the chain's logs: ${e.message}`));
     await store.close();
     await trainer.close();
+    await devices.close();
   }
 }
 

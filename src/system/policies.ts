@@ -31,33 +31,42 @@ export interface AssociationPolicy {
   decide(state: SlotState, proposals: readonly (readonly number[] | undefined)[]): Allocation;
 }
 
+/** How everyone derives the joint action from s(t) and the slot's proposals: what agents and users' devices apply alike. */
+export type JointActionRule = Pick<AssociationPolicy, "name" | "proposes" | "decide">;
+
+/** The joint-action rule of policy `name` (no actor needed: MADDPG's rule decodes the proposals). */
+export function jointActionRule(name: PolicyName, scenario: Scenario, seed: number): JointActionRule {
+  switch (name) {
+    case "maddpg":
+      return { name, proposes: true, decide: (state, proposals) => decodeJointAction(scenario, state, proposals.map((p) => (p ? p.slice() : ABSENT_RAW_ACTION.slice()))) };
+    case "average":
+      return { name, proposes: false, decide: (state) => averageAllocation(scenario, state) };
+    case "random":
+      return { name, proposes: false, decide: (state) => randomAllocation(scenario, state, mulberry32(seed * 31 + state.slot)) };
+  }
+}
+
 export function maddpgPolicy(scenario: Scenario, actors: LoadedPolicy): AssociationPolicy {
   return {
-    name: "maddpg",
-    proposes: true,
+    ...jointActionRule("maddpg", scenario, 0),
     propose: (state, bs) => actors.actBs(bs, observe(scenario, state)),
-    decide: (state, proposals) => decodeJointAction(scenario, state, proposals.map((p) => (p ? p.slice() : ABSENT_RAW_ACTION.slice()))),
   };
 }
 
 export function averagePolicy(scenario: Scenario): AssociationPolicy {
   return {
-    name: "average",
-    proposes: false,
+    ...jointActionRule("average", scenario, 0),
     propose: () => {
       throw new Error("the average association proposes no raw action.");
     },
-    decide: (state) => averageAllocation(scenario, state),
   };
 }
 
 export function randomPolicy(scenario: Scenario, seed: number): AssociationPolicy {
   return {
-    name: "random",
-    proposes: false,
+    ...jointActionRule("random", scenario, seed),
     propose: () => {
       throw new Error("the random association proposes no raw action.");
     },
-    decide: (state) => randomAllocation(scenario, state, mulberry32(seed * 31 + state.slot)),
   };
 }

@@ -15,12 +15,14 @@ import {
   TrainingCoin__factory,
   TrainingRounds__factory,
   TwinRegistry__factory,
+  UserRegistry__factory,
 } from "../../typechain-types";
 
 export function connectProtocol(deployment: Deployment, runner: ContractRunner) {
   const at = (name: keyof Deployment["contracts"]) => deployment.contracts[name].address;
   return {
     registry: BSRegistry__factory.connect(at("BSRegistry"), runner),
+    users: UserRegistry__factory.connect(at("UserRegistry"), runner),
     coin: TrainingCoin__factory.connect(at("TrainingCoin"), runner),
     stake: StakeVault__factory.connect(at("StakeVault"), runner),
     recordLog: RecordLog__factory.connect(at("RecordLog"), runner),

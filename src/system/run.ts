@@ -26,7 +26,8 @@ import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from
 import { DposDuty } from "./dpos";
 import { Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
-import { averagePolicy, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
+import { averagePolicy, jointActionRule, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
+import { freshDeviceSecret, runDevices } from "./devices";
 import type { RunOptions, SubmissionFault } from "./options";
 
 export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
@@ -106,10 +107,16 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
   const quietConsole = console.log;
   const deployLines: string[] = [];
   console.log = (...args: unknown[]) => deployLines.push(args.join(" "));
+  // The users' device keys: a fresh secret held here, on the users' side (the bootstrap registers their twins with it).
+  const deviceSecret = freshDeviceSecret();
+  const previousSecret = process.env.DTWN_DEVICE_SECRET;
+  process.env.DTWN_DEVICE_SECRET = deviceSecret;
   try {
     await hre.run("dtwn-deploy", { bootstrap: true, users: o.users, bss: o.bss, seed: o.seed, params: paramsFile, out: deploymentFile });
   } finally {
     console.log = quietConsole;
+    if (previousSecret === undefined) delete process.env.DTWN_DEVICE_SECRET;
+    else process.env.DTWN_DEVICE_SECRET = previousSecret;
   }
   fs.writeFileSync(path.join(out, "deploy.log"), deployLines.join("\n") + "\n");
   const deployment = readDeployment(deploymentFile);
@@ -122,6 +129,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
   const twinIds: number[] = [];
   for (let u = 0; u < o.users; u++) twinIds.push(Number(await reader.twins.twinOfUser(userIdOf(u))));
   log(`deployed; ${o.bss} BSs and ${o.users} twins registered, Eq. 6 coins allocated`);
+  const devices = runDevices(deviceSecret, deployment, world, reader, bsAddresses, twinIds, jointActionRule(o.policy, world.scenario, o.seed), o.proposalWindowSeconds);
 
   // IPFS: one embedded node per BS and one for the MBS, on 127.0.0.1, each with its own repo in the run folder.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -158,6 +166,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
         trainer,
         arch,
         policy,
+        devices,
         settings: { ...agentSettings(o, i), ...(crash ? { crash } : {}) },
         mbsPeers,
         log,

@@ -12,7 +12,7 @@ import { bytesToCid } from "../../src/chain/cid";
 import { CONTRACT_NAMES, type Deployment } from "../../src/chain/deployment";
 import { exportChainLog, ExportedChainSource, LiveChainSource, matches, readChainLog, writeChainLog } from "../../src/audit/chainSource";
 import { ChainRecords, decodeActionTwins } from "../../src/audit/records";
-import { deployProtocolWithTestAdmin, fakeCid, userId } from "../fixtures";
+import { deployProtocolWithTestAdmin, fakeCid, recordTwinData, registerTwin } from "../fixtures";
 
 /** BSs a and b with twins 1, 2 (a) and 3 (b); a records its twins' models for rounds 1 and 2, and one single record. */
 async function recordedFixture() {
@@ -20,16 +20,16 @@ async function recordedFixture() {
   const [a, b] = p.bss;
   for (const bs of [a, b]) await p.registry.admit(bs.address);
   for (const [k, bs] of [a, a, b].entries()) {
-    await p.twins.connect(bs).registerTwin(userId(k));
-    await p.twins.connect(bs).recordTwinData(k + 1, 100 + k, ethers.id(`d${k}`), ethers.id(`s${k}`));
+    const twinId = await registerTwin(p, bs, k);
+    await recordTwinData(p, bs, twinId, 100 + k, ethers.id(`d${k}`), ethers.id(`s${k}`));
   }
   await p.twins.connect(a).recordTwinModels(1, [1, 2], [fakeCid("r1t1"), fakeCid("r1t2")]);
   await p.twins.connect(b).recordTwinModels(1, [3], [fakeCid("r1t3")]);
   await p.twins.connect(a).recordTwinModel(2, fakeCid("single")); // not a round's batch
   await p.twins.connect(a).recordTwinModels(2, [1], [fakeCid("r2t1-first")]);
   await p.twins.connect(a).recordTwinModels(2, [1, 2], [fakeCid("r2t1"), fakeCid("r2t2")]); // twin 1 again: the later record counts
-  await p.twins.connect(a).recordTwinData(1, 555, ethers.id("d-later"), ethers.id("s-later"));
-  const names: Record<string, { getAddress(): Promise<string> }> = { BSRegistry: p.registry, TrainingCoin: p.coin, RecordLog: p.recordLog, TwinRegistry: p.twins, TrainingRounds: p.rounds, AssociationLedger: p.ledger, StakeVault: p.stake, StakeGenesis: p.genesis, ProducerElection: p.election, BlockLedger: p.blocks };
+  await recordTwinData(p, a, 1, 555, ethers.id("d-later"), ethers.id("s-later"));
+  const names: Record<string, { getAddress(): Promise<string> }> = { BSRegistry: p.registry, UserRegistry: p.users, TrainingCoin: p.coin, RecordLog: p.recordLog, TwinRegistry: p.twins, TrainingRounds: p.rounds, AssociationLedger: p.ledger, StakeVault: p.stake, StakeGenesis: p.genesis, ProducerElection: p.election, BlockLedger: p.blocks };
   const contracts = Object.fromEntries(await Promise.all(CONTRACT_NAMES.map(async (n) => [n, { address: await names[n].getAddress(), abi: ((names[n] as unknown as { interface: { fragments: unknown[] } }).interface.fragments) }])));
   const deployment = { network: "hardhat", chainId: 31337, deployedAt: "", deployer: p.mbs.address, operator: p.mbs.address, params: {}, contracts } as unknown as Deployment;
   return { ...p, a, b, deployment };

@@ -70,9 +70,13 @@ describe("ignition/modules/Dtwn", () => {
     expect(await holders(p.election, ROLES.JAILER)).to.deep.equal([await addr(p.blocks)]);
     expect(await p.rounds.actionRecords()).to.equal(await addr(p.ledger));
     expect(await p.registry.owner()).to.equal(p.operator.address);
+    // the end users' device keys: the twin registry reads them from the deployed UserRegistry, gated by the same registry
+    expect(await p.twins.users()).to.equal(await addr(p.users));
+    expect(await p.users.registry()).to.equal(await addr(p.registry));
+    expect(await p.users.userCount()).to.equal(0n);
   });
 
-  it("the deployer can do nothing afterwards: no grant, mint, burn, record, move, jail, rewiring or operator call", async () => {
+  it("the deployer can do nothing afterwards: no grant, mint, burn, record, move, jail, rewiring, user admission or operator call", async () => {
     const p = await loadFixture(production);
     const me = p.deployer.address;
     const unauthorized = async (c: BaseContract, tx: Promise<unknown>, role: string) =>
@@ -92,12 +96,17 @@ describe("ignition/modules/Dtwn", () => {
     await unauthorized(p.stake, p.stake.credit(me, 1n), ROLES.PROTOCOL);
     await unauthorized(p.stake, p.stake.slash(await p.rounds.getAddress(), 1n), ROLES.PROTOCOL);
     await unauthorized(p.recordLog, p.recordLog.append(0, ethers.ZeroHash), ROLES.WRITER);
-    await unauthorized(p.twins, p.twins.associate(1, me), ROLES.ASSOCIATOR);
+    await unauthorized(p.twins, p.twins.associate(1, me, 0, "0x"), ROLES.ASSOCIATOR);
     await unauthorized(p.election, p.election.jail(me), ROLES.JAILER);
     await expect(p.rounds.wireActionRecords(me)).to.be.revertedWithCustomError(p.rounds, "AlreadyWired");
     await expect(p.registry.admit(me)).to.be.revertedWithCustomError(p.registry, "OwnableUnauthorizedAccount").withArgs(me);
     await expect(p.rounds.openRound(ethers.concat(["0x1220", ethers.id("g")]), 2n ** 40n)).to.be.revertedWithCustomError(p.rounds, "NotOperator").withArgs(me);
     await expect(p.genesis.allocate()).to.be.revertedWithCustomError(p.genesis, "NotOperator").withArgs(me);
-    await expect(p.twins.registerTwin(ethers.id("u"))).to.be.revertedWithCustomError(p.twins, "NotMember").withArgs(me);
+    await expect(p.twins.registerTwin(ethers.id("u"), "0x")).to.be.revertedWithCustomError(p.twins, "NotMember").withArgs(me);
+    // no end user (device key) either: only the operator admits users, and the deployer is not the operator
+    await expect(p.users.admitUsers([ethers.id("u")], [me])).to.be.revertedWithCustomError(p.users, "NotOperator").withArgs(me);
+    expect(await p.users.isUser(ethers.id("u"))).to.equal(false);
+    // the same call by the operator goes through: the refusal above is the deployer's lack of power, nothing else
+    await expect(p.users.connect(p.operator).admitUsers([ethers.id("u")], [me])).to.emit(p.users, "UserAdmitted").withArgs(ethers.id("u"), me);
   });
 });

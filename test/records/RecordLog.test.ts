@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployProtocolWithTestAdmin, fakeCid, userId } from "../fixtures";
+import { dataConsent, deployProtocolWithTestAdmin, fakeCid, registerTwin } from "../fixtures";
 import { ROLES } from "../../src/chain/roles";
 import { RecordLog__factory } from "../../typechain-types";
 
@@ -168,11 +168,11 @@ describe("RecordLog", () => {
     });
 
     it("holds the records appended by a writer contract (TwinRegistry data and model records)", async () => {
-      const { recordLog, registry, twins, bss } = await loadFixture(deployProtocolWithTestAdmin);
+      const p = await loadFixture(deployProtocolWithTestAdmin);
+      const { recordLog, registry, twins, bss } = p;
       const bs = bss[0];
       await registry.admit(bs.address);
-      await twins.connect(bs).registerTwin(userId(0));
-      const twinId = await twins.twinOfUser(userId(0));
+      const twinId = await registerTwin(p, bs, 0);
       const coder = ethers.AbiCoder.defaultAbiCoder();
       const dataPayload = ethers.keccak256(
         coder.encode(
@@ -181,7 +181,8 @@ describe("RecordLog", () => {
         ),
       );
       const dataLeaf = expectedLeaf(0n, Kind.TwinData, dataPayload);
-      await expect(twins.connect(bs).recordTwinData(twinId, 100, ethers.id("data-0"), ethers.id("state-0")))
+      const consent = await dataConsent(p, bs.address, twinId, 100, ethers.id("data-0"), ethers.id("state-0"));
+      await expect(twins.connect(bs).recordTwinData(twinId, 100, ethers.id("data-0"), ethers.id("state-0"), consent))
         .to.emit(recordLog, "RecordAppended")
         .withArgs(0n, Kind.TwinData, dataPayload, dataLeaf);
       const cid = fakeCid("model-0");

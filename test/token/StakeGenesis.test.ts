@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { COIN, PARAMS, deployProtocolWithTestAdmin, deployWithFiveBssWithTestAdmin, type Protocol } from "../fixtures";
+import { COIN, PARAMS, deployProtocolWithTestAdmin, deployWithFiveBssWithTestAdmin, recordTwinData, registerTwin, type Protocol } from "../fixtures";
 import { StakeGenesis__factory, type StakeGenesis } from "../../typechain-types";
 
 const PROTOCOL_ROLE = ethers.id("PROTOCOL_ROLE");
@@ -26,17 +26,16 @@ const FIVE_BS_SHARES = [
   333_333333333333333333n,
 ];
 
-let userCounter = 0;
+/** Next end user for {@link hostTwins}: above the users 0..9 of the five-BS fixtures. */
+let userCounter = 1000;
 
-/** Register one twin per entry of `sizes` on `bs`; a data record is written for every non-zero size. */
+/** Register one twin per entry of `sizes` on `bs` (a fresh admitted user each, with its consent); a data record is
+ * written for every non-zero size. */
 async function hostTwins(p: Protocol, bs: HardhatEthersSigner, sizes: readonly number[]): Promise<void> {
   for (const size of sizes) {
-    const user = ethers.id(`stake-genesis-user-${userCounter++}`);
-    await p.twins.connect(bs).registerTwin(user);
-    if (size > 0) {
-      const twinId = await p.twins.twinOfUser(user);
-      await p.twins.connect(bs).recordTwinData(twinId, size, ethers.id(`data-${user}`), ethers.id(`state-${user}`));
-    }
+    const user = userCounter++;
+    const twinId = await registerTwin(p, bs, user);
+    if (size > 0) await recordTwinData(p, bs, twinId, size, ethers.id(`data-${user}`), ethers.id(`state-${user}`));
   }
 }
 
