@@ -10,6 +10,7 @@ import fs from "node:fs";
 import type { Provider } from "ethers";
 import { z } from "zod";
 import { CONTRACT_NAMES, type Deployment } from "../chain/deployment";
+import { readJsonFile } from "../io/jsonFile";
 
 /** One log, as `eth_getLogs` returns it (the fields an auditor needs). */
 export interface ChainLogEntry {
@@ -132,14 +133,8 @@ export function writeChainLog(file: string, log: ChainLog): void {
 
 /** Read and validate a chain log; errors say which file. */
 export function readChainLog(file: string): ChainLog {
-  if (!fs.existsSync(file)) throw new Error(`No chain log at ${file}: the run did not export its chain (a run before \`dtwn audit\` existed, or one that failed before its end). While its chain still runs, audit it with --network.`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new Error(`Chain log ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = ChainLogSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`Chain log ${file} is malformed:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-  return parsed.data;
+  return readJsonFile(file, ChainLogSchema, {
+    what: "Chain log",
+    missing: `No chain log at ${file}: the run did not export its chain (a run before \`dtwn audit\` existed, or one that failed before its end). While its chain still runs, audit it with --network.`,
+  });
 }

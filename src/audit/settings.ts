@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { SERVER_OPTIMIZERS } from "../fl/serverOptimizer";
+import { readJsonFile } from "../io/jsonFile";
 
 export const AGGREGATION_FILE = "aggregation.json";
 
@@ -42,9 +43,7 @@ export function writeAggregationSettings(dir: string, s: AggregationSettings): v
 export function readAggregationSettings(dir: string): { settings: AggregationSettings; from: string } {
   const file = path.join(dir, AGGREGATION_FILE);
   if (!fs.existsSync(file)) return { settings: DEFAULT_AGGREGATION, from: "the run's defaults (no aggregation.json in the run folder)" };
-  const parsed = AggregationSettingsSchema.safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
-  if (!parsed.success) throw new Error(`${file} is malformed:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-  return { settings: parsed.data, from: file };
+  return { settings: readJsonFile(file, AggregationSettingsSchema, { what: "Aggregation settings", missing: `No aggregation settings at ${file}.` }), from: file };
 }
 
 /** One line: "fedavg, no server optimizer (plain Eq. 5)" or "fedavg, server momentum (eta 1, beta 0.9)". */

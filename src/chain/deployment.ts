@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { readJsonFile } from "../io/jsonFile";
 
 export const CONTRACT_NAMES = [
   "BSRegistry",
@@ -46,24 +47,11 @@ export function deploymentPath(network: string, dir = path.resolve(__dirname, ".
 
 /** Read and validate a deployment file; errors say which file and what to run. */
 export function readDeployment(file: string): Deployment {
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `No deployment file at ${file}. Deploy first, e.g. \`npx hardhat node\` in one shell, then ` +
-        "`npm run deploy:localhost` in another.",
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new Error(`Deployment file ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = DeploymentSchema.safeParse(raw);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new Error(`Deployment file ${file} is malformed:\n${details}\nRedeploy to regenerate it.`);
-  }
-  return parsed.data;
+  return readJsonFile(file, DeploymentSchema, {
+    what: "Deployment file",
+    missing: `No deployment file at ${file}. Deploy first, e.g. \`npx hardhat node\` in one shell, then \`npm run deploy:localhost\` in another.`,
+    fix: "Redeploy to regenerate it.",
+  });
 }
 
 export function writeDeployment(file: string, deployment: Deployment): void {

@@ -20,7 +20,7 @@
  * committing, submitting or verifying twice. The wall-clock time of every phase is measured next to the time the
  * model predicts for it (Eqs. 12-16).
  */
-import { getBytes, keccak256, solidityPacked, type Signer } from "ethers";
+import { keccak256, solidityPacked, type Signer } from "ethers";
 import { encodeAction, encodeRawAction, floorTau } from "../chain/actionCodec";
 import { packConsents } from "../chain/consent";
 import { dataCommitmentOf, DeviceRefused, type DeviceLink } from "./devices";
@@ -48,7 +48,7 @@ import { timeCost, type BsCost } from "../twins/timeCost";
 import type { AssociationPolicy } from "./policies";
 import type { AgentPhase, SubmissionFault } from "./options";
 import { describeRevert, stakeOf, type Protocol } from "./protocol";
-import { environmentAt, type World } from "./world";
+import type { World } from "./world";
 
 export interface AgentSettings {
   /** Mini-batches each twin trains per round (of its batch size b_n). */
