@@ -1,25 +1,92 @@
 /**
  * Gas of one full FL round with 5 BSs on the in-process Hardhat network, per protocol call and in total:
  *   npx hardhat run scripts/gas-round.ts
- * Steps (paper Fig. 2): open round -> 5 association actions -> 5 training model records -> 20 verdicts ->
- * settle (coins paid) -> global model record -> DPoS election -> block proposal -> approvals to finality.
- * Prints a Markdown table (used in the README).
+ * Setup first (not part of the round): the Ignition deployment, then the bootstrap of src/chain/bootstrap.ts with
+ * 100 users (the operator admits the BSs and, in UserRegistry.admitUsers batches, the users with their device keys;
+ * each twin is registered and given its data record with its user's EIP-712 consent, both checked on chain; the
+ * Eq. 6 coins; producer candidates and votes), its gas per call read from the receipts of its blocks.
+ * Round steps (paper Fig. 2): open round -> 5 association actions -> 5 training model records -> 5 committed and
+ * 5 revealed ballots -> settle (coins paid) -> global model record -> DPoS election -> block proposal -> approvals to
+ * finality. Each BS's action lists the twins it hosts (no twin moves, so its consents are empty); a twin that moved
+ * would carry its device's signature of the move (src/chain/consent.ts).
+ * Prints Markdown tables (used in the README).
  */
 import hre from "hardhat";
 import os from "node:os";
 import path from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { Contract, type ContractTransactionResponse, id, keccak256, toUtf8Bytes } from "ethers";
+import { Contract, type ContractTransactionResponse, id, Interface, keccak256, toUtf8Bytes } from "ethers";
 import { ballotCommitment, VERDICT, type Ballot } from "../src/chain/ballot";
-import type { Deployment } from "../src/chain/deployment";
+import { CONTRACT_NAMES, type Deployment } from "../src/chain/deployment";
 import { encodeAction } from "../src/chain/actionCodec";
 import { merkleRoot } from "../src/chain/merkle";
+import { bootstrapDeployment, DEFAULT_BOOTSTRAP, DEV_DEVICE_SECRET, userIdOf } from "../src/chain/bootstrap";
+import { consentDomain, deviceKey, packConsents, signMove } from "../src/chain/consent";
+
+const USERS = 100;
+/** The users' device secret of this measurement: fixed (the public development secret), so every run is the same. */
+const DEVICE_SECRET = DEV_DEVICE_SECRET;
+
+type GasTable = Map<string, { calls: number; total: bigint }>;
+
+function add(table: GasTable, label: string, gasUsed: bigint): void {
+  const g = table.get(label) ?? { calls: 0, total: 0n };
+  g.calls++;
+  g.total += gasUsed;
+  table.set(label, g);
+}
+
+function print(title: string, table: GasTable, totalLabel: string, column: string): void {
+  let total = 0n;
+  console.log(`\n${title}\n`);
+  console.log(`| call | calls | gas per call (mean) | ${column} |`);
+  console.log("|---|---:|---:|---:|");
+  for (const [label, g] of table) {
+    total += g.total;
+    console.log(`| ${label} | ${g.calls} | ${(g.total / BigInt(g.calls)).toLocaleString("en-US")} | ${g.total.toLocaleString("en-US")} |`);
+  }
+  console.log(`| **${totalLabel}** | ${[...table.values()].reduce((s, g) => s + g.calls, 0)} | | **${total.toLocaleString("en-US")}** |`);
+}
+
+/** Gas of every transaction mined in blocks (from, to], by `Contract.function` (contract creations by name). */
+async function gasOfBlocks(deployment: Deployment, from: number, to: number): Promise<GasTable> {
+  const byAddress = new Map<string, { name: string; iface: Interface }>();
+  for (const name of CONTRACT_NAMES) {
+    const c = deployment.contracts[name];
+    byAddress.set(c.address.toLowerCase(), { name, iface: new Interface(c.abi as never) });
+  }
+  const creations = new Map<string, string>([...byAddress].map(([a, c]) => [a, c.name]));
+  const table: GasTable = new Map();
+  for (let n = from + 1; n <= to; n++) {
+    const block = await hre.ethers.provider.getBlock(n, true);
+    for (const tx of block!.prefetchedTransactions) {
+      const receipt = (await hre.ethers.provider.getTransactionReceipt(tx.hash))!;
+      let label: string;
+      if (tx.to === null) {
+        label = `${creations.get(receipt.contractAddress!.toLowerCase()) ?? "other contract"} (deployment)`;
+      } else {
+        const c = byAddress.get(tx.to.toLowerCase());
+        const parsed = c?.iface.parseTransaction({ data: tx.data });
+        label = c && parsed ? `${c.name}.${parsed.name}` : `call to ${tx.to}`;
+      }
+      add(table, label, receipt.gasUsed);
+    }
+  }
+  return table;
+}
 
 async function main(): Promise<void> {
   const out = path.join(os.tmpdir(), `dtwn-gas-${Date.now()}.json`);
-  const deployment = (await hre.run("dtwn-deploy", { bootstrap: true, users: 100, bss: 5, seed: 1, out })) as Deployment;
   const [mbs, ...rest] = await hre.ethers.getSigners();
   const bss = rest.slice(0, 5);
+  // Setup: the deployment, then the bootstrap as `dtwn-deploy --bootstrap` runs it, with a fixed device secret.
+  const start = await hre.ethers.provider.getBlockNumber();
+  const deployment = (await hre.run("dtwn-deploy", { bootstrap: false, users: USERS, bss: 5, seed: 1, out })) as Deployment;
+  const deployed = await hre.ethers.provider.getBlockNumber();
+  const boot = await bootstrapDeployment(deployment, mbs, bss, { ...DEFAULT_BOOTSTRAP, users: USERS, seed: 1, deviceSecret: DEVICE_SECRET });
+  const bootstrapped = await hre.ethers.provider.getBlockNumber();
+  const deploymentGas = [...(await gasOfBlocks(deployment, start, deployed)).values()].reduce((s, g) => s + g.total, 0n);
+  const setup = await gasOfBlocks(deployment, deployed, bootstrapped);
   const c = (name: keyof Deployment["contracts"]) =>
     new Contract(deployment.contracts[name].address, deployment.contracts[name].abi as never, mbs);
   const rounds = c("TrainingRounds");
@@ -29,13 +96,10 @@ async function main(): Promise<void> {
   const blocks = c("BlockLedger");
   const recordLog = c("RecordLog");
 
-  const gas = new Map<string, { calls: number; total: bigint }>();
+  const gas: GasTable = new Map();
   const track = async (label: string, tx: Promise<ContractTransactionResponse>) => {
     const receipt = await (await tx).wait();
-    const g = gas.get(label) ?? { calls: 0, total: 0n };
-    g.calls++;
-    g.total += receipt!.gasUsed;
-    gas.set(label, g);
+    add(gas, label, receipt!.gasUsed);
   };
   const cid = (label: string) => hre.ethers.concat(["0x1220", id(label)]);
 
@@ -44,20 +108,32 @@ async function main(): Promise<void> {
   await track("TrainingRounds.openRound", rounds.openRound(cid("global-0"), deadline));
   const round = await rounds.currentRound();
 
-  // 2. Each BS commits a_i(t): its current twins with batch size 32, and 1/5 of every subchannel.
+  // 2. Each BS commits a_i(t): its current twins with batch size 32, and 1/5 of every subchannel. A listed twin on
+  // another BS would move: its user's device signs MoveTwin(twinId, bs, round) (none does here: consents are "0x").
   const count = Number(await twins.twinCount());
   const hosted = new Map<string, number[]>();
+  const hostOf = new Map<number, string>();
   for (let t = 1; t <= count; t++) {
-    const host = await twins.hostOf(t);
+    const host: string = await twins.hostOf(t);
+    hostOf.set(t, host);
     hosted.set(host, [...(hosted.get(host) ?? []), t]);
   }
+  const userOf = new Map<string, number>(Array.from({ length: USERS }, (_, u) => [userIdOf(u), u]));
+  const domain = consentDomain(deployment.chainId, deployment.contracts.TwinRegistry.address);
+  const moveConsent = async (twinId: number, to: string) => {
+    if (hostOf.get(twinId) === to) return undefined; // it stays: no consent
+    const u = userOf.get((await twins.twin(twinId)).userId as string);
+    if (u === undefined) throw new Error(`twin ${twinId} belongs to no bootstrapped user`);
+    return signMove(deviceKey(DEVICE_SECRET, u), domain, { twinId, to, slot: round });
+  };
   const subchannels = Number(await ledger.subchannels());
+  let moved = 0;
   for (const bs of bss) {
-    const action = encodeAction({
-      twins: (hosted.get(bs.address) ?? []).map((twinId) => ({ twinId, batchSize: 32 })),
-      tau: Array(subchannels).fill(0.2),
-    });
-    await track("AssociationLedger.commitAction", (ledger.connect(bs) as Contract).commitAction(round, action.twins, action.tau));
+    const listed = hosted.get(bs.address) ?? [];
+    const action = encodeAction({ twins: listed.map((twinId) => ({ twinId, batchSize: 32 })), tau: Array(subchannels).fill(0.2) });
+    const consents = await Promise.all(listed.map((t) => moveConsent(t, bs.address)));
+    moved += consents.filter((c) => c !== undefined).length;
+    await track("AssociationLedger.commitAction", (ledger.connect(bs) as Contract).commitAction(round, action.twins, action.tau, packConsents(consents)));
   }
 
   // 3. Each BS submits its training model record (weighted by the chain's record of its committed action).
@@ -105,15 +181,13 @@ async function main(): Promise<void> {
   }
   if ((await blocks.getBlock(blockId)).status !== 2n) throw new Error("the block did not become final");
 
-  let total = 0n;
-  console.log(`\nGas of one FL round with 5 BSs (${to - from} records packed into one block):\n`);
-  console.log("| call | calls | gas per call (mean) | gas in the round |");
-  console.log("|---|---:|---:|---:|");
-  for (const [label, g] of gas) {
-    total += g.total;
-    console.log(`| ${label} | ${g.calls} | ${(g.total / BigInt(g.calls)).toLocaleString("en-US")} | ${g.total.toLocaleString("en-US")} |`);
-  }
-  console.log(`| **one full round** | ${[...gas.values()].reduce((s, g) => s + g.calls, 0)} | | **${total.toLocaleString("en-US")}** |`);
+  print(
+    `Setup (not part of the round): deployment ${deploymentGas.toLocaleString("en-US")} gas, then the bootstrap of ${boot.bss.length} BSs and ${boot.twins} users (device-signed registrations and data records):`,
+    setup,
+    "bootstrap",
+    "gas in the bootstrap",
+  );
+  print(`Gas of one FL round with 5 BSs (${count} twins, ${moved} moved; ${to - from} records packed into one block):`, gas, "one full round", "gas in the round");
 }
 
 main().catch((e) => {

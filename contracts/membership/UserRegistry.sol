@@ -14,7 +14,7 @@ import {MemberGated} from "./MemberGated.sol";
 /// which is the same trust as admitting BSs (docs/protocol.md). A device key is bound for good: no call replaces or
 /// removes it, so the operator cannot take over an admitted user's consents later.
 contract UserRegistry is MemberGated {
-    /// @notice Largest number of users in one {admitUsers} call (about 48k gas each, well below a block).
+    /// @notice Largest number of users in one {admitUsers} call (about 26k gas each: 5.1 Mgas for a full batch).
     uint256 public constant MAX_USERS_PER_BATCH = 200;
 
     mapping(bytes32 userId => address device) private _deviceOf;

@@ -16,20 +16,25 @@ import {
   allPass,
   castBallots,
   COIN,
+  consentsFor,
   deployModule,
   deployProtocol,
   deployWithFiveBss,
   deployWithFiveBssWithTestAdmin,
+  device,
+  domainOf,
   fakeCid,
   PARAMS,
+  recordTwinData,
+  registerTwin,
   stakeOf,
-  userId,
   type Protocol,
   type Voter,
 } from "../fixtures";
 import { DtwnCoreModule } from "../../ignition/modules/Dtwn";
 import { encodeAction } from "../../src/chain/actionCodec";
 import { ballotCommitment, VERDICT, type VerdictCode } from "../../src/chain/ballot";
+import { signRegistration } from "../../src/chain/consent";
 import { ROLES } from "../../src/chain/roles";
 import { TrainingRounds__factory, type TrainingRounds } from "../../typechain-types";
 
@@ -68,10 +73,13 @@ const sortAddresses = (xs: string[]) => [...xs].sort((a, b) => (BigInt(a) < BigI
 /** BS i of the five (fixtures) hosts twins 2i+1 and 2i+2 with 100*(i+1) samples each. */
 const twinsOfBs = (i: number) => [2 * i + 1, 2 * i + 2];
 
-/** `bs` commits an action listing `twinIds` in slot `slot` (batch 32, no subchannel time): the chain records K_i and the data. */
-async function commitAction(p: Pick<Protocol, "ledger">, bs: { address: string }, slot: bigint | number, twinIds: number[]) {
+/**
+ * `bs` commits an action listing `twinIds` in slot `slot` (batch 32, no subchannel time), with the consent of the users
+ * of the twins it moves to itself: the chain records K_i and the data.
+ */
+async function commitAction(p: Pick<Protocol, "ledger" | "twins" | "users">, bs: { address: string }, slot: bigint | number, twinIds: number[]) {
   const enc = encodeAction({ twins: twinIds.map((twinId) => ({ twinId, batchSize: 32 })), tau: Array(PARAMS.subchannels).fill(0) });
-  await p.ledger.connect(bs as never).commitAction(slot, enc.twins, enc.tau);
+  await p.ledger.connect(bs as never).commitAction(slot, enc.twins, enc.tau, await consentsFor(p, ethers.hexlify(enc.twins), bs.address, slot));
 }
 
 /** A ballot as revealVerdicts takes it; verdicts and scores are raw numbers so that invalid ones can be committed too. */
@@ -211,12 +219,17 @@ async function crowdedRoundFixture() {
   return { ...p, wallets, deadline };
 }
 
-/** `bs` registers the twin of user `crowd-user-<n>` and records 100 samples for it; returns the twin id. */
-async function hostTwin(p: Pick<Protocol, "twins">, bs: { address: string }, n: number): Promise<number> {
+/**
+ * The operator admits user `crowd-user-<n>` (device key {@link device}(1000 + n)); `bs` registers its twin and records
+ * 100 samples for it, with the device's consents; returns the twin id.
+ */
+async function hostTwin(p: Pick<Protocol, "twins" | "users">, bs: { address: string }, n: number): Promise<number> {
   const user = ethers.id(`crowd-user-${n}`);
-  await p.twins.connect(bs as never).registerTwin(user);
+  const key = device(1000 + n);
+  await p.users.admitUsers([user], [key.address]);
+  await p.twins.connect(bs as never).registerTwin(user, await signRegistration(key, await domainOf(p), user, bs.address));
   const twinId = await p.twins.twinOfUser(user);
-  await p.twins.connect(bs as never).recordTwinData(twinId, 100, ethers.id(`d-${n}`), ethers.id(`s-${n}`));
+  await recordTwinData(p, bs as never, twinId, 100, ethers.id(`d-${n}`), ethers.id(`s-${n}`));
   return Number(twinId);
 }
 
@@ -277,8 +290,7 @@ async function zeroVerifierRewardFixture() {
   const three = p.bss.slice(0, 3);
   for (const bs of three) await p.registry.admit(bs.address);
   for (const [i, bs] of three.entries()) {
-    await p.twins.connect(bs).registerTwin(userId(100 + i));
-    await p.twins.connect(bs).recordTwinData(await p.twins.twinOfUser(userId(100 + i)), 100, ethers.id(`d${i}`), ethers.id(`s${i}`));
+    await recordTwinData(p, bs, await registerTwin(p, bs, 100 + i), 100, ethers.id(`d${i}`), ethers.id(`s${i}`));
   }
   await p.genesis.allocate();
   return { ...p, three };
@@ -505,11 +517,12 @@ describe("TrainingRounds", () => {
 
     it("weighs a model by the chain's record of the committed action, whatever the BS later records (self-reported weights)", async () => {
       // Attack class 1: a BS with 200 samples used to claim 2^64-1 in submitModel and take > 99.99999 % of Eq. 5.
-      // There is no such argument any more; after committing, the BS inflates its twins' data records as far as the
-      // registry allows: the model record keeps the committed 200 samples.
-      const { rounds, twins, recordLog, five } = await loadFixture(roundFixture);
+      // There is no such argument any more; after committing, the BS raises its twins' data records as far as the
+      // registry allows (even with its users' consent): the model record keeps the committed 200 samples.
+      const p = await loadFixture(roundFixture);
+      const { rounds, twins, recordLog, five } = p;
       const max = await twins.maxDataSize();
-      for (const id of twinsOfBs(0)) await twins.connect(five[0]).recordTwinData(id, max, ethers.id("x"), ethers.id("y"));
+      for (const id of twinsOfBs(0)) await recordTwinData(p, five[0], id, max, ethers.id("x"), ethers.id("y"));
       const index = await recordLog.length();
       await expect(rounds.connect(five[0]).submitModel(1, fakeCid("m")))
         .to.emit(rounds, "ModelSubmitted")
@@ -531,7 +544,7 @@ describe("TrainingRounds", () => {
       const p = await loadFixture(deployProtocol);
       const bs = p.bss[0];
       await p.registry.admit(bs.address);
-      await p.twins.connect(bs).registerTwin(userId(0)); // no data record
+      await registerTwin(p, bs, 0); // no data record
       await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 1000n);
       await commitAction(p, bs, 1, [1]);
       await expect(p.rounds.connect(bs).submitModel(1, fakeCid("m"))).to.be.revertedWithCustomError(p.rounds, "EmptyModel");
@@ -984,12 +997,10 @@ describe("TrainingRounds", () => {
       const p = await loadFixture(deployProtocol);
       const [b0, b1] = p.bss;
       await p.registry.admit(b1.address);
-      await p.twins.connect(b1).registerTwin(userId(0));
-      await p.twins.connect(b1).recordTwinData(1, 10, ethers.id("d1"), ethers.id("s1"));
+      await recordTwinData(p, b1, await registerTwin(p, b1, 0), 10, ethers.id("d1"), ethers.id("s1"));
       await p.genesis.allocate(); // bs1 holds the whole 1000 coins
       await p.registry.admit(b0.address); // bs0 joins later, without any coin
-      await p.twins.connect(b0).registerTwin(userId(1));
-      await p.twins.connect(b0).recordTwinData(2, 10, ethers.id("d0"), ethers.id("s0"));
+      await recordTwinData(p, b0, await registerTwin(p, b0, 1), 10, ethers.id("d0"), ethers.id("s0"));
       await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 100n);
       await commitAction(p, b0, 1, [2]);
       await p.rounds.connect(b0).submitModel(1, fakeCid("m0"));
@@ -1352,7 +1363,7 @@ describe("TrainingRounds", () => {
   describe("round lifecycle and views", () => {
     it("a full round: open, submit, commit, reveal, settle, finalize, then round 2 opens and works independently", async () => {
       const p = await loadFixture(settledFixture);
-      const { rounds, ledger, five, revealUntil } = p;
+      const { rounds, five, revealUntil } = p;
       await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
       const opensAt = BigInt(await time.latest()) + 3n;
       const deadline2 = opensAt + 200n;
@@ -1363,7 +1374,7 @@ describe("TrainingRounds", () => {
       expect(opensAt).to.be.lessThan(revealUntil); // round 1 was settled early
       // a BS that submitted in round 1 may submit again in round 2 (after committing its action of slot 2)
       await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"))).to.be.revertedWithCustomError(rounds, "NoCommittedAction");
-      await commitAction({ ledger }, five[0], 2, twinsOfBs(0));
+      await commitAction(p, five[0], 2, twinsOfBs(0));
       await expect(rounds.connect(five[0]).submitModel(2, fakeCid("r2"))).to.emit(rounds, "ModelSubmitted");
       expect(await rounds.submitters(2)).to.deep.equal([five[0].address]);
       expect(await rounds.submitters(1)).to.have.length(4);
@@ -1400,11 +1411,12 @@ describe("TrainingRounds", () => {
   // Last, being the slowest: the 32-BS fixture takes hundreds of transactions.
   describe("a full round of 32 BSs", () => {
     it("reverts with RoundFull for a 33rd submission (a BS removed after submitting frees a member slot)", async () => {
-      const { rounds, registry, wallets, ledger, twins } = await loadFixture(crowdedRoundFixture);
+      const p = await loadFixture(crowdedRoundFixture);
+      const { rounds, registry, wallets } = p;
       expect(await rounds.submitters(1)).to.have.length(32);
       await registry.remove(wallets[0].address);
       await registry.admit(wallets[32].address);
-      await commitAction({ ledger }, wallets[32], 1, [await hostTwin({ twins }, wallets[32], 32)]);
+      await commitAction(p, wallets[32], 1, [await hostTwin(p, wallets[32], 32)]);
       await expect(rounds.connect(wallets[32]).submitModel(1, fakeCid("one-too-many")))
         .to.be.revertedWithCustomError(rounds, "RoundFull")
         .withArgs(1n);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Vm} from "forge-std/Vm.sol";
 import {BSRegistry} from "../../contracts/membership/BSRegistry.sol";
+import {UserRegistry} from "../../contracts/membership/UserRegistry.sol";
 import {TrainingCoin} from "../../contracts/token/TrainingCoin.sol";
 import {StakeVault} from "../../contracts/token/StakeVault.sol";
 import {RecordLog} from "../../contracts/records/RecordLog.sol";
@@ -16,6 +17,7 @@ import {BlockLedger} from "../../contracts/consensus/BlockLedger.sol";
 /// @notice The protocol as the invariant campaign deploys it (as the Ignition module: roles wired, admins renounced).
 struct Deployed {
     BSRegistry registry;
+    UserRegistry users;
     TrainingCoin coin;
     StakeVault stake;
     RecordLog recordLog;
@@ -24,6 +26,83 @@ struct Deployed {
     AssociationLedger ledger;
     ProducerElection election;
     BlockLedger blocks;
+}
+
+/// @notice The end users of the campaign and their devices' consents (EIP-712, as TwinRegistry checks them): user `u`
+/// has id keccak256("user", u) and a device key derived from keccak256("device", u); a device signs with `vm.sign`.
+/// The type hashes and the domain are computed here from their definitions, not read from the contract.
+library Devices {
+    Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    /// @dev The order of secp256k1: private keys are 1..N-1.
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    bytes32 internal constant REGISTER_TYPEHASH = keccak256("RegisterTwin(bytes32 userId,address bs)");
+    bytes32 internal constant DATA_TYPEHASH = keccak256(
+        "TwinData(uint256 twinId,address bs,uint64 dataSize,bytes32 dataCommitment,bytes32 state,uint32 version)"
+    );
+    bytes32 internal constant MOVE_TYPEHASH = keccak256("MoveTwin(uint256 twinId,address to,uint256 slot)");
+
+    /// @notice User `u`'s id.
+    function userId(uint256 u) internal pure returns (bytes32) {
+        return keccak256(abi.encode("user", u));
+    }
+
+    /// @notice User `u`'s device private key (deterministic, in [1, N-1]).
+    function key(uint256 u) internal pure returns (uint256) {
+        return toKey(keccak256(abi.encode("device", u)));
+    }
+
+    /// @notice A private key in [1, N-1] from any seed.
+    function toKey(bytes32 seed) internal pure returns (uint256) {
+        return 1 + (uint256(seed) % (SECP256K1_N - 1));
+    }
+
+    /// @notice The EIP-712 domain separator of `twins` as EIP712("dtwn TwinRegistry", "1") defines it.
+    function domain(TwinRegistry twins) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("dtwn TwinRegistry"),
+                keccak256("1"),
+                block.chainid,
+                address(twins)
+            )
+        );
+    }
+
+    /// @notice `pk`'s 65-byte signature (r ‖ s ‖ v) of the EIP-712 struct hash `structHash` in `twins`'s domain.
+    function sign(TwinRegistry twins, uint256 pk, bytes32 structHash) internal returns (bytes memory) {
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", twins.domainSeparator(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = VM.sign(pk, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @notice `pk`'s consent to register user `user`'s twin on `bs`.
+    function registration(TwinRegistry twins, uint256 pk, bytes32 user, address bs) internal returns (bytes memory) {
+        return sign(twins, pk, keccak256(abi.encode(REGISTER_TYPEHASH, user, bs)));
+    }
+
+    /// @notice `pk`'s consent to the data record (`size`, `commitment`, `state`) of version `version` of twin
+    /// `twinId` by `bs`.
+    function data(
+        TwinRegistry twins,
+        uint256 pk,
+        uint256 twinId,
+        address bs,
+        uint64 size,
+        bytes32 commitment,
+        bytes32 state,
+        uint32 version
+    ) internal returns (bytes memory) {
+        return sign(twins, pk, keccak256(abi.encode(DATA_TYPEHASH, twinId, bs, size, commitment, state, version)));
+    }
+
+    /// @notice `pk`'s consent to move twin `twinId` to `to` in slot `slot`.
+    function move(TwinRegistry twins, uint256 pk, uint256 twinId, address to, uint256 slot)
+        internal
+        returns (bytes memory)
+    {
+        return sign(twins, pk, keccak256(abi.encode(MOVE_TYPEHASH, twinId, to, slot)));
+    }
 }
 
 /// @notice The log-recording cheatcodes of forge 1.x (the npm forge-std 1.1.2 Vm interface predates them).
@@ -51,7 +130,12 @@ interface VmLogs {
 /// StakeVault's events over the stakes it read before the call: each BS's bond and unbonding coins must end exactly
 /// where the events say, every slash must take (bonded + unbonding) x bps / 10000 (bond first) and burn it, and the
 /// supply must change only by the credits and slashes (`stakeViolation` otherwise); the replayed (ghost) stakes must
-/// equal the chain's after every call. Ghost state records what the chain must agree with.
+/// equal the chain's after every call. The end users' devices (library {Devices}) sign every registration, data record
+/// and move the honest actions make, and the ghost twins (host, data size and version, device) change only with those
+/// consented calls, so the chain's twins must equal them (invariant_twinsChangeOnlyWithConsent). Attack: a BS
+/// registering, recording data for or moving a twin with a forged consent (another key's signature, the device's
+/// consent to another BS, slot or record, or none) must be refused with TwinRegistry's InvalidConsent (counted in
+/// `forgedConsentsRefused`). Ghost state records what the chain must agree with.
 contract ProtocolHandler {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     VmLogs private constant VML = VmLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
@@ -65,6 +149,9 @@ contract ProtocolHandler {
     uint256 public immutable quorumBps;
     uint64 public immutable maxDataSize;
 
+    /// @notice The end users admitted at deployment: users 0..userCount-1 (`Devices`), some without a twin yet.
+    uint256 public immutable userCount;
+
     /// @notice The chain's clock as the campaign moves it (forge does not keep `vm.warp` between calls).
     uint256 public now_;
     /// @notice Successful actions in this run (a campaign that reverts everything fails `afterInvariant`).
@@ -77,6 +164,19 @@ contract ProtocolHandler {
     string public stakeViolationReason;
 
     bytes public lastGlobal;
+    // ghost of the twins, changed only by the calls their users' devices signed
+    uint256 public ghostTwinCount;
+    mapping(uint256 twinId => uint256 user) public userOfTwin;
+    mapping(uint256 user => uint256 twinId) public ghostTwinOfUser;
+    mapping(uint256 twinId => address) public ghostHost;
+    mapping(uint256 twinId => address) public ghostDevice;
+    mapping(uint256 twinId => uint64) public ghostDataSize;
+    mapping(uint256 twinId => uint32) public ghostDataVersion;
+    // counts for the report: consented changes, and forged consents refused with InvalidConsent (or UnknownUser)
+    uint256 public consentedRegistrations;
+    uint256 public consentedRecords;
+    uint256 public consentedMoves;
+    uint256 public forgedConsentsRefused;
     // ghost: what each committed action weighs, and the data of every twin listed in the slot
     mapping(uint256 round => mapping(address bs => uint256)) public committedData;
     mapping(uint256 round => mapping(address bs => uint256)) public committedTwins;
@@ -119,10 +219,20 @@ contract ProtocolHandler {
     uint256 private _supply0;
     bool private _logsTaken;
 
-    constructor(Deployed memory d_, address operator_, address[] memory bss_, uint256 start) {
+    constructor(Deployed memory d_, address operator_, address[] memory bss_, uint256 users_, uint256 start) {
         d = d_;
         operator = operator_;
         bss = bss_;
+        userCount = users_;
+        // the twins the deployment registered with their devices' consents, as the ghost's starting point
+        for (uint256 u = 0; u < users_; ++u) {
+            uint256 id = d_.twins.twinOfUser(Devices.userId(u));
+            if (id == 0) continue;
+            TwinRegistry.Twin memory t = d_.twins.twin(id);
+            _ghostRegister(u, id, t.bs);
+            (ghostDataSize[id], ghostDataVersion[id]) = (t.dataSize, t.dataVersion);
+        }
+        if (ghostTwinCount != d_.twins.twinCount()) _violate("a deployed twin belongs to no admitted user");
         quorumBps = d_.rounds.quorumBps();
         maxDataSize = d_.twins.maxDataSize();
         now_ = start;
@@ -186,40 +296,70 @@ contract ProtocolHandler {
         } catch {}
     }
 
-    /// @notice A BS that has not committed yet commits an action: mostly the twins it hosts, now and then the twins
-    /// of `mask` (over twin ids 1..16, which moves them), with batch size `batch`.
+    /// @notice A BS that has not committed yet commits an action: mostly the twins it hosts, 1 time in 5 with one
+    /// more twin not claimed in the slot yet (which moves it), 1 time in 5 the unclaimed twins of `mask` (over twin
+    /// ids 1..16, which moves them), with batch size `batch`. Each twin that moves carries its device's consent to
+    /// move to the BS in this slot, a twin that stays 65 zero bytes; with no move the consents are empty, or (now and
+    /// then) all zeros.
     function commit(uint256 bsSeed, uint256 mask, uint256 batch) external timed {
         uint256 round = d.rounds.currentRound();
         address bs = _pick(bsSeed, round, Pick.NotCommitted);
         uint256 count = d.twins.twinCount();
         if (count > 16) count = 16;
         if (mask % 5 != 0) {
+            uint256 extra = mask % 5 == 1 && count > 0 ? 1 + ((mask >> 8) % count) : 0;
             mask = 0;
-            for (uint256 id = 1; id <= count; ++id) if (d.twins.hostOf(id) == bs) mask |= 1 << id;
+            for (uint256 id = 1; id <= count; ++id) if (d.twins.hostOf(id) == bs || id == extra) mask |= 1 << id;
         }
+        for (uint256 id = 1; id <= count; ++id) if (d.ledger.isClaimed(round, id)) mask &= ~(uint256(1) << id);
         uint256 n;
         for (uint256 id = 1; id <= count; ++id) if (mask & (1 << id) != 0) ++n;
-        bytes memory twins = new bytes(6 * n);
         uint16 b = uint16(batch % 10 == 0 ? batch % 200 : 16 + (batch % 113)); // now and then outside [16, 128]
+        uint256[] memory ids = new uint256[](n);
         uint256 k;
+        for (uint256 id = 1; id <= count; ++id) if (mask & (1 << id) != 0) ids[k++] = id;
+        (bytes memory consents, uint256 moves) = _moveConsents(ids, bs, round, (batch / 200) % 2 == 1);
         uint256 data;
-        for (uint256 id = 1; id <= count; ++id) {
-            if (mask & (1 << id) == 0) continue;
+        for (uint256 i = 0; i < n; ++i) data += d.twins.twin(ids[i]).dataSize;
+        bytes memory tau = new bytes(2 * d.ledger.subchannels());
+        VM.prank(bs);
+        d.ledger.commitAction(round, _entries(ids, b), tau, consents);
+        for (uint256 i = 0; i < n; ++i) ghostHost[ids[i]] = bs; // every listed twin is on `bs` now, with consent
+        consentedMoves += moves;
+        committedData[round][bs] = data;
+        committedTwins[round][bs] = n;
+        claimedData[round] += data;
+    }
+
+    /// @dev commitAction's consents for the twins `ids` listed by `to` in `slot`: each moving twin's device signs
+    /// MoveTwin(id, to, slot), a staying twin gets 65 zero bytes; empty when none moves (unless `zeros`).
+    function _moveConsents(uint256[] memory ids, address to, uint256 slot, bool zeros)
+        private
+        returns (bytes memory consents, uint256 moves)
+    {
+        for (uint256 i = 0; i < ids.length; ++i) {
+            if (d.twins.hostOf(ids[i]) == to) {
+                consents = bytes.concat(consents, new bytes(65));
+            } else {
+                consents = bytes.concat(consents, Devices.move(d.twins, _key(ids[i]), ids[i], to, slot));
+                ++moves;
+            }
+        }
+        if (moves == 0 && !zeros) consents = "";
+    }
+
+    /// @dev The packed `uint32 twinId | uint16 batchSize` entries of `ids`, all with batch size `b`.
+    function _entries(uint256[] memory ids, uint16 b) private pure returns (bytes memory twins) {
+        twins = new bytes(6 * ids.length);
+        for (uint256 k = 0; k < ids.length; ++k) {
+            uint256 id = ids[k];
             twins[6 * k] = bytes1(uint8(id >> 24));
             twins[6 * k + 1] = bytes1(uint8(id >> 16));
             twins[6 * k + 2] = bytes1(uint8(id >> 8));
             twins[6 * k + 3] = bytes1(uint8(id));
             twins[6 * k + 4] = bytes1(uint8(b >> 8));
             twins[6 * k + 5] = bytes1(uint8(b));
-            data += d.twins.twin(id).dataSize;
-            ++k;
         }
-        bytes memory tau = new bytes(2 * d.ledger.subchannels());
-        VM.prank(bs);
-        d.ledger.commitAction(round, twins, tau);
-        committedData[round][bs] = data;
-        committedTwins[round][bs] = n;
-        claimedData[round] += data;
     }
 
     /// @notice A BS that committed and has not submitted submits its model; the chain must weigh it by its action.
@@ -415,15 +555,211 @@ contract ProtocolHandler {
 
     // ----- twins, coins and stake -----------------------------------------------------------------------------
 
-    /// @notice The host of a twin records its data; sizes above the bound must be refused.
+    /// @notice An admitted user without a twin has it registered on a BS, with its device's consent.
+    function registerTwin(uint256 bsSeed, uint256 userSeed) external timed {
+        uint256 u = _userWithoutTwin(userSeed);
+        require(u != NONE, "every user has a twin");
+        address bs = _bs(bsSeed);
+        bytes memory consent = Devices.registration(d.twins, Devices.key(u), Devices.userId(u), bs);
+        VM.prank(bs);
+        uint256 id = d.twins.registerTwin(Devices.userId(u), consent);
+        if (id != ghostTwinCount + 1) _violate("a twin was registered with another id than the next");
+        _ghostRegister(u, id, bs);
+        ++consentedRegistrations;
+    }
+
+    /// @notice The host of a twin records its data, with its device's consent; sizes above the bound must be refused.
     function twinData(uint256 twinSeed, uint256 size) external timed {
         uint256 count = d.twins.twinCount();
         uint256 id = 1 + (twinSeed % count);
         address host = d.twins.hostOf(id);
         uint64 s = uint64(size % (uint256(maxDataSize) + 1000));
+        uint32 version = d.twins.twin(id).dataVersion + 1;
+        bytes32 commitment = keccak256(abi.encode(id, s));
+        bytes memory consent = Devices.data(d.twins, _key(id), id, host, s, commitment, bytes32(size), version);
         VM.prank(host);
-        d.twins.recordTwinData(id, s, keccak256(abi.encode(id, s)), bytes32(size));
+        d.twins.recordTwinData(id, s, commitment, bytes32(size), consent);
         if (s > maxDataSize) _violate("a data record above maxDataSize was accepted");
+        (ghostDataSize[id], ghostDataVersion[id]) = (s, version);
+        ++consentedRecords;
+    }
+
+    /// @notice Attack (issue class 2): a BS acts on a twin without its user's consent. `kind` % 3 == 0: the host
+    /// records the largest data size for one of its twins; 1: a BS that has not committed in the open slot commits an
+    /// action claiming every unclaimed twin (ids 1..16; the first that moves decides the refusal); 2: a BS registers
+    /// an admitted user's twin, then a user nobody admitted. Each is tried with another key's signature, with a real
+    /// consent of the device to something else (a smaller record or the last record again; a move to another BS or
+    /// in another slot; the registration on another BS) and with no consent at all; every try must be refused with
+    /// InvalidConsent naming the twin (0 for a registration), the recovered signer and the device (UnknownUser for
+    /// the stranger), and is counted in `forgedConsentsRefused`. A call whose preconditions do not hold reverts.
+    function attackForgedConsent(uint256 kind, uint256 seed) external timed {
+        kind %= 3;
+        if (kind == 0) _forgeData(seed);
+        else if (kind == 1) _forgeMove(seed);
+        else _forgeRegistration(seed);
+    }
+
+    function _forgeData(uint256 seed) private {
+        uint256 id = 1 + (seed % d.twins.twinCount());
+        uint256 forger = _forger(seed, id);
+        bytes32 c = keccak256(abi.encode("inflated", id, seed));
+        // the largest size (what Eq. 6 and the Eq. 5 weights would pay for) with another key's signature of it
+        _tryData(id, forger, maxDataSize, c, VM.addr(forger));
+        // the largest size with the device's consent to half of it
+        _tryData(id, _key(id), maxDataSize / 2, c, address(0));
+        // the device's consent to the twin's current record, replayed (it names the current version)
+        TwinRegistry.Twin memory t = d.twins.twin(id);
+        bytes memory last = Devices.data(d.twins, _key(id), id, t.bs, t.dataSize, t.dataCommitment, t.state, t.dataVersion);
+        VM.prank(t.bs);
+        try d.twins.recordTwinData(id, t.dataSize, t.dataCommitment, t.state, last) {
+            _violate("a replayed data consent was accepted");
+        } catch (bytes memory err) {
+            _expectInvalidConsent(err, id, address(0), t.device);
+        }
+    }
+
+    /// @dev The host records the largest size for twin `id` (commitment `c`, state 0) with `pk`'s consent to a
+    /// record of `signedSize`, which must be refused as signed by `signer` (any other signer than the device when
+    /// zero).
+    function _tryData(uint256 id, uint256 pk, uint64 signedSize, bytes32 c, address signer) private {
+        address host = d.twins.hostOf(id);
+        uint32 version = d.twins.twin(id).dataVersion + 1;
+        bytes memory consent = Devices.data(d.twins, pk, id, host, signedSize, c, 0, version);
+        VM.prank(host);
+        try d.twins.recordTwinData(id, maxDataSize, c, 0, consent) {
+            _violate("a data record without its device's consent was accepted");
+        } catch (bytes memory err) {
+            _expectInvalidConsent(err, id, signer, ghostDevice[id]);
+        }
+    }
+
+    /// @dev A forged claim: `bs` lists the unclaimed twins `ids` (entries `twins`) in slot `round`; `first` is the
+    /// first of them that would move.
+    struct Claim {
+        uint256 round;
+        address bs;
+        uint256[] ids;
+        bytes twins;
+        uint256 first;
+    }
+
+    function _forgeMove(uint256 seed) private {
+        Claim memory a = _claimAll(seed);
+        address other = _bs(_index(a.bs) + 1 + (seed % (bss.length - 1))); // another BS than `bs`
+        uint256 forger = _forger(seed, a.first);
+        // another key's signatures of the moves; the device's consents to a move to another BS, and in another slot
+        _tryMove(a, _forgedMoves(a, forger, a.bs, a.round), VM.addr(forger));
+        _tryMove(a, _forgedMoves(a, 0, other, a.round), address(0));
+        _tryMove(a, _forgedMoves(a, 0, a.bs, a.round + 1), address(0));
+        // no consent at all (what any BS could do before: claim every twin first)
+        _tryMove(a, "", address(1));
+    }
+
+    /// @dev A BS that has not committed in the open slot (from `seed`) and every unclaimed twin of ids 1..16.
+    function _claimAll(uint256 seed) private view returns (Claim memory a) {
+        a.round = d.rounds.currentRound();
+        require(a.round != 0 && d.rounds.acceptsSubmissions(a.round), "no slot open");
+        a.bs = _pick(seed, a.round, Pick.NotCommitted);
+        require(d.ledger.actionHash(a.round, a.bs) == bytes32(0), "every BS committed");
+        uint256 count = d.twins.twinCount();
+        if (count > 16) count = 16;
+        uint256 n;
+        uint256[] memory ids = new uint256[](count);
+        for (uint256 id = 1; id <= count; ++id) {
+            if (d.ledger.isClaimed(a.round, id)) continue;
+            ids[n++] = id;
+            if (a.first == 0 && d.twins.hostOf(id) != a.bs) a.first = id;
+        }
+        require(a.first != 0, "no twin to claim");
+        assembly {
+            mstore(ids, n)
+        }
+        a.ids = ids;
+        a.twins = _entries(ids, 32);
+    }
+
+    /// @dev Consents for the claim's twins: zeros for the claimant's own, for each other one `pk`'s signature (its
+    /// device's when `pk` is 0) of MoveTwin(id, to, slot).
+    function _forgedMoves(Claim memory a, uint256 pk, address to, uint256 slot) private returns (bytes memory consents) {
+        for (uint256 i = 0; i < a.ids.length; ++i) {
+            uint256 id = a.ids[i];
+            if (d.twins.hostOf(id) == a.bs) {
+                consents = bytes.concat(consents, new bytes(65));
+            } else {
+                consents = bytes.concat(consents, Devices.move(d.twins, pk == 0 ? _key(id) : pk, id, to, slot));
+            }
+        }
+    }
+
+    /// @dev The claimant commits the claim with `consents`: must be refused for its first moving twin, as signed by
+    /// `signer` (as {_expectInvalidConsent}).
+    function _tryMove(Claim memory a, bytes memory consents, address signer) private {
+        bytes memory tau = new bytes(2 * d.ledger.subchannels());
+        VM.prank(a.bs);
+        try d.ledger.commitAction(a.round, a.twins, tau, consents) {
+            _violate("a move without its device's consent was accepted");
+        } catch (bytes memory err) {
+            _expectInvalidConsent(err, a.first, signer, ghostDevice[a.first]);
+        }
+    }
+
+    function _forgeRegistration(uint256 seed) private {
+        address bs = _bs(seed);
+        uint256 u = _userWithoutTwin(seed);
+        if (u != NONE) {
+            bytes32 user = Devices.userId(u);
+            address device = VM.addr(Devices.key(u));
+            uint256 forger = _forger(seed, u);
+            address other = bss[(seed + 1 + ((seed >> 8) % (bss.length - 1))) % bss.length];
+            _tryRegister(bs, user, Devices.registration(d.twins, forger, user, bs), VM.addr(forger), device);
+            _tryRegister(bs, user, Devices.registration(d.twins, Devices.key(u), user, other), address(0), device);
+            _tryRegister(bs, user, "", address(1), device);
+        }
+        // a user nobody admitted, with a key of the BS's choosing
+        bytes32 stranger = keccak256(abi.encode("stranger", seed));
+        bytes memory consent = Devices.registration(d.twins, _forger(seed, NONE), stranger, bs);
+        VM.prank(bs);
+        try d.twins.registerTwin(stranger, consent) {
+            _violate("a twin of a user nobody admitted was registered");
+        } catch (bytes memory err) {
+            if (keccak256(err) == keccak256(abi.encodeWithSelector(UserRegistry.UnknownUser.selector, stranger))) {
+                ++forgedConsentsRefused;
+            } else {
+                _violate("a twin of a user nobody admitted was refused for another reason");
+            }
+        }
+    }
+
+    function _tryRegister(address bs, bytes32 user, bytes memory consent, address signer, address device) private {
+        VM.prank(bs);
+        try d.twins.registerTwin(user, consent) {
+            _violate("a registration without its device's consent was accepted");
+        } catch (bytes memory err) {
+            _expectInvalidConsent(err, 0, signer, device);
+        }
+    }
+
+    /// @dev `err` must be InvalidConsent(twinId, signer', device) with signer' != device and signer' == `signer`
+    /// (`signer` zero: any signer but the device; address(1): the zero address, no signature at all).
+    function _expectInvalidConsent(bytes memory err, uint256 twinId, address signer, address device) private {
+        if (err.length != 100 || bytes4(err) != TwinRegistry.InvalidConsent.selector) {
+            _violate("a forged consent was refused for another reason than InvalidConsent");
+            return;
+        }
+        uint256 id;
+        address recovered;
+        address dev;
+        assembly {
+            id := mload(add(err, 36))
+            recovered := mload(add(err, 68))
+            dev := mload(add(err, 100))
+        }
+        bool signerOk = signer == address(0) ? recovered != device : recovered == (signer == address(1) ? address(0) : signer);
+        if (id != twinId || dev != device || recovered == device || !signerOk) {
+            _violate("InvalidConsent misstates the twin, the signer or the device");
+            return;
+        }
+        ++forgedConsentsRefused;
     }
 
     /// @notice A BS moves liquid coins to another BS, or (1 time in 8) to the vault itself (a donation nobody can move
@@ -789,6 +1125,34 @@ contract ProtocolHandler {
         for (uint256 i = 1; i < n; ++i) {
             for (uint256 j = i; j > 0 && out[j - 1] > out[j]; --j) (out[j - 1], out[j]) = (out[j], out[j - 1]);
         }
+    }
+
+    /// @dev The first admitted user from `seed` on without a twin, or NONE.
+    function _userWithoutTwin(uint256 seed) private view returns (uint256) {
+        for (uint256 k = 0; k < userCount; ++k) {
+            uint256 u = (seed + k) % userCount;
+            if (d.twins.twinOfUser(Devices.userId(u)) == 0) return u;
+        }
+        return NONE;
+    }
+
+    /// @dev The ghost of twin `id` of user `u`, registered on `bs` with its device's consent.
+    function _ghostRegister(uint256 u, uint256 id, address bs) private {
+        userOfTwin[id] = u;
+        ghostTwinOfUser[u] = id;
+        ghostHost[id] = bs;
+        ghostDevice[id] = VM.addr(Devices.key(u));
+        ++ghostTwinCount;
+    }
+
+    /// @dev The device key of twin `id`'s user.
+    function _key(uint256 id) private view returns (uint256) {
+        return Devices.key(userOfTwin[id]);
+    }
+
+    /// @dev A key of a forger's choosing (never a device's: those derive from another preimage).
+    function _forger(uint256 seed, uint256 salt) private pure returns (uint256) {
+        return Devices.toKey(keccak256(abi.encode("forger", seed, salt)));
     }
 
     function _bs(uint256 seed) private view returns (address) {

@@ -5,6 +5,7 @@ import {Vm} from "forge-std/Vm.sol";
 import {console} from "forge-std/console.sol";
 import {IBSRegistry} from "../../contracts/membership/IBSRegistry.sol";
 import {BSRegistry} from "../../contracts/membership/BSRegistry.sol";
+import {UserRegistry} from "../../contracts/membership/UserRegistry.sol";
 import {TrainingCoin} from "../../contracts/token/TrainingCoin.sol";
 import {StakeVault} from "../../contracts/token/StakeVault.sol";
 import {RecordLog} from "../../contracts/records/RecordLog.sol";
@@ -15,12 +16,14 @@ import {AssociationLedger} from "../../contracts/twins/AssociationLedger.sol";
 import {StakeGenesis} from "../../contracts/token/StakeGenesis.sol";
 import {ProducerElection} from "../../contracts/consensus/ProducerElection.sol";
 import {BlockLedger} from "../../contracts/consensus/BlockLedger.sol";
-import {ProtocolHandler, Deployed} from "./ProtocolHandler.sol";
+import {ProtocolHandler, Deployed, Devices} from "./ProtocolHandler.sol";
 
 /// @title ProtocolInvariants
 /// @notice Stateful fuzzing of the whole protocol with forge (`npm run fuzz`: 256 runs x depth 500; `npm test` runs
 /// the short `ci` profile). The protocol is deployed as the Ignition module deploys it (every role wired, every
-/// admin role renounced), with five BSs of two twins each and the Eq. 6 stake credited bonded. After every call the
+/// admin role renounced), with 16 end users admitted by the operator with their device keys, five BSs of two twins
+/// each (registered and recorded with their devices' consents; 6 users left for the campaign to register) and the
+/// Eq. 6 stake credited bonded. After every call the
 /// invariants below must hold; forge prints the calls and reverts of every handler action (show_metrics), and a
 /// scripted round (`test_everyActionSucceedsInAScriptedRound`) shows that every action can succeed, so a campaign
 /// whose calls are all refused cannot pass unnoticed.
@@ -30,6 +33,9 @@ contract ProtocolInvariants {
     /// @dev 12 minutes (the deployment default is a day): withdrawals happen within a run, and a round may last up to
     /// 360 s (RoundTooLong): its deadline at most 270 s after opening, then the commit (60 s) and reveal (30 s) windows.
     uint64 private constant UNBONDING_DELAY = 720;
+    /// @dev End users admitted at deployment: 10 with a twin (2 per BS), 6 for the campaign's registrations (the
+    /// handler's commits list twin ids 1..16).
+    uint256 private constant USERS = 16;
 
     Deployed private d;
     ProtocolHandler private handler;
@@ -41,7 +47,8 @@ contract ProtocolInvariants {
         d.coin = new TrainingCoin(address(this));
         d.recordLog = new RecordLog(address(this));
         d.stake = new StakeVault(IBSRegistry(address(d.registry)), d.coin, address(this), UNBONDING_DELAY);
-        d.twins = new TwinRegistry(IBSRegistry(address(d.registry)), d.recordLog, address(this), 60_000);
+        d.users = new UserRegistry(IBSRegistry(address(d.registry)));
+        d.twins = new TwinRegistry(IBSRegistry(address(d.registry)), d.users, d.recordLog, address(this), 60_000);
         d.rounds = new TrainingRounds(
             IBSRegistry(address(d.registry)),
             d.stake,
@@ -76,23 +83,36 @@ contract ProtocolInvariants {
         d.twins.renounceRole(bytes32(0), address(this));
         d.election.renounceRole(bytes32(0), address(this));
 
+        // the operator admits the end users with their device keys (as the bootstrap of src/chain/bootstrap.ts)
+        bytes32[] memory userIds = new bytes32[](USERS);
+        address[] memory devices = new address[](USERS);
+        for (uint256 u = 0; u < USERS; ++u) (userIds[u], devices[u]) = (Devices.userId(u), VM.addr(Devices.key(u)));
+        VM.prank(OPERATOR);
+        d.users.admitUsers(userIds, devices);
+        require(Devices.domain(d.twins) == d.twins.domainSeparator(), "the consents' domain is not EIP712(dtwn TwinRegistry, 1)");
         for (uint256 i = 0; i < 5; ++i) {
             address bs = address(uint160(0xB500 + i));
             bss.push(bs);
             VM.prank(OPERATOR);
             d.registry.admit(bs);
-            for (uint256 k = 0; k < 2; ++k) {
-                VM.prank(bs);
-                uint256 id = d.twins.registerTwin(keccak256(abi.encode("user", i, k)));
-                VM.prank(bs);
-                d.twins.recordTwinData(id, uint64(100 * (i + 1)), keccak256(abi.encode(id)), bytes32(0));
-            }
+            for (uint256 k = 0; k < 2; ++k) _registerWithData(2 * i + k, bs, uint64(100 * (i + 1)));
             VM.prank(bs);
             d.election.registerCandidate();
         }
         VM.prank(OPERATOR);
         genesis.allocate();
-        handler = new ProtocolHandler(d, OPERATOR, bss, block.timestamp + 1);
+        handler = new ProtocolHandler(d, OPERATOR, bss, USERS, block.timestamp + 1);
+    }
+
+    /// @dev User `u`'s twin on `bs` with one data record of `size` samples, both signed by the user's device.
+    function _registerWithData(uint256 u, address bs, uint64 size) private {
+        uint256 key = Devices.key(u);
+        bytes memory consent = Devices.registration(d.twins, key, Devices.userId(u), bs);
+        VM.prank(bs);
+        uint256 id = d.twins.registerTwin(Devices.userId(u), consent);
+        consent = Devices.data(d.twins, key, id, bs, size, keccak256(abi.encode(id)), bytes32(0), 1);
+        VM.prank(bs);
+        d.twins.recordTwinData(id, size, keccak256(abi.encode(id)), bytes32(0), consent);
     }
 
     /// @notice forge fuzzes the handler's actions only.
@@ -189,6 +209,29 @@ contract ProtocolInvariants {
         require(data == d.twins.totalData(), "sum of dataOn != totalData");
     }
 
+    /// @notice Consent (issue class 2): no twin was registered, moved or given a data record without its user's
+    /// device's signature. The handler's ghost twins change only in the calls it signed for (a registration, a move
+    /// in a committed action, a data record), so every twin's host, data size, data version and device must be the
+    /// ghost's, and every admitted user's twin the one the ghost registered; the device must be the user's key in the
+    /// UserRegistry. A forged consent the chain accepted would leave the chain ahead of the ghost here (and set
+    /// `violation` in the handler).
+    function invariant_twinsChangeOnlyWithConsent() public view {
+        uint256 count = d.twins.twinCount();
+        require(count == handler.ghostTwinCount(), "a twin was registered without its device's consent");
+        for (uint256 id = 1; id <= count; ++id) {
+            TwinRegistry.Twin memory t = d.twins.twin(id);
+            require(t.bs == handler.ghostHost(id), "a twin moved without its device's consent");
+            require(
+                t.dataSize == handler.ghostDataSize(id) && t.dataVersion == handler.ghostDataVersion(id),
+                "a twin's data changed without its device's consent"
+            );
+            require(t.device == handler.ghostDevice(id) && t.device == d.users.deviceOf(t.userId), "a twin's device is not its user's key");
+        }
+        for (uint256 u = 0; u < USERS; ++u) {
+            require(d.twins.twinOfUser(Devices.userId(u)) == handler.ghostTwinOfUser(u), "a user's twin is not the one it consented to");
+        }
+    }
+
     /// @notice No BS's Eq. 5 weight exceeds its twins' recorded data share: each model record weighs what its BS's
     /// committed action recorded (the data its listed twins had on record then, never an argument of the BS), and
     /// the models of a round together weigh at most the data of the twins listed in the slot (no twin counts twice).
@@ -238,7 +281,7 @@ contract ProtocolInvariants {
     /// refused): one scripted round through every action, each of which must not revert, with each attack tried.
     function test_everyActionSucceedsInAScriptedRound() public {
         handler.openRound(0);
-        for (uint256 i = 0; i < 5; ++i) handler.commit(i, 1, 32); // its own twins, batch 48
+        for (uint256 i = 0; i < 5; ++i) handler.commit(i, 2, 32); // its own twins (no move, empty consents), batch 48
         for (uint256 i = 0; i < 5; ++i) handler.submit(i);
         for (uint256 i = 0; i < 4; ++i) handler.commitBallot(i, 0, 5, true); // PASS on every other model
         handler.revealBallot(0, 0, false); // attack: a reveal before the reveals open (refused), and nothing else
@@ -249,6 +292,12 @@ contract ProtocolInvariants {
         handler.record(true, 0); // first tries to leave a passed model out
         handler.attackOpenFromOtherCid(1);
         handler.openRound(0);
+        handler.registerTwin(0, 0); // user 10 (the first without a twin) on BS 0 with its device's consent: twin 11
+        handler.twinData(10, 456); // twin 11's first data record, signed by its device
+        handler.commit(0, 10, 32); // BS 0 lists twin 1 (its own: zero consent) and twin 3 (BS 1's: moved with consent)
+        handler.attackForgedConsent(0, 3); // BS 1 records 60,000 samples for twin 4: 3 forged consents refused
+        handler.attackForgedConsent(1, 1); // BS 1 claims every unclaimed twin (from twin 2, BS 0's): 4 refused
+        handler.attackForgedConsent(2, 0); // BS 0 registers user 11 (3 forged consents), then a stranger: 4 refused
         handler.twinData(0, 123);
         handler.unbond(0, 5e18, false);
         for (uint256 i = 0; i < 13; ++i) handler.warp(59); // past the unbonding delay
@@ -270,7 +319,12 @@ contract ProtocolInvariants {
         handler.reportMissed(0); // its producer is jailed and slashed
         require(!handler.violation(), handler.violationReason());
         require(!handler.stakeViolation(), handler.stakeViolationReason());
-        require(handler.successes() == 55, "an action did not count its success"); // 54 + the one validation that succeeded
+        // 60 calls + the one validation that succeeded (55 before the consents: + registerTwin, twinData, the commit
+        // with a move and the 3 forged-consent attacks)
+        require(handler.successes() == 61, "an action did not count its success");
+        require(handler.forgedConsentsRefused() == 11, "a forged consent was not tried or not refused with InvalidConsent");
+        require(handler.consentedMoves() == 1 && d.twins.hostOf(3) == bss[0], "the consented move did not happen");
+        require(handler.consentedRegistrations() == 1 && d.twins.twinCount() == 11, "the consented registration did not happen");
         require(d.rounds.submission(1, bss[0]).outcome == TrainingRounds.Outcome.Passed, "an honest model did not pass");
         require(handler.verifierRewards() == 4 && handler.withheldSlashes() == 1, "verifiers paid or slashed other than scripted");
         require(d.blocks.finalBlockCount() == 1, "the block did not become final");
@@ -279,6 +333,8 @@ contract ProtocolInvariants {
         invariant_slashesExact();
         invariant_outcomesFollowTheRule();
         invariant_weightsAtMostTheDataShare();
-        console.log("scripted round: 55 actions succeeded, 5 models passed, block final, 2 slashes");
+        invariant_twinAccounting();
+        invariant_twinsChangeOnlyWithConsent();
+        console.log("scripted round: 61 actions succeeded, 5 models passed, block final, 2 slashes, 11 forged consents refused");
     }
 }

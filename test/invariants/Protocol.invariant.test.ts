@@ -3,17 +3,23 @@
  *
  * Each seed deploys the real protocol (Ignition module, through the fixtures' `deployModule`, with an unbonding delay
  * of UNBONDING_DELAY seconds instead of the default day, so that withdrawals happen in the run), bootstraps five BSs with twins
- * and the Eq. 6 stake (credited bonded into the StakeVault), then runs a long random sequence of protocol operations:
- * admit/remove a BS ("join"/"leave"), register metadata, twins and twin records, stand as a candidate, vote, elect,
+ * of admitted end users and the Eq. 6 stake (credited bonded into the StakeVault), then runs a long random sequence of
+ * protocol operations: admit/remove a BS ("join"/"leave"), register metadata, admit end users with their device keys,
+ * register twins and twin records with the users' consents (EIP-712 signatures of the fixtures' device keys, made here
+ * synchronously and checked against src/chain/consent.ts at bootstrap), stand as a candidate, vote, elect,
  * open a round, commit an action, submit a model, commit and reveal verdict ballots, settle a round and record its
  * global model ("close a round"), propose and approve/reject a block, let a slot pass without a block ("miss a slot")
  * and report it ("slash"), bond, unbond and withdraw stake, approve the vault and move liquid coins. About a quarter
  * of the operations are deliberately invalid or attacks (a reveal before the reveal opens, a reveal that does not open
  * its commitment or opens another verifier's, a copied commitment, a verdict on the BS's own model, a withheld ballot,
- * an unbond beyond the bond, a withdrawal before the delay, ...): each refused one must revert with the exact custom
- * error (and arguments) predicted from a TypeScript model of the protocol, and leave every probed view unchanged; the
- * accepted ones (a withheld ballot, a verdict against the majority) must cost or forfeit exactly what the model
- * predicts.
+ * an unbond beyond the bond, a withdrawal before the delay, a user admitted by a BS or admitted again with another key, a
+ * twin of a user nobody admitted, a consent signed by the wrong key, of the wrong size, malleated, given to another BS
+ * or for another slot, a data record above the size its device signed or replaying its last consent, a twin moved
+ * without its user's consent, ...): each refused one must revert with the exact custom error (and arguments) predicted
+ * from a TypeScript model of the protocol, and leave every probed view unchanged; the accepted ones (a withheld
+ * ballot, a verdict against the majority) must cost or forfeit exactly what the model predicts. The model predicts the
+ * consent checks from the bytes sent (ecrecover as OpenZeppelin's ECDSA does it), and must agree that every forged
+ * consent fails and every honest one passes.
  *
  * After EVERY step the test checks:
  *   1. coin supply == sum of the balances of every account that can hold coins, the vault included (and == the
@@ -26,7 +32,8 @@
  *   3. no final (or rejected) block ever changes, final blocks tile the record log [0, packedUpTo), and no block
  *      with a wrong Merkle root is ever accepted (the chain compares it with the record log at proposal);
  *   4. every twin is on exactly one BS (hostOf), sum of twinsOn == twinCount, and sum of dataOn over every BS ever
- *      admitted == totalData, per BS equal to the model;
+ *      admitted == totalData, per BS equal to the model; userCount == the users the model admitted, and a twin moves
+ *      only with its user's consent (each commitAction's TwinAssociated events are the model's moves);
  *   5. for the current slot (= round) and every subchannel, tauUsed <= TAU_SCALE and equals the sum of the taus of
  *      the actions committed for it;
  *   6. no BS's Eq. 5 weight exceeds its twins' recorded data share: every model of the current round weighs exactly
@@ -46,9 +53,9 @@
  *      with every decided outcome and decided one (with a non-zero weight), nothing for a verdict against an outcome,
  *      a slash of withheldSlashBps for a ballot never revealed.
  * Every DEEP_CHECK_EVERY steps and at the end, the rest of the model is compared with the chain too (stakes, queues,
- * past bonds, members, seats, candidates, approvals, jail, every epoch's producers, every block, twin records, every
- * round's windows, submissions, ballots and taus, the record log's leaves), and at the end a Merkle proof of a record
- * of every final block is verified.
+ * past bonds, members, seats, candidates, approvals, jail, every epoch's producers, every block, users' device keys,
+ * twin records (device and data version too), every round's windows, submissions, ballots and taus, the record log's
+ * leaves), and at the end a Merkle proof of a record of every final block is verified.
  *
  * Time is fully deterministic: every transaction's timestamp is set explicitly (a reverted transaction is mined too,
  * so each step is exactly one block), so a seed always replays the same sequence. Reproduce a failure with
@@ -59,8 +66,15 @@ import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  concat,
+  getBytes,
+  hexlify,
   Interface,
+  keccak256,
   MaxUint256,
+  recoverAddress,
+  toBeHex,
+  TypedDataEncoder,
   ZeroAddress,
   ZeroHash,
   type BaseContract,
@@ -72,10 +86,11 @@ import {
 } from "ethers";
 import { encodeAction, TAU_SCALE, TWIN_ENTRY_BYTES } from "../../src/chain/actionCodec";
 import { ballotCommitment, VERDICT, type VerdictCode } from "../../src/chain/ballot";
+import { CONSENT_BYTES, CONSENT_TYPES, consentDomain, signRegistration } from "../../src/chain/consent";
 import { merkleProof, merkleRoot } from "../../src/chain/merkle";
 import { decide } from "../../src/fl/acceptance";
 import DtwnModule from "../../ignition/modules/Dtwn";
-import { deployModule, fakeCid, PARAMS, type Protocol } from "../fixtures";
+import { deployModule, device, fakeCid, PARAMS, type Protocol } from "../fixtures";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Seeds
@@ -276,6 +291,7 @@ const KINDS = [
   "join",
   "leave",
   "metadata",
+  "admitUsers",
   "registerTwin",
   "twinData",
   "twinModel",
@@ -416,7 +432,55 @@ interface ModelTwin {
   user: string;
   host: string;
   data: bigint;
+  /** The user's device key (signs its consents) and the twin's data version (the next data consent names version + 1). */
+  key: Device;
+  version: number;
+  /** The last data record and the consent it was made with (what a replay resends). */
+  last?: { size: bigint; commitment: string; state: string; consent: Uint8Array };
 }
+
+/** An end user's device key (the fixtures' {@link device} wallets: plain keys, no transactions). */
+type Device = ReturnType<typeof device>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Consents (EIP-712, as TwinRegistry checks them), signed synchronously with the device's signing key
+
+/** secp256k1's order n and n / 2 (OpenZeppelin's ECDSA refuses s > n / 2: malleable signatures). */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+type ConsentType = keyof typeof CONSENT_TYPES;
+/** The struct encoders of the consent types (src/chain/consent.ts's CONSENT_TYPES, field for field the contract's). */
+const CONSENT_ENCODERS = Object.fromEntries(
+  (Object.keys(CONSENT_TYPES) as ConsentType[]).map((k) => [k, TypedDataEncoder.from({ [k]: CONSENT_TYPES[k].map((f) => ({ ...f })) })]),
+) as Record<ConsentType, TypedDataEncoder>;
+
+/**
+ * ECDSA.tryRecoverCalldata as TwinRegistry._checkConsent calls it: the address a consent recovers to over `digest`,
+ * or zero when OpenZeppelin refuses it (not 65 bytes, s above n / 2) or ecrecover gives nothing (v not 27 or 28, r or
+ * s out of range, r not on the curve).
+ */
+function consentSigner(digest: string, consent: Uint8Array): string {
+  if (consent.length !== CONSENT_BYTES) return ZeroAddress;
+  const r = BigInt(hexlify(consent.subarray(0, 32)));
+  const s = BigInt(hexlify(consent.subarray(32, 64)));
+  const v = consent[64];
+  if (s > SECP256K1_HALF_N) return ZeroAddress;
+  if ((v !== 27 && v !== 28) || r === 0n || r >= SECP256K1_N || s === 0n) return ZeroAddress;
+  try {
+    return recoverAddress(digest, hexlify(consent));
+  } catch {
+    return ZeroAddress;
+  }
+}
+
+/** The malleated twin of a signature: (r, n - s, the other v), which ecrecover accepts and OpenZeppelin does not. */
+function malleate(sig: Uint8Array): Uint8Array {
+  const s = BigInt(hexlify(sig.subarray(32, 64)));
+  return getBytes(concat([sig.subarray(0, 32), toBeHex(SECP256K1_N - s, 32), new Uint8Array([sig[64] === 27 ? 28 : 27])]));
+}
+
+/** Consent attempts refused by the chain, by what was forged (for the report and the coverage check). */
+type Forgeries = Map<string, number>;
 
 interface BlockView {
   status: bigint;
@@ -529,7 +593,14 @@ class World {
   /** StakeVault events the current step must emit, in order (the model's prediction). */
   expectedStakeEvents: string[] = [];
 
-  // twins and records
+  // end users, twins and records
+  /** Admitted end users and their device keys. */
+  admitted = new Map<string, Device>();
+  /** A key no admitted user holds (what a BS signs with when it makes up a consent). */
+  readonly stranger = device(1_000_000);
+  /** keccak256 of the consents' EIP-712 domain (this run's TwinRegistry), checked against domainSeparator(). */
+  domainHash = ZeroHash;
+  domain: ReturnType<typeof consentDomain> | undefined;
   twins: ModelTwin[] = [];
   userSeq = 0;
   leaves: string[] = [];
@@ -569,6 +640,9 @@ class World {
     earlySettles: 0,
     fullQueues: 0,
     donations: 0,
+    forged: new Map() as Forgeries,
+    movesWithConsent: 0,
+    unreadConsents: 0,
     escapes: 0,
     escapedCoins: 0n,
     escapeLatestSettle: 0,
@@ -598,7 +672,7 @@ class World {
     for (const s of [mbs, ...pool, outsider]) this.signerOf.set(s.address, s);
     this.accounts = [this.mbs, ...this.poolAddrs, this.outsider];
     this.vault = p.stake.target as string;
-    for (const [name, c] of Object.entries({ registry: p.registry, coin: p.coin, stake: p.stake, recordLog: p.recordLog, twins: p.twins, rounds: p.rounds, ledger: p.ledger, genesis: p.genesis, election: p.election, blocks: p.blocks })) {
+    for (const [name, c] of Object.entries({ registry: p.registry, users: p.users, coin: p.coin, stake: p.stake, recordLog: p.recordLog, twins: p.twins, rounds: p.rounds, ledger: p.ledger, genesis: p.genesis, election: p.election, blocks: p.blocks })) {
       this.contractNames.set(c.target as string, name);
     }
     this.holders = [...this.accounts, this.vault];
@@ -867,22 +941,177 @@ class World {
     return ethers.id(`seed-${this.seed}-user-${this.userSeq++}`);
   }
 
+  /** A new end user: its id and its device key (the fixtures' device wallet of the same number). */
+  newUser(): { id: string; key: Device } {
+    const key = device(this.userSeq);
+    return { id: this.newUserId(), key };
+  }
+
+  /** Admitted users without a twin (what an honest BS registers). */
+  freeUsers(): string[] {
+    const taken = new Set(this.twins.map((t) => t.user));
+    return [...this.admitted.keys()].filter((u) => !taken.has(u));
+  }
+
+  // ----- consents ------------------------------------------------------------------------------------------------
+
+  consentDigest(type: ConsentType, value: Record<string, unknown>): string {
+    return keccak256(concat(["0x1901", this.domainHash, CONSENT_ENCODERS[type].hash(value)]));
+  }
+  registerDigest(userId: string, bs: string): string {
+    return this.consentDigest("RegisterTwin", { userId, bs });
+  }
+  dataDigest(twinId: number, bs: string, dataSize: bigint, dataCommitment: string, state: string, version: number): string {
+    return this.consentDigest("TwinData", { twinId, bs, dataSize, dataCommitment, state, version });
+  }
+  moveDigest(twinId: number, to: string, slot: number): string {
+    return this.consentDigest("MoveTwin", { twinId, to, slot });
+  }
+  /** `key`'s signature of `digest` (r ‖ s ‖ v, 65 bytes; deterministic, as signTypedData gives). */
+  sign(key: Device, digest: string): Uint8Array {
+    return getBytes(key.signingKey.sign(digest).serialized);
+  }
+  /** `digest` signed by a key that is not `key`: another admitted user's device, or a key the BS made up. */
+  signWrongKey(key: Device, digest: string): Uint8Array {
+    const others = [...this.admitted.values()].filter((k) => k.address !== key.address);
+    return this.sign(others.length && this.rng.chance(0.5) ? this.rng.pick(others) : this.stranger, digest);
+  }
+  /** A consent of the wrong length: cut short by a byte or more, one byte too many, or empty. */
+  wrongSize(consent: Uint8Array): Uint8Array {
+    const d = this.rng.float();
+    if (d < 0.4) return consent.slice(0, CONSENT_BYTES - this.rng.int(1, 2));
+    if (d < 0.8) return getBytes(concat([consent, new Uint8Array([this.rng.int(0, 255)])]));
+    return new Uint8Array(0);
+  }
+  randomBytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.rng.int(0, 255);
+    return out;
+  }
+  noteForgery(what: string): void {
+    this.notes.forged.set(what, (this.notes.forged.get(what) ?? 0) + 1);
+  }
+  /**
+   * The outcome of a consent check (TwinRegistry._checkConsent): InvalidConsent(twinId, signer, device) unless the
+   * consent recovers to the device over `digest`. `forgery` says what the campaign forged (undefined: an honest
+   * consent); the model must agree that a forgery fails and an honest consent passes.
+   */
+  checkConsent(twinId: number, key: Device, digest: string, consent: Uint8Array, forgery: string | undefined, what: string): Outcome | undefined {
+    const signer = consentSigner(digest, consent);
+    const valid = signer === key.address;
+    if (valid === (forgery !== undefined)) throw new Error(`model: ${forgery ? `the forged ${what} consent (${forgery}) would pass` : `the honest ${what} consent would fail`}`);
+    if (valid) return undefined;
+    this.noteForgery(`${what}: ${forgery!.replace(/ \(\d+\)$/, "")}`);
+    return this.fail(this.p.twins, "InvalidConsent", twinId, signer, key.address);
+  }
+
+  /**
+   * The operator admits a batch of end users with their device keys. Attacks: a non-operator admitting users (a BS
+   * inventing users), the re-admission of an admitted user with another key (taking over its consents) or the same
+   * user twice in a batch, and malformed batches (lengths, a zero user id or key).
+   */
+  opAdmitUsers(): Plan {
+    const { users } = this.p;
+    const caller = this.rng.chance(0.9) ? this.mbs : this.rng.pick([...this.poolAddrs, this.outsider]);
+    const fresh = Array.from({ length: this.rng.int(1, 3) }, () => this.newUser());
+    const ids = fresh.map((u) => u.id);
+    const keys = fresh.map((u) => u.key.address);
+    let defect: string | undefined;
+    const d = this.rng.float();
+    const at = this.rng.int(0, ids.length);
+    if (d < 0.12 && this.admitted.size) {
+      const [id, key] = this.rng.pick([...this.admitted.entries()]);
+      ids.splice(at, 0, id);
+      keys.splice(at, 0, this.rng.chance(0.7) ? this.stranger.address : key.address);
+      defect = "re-admission of an admitted user";
+    } else if (d < 0.16) {
+      ids.splice(at, 0, ids[0]);
+      keys.splice(at, 0, this.stranger.address);
+      defect = "a user twice in the batch";
+    } else if (d < 0.19) {
+      if (this.rng.chance(0.3)) ids.length = 0;
+      else keys.pop();
+      defect = "batch lengths";
+    } else if (d < 0.21) {
+      ids[this.rng.int(0, ids.length - 1)] = ZeroHash;
+      defect = "zero user id";
+    } else if (d < 0.23) {
+      keys[this.rng.int(0, keys.length - 1)] = ZeroAddress;
+      defect = "zero device key";
+    }
+    const desc = `${this.label(caller)} admits ${ids.length} users (${ids.map((u) => u.slice(0, 10)).join(",")})${defect ? ` (${defect})` : ""}`;
+    const send = () => users.connect(this.signer(caller)).admitUsers(ids, keys);
+    let outcome: Outcome | undefined;
+    if (caller !== this.mbs) outcome = this.fail(users, "NotOperator", caller);
+    else if (ids.length === 0 || ids.length > 200 || keys.length !== ids.length) outcome = this.fail(users, "InvalidBatch", ids.length, keys.length);
+    else {
+      const batch = new Map<string, string>();
+      for (let i = 0; i < ids.length && !outcome; i++) {
+        const existing = this.admitted.get(ids[i])?.address ?? batch.get(ids[i]);
+        if (ids[i] === ZeroHash) outcome = this.fail(users, "InvalidUserId");
+        else if (keys[i] === ZeroAddress) outcome = this.fail(users, "ZeroAddress");
+        else if (existing) outcome = this.fail(users, "UserAlreadyAdmitted", ids[i], existing);
+        batch.set(ids[i], keys[i]);
+      }
+    }
+    outcome ??= {
+      ok: true,
+      apply: (rc) => {
+        fresh.forEach((u) => this.admitted.set(u.id, u.key));
+        sameList(this.eventsOf(rc, users, ["UserAdmitted"]), fresh.map((u) => `UserAdmitted ${u.id} ${u.key.address}`), "UserAdmitted events");
+      },
+    };
+    return { kind: "admitUsers", desc, send, outcome };
+  }
+
+  /**
+   * A member registers the twin of an admitted user with its device's consent. Attacks: a user nobody admitted (a BS
+   * inventing users), a user that has a twin, a zero id, and forged consents: signed by the wrong key, of the wrong
+   * size, malleated, or the user's consent to another BS (a BS registering another BS's user first).
+   */
   opRegisterTwin(): Plan {
-    const { twins } = this.p;
+    const { twins, users } = this.p;
     const caller = this.caller();
+    const free = this.freeUsers();
     let user: string;
     const d = this.rng.float();
-    if (this.twins.length && (d < 0.12 || this.twins.length >= MAX_TWINS)) user = this.rng.pick(this.twins).user;
-    else if (d < 0.17) user = ZeroHash;
-    else user = this.newUserId();
+    if (this.twins.length && (d < 0.1 || this.twins.length >= MAX_TWINS)) user = this.rng.pick(this.twins).user;
+    else if (d < 0.14) user = ZeroHash;
+    else if (d < 0.2 || !free.length) user = this.newUserId();
+    else user = this.rng.pick(free);
     const existing = this.twins.findIndex((t) => t.user === user) + 1;
-    const desc = `${this.label(caller)} registers twin of user ${user.slice(0, 10)}`;
-    const send = () => twins.connect(this.signer(caller)).registerTwin(user);
-    let outcome: Outcome;
+    const key = this.admitted.get(user);
+    const digest = this.registerDigest(user, caller);
+    // a user nobody admitted: the BS signs for it with a key of its own
+    let consent = this.sign(key ?? this.stranger, digest);
+    let forgery: string | undefined;
+    if (key && !existing && this.rng.chance(0.25)) {
+      const f = this.rng.float();
+      if (f < 0.3) {
+        const other = this.rng.pick(this.poolAddrs.filter((a) => a !== caller));
+        consent = this.sign(key, this.registerDigest(user, other));
+        forgery = "the user's consent to another BS";
+      } else if (f < 0.6) {
+        consent = this.signWrongKey(key, digest);
+        forgery = "wrong key";
+      } else if (f < 0.85) {
+        consent = this.wrongSize(consent);
+        forgery = "wrong size";
+      } else {
+        consent = malleate(consent);
+        forgery = "malleated signature";
+      }
+    }
+    const status = existing ? "with a twin" : key ? "admitted" : user === ZeroHash ? "zero" : "never admitted";
+    const desc = `${this.label(caller)} registers twin of user ${user.slice(0, 10)} (${status}), consent ${consent.length} bytes${forgery ? ` (forged: ${forgery})` : ""}`;
+    const send = () => twins.connect(this.signer(caller)).registerTwin(user, consent);
+    let outcome: Outcome | undefined;
     if (!this.isMember(caller)) outcome = this.fail(twins, "NotMember", caller);
     else if (user === ZeroHash) outcome = this.fail(twins, "InvalidUserId");
     else if (existing) outcome = this.fail(twins, "UserAlreadyHasTwin", user, existing);
-    else outcome = { ok: true, apply: () => void this.twins.push({ user, host: caller, data: 0n }) };
+    else if (!key) outcome = this.fail(users, "UnknownUser", user);
+    else outcome = this.checkConsent(0, key, digest, consent, forgery, "registration");
+    outcome ??= { ok: true, apply: () => void this.twins.push({ user, host: caller, data: 0n, key: key!, version: 0 }) };
     return { kind: "registerTwin", desc, send, outcome };
   }
 
@@ -898,29 +1127,56 @@ class World {
     return { id: this.rng.int(1, this.twins.length), caller: this.caller(0.85) };
   }
 
+  /**
+   * The twin's host records its data with its device's consent to that record (version = data version + 1).
+   * Attacks: an oversized record, another BS's or an unknown twin, and forged consents: a data size above the one
+   * the device signed (a BS inflating its twins' data), the replay of the twin's last record with its consent, a
+   * consent signed by the wrong key or of the wrong size.
+   */
   opTwinData(): Plan {
     const { twins } = this.p;
     const { id, caller } = this.twinAndCaller();
     const dice = this.rng.float();
-    const size = dice < 0.05 ? 0n : dice < 0.08 ? BigInt(PARAMS.maxTwinDataSize) + BigInt(this.rng.int(1, 2 ** 20)) : BigInt(this.rng.int(1, 1_000));
-    const commitment = this.rng.bytes32();
-    const state = this.rng.bytes32();
-    const desc = `${this.label(caller)} records data of twin ${id}: ${size} samples`;
-    const send = () => twins.connect(this.signer(caller)).recordTwinData(id, size, commitment, state);
+    let size = dice < 0.05 ? 0n : dice < 0.08 ? BigInt(PARAMS.maxTwinDataSize) + BigInt(this.rng.int(1, 2 ** 20)) : BigInt(this.rng.int(1, 1_000));
+    let commitment = this.rng.bytes32();
+    let state = this.rng.bytes32();
     const twin = this.twins[id - 1];
-    let outcome: Outcome;
+    let consent: Uint8Array | undefined;
+    let forgery: string | undefined;
+    if (twin && this.rng.chance(0.25)) {
+      const f = this.rng.float();
+      if (f < 0.3 && twin.last) {
+        ({ size, commitment, state, consent } = twin.last);
+        forgery = "replay of the last record's consent";
+      } else if (f < 0.55) {
+        const signed = BigInt(this.rng.int(1, 1_000));
+        size = signed + BigInt(this.rng.int(1, 100_000));
+        consent = this.sign(twin.key, this.dataDigest(id, caller, signed, commitment, state, twin.version + 1));
+        forgery = `data size above the one the device signed (${signed})`;
+      } else forgery = this.rng.chance(0.6) ? "wrong key" : "wrong size";
+    }
+    const digest = this.dataDigest(id, caller, size, commitment, state, (twin?.version ?? 0) + 1);
+    if (forgery === "wrong key") consent = this.signWrongKey(twin!.key, digest);
+    else if (forgery === "wrong size") consent = this.wrongSize(this.sign(twin!.key, digest));
+    consent ??= this.sign(twin?.key ?? this.stranger, digest);
+    const sent = consent;
+    const desc = `${this.label(caller)} records data of twin ${id}: ${size} samples, consent ${sent.length} bytes${forgery ? ` (forged: ${forgery})` : ""}`;
+    const send = () => twins.connect(this.signer(caller)).recordTwinData(id, size, commitment, state, sent);
+    let outcome: Outcome | undefined;
     if (!this.isMember(caller)) outcome = this.fail(twins, "NotMember", caller);
     else if (size > BigInt(PARAMS.maxTwinDataSize)) outcome = this.fail(twins, "DataSizeOutOfRange", size, PARAMS.maxTwinDataSize);
     else if (!twin) outcome = this.fail(twins, "UnknownTwin", id);
     else if (twin.host !== caller) outcome = this.fail(twins, "NotTwinHost", id, caller, twin.host);
-    else
-      outcome = {
-        ok: true,
-        apply: (rc) => {
-          twin.data = size;
-          this.expectRecords(rc, 1);
-        },
-      };
+    else outcome = this.checkConsent(id, twin.key, digest, sent, forgery, "data record");
+    outcome ??= {
+      ok: true,
+      apply: (rc) => {
+        twin!.data = size;
+        twin!.version++;
+        twin!.last = { size, commitment, state, consent: sent };
+        this.expectRecords(rc, 1);
+      },
+    };
     return { kind: "twinData", desc, send, outcome };
   }
 
@@ -1373,11 +1629,88 @@ class World {
       expect(ethers.hexlify(encoded.twins)).to.equal(ethers.hexlify(raw.twins));
       expect(ethers.hexlify(encoded.tau)).to.equal(ethers.hexlify(raw.tau));
     }
+    const { consents, forgery, forgeryKind, moving } = this.moveConsents(caller, slot, twinsBytes);
     const desc =
       `${this.label(caller)} commits action for slot ${slot}: twins ${entries.map((e) => `${e.twinId}@${e.batchSize}`).join(",")}` +
-      ` tau [${shares.join(",")}]${defect ? ` (${defect})` : ""}`;
-    const send = () => ledger.connect(this.signer(caller)).commitAction(slot, twinsBytes, tauBytes);
-    return { kind: "commitAction", desc, send, outcome: this.predictCommit(caller, slot, twinsBytes, tauBytes, now, ledger, twins) };
+      ` tau [${shares.join(",")}]${defect ? ` (${defect})` : ""}, ${moving} moving, consents ${consents.length} bytes${forgery ? ` (forged consents: ${forgery})` : ""}`;
+    const send = () => ledger.connect(this.signer(caller)).commitAction(slot, twinsBytes, tauBytes, consents);
+    const outcome = this.predictCommit(caller, slot, twinsBytes, tauBytes, consents, now, ledger, twins);
+    if (outcome.ok && forgery) throw new Error(`model: an action with forged consents (${forgery}) would be accepted`);
+    if (!outcome.ok && ["InvalidConsent", "MalformedConsents"].includes(outcome.name)) {
+      if (!forgery) throw new Error(`model: an action with honest consents would fail with ${outcome.name}`);
+      this.noteForgery(`move: ${forgeryKind}`);
+    }
+    return { kind: "commitAction", desc, send, outcome };
+  }
+
+  /**
+   * commitAction's `consents` for the entries of `twinsBytes` as an honest BS makes them (the device's MoveTwin
+   * consent for each listed twin that moves to `caller`; "0x" when none moves, else 65 bytes per entry, zeros or any
+   * bytes for a twin that stays), or now and then forged: no consent at all (the first BS to commit claiming twins the
+   * joint action gives to others), a consent of another slot (replayed) or to another BS, signed by the wrong key, zeros
+   * for a moving twin, or a `consents` of the wrong length.
+   */
+  moveConsents(caller: string, slot: number, twinsBytes: Uint8Array): { consents: Uint8Array; forgery?: string; forgeryKind?: string; moving: number } {
+    const count = Math.floor(twinsBytes.length / TWIN_ENTRY_BYTES);
+    const view = new DataView(twinsBytes.buffer, twinsBytes.byteOffset, twinsBytes.byteLength);
+    const parts: (Uint8Array | undefined)[] = [];
+    const moving: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = view.getUint32(i * TWIN_ENTRY_BYTES);
+      const t = this.twins[id - 1];
+      // an entry listed twice moves once: the second is refused (TwinsNotSorted) before its consent is read
+      if (t && t.host !== caller && !moving.some((j) => view.getUint32(j * TWIN_ENTRY_BYTES) === id)) {
+        parts.push(this.sign(t.key, this.moveDigest(id, caller, slot)));
+        moving.push(i);
+      } else parts.push(undefined);
+    }
+    let forgery: string | undefined;
+    let forgeryKind: string | undefined;
+    if (moving.length && this.rng.chance(0.3)) {
+      const i = this.rng.pick(moving);
+      const id = view.getUint32(i * TWIN_ENTRY_BYTES);
+      const key = this.twins[id - 1].key;
+      const g = this.rng.float();
+      if (g < 0.3) {
+        parts.fill(undefined);
+        forgery = "no consent for the moving twins";
+        forgeryKind = "no consent";
+      } else if (g < 0.5) {
+        const other = slot > 1 && this.rng.chance(0.6) ? slot - 1 : slot + 1;
+        parts[i] = this.sign(key, this.moveDigest(id, caller, other));
+        forgery = `consent of slot ${other} (replayed) for twin ${id}`;
+        forgeryKind = "consent of another slot (replayed)";
+      } else if (g < 0.7) {
+        const other = this.rng.pick([...this.poolAddrs, this.outsider].filter((a) => a !== caller));
+        parts[i] = this.sign(key, this.moveDigest(id, other, slot));
+        forgery = `the user's consent to move to ${this.label(other)} for twin ${id}`;
+        forgeryKind = "the user's consent to another BS";
+      } else if (g < 0.85) {
+        parts[i] = this.signWrongKey(key, this.moveDigest(id, caller, slot));
+        forgery = `wrong key for twin ${id}`;
+        forgeryKind = "wrong key";
+      } else {
+        parts[i] = new Uint8Array(CONSENT_BYTES);
+        forgery = `zeros for moving twin ${id}`;
+        forgeryKind = "zeros";
+      }
+    }
+    // an honest BS may send a full `consents` with zeros, or anything, for the twins that stay (not read)
+    const full = !parts.every((c) => c === undefined) || (count > 0 && this.rng.chance(0.06));
+    const garbage = full && this.rng.chance(0.25);
+    if (full && parts.some((c) => c === undefined)) this.notes.unreadConsents++;
+    let consents = full ? getBytes(concat(parts.map((c) => c ?? (garbage ? this.randomBytes(CONSENT_BYTES) : new Uint8Array(CONSENT_BYTES))))) : new Uint8Array(0);
+    if (this.rng.chance(0.04)) {
+      const d = this.rng.float();
+      const base = consents.length ? consents : new Uint8Array(count * CONSENT_BYTES);
+      if (d < 0.3 && base.length) consents = base.slice(0, base.length - 1);
+      else if (d < 0.55) consents = getBytes(concat([base, new Uint8Array(1)]));
+      else if (d < 0.8 || count <= 1) consents = getBytes(concat([base, new Uint8Array(CONSENT_BYTES)]));
+      else consents = base.slice(0, base.length - CONSENT_BYTES);
+      forgery = `consents of ${consents.length} bytes for ${count} entries`;
+      forgeryKind = "consents of the wrong length";
+    }
+    return { consents, forgery, forgeryKind, moving: moving.length };
   }
 
   /** AssociationLedger.commitAction, check by check in the contract's order. */
@@ -1386,6 +1719,7 @@ class World {
     slot: number,
     twinsBytes: Uint8Array,
     tauBytes: Uint8Array,
+    consents: Uint8Array,
     now: number,
     ledger: BaseContract,
     twins: BaseContract,
@@ -1397,6 +1731,7 @@ class World {
     const count = Math.floor(twinsBytes.length / TWIN_ENTRY_BYTES);
     if (twinsBytes.length % TWIN_ENTRY_BYTES !== 0 || count === 0 || count > 256) return this.fail(ledger, "MalformedTwins", twinsBytes.length);
     if (tauBytes.length !== TAU_BYTES) return this.fail(ledger, "MalformedTau", tauBytes.length, TAU_BYTES);
+    if (consents.length !== 0 && consents.length !== count * CONSENT_BYTES) return this.fail(ledger, "MalformedConsents", consents.length, count * CONSENT_BYTES);
     const shares: number[] = [];
     for (let c = 0; c < PARAMS.subchannels; c++) {
       const share = (tauBytes[2 * c] << 8) | tauBytes[2 * c + 1];
@@ -1417,15 +1752,25 @@ class World {
       const claimed = round!.claims.get(id);
       if (claimed && claimed.size > 0) return this.fail(ledger, "TwinAlreadyClaimed", id, slot);
       if (id > this.twins.length) return this.fail(twins, "UnknownTwin", id);
+      // TwinRegistry.associate: a twin that moves needs its device's consent to the move in this slot
+      const t = this.twins[id - 1];
+      if (t.host !== caller) {
+        const consent = consents.length ? consents.subarray(i * CONSENT_BYTES, (i + 1) * CONSENT_BYTES) : consents;
+        const signer = consentSigner(this.moveDigest(id, caller, slot), consent);
+        if (signer !== t.key.address) return this.fail(twins, "InvalidConsent", id, signer, t.key.address);
+      }
       listed.push(id);
     }
     return {
       ok: true,
-      apply: () => {
+      apply: (rc) => {
         const r = round!;
         shares.forEach((s, c) => (r.tau[c] += s));
         r.committed.add(caller);
         r.weights.set(caller, { k: listed.length, data: listed.reduce((sum, id) => sum + this.twins[id - 1].data, 0n) });
+        const moves = listed.filter((id) => this.twins[id - 1].host !== caller).map((id) => `TwinAssociated ${id} ${this.twins[id - 1].host} ${caller} ${this.twins[id - 1].data}`);
+        sameList(this.eventsOf(rc, twins, ["TwinAssociated"]), moves, "TwinAssociated events (the moved twins, with their users' consent)");
+        this.notes.movesWithConsent += moves.length;
         for (const id of listed) {
           this.twins[id - 1].host = caller;
           const claimants = r.claims.get(id) ?? new Set<string>();
@@ -2072,9 +2417,10 @@ class World {
   // ----- bootstrap -----------------------------------------------------------------------------------------------
 
   bootstrapPlans(): (() => Plan)[] {
-    const { registry, twins, genesis } = this.p;
+    const { registry, users, twins, genesis } = this.p;
     const five = this.poolAddrs.slice(0, 5);
     const plans: (() => Plan)[] = [];
+    const bootUsers = Array.from({ length: 2 * five.length }, () => this.newUser());
     for (const [i, bs] of five.entries()) {
       plans.push(() => ({
         kind: "bootstrap",
@@ -2095,26 +2441,43 @@ class World {
         outcome: { ok: true, apply: () => undefined },
       }));
     }
-    for (const bs of five) {
+    plans.push(() => ({
+      kind: "bootstrap",
+      desc: `MBS admits ${bootUsers.length} end users with their device keys`,
+      send: async () => {
+        // the campaign's synchronous EIP-712 signatures are src/chain/consent.ts's, over the contract's domain
+        same(await twins.domainSeparator(), this.domainHash, "domainSeparator() == the domain of src/chain/consent.ts");
+        const [u] = bootUsers;
+        same(await signRegistration(u.key, this.domain!, u.id, five[0]), hexlify(this.sign(u.key, this.registerDigest(u.id, five[0]))), "signRegistration == the campaign's signature");
+        return users.admitUsers(
+          bootUsers.map((x) => x.id),
+          bootUsers.map((x) => x.key.address),
+        );
+      },
+      outcome: { ok: true, apply: () => bootUsers.forEach((x) => this.admitted.set(x.id, x.key)) },
+    }));
+    for (const [i, bs] of five.entries()) {
       for (let k = 0; k < 2; k++) {
-        const user = this.newUserId();
+        const { id: user, key } = bootUsers[2 * i + k];
         const size = BigInt(this.rng.int(50, 500));
         plans.push(() => ({
           kind: "bootstrap",
-          desc: `${this.label(bs)} registers a twin`,
-          send: () => twins.connect(this.signer(bs)).registerTwin(user),
-          outcome: { ok: true, apply: () => void this.twins.push({ user, host: bs, data: 0n }) },
+          desc: `${this.label(bs)} registers a twin with its user's consent`,
+          send: () => twins.connect(this.signer(bs)).registerTwin(user, this.sign(key, this.registerDigest(user, bs))),
+          outcome: { ok: true, apply: () => void this.twins.push({ user, host: bs, data: 0n, key, version: 0 }) },
         }));
         plans.push(() => {
           const id = this.twins.length;
+          const [commitment, state] = [ethers.id(`data-${id}`), ethers.id(`state-${id}`)];
+          const consent = this.sign(key, this.dataDigest(id, bs, size, commitment, state, 1));
           return {
             kind: "bootstrap",
-            desc: `${this.label(bs)} records data of twin ${id}`,
-            send: () => twins.connect(this.signer(bs)).recordTwinData(id, size, ethers.id(`data-${id}`), ethers.id(`state-${id}`)),
+            desc: `${this.label(bs)} records data of twin ${id} with its user's consent`,
+            send: () => twins.connect(this.signer(bs)).recordTwinData(id, size, commitment, state, consent),
             outcome: {
               ok: true,
               apply: (rc) => {
-                this.twins[id - 1].data = size;
+                Object.assign(this.twins[id - 1], { data: size, version: 1, last: { size, commitment, state, consent } });
                 this.expectRecords(rc, 1);
               },
             },
@@ -2149,6 +2512,8 @@ class World {
       join: this.poolAddrs.some((a) => !this.isMember(a)) ? 2.5 : 0.4,
       leave: this.members.length > 4 ? 1.2 : 0.4,
       metadata: 1,
+      // users come before their twins: the operator admits some whenever few admitted users are without a twin
+      admitUsers: this.twins.length < MAX_TWINS && this.freeUsers().length < 2 ? 3 : 0.5,
       registerTwin: this.twins.length < MAX_TWINS ? 2.5 : 0.4,
       twinData: 2.5,
       twinModel: 1.2,
@@ -2204,6 +2569,8 @@ class World {
         return this.opLeave();
       case "metadata":
         return this.opMetadata();
+      case "admitUsers":
+        return this.opAdmitUsers();
       case "registerTwin":
         return this.opRegisterTwin();
       case "twinData":
@@ -2348,9 +2715,10 @@ class World {
 
   /** The invariants, after every step (and the model's view of the same state); `rc` is the step's receipt, if any. */
   async checkInvariants(rc: ContractTransactionReceipt | undefined, unchanged: ReadonlySet<string>): Promise<Snapshot> {
-    const { coin, stake, election, blocks, recordLog, twins, rounds, ledger } = this.p;
+    const { coin, stake, election, blocks, recordLog, users, twins, rounds, ledger } = this.p;
     const rd = new Reader();
     rd.add("supply", coin, "totalSupply");
+    rd.add("userCount", users, "userCount");
     for (const a of this.holders) rd.add(`bal:${a}`, coin, "balanceOf", [a]);
     rd.add("totalBonded", stake, "totalBonded");
     for (const a of this.poolAddrs) rd.add(`stake:${a}`, stake, "stakeOf", [a]);
@@ -2438,7 +2806,8 @@ class World {
     same(tiled, this.packedUpTo, "final blocks cover [0, packedUpTo)");
     same(s.num("logLength"), this.leaves.length, "record log length");
 
-    // (4) one BS per twin; per-BS counts and data sums agree with the hosts and with the totals
+    // (4) one BS per twin; per-BS counts and data sums agree with the hosts and with the totals; the admitted users
+    same(s.num("userCount"), this.admitted.size, "userCount");
     same(s.num("twinCount"), this.twins.length, "twinCount");
     const count = new Map<string, number>();
     const data = new Map<string, bigint>();
@@ -2618,8 +2987,12 @@ class World {
     this.stepsSinceDeep = 0;
     // a finalized round changes no more: it is compared once after its finalization (and again at the end)
     const rounds_ = this.rounds.filter((r) => full || !this.finalizedChecked.has(r.id));
-    const { coin, stake, registry, election, blocks, recordLog, twins, rounds, ledger } = this.p;
+    const { coin, stake, registry, election, blocks, recordLog, users, twins, rounds, ledger } = this.p;
     const rd = new Reader();
+    for (const u of this.admitted.keys()) rd.add(`device:${u}`, users, "deviceOf", [u]);
+    const never = ethers.id(`seed-${this.seed}-never-admitted`);
+    rd.add("isUser:never", users, "isUser", [never]);
+    rd.add("device:never", users, "deviceOf", [never]);
     // past bonds at a few instants of the run (the checkpoints behind every election and verdict weight)
     const past = this.history.filter((h) => h.ts < this.clock.last);
     const instants = [...new Set([0, 1, 2].map(() => this.rng.pick(past).ts - this.rng.int(0, 1)))];
@@ -2676,9 +3049,16 @@ class World {
       sameList(s.list(`producers:${e}`), this.producers(e), `producersOf(${e})`);
     }
     for (const b of this.blocks) this.checkBlock(s, b);
+    for (const [u, key] of this.admitted) same(s.str(`device:${u}`), key.address, `deviceOf(${u.slice(0, 10)})`);
+    same(s.get("isUser:never"), false, "isUser of a user never admitted");
+    same(s.succeeded("device:never"), false, "deviceOf a user never admitted reverts (UnknownUser)");
     this.twins.forEach((t, i) => {
-      const tw = s.get(`twin:${i + 1}`) as { bs: string; dataSize: bigint; userId: string };
-      sameList([tw.bs, tw.dataSize, tw.userId], [t.host, t.data, t.user], `twin(${i + 1}) (bs, dataSize, userId)`);
+      const tw = s.get(`twin:${i + 1}`) as { bs: string; dataSize: bigint; userId: string; device: string; dataVersion: bigint };
+      sameList(
+        [tw.bs, tw.dataSize, tw.userId, tw.device, Number(tw.dataVersion)],
+        [t.host, t.data, t.user, t.key.address, t.version],
+        `twin(${i + 1}) (bs, dataSize, userId, device, dataVersion)`,
+      );
     });
     for (const r of rounds_) {
       if (r.status === RoundStatus.Finalized) this.finalizedChecked.add(r.id);
@@ -2724,6 +3104,8 @@ async function runSeed(run: SeedRun): Promise<World> {
   const p = await loadFixture(deployCampaign);
   const w = new World(p, run.seed, await ethers.getSigners());
   w.genesis = Number(await p.election.genesisTime());
+  w.domain = consentDomain((await ethers.provider.getNetwork()).chainId, p.twins.target as string);
+  w.domainHash = TypedDataEncoder.hashDomain(w.domain);
   await w.syncClock();
   w.history.push({ ts: w.clock.last, bonded: new Map(w.bonded) });
   const hex = `0x${run.seed.toString(16).padStart(8, "0")}`;
@@ -2776,6 +3158,9 @@ function report(w: World, run: SeedRun, ms: number): void {
       `${ethers.formatEther(w.notes.creditedCoins)} DTC credited, ${ethers.formatEther(w.notes.slashedCoins)} slashed (${w.notes.zeroSlashes} slashes of nothing); ` +
       `reveals before the commit window ended (every member committed) x${w.notes.earlyReveals}, settlements before the reveal window ended x${w.notes.earlySettles}; ` +
       `full unbonding queue x${w.notes.fullQueues}; transfers to the vault x${w.notes.donations}\n` +
+      `  consents: ${w.admitted.size} users admitted, ${w.notes.movesWithConsent} twins moved with their users' consent, ` +
+      `${w.notes.unreadConsents} actions with unread consents of staying twins; forgeries refused: ` +
+      `${[...w.notes.forged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${k} x${n}`).join("; ") || "none"}\n` +
       `  observations: slashed at settlement with less stake than its snapshot bond (unbonded and withdrew before the settlement) x${w.notes.escapes} ` +
       `(${ethers.formatEther(w.notes.escapedCoins)} DTC of snapshot bond withdrawn; settled up to ${w.notes.escapeLatestSettle} s after the reveal window); slashed for a ballot it could not reveal (removed after committing) x${w.notes.removedBeforeReveal}; ` +
       `commitments made while reveals were open (before any reveal) x${w.notes.commitsAfterRevealOpened}; ` +
@@ -2787,6 +3172,8 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
   this.timeout(600_000);
   /** Rejections per kind summed over the seeds: every kind must also be exercised on its failure paths. */
   const rejectedOverSeeds = new Map<string, number>();
+  /** Rejections per kind and error summed over the seeds (for the consent checks). */
+  const errorsOverSeeds = new Map<string, number>();
 
   for (const run of runsFromEnv()) {
     const hex = `0x${run.seed.toString(16).padStart(8, "0")}`;
@@ -2800,6 +3187,7 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
         const s = w.stats.get(k)!;
         expect(s.ok, `${k} succeeded at least once`).to.be.greaterThan(0);
         rejectedOverSeeds.set(k, (rejectedOverSeeds.get(k) ?? 0) + s.rejected);
+        for (const [e, n] of s.errors) errorsOverSeeds.set(`${k} ${e}`, (errorsOverSeeds.get(`${k} ${e}`) ?? 0) + n);
       }
       expect(w.notes.finalBlocks, "some blocks became final").to.be.greaterThan(0);
     });
@@ -2809,6 +3197,19 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
     for (const k of KINDS) {
       if (!TIME_KINDS.has(k)) expect(rejectedOverSeeds.get(k) ?? 0, `${k} was rejected at least once`).to.be.greaterThan(0);
     }
+  });
+
+  it("every consent check refused a forgery over the seeds (users nobody admitted, re-admissions, forged and missing consents)", () => {
+    const expected = [
+      "admitUsers NotOperator",
+      "admitUsers UserAlreadyAdmitted",
+      "registerTwin UnknownUser",
+      "registerTwin InvalidConsent",
+      "twinData InvalidConsent",
+      "commitAction InvalidConsent",
+      "commitAction MalformedConsents",
+    ];
+    for (const e of expected) expect(errorsOverSeeds.get(e) ?? 0, `${e} at least once`).to.be.greaterThan(0);
   });
 
   it("every seed runs 500 or more operations", () => {
