@@ -243,3 +243,11 @@ export async function castBallots(p: Pick<Protocol, "rounds" | "registry">, roun
 export function allPass(signers: readonly HardhatEthersSigner[]): Voter[] {
   return signers.map((signer) => ({ signer, verdict: () => VERDICT.pass }));
 }
+
+/**
+ * Every one of `signers` attests round `round`'s recorded global model (as honest BSs do once they recomputed it);
+ * round `round` + 1 can then open when they hold the quorum of stake.
+ */
+export async function attestGlobal(p: Pick<Protocol, "rounds">, round: bigint | number, signers: readonly HardhatEthersSigner[]) {
+  for (const s of signers) await p.rounds.connect(s).attestGlobalModel(round, true);
+}

@@ -45,7 +45,11 @@ import {AcceptanceRule} from "./AcceptanceRule.sol";
 /// - commitments close at the first reveal (`CommitClosed`), and reveals stay open from then on: nobody (a member the
 ///   MBS re-admits during the round included) commits after seeing a verdict;
 /// - a commitment never revealed costs `withheldSlashBps` of the verifier's stake: committing, watching the reveals and
-///   withholding a losing ballot is no way out (an honest agent that restarts recomputes and reveals its ballot).
+///   withholding a losing ballot is no way out (an honest agent that restarts recomputes and reveals its ballot);
+/// - round r+1 opens only from a global model that BSs holding `quorumBps` of round r's member stake attested, and
+///   never from one that much stake disputed ({attestGlobalModel}; `GlobalModelNotAttested`, `GlobalModelDisputed`):
+///   an MBS cannot make the BSs train from a global model that is not Eq. 5 of the models it lists. The base is the
+///   stake of the members at the opening, so removing BSs later lowers no quorum.
 /// Settling loops over the round's submissions and committed ballots, each bounded by `MAX_SUBMISSIONS`. A round may
 /// be settled before the reveal window ends once every member has committed and revealed.
 /// The action records are wired once after deployment ({wireActionRecords}, by the deploying account only, which
@@ -98,6 +102,9 @@ contract TrainingRounds is MemberGated {
         uint16 passed; // models that passed (set at settlement)
         uint16 committed; // ballots committed
         uint16 revealed; // ballots revealed
+        uint128 memberStake; // bonded stake at the snapshot of the members at the opening (the attestations' base)
+        uint128 attestStake; // stake of the BSs that attested the recorded global model
+        uint128 disputeStake; // stake of the BSs that disputed it
         bytes globalCid; // the global model this round trains from
         bytes newGlobalCid; // the global model it produced (set at finalization)
     }
@@ -151,6 +158,14 @@ contract TrainingRounds is MemberGated {
     mapping(uint256 round => mapping(address bs => Submission)) private _submissions;
     mapping(uint256 round => address[]) private _committers;
     mapping(uint256 round => mapping(address verifier => Ballot)) private _ballots;
+    mapping(uint256 round => mapping(address bs => Attestation)) private _attestations;
+
+    /// @notice A BS's word on a round's recorded global model.
+    enum Attestation {
+        None,
+        Agrees,
+        Disputes
+    }
 
     /// @notice The action records were wired (once).
     event ActionRecordsWired(IActionRecords actionRecords);
@@ -181,6 +196,9 @@ contract TrainingRounds is MemberGated {
     event RoundSettled(uint256 indexed round, uint256 passed, uint256 failed);
     /// @notice The MBS recorded the new global model of round `round` and the models it aggregated (Eq. 5).
     event GlobalModelRecorded(uint256 indexed round, bytes newGlobalCid, address[] aggregated);
+    /// @notice `bs` recomputed round `round`'s global model and attested it (`agrees`) or disputed it, with the bond
+    /// it held at the round's snapshot.
+    event GlobalModelAttested(uint256 indexed round, address indexed bs, bool agrees, uint256 weight);
 
     /// @dev The previous round is not finalized yet.
     error PreviousRoundNotFinalized(uint256 round);
@@ -247,6 +265,14 @@ contract TrainingRounds is MemberGated {
     error AggregatedIncomplete(uint256 round, uint256 passed, uint256 listed);
     /// @dev Submissions close early only when every member BS has submitted.
     error SubmissionsPending(uint256 round, uint256 submitted, uint256 members);
+    /// @dev The BS attested or disputed this round's global model already.
+    error AlreadyAttested(uint256 round, address bs);
+    /// @dev A round's global model is attested only until the next round opens.
+    error AttestationClosed(uint256 round);
+    /// @dev BSs holding `quorum` of the stake disputed round `round`'s global model: no round opens from it.
+    error GlobalModelDisputed(uint256 round, uint256 disputeStake, uint256 quorum);
+    /// @dev Round `round`'s global model has not been attested by BSs holding `quorum` of the stake yet.
+    error GlobalModelNotAttested(uint256 round, uint256 attestStake, uint256 quorum);
 
     /// @param registry_ The BS membership (its operator is the MBS).
     /// @param stake_ The bonded stake (this contract needs its PROTOCOL_ROLE).
@@ -301,12 +327,21 @@ contract TrainingRounds is MemberGated {
             if (keccak256(p.newGlobalCid) != keccak256(globalCid)) {
                 revert GlobalModelMismatch(round, p.newGlobalCid, globalCid);
             }
+            // A new global model must be attested first (with no passed model it is the previous one, checked above).
+            if (p.passed != 0) {
+                uint256 quorum = _attestationQuorum(p);
+                if (p.disputeStake >= quorum) revert GlobalModelDisputed(previous, p.disputeStake, quorum);
+                if (p.attestStake < quorum) revert GlobalModelNotAttested(previous, p.attestStake, quorum);
+            }
         }
         _roundCount = round;
         Round storage r = _rounds[round];
         r.status = RoundStatus.Open;
         r.snapshot = uint64(block.timestamp) - 1;
         r.globalCid = globalCid;
+        // The attestations' base is fixed now: removing BSs later cannot lower the quorum (an MBS that removes the
+        // honest BSs before the global model is attested would let a small coalition attest a forged model).
+        r.memberStake = uint128(_stakeOfMembers(r.snapshot)); // below the coin supply
         _setDeadline(r, deadline);
         uint256 limit = block.timestamp + stake.unbondingDelay() / 2;
         if (r.revealUntil > limit) revert RoundTooLong(r.revealUntil, limit);
@@ -416,11 +451,7 @@ contract TrainingRounds is MemberGated {
         r.status = RoundStatus.Settled;
 
         // The stake of every member at the snapshot: a model's eligible verifiers are all members but its submitter.
-        address[] memory members = registry.members();
-        uint256 memberStake;
-        for (uint256 i = 0; i < members.length; ++i) {
-            memberStake += stake.bondedAt(members[i], r.snapshot);
-        }
+        uint256 memberStake = _stakeOfMembers(r.snapshot);
         (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) = _settleModels(round, r.snapshot, memberStake);
         r.passed = uint16(passed); // at most MAX_SUBMISSIONS
         _settleVerifiers(round, passedBits, failedBits);
@@ -455,6 +486,44 @@ contract TrainingRounds is MemberGated {
         r.status = RoundStatus.Finalized;
         r.newGlobalCid = newGlobalCid;
         emit GlobalModelRecorded(round, newGlobalCid, aggregated);
+    }
+
+    /// @notice Attest (`agrees`) or dispute round `round`'s recorded global model, after recomputing it bit for bit
+    /// from the chain and IPFS (Eq. 5 of the listed models with their on-chain weights, docs/audit.md). Only a member
+    /// BS, once per round, after the MBS recorded the model and before the next round opens; the word weighs the
+    /// caller's bond at the round's snapshot. Round r+1 opens only once BSs holding `quorumBps` of the members' stake
+    /// attested, and never once BSs holding that much disputed. Attack stopped: an MBS publishing a global model that
+    /// is not Eq. 5 of the models it lists (class 7), which the BSs would otherwise train from.
+    /// @param round The round whose global model is attested.
+    /// @param agrees True to attest, false to dispute.
+    function attestGlobalModel(uint256 round, bool agrees) external onlyMember {
+        Round storage r = _rounds[round];
+        if (r.status != RoundStatus.Finalized) revert InvalidRoundStatus(round, r.status);
+        if (round != _roundCount) revert AttestationClosed(round);
+        if (_attestations[round][msg.sender] != Attestation.None) revert AlreadyAttested(round, msg.sender);
+        uint256 weight = stake.bondedAt(msg.sender, r.snapshot);
+        _attestations[round][msg.sender] = agrees ? Attestation.Agrees : Attestation.Disputes;
+        if (agrees) r.attestStake += uint128(weight);
+        else r.disputeStake += uint128(weight);
+        emit GlobalModelAttested(round, msg.sender, agrees, weight);
+    }
+
+    /// @notice What `bs` said of round `round`'s global model.
+    /// @param round The round.
+    /// @param bs The BS.
+    function attestation(uint256 round, address bs) external view returns (Attestation) {
+        return _attestations[round][bs];
+    }
+
+    /// @notice The stake that attested and disputed round `round`'s global model, and the quorum either needs.
+    /// @param round The round.
+    function attestationTally(uint256 round)
+        external
+        view
+        returns (uint256 attestStake, uint256 disputeStake, uint256 quorum)
+    {
+        Round storage r = _rounds[round];
+        return (r.attestStake, r.disputeStake, _attestationQuorum(r));
     }
 
     /// @notice Number of rounds opened so far (the current round's number).
@@ -590,6 +659,20 @@ contract TrainingRounds is MemberGated {
                 s.failStake += weight;
                 failBits |= uint32(1 << i);
             }
+        }
+    }
+
+    /// @dev `quorumBps` of the round's `memberStake`, rounded up, and at least 1 (no stake, no quorum).
+    function _attestationQuorum(Round storage r) private view returns (uint256 quorum) {
+        quorum = (uint256(r.memberStake) * quorumBps + BPS - 1) / BPS;
+        if (quorum == 0) quorum = 1;
+    }
+
+    /// @dev Sum of the current members' bonds at `snapshot` (at most `MAX_MEMBERS` lookups).
+    function _stakeOfMembers(uint64 snapshot) private view returns (uint256 total) {
+        address[] memory members = registry.members();
+        for (uint256 i = 0; i < members.length; ++i) {
+            total += stake.bondedAt(members[i], snapshot);
         }
     }
 

@@ -83,7 +83,8 @@ export function registerRunCommand(program: Command): void {
       const hooks = { log: o.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
       const metrics = network === "hardhat" ? await runSystem(o, hooks) : await runSystemOnNode({ ...o, network }, hooks);
       const { files } = writeRunReport(o.out, metrics);
-      console.log(`\n${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
+      if (metrics.stopped) console.log(`\nThe federation stopped after round ${metrics.rounds.length}: ${metrics.stopped}`);
+      console.log(`\n${metrics.rounds.length} of ${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
     });
 
   program

@@ -148,10 +148,12 @@ export interface AgentRoundReport {
   /** Digital-twin model records of this round on chain (those recorded now and those found there). */
   twinModels?: number;
   /**
-   * Whether the global model this round trains from is Eq. 5 of the previous round's passed models, recomputed by
-   * this BS (round 2 on, with {@link AgentSettings.globalCheck}); with what it found and how long it took.
+   * Whether this round's recorded global model is Eq. 5 of its passed models, recomputed by this BS (with
+   * {@link AgentSettings.globalCheck}); with what it found and how long it took. Absent when no model passed.
    */
   globalCheck?: "match" | "mismatch" | "unavailable";
+  /** What this BS said of the round's global model on chain (none when it could not check it). */
+  attestation?: "agrees" | "disputes";
   globalCheckDetail?: string;
   globalCheckSeconds?: number;
   submitted: boolean;
@@ -220,21 +222,39 @@ export class BsAgent {
     };
   }
 
-  /** Step 4's check: is round `round`'s global model Eq. 5 (with the MBS's settings) of round `round - 1`'s passed models? */
-  private async checkGlobal(round: number, report: AgentRoundReport): Promise<void> {
+  /**
+   * Step 8: wait for the MBS's record of round `round`'s global model, recompute it (Eq. 5, with the MBS's settings,
+   * of the round's passed models with their on-chain weights) and attest it on chain if it matches, dispute it if it
+   * does not; abstain when it cannot be checked (models unavailable). The next round opens only from an attested
+   * model. A round with no passed model keeps its global model (the chain checks that): nothing to attest.
+   */
+  private async attestGlobal(round: number, report: AgentRoundReport, resumed: string[]): Promise<void> {
+    const { rounds } = this.ctx.protocol;
     const how = this.ctx.settings.globalCheck;
-    if (!how || round < 2) return;
+    const t = Date.now();
+    while (Number((await rounds.getRound(round)).status) !== 3) {
+      if (Date.now() - t > 600_000) throw new Error(`BS ${this.ctx.index}: the MBS recorded no global model for round ${round} within 600 s.`);
+      await sleep(this.ctx.settings.pollMs);
+    }
+    if (Number((await rounds.getRound(round)).passed) === 0) return;
+    const said = Number(await rounds.attestation(round, this.ctx.address));
+    if (said !== 0) {
+      resumed.push("attest");
+      report.attestation = said === 1 ? "agrees" : "disputes";
+      return;
+    }
     const t0 = performance.now();
     try {
+      if (!how) throw new Error("the agent was not told how the MBS aggregates (settings.globalCheck)");
       const records = this.records();
-      const [previous] = await records.rounds(round - 1);
-      if (!previous) throw new Error(`round ${round - 1} is not on chain`);
+      const [record] = await records.rounds(round);
+      if (!record) throw new Error(`round ${round} is not on chain`);
       this.globalChecker ??= new GlobalChecker(records, this.modelSource(), how);
-      const c = await this.globalChecker.check(previous);
+      const c = await this.globalChecker.check(record);
       report.globalCheck = c.status;
       if (c.status !== "match") {
         report.globalCheckDetail = c.maxAbsDiff !== undefined ? `max |diff| ${c.maxAbsDiff.toExponential(1)}` : c.reason;
-        this.ctx.log(`BS ${this.ctx.index}: the global model of round ${round} (${previous.newGlobalCid}) is ${c.status === "mismatch" ? "NOT Eq. 5 of round " + (round - 1) + "'s passed models" : "not checkable"}: ${report.globalCheckDetail ?? ""}`);
+        this.ctx.log(`BS ${this.ctx.index}: the global model of round ${round} (${record.newGlobalCid}) is ${c.status === "mismatch" ? "NOT Eq. 5 of the round's passed models" : "not checkable"}: ${report.globalCheckDetail ?? ""}`);
       }
     } catch (e) {
       report.globalCheck = "unavailable";
@@ -242,6 +262,10 @@ export class BsAgent {
     } finally {
       report.globalCheckSeconds = (performance.now() - t0) / 1000;
     }
+    if (report.globalCheck === "unavailable") return; // neither attest nor dispute what it could not check
+    const agrees = report.globalCheck === "match";
+    await (await rounds.attestGlobalModel(round, agrees)).wait();
+    report.attestation = agrees ? "agrees" : "disputes";
   }
 
   /**
@@ -332,7 +356,7 @@ export class BsAgent {
   async runRound(round: number): Promise<AgentRoundReport> {
     const { protocol, index, address, settings, world, log } = this.ctx;
     const { rounds } = protocol;
-    const measured: PhaseSeconds = { observe: 0, act: 0, sync: 0, train: 0, upload: 0, verify: 0, collect: 0 };
+    const measured: PhaseSeconds = { observe: 0, act: 0, sync: 0, train: 0, upload: 0, verify: 0, collect: 0, attest: 0 };
     const resumed: string[] = [];
     const timed = async <T>(phase: keyof PhaseSeconds, f: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
@@ -414,8 +438,6 @@ export class BsAgent {
           const twinId = (n: number) => this.ctx.twinIds[n];
           const jobs = mine.filter((n) => !recorded.has(twinId(n))).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
           const training = this.ctx.trainer.trainTwins(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer });
-          training.catch(() => undefined); // awaited below, after the check
-          await this.checkGlobal(round, report); // while the twins train (it never throws)
           const trained = await training;
           twinModels = [
             ...mine.flatMap((n) => {
@@ -479,6 +501,8 @@ export class BsAgent {
       report.coins = (await stakeOf(protocol, address)).toString();
       report.votedFor = await this.vote(round);
     });
+    // 8. attest
+    await timed("attest", () => this.attestGlobal(round, report, resumed));
     return report;
   }
 

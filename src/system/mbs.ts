@@ -33,6 +33,8 @@ export interface MbsSettings {
   maxRoundSeconds: number;
   pollMs: number;
   fetchTimeoutMs: number;
+  /** How long to wait for the BSs' attestations of a global model before the next round (default 10 min), ms. */
+  attestationTimeoutMs?: number;
   /** Test-set indices to evaluate the global model on. */
   testIndices: readonly number[];
   server?: ServerOptimizerConfig;
@@ -67,6 +69,18 @@ export interface MbsRoundReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The BSs disputed the last global model with a quorum of stake: the chain opens no further round from it. */
+export class FederationStopped extends Error {
+  constructor(
+    readonly round: number,
+    readonly disputeStake: bigint,
+    readonly quorum: bigint,
+  ) {
+    super(`the BSs disputed round ${round}'s global model with ${disputeStake} of the ${quorum} stake a quorum needs (base units): it is not Eq. 5 of the models it lists, and the chain opens no round from it (GlobalModelDisputed). The federation stops here; \`dtwn audit\` on the run folder shows the mismatch.`);
+    this.name = "FederationStopped";
+  }
+}
+
 export class Mbs {
   private global: WeightTensor[];
   private globalCid?: string;
@@ -92,6 +106,25 @@ export class Mbs {
     return this.global;
   }
 
+  /**
+   * Wait until the BSs attested round `round`'s global model with a quorum of stake (the chain opens the next round
+   * only then); {@link FederationStopped} when they disputed it with a quorum. A round with no passed model needs none.
+   */
+  async awaitAttestation(round: number, onPhase: (phase: string) => void = () => undefined): Promise<void> {
+    const { rounds } = this.p;
+    if (Number((await rounds.getRound(round)).passed) === 0) return;
+    onPhase("attestations");
+    const t0 = Date.now();
+    for (;;) {
+      const [attest, dispute, quorum] = await rounds.attestationTally(round);
+      if (dispute >= quorum) throw new FederationStopped(round, dispute, quorum);
+      if (attest >= quorum) return;
+      const timeoutMs = this.settings.attestationTimeoutMs ?? 600_000;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`round ${round}'s global model was attested by ${attest} of the ${quorum} stake a quorum needs within ${timeoutMs / 1000} s: too few BSs checked it (see their logs); no round can open before they do.`);
+      await sleep(this.settings.pollMs);
+    }
+  }
+
   /** Run the next round end to end. `gasOf` reads the gas used by the round's transactions (from the chain). */
   async runRound(onPhase: (phase: string) => void = () => undefined): Promise<MbsRoundReport> {
     const { rounds } = this.p;
@@ -99,6 +132,7 @@ export class Mbs {
     this.globalCid ??= await putWeights(this.store, this.arch, this.global);
     const globalCid = this.globalCid;
     const previous = Number(await rounds.currentRound());
+    if (previous > 0) await this.awaitAttestation(previous, onPhase);
     const startBlock = await this.p.rounds.runner!.provider!.getBlockNumber();
     const latest = await this.p.rounds.runner!.provider!.getBlock("latest");
     const now = Math.max(Date.now() / 1000, latest?.timestamp ?? 0); // the chain's clock may run ahead

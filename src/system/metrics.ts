@@ -42,4 +42,6 @@ export interface RunMetrics {
   dpos: DposStats[];
   /** Agents that died (injected faults) and were restarted: which, when, and how long the restart took. */
   restarts: { bs: number; round: number; after: string; restartSeconds: number }[];
+  /** Why the federation stopped before the last round (the BSs disputed a global model), if it did. */
+  stopped?: string;
 }

@@ -30,7 +30,7 @@ import { connectProtocol } from "./protocol";
 import { HttpDeviceLink, runDevices, serveDevices, freshDeviceSecret } from "./devices";
 import { jointActionRule } from "./policies";
 import { FETCH_TIMEOUT_MS } from "./fetch";
-import { agentSettings, loadAssociationPolicy, maliciousBss, roundMetrics, type RunHooks, type RunOptions, worldOptions } from "./run";
+import { agentSettings, federationStopped, loadAssociationPolicy, maliciousBss, roundMetrics, type RunHooks, type RunOptions, worldOptions } from "./run";
 import { buildWorld } from "./world";
 import { exportChainLog, writeChainLog } from "../audit/chainSource";
 import { DEFAULT_AGGREGATION, writeAggregationSettings } from "../audit/settings";
@@ -223,7 +223,14 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
     const rounds: RoundMetrics[] = [];
     const restarts: RunMetrics["restarts"] = [];
     const reader = connectProtocol(deployment, localProvider(url, deployment.chainId));
+    let stopped: string | undefined;
     for (let r = 1; r <= o.rounds; r++) {
+      stopped = await federationStopped(mbs, r);
+      if (stopped) {
+        log(`round ${r} not opened: ${stopped}`);
+        children.forEach((c) => !exited(c) && c.kill()); // they would wait for a round that never opens
+        break;
+      }
       const tr = Date.now();
       // Fault injection: SIGKILL an agent process some seconds into the round (--kill bs:round:seconds); with
       // --kill bs:round:phase the agent kills itself after that phase.
@@ -266,6 +273,7 @@ export async function runSystemOnNode(o: RunOptions & { network: string }, hooks
       rounds,
       dpos: bsAddresses.map((_, i) => last(i)),
       restarts,
+      ...(stopped ? { stopped } : {}),
     };
   } finally {
     children.forEach((c) => !exited(c) && c.kill());

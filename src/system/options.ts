@@ -17,7 +17,7 @@ export const MBS_ATTACKS = ["forge-global"] as const;
 export type MbsAttack = (typeof MBS_ATTACKS)[number];
 
 /** The phases of a BS agent's round, in order (src/system/bsAgent.ts). */
-export const AGENT_PHASES = ["observe", "act", "sync", "train", "upload", "verify", "collect"] as const;
+export const AGENT_PHASES = ["observe", "act", "sync", "train", "upload", "verify", "collect", "attest"] as const;
 export type AgentPhase = (typeof AGENT_PHASES)[number];
 
 export const RunOptionsSchema = z

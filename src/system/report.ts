@@ -29,6 +29,7 @@ const AGENT_PHASES: Record<keyof PhaseSeconds, string> = {
   upload: "upload",
   verify: "verify",
   collect: "collect",
+  attest: "attest",
 };
 
 /** The model's terms for one BS (src/twins/timeCost.ts), with their equation, in column order. */
@@ -207,6 +208,8 @@ const AGENT_HEADER = [
   ...keysOf(AGENT_PHASES).map((p) => `measured_${AGENT_PHASES[p]}_s`),
   ...keysOf(PREDICTED_TERMS).map((t) => PREDICTED_TERMS[t].column),
   "verdicts_given",
+  "global_check",
+  "attestation",
   "resumed",
 ];
 
@@ -232,6 +235,8 @@ function agentsCsv(m: RunMetrics): string {
         ...keysOf(AGENT_PHASES).map((p) => a.measured[p]),
         ...keysOf(PREDICTED_TERMS).map((t) => a.predicted[t]),
         a.verdicts.length,
+        a.globalCheck ?? "",
+        a.attestation ?? "",
         a.resumed.join(";"),
       ]),
   );
@@ -364,6 +369,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
   lines.push(`- BSs (M): ${n}${malicious}`);
   if (typeof opt.users === "number") lines.push(`- Users / twins (N): ${opt.users}`);
   lines.push(`- Rounds: ${m.rounds.length}${typeof opt.rounds === "number" && opt.rounds !== m.rounds.length ? ` of ${opt.rounds} requested` : ""}`);
+  if (m.stopped) lines.push(`- **The federation stopped:** ${m.stopped}`);
   lines.push(`- Total wall-clock time: ${fixed(m.seconds, 1)} s`);
   lines.push(`- Final test accuracy: ${fixed(percent(last.mbs.testAccuracy), 2)} % (test loss ${fixed(last.mbs.testLoss, 4)}) after round ${last.round}`);
   const settings = ["localSteps", "learningRate", "optimizer", "maxDrop", "testImages", "seed"].filter((k) => opt[k] !== undefined);

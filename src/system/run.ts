@@ -24,7 +24,7 @@ import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
 import { loadPolicy } from "../agents/policyStore";
 import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from "./bsAgent";
 import { DposDuty } from "./dpos";
-import { Mbs, type MbsRoundReport } from "./mbs";
+import { FederationStopped, Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { averagePolicy, jointActionRule, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
 import { freshDeviceSecret, runDevices } from "./devices";
@@ -214,7 +214,13 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     );
 
     const rounds: RoundMetrics[] = [];
+    let stopped: string | undefined;
     for (let r = 1; r <= o.rounds; r++) {
+      stopped = await federationStopped(mbs, r);
+      if (stopped) {
+        log(`round ${r} not opened: ${stopped}`);
+        break;
+      }
       const tr = Date.now();
       const [mbsReport, ...agentReports] = await Promise.all([mbs.runRound((phase) => log(`round ${r}: ${phase}`)), ...agents.map((_, i) => agentRound(i, r))]);
       const metrics = await roundMetrics(reader, bsAddresses, mbsReport, agentReports, (Date.now() - tr) / 1000);
@@ -233,6 +239,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
       rounds,
       dpos: duties.map((d) => d.stats),
       restarts,
+      ...(stopped ? { stopped } : {}),
     };
   } finally {
     duties.forEach((d) => d.stop());
@@ -243,6 +250,21 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
     await trainer.close();
     disposePolicy();
+  }
+}
+
+/**
+ * Before round `r` > 1: wait for the BSs' attestations of round r-1's global model; the reason the federation stops
+ * when they disputed it (the chain opens no round from it), else undefined.
+ */
+export async function federationStopped(mbs: Mbs, r: number): Promise<string | undefined> {
+  if (r < 2) return undefined;
+  try {
+    await mbs.awaitAttestation(r - 1);
+    return undefined;
+  } catch (e) {
+    if (e instanceof FederationStopped) return e.message;
+    throw e;
   }
 }
 

@@ -2,7 +2,7 @@
  * Unit and attack tests of contracts/fl/TrainingRounds.sol: FL rounds and training model records; verdicts committed
  * (a hash of one verdict per model) then revealed, each weighing its verifier's bond at the round's snapshot;
  * settlement by AcceptanceRule over the verdict stakes (model rewards and slashes, verifier rewards and slashes); the
- * recorded aggregation.
+ * recorded aggregation; the BSs' attestations of the recorded global model, which round r + 1 needs to open.
  *
  * The five-BS fixtures bond the Eq. 6 shares at genesis: SHARES below, 1 : 2 : 3 : 4 : 5 of 1000 coins ("u" = 66.67
  * coins in the comments).
@@ -10,10 +10,12 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256, type ContractTransactionReceipt, type Result } from "ethers";
 import {
   allPass,
+  attestGlobal,
   castBallots,
   COIN,
   consentsFor,
@@ -52,11 +54,14 @@ const UNBONDING_DELAY = BigInt(PARAMS.unbondingDelaySeconds); // 240 s
 const { abstain: A, pass: P, fail: F } = VERDICT;
 const Status = { None: 0, Open: 1, Settled: 2, Finalized: 3 } as const;
 const Outcome = { Pending: 0, Passed: 1, Failed: 2, Unverified: 3 } as const;
+const Attestation = { None: 0, Agrees: 1, Disputes: 2 } as const;
 const TRAINING_MODEL = 2; // RecordLog.RecordKind.TrainingModel
 
 /** Eq. 6 bonds of bs0..bs4 in the five-BS fixtures: 1000e18 * 200 (i + 1) / 3000, rounded down. */
 const SHARES = [66_666666666666666666n, 133_333333333333333333n, 200_000000000000000000n, 266_666666666666666666n, 333_333333333333333333n];
 const TOTAL_SHARES = SHARES.reduce((a, b) => a + b, 0n);
+/** quorumBps of the five-BS fixtures' TOTAL_SHARES (999.99... coins, an even number of wei): exactly half of it. */
+const QUORUM = (TOTAL_SHARES * QUORUM_BPS) / BPS;
 
 const slashOf = (stake: bigint, bps: bigint) => (stake * bps) / BPS;
 
@@ -247,11 +252,11 @@ async function pinNextBlock(): Promise<bigint> {
 }
 
 /**
- * One full round `round` from `globalCid` on a five-BS protocol: every BS commits its slot action and submits, the MBS
- * closes submissions, `voters` commit and reveal (fixtures' castBallots), the round is settled and the models that
- * passed are recorded. Returns the settlement receipt and the round's new global model.
+ * Round `round` from `globalCid` on a five-BS protocol up to its settlement: every BS commits its slot action and
+ * submits, the MBS closes submissions, `voters` commit and reveal (fixtures' castBallots) and the round is settled.
+ * Returns the settlement receipt and the BSs whose models passed, sorted (recordGlobalModel's list).
  */
-async function playRound(p: FiveBss, round: bigint, globalCid: string, voters: readonly Voter[]) {
+async function settleNewRound(p: FiveBss, round: bigint, globalCid: string, voters: readonly Voter[]) {
   const opensAt = await pinNextBlock();
   await p.rounds.openRound(globalCid, opensAt + 100n);
   for (const [i, bs] of p.five.entries()) {
@@ -263,8 +268,19 @@ async function playRound(p: FiveBss, round: bigint, globalCid: string, voters: r
   const receipt = await (await p.rounds.settleRound(round)).wait();
   const passed: string[] = [];
   for (const bs of p.five) if ((await p.rounds.submission(round, bs.address)).outcome === BigInt(Outcome.Passed)) passed.push(bs.address);
+  return { receipt, passed: sortAddresses(passed) };
+}
+
+/**
+ * One full round `round` from `globalCid` ({@link settleNewRound}), then the models that passed are recorded and every
+ * BS attests the new global model (honest BSs that recomputed it), so that round `round` + 1 can open from it.
+ * Returns the settlement receipt and the round's new global model.
+ */
+async function playRound(p: FiveBss, round: bigint, globalCid: string, voters: readonly Voter[]) {
+  const { receipt, passed } = await settleNewRound(p, round, globalCid, voters);
   const next = passed.length > 0 ? fakeCid(`global-${round}`) : globalCid;
-  await p.rounds.recordGlobalModel(round, next, sortAddresses(passed));
+  await p.rounds.recordGlobalModel(round, next, passed);
+  if (passed.length > 0) await attestGlobal(p, round, p.five);
   return { receipt, globalCid: next };
 }
 
@@ -294,6 +310,40 @@ async function zeroVerifierRewardFixture() {
   }
   await p.genesis.allocate();
   return { ...p, three };
+}
+
+/** Bonds of bs0..bs4 at round 1's snapshot in {@link evenStakeFixture}: 1200 coins, {bs2, bs4} and {bs0, bs1, bs3} 600 each. */
+const EVEN_BONDS = [100n, 200n, 250n, 300n, 350n].map((c) => c * COIN);
+/** {@link EVEN_BONDS} with bs4 1 wei short: 1200 coins - 1 wei, {bs2, bs4} 600 coins - 1 wei, {bs0, bs1, bs3} 600 coins. */
+const ODD_BONDS = EVEN_BONDS.map((b, i) => (i === 4 ? b - 1n : b));
+
+/**
+ * The five-BS protocol on the core module with the deployer given PROTOCOL_ROLE on the vault, which credits each BS
+ * up to `bonds` before round 1 opens; round 1 is then played to its settlement with every model passed (every BS
+ * passes the others), its global model not recorded yet. Returns the BSs whose models passed (all five, sorted) and
+ * the members' stake at the snapshot.
+ */
+async function bondedRoundFixture(bonds: readonly bigint[]) {
+  const p = await loadFixture(deployWithFiveBssWithTestAdmin);
+  await p.stake.grantRole(ROLES.PROTOCOL, p.mbs.address);
+  for (const [i, bs] of p.five.entries()) await p.stake.credit(bs.address, bonds[i] - SHARES[i]);
+  const { passed } = await settleNewRound(p, 1n, fakeCid("global-0"), allPass(p.five));
+  return { ...p, passed, memberStake: bonds.reduce((a, b) => a + b, 0n) };
+}
+
+/** {@link bondedRoundFixture} with {@link EVEN_BONDS}: the quorum is 600 coins, exactly half of the stake. */
+async function evenStakeFixture() {
+  return bondedRoundFixture(EVEN_BONDS);
+}
+
+/** {@link bondedRoundFixture} with {@link ODD_BONDS}: the quorum is 600 coins, half of the stake rounded up. */
+async function oddStakeFixture() {
+  return bondedRoundFixture(ODD_BONDS);
+}
+
+/** Open the next round from `globalCid` (deadline 100 s ahead). */
+async function openNext(p: Pick<Protocol, "rounds">, globalCid: string) {
+  return p.rounds.openRound(globalCid, BigInt(await time.latest()) + 100n);
 }
 
 describe("TrainingRounds", () => {
@@ -369,8 +419,10 @@ describe("TrainingRounds", () => {
   describe("openRound", () => {
     it("opens round r > 1 only from round r-1's recorded global model (GlobalModelMismatch)", async () => {
       // Attack class 7: the MBS used to open the next round from a CID nobody aggregated.
-      const { rounds, five } = await loadFixture(settledFixture);
+      const p = await loadFixture(settledFixture);
+      const { rounds, five } = p;
       await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
+      await attestGlobal(p, 1, five); // the BSs recomputed global-1 and attest it
       const later = BigInt(await time.latest()) + 100n;
       await expect(rounds.openRound(fakeCid("other"), later))
         .to.be.revertedWithCustomError(rounds, "GlobalModelMismatch")
@@ -1111,6 +1163,306 @@ describe("TrainingRounds", () => {
 
   });
 
+  describe("global model attestations (class 7)", () => {
+    it("records a BS's word with its bond at the round's snapshot: GlobalModelAttested, attestation(), attestationTally, the round's stakes (bonds credited or slashed after the snapshot weigh nothing)", async () => {
+      const p = await loadFixture(settledFixture);
+      const { rounds, stake, five } = p;
+      const [b0, b1, b2, b3] = five;
+      await rounds.recordGlobalModel(1, fakeCid("global-1"), [b0.address]);
+      // settlement changed two bonds after the snapshot: bs0's model passed, bs2's failed (and it earned the verifier reward)
+      expect(await stake.bondedOf(b0.address)).to.equal(SHARES[0] + REWARD);
+      expect(await stake.bondedOf(b2.address)).to.equal(SHARES[2] - slashOf(SHARES[2], SLASH_BPS) + VERIFIER_REWARD);
+      expect(await rounds.attestationTally(1)).to.deep.equal([0n, 0n, QUORUM]);
+      expect(await rounds.attestation(1, b0.address)).to.equal(BigInt(Attestation.None));
+      await expect(rounds.connect(b0).attestGlobalModel(1, true)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, b0.address, true, SHARES[0]);
+      await expect(rounds.connect(b2).attestGlobalModel(1, false)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, b2.address, false, SHARES[2]);
+      await expect(rounds.connect(b3).attestGlobalModel(1, true)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, b3.address, true, SHARES[3]);
+      expect(await Promise.all([b0, b1, b2, b3].map((b) => rounds.attestation(1, b.address)))).to.deep.equal(
+        [Attestation.Agrees, Attestation.None, Attestation.Disputes, Attestation.Agrees].map(BigInt),
+      );
+      expect(await rounds.attestation(2, b0.address)).to.equal(BigInt(Attestation.None)); // per round
+      expect(await rounds.attestationTally(1)).to.deep.equal([SHARES[0] + SHARES[3], SHARES[2], QUORUM]);
+      const r = await rounds.getRound(1);
+      expect([r.memberStake, r.attestStake, r.disputeStake]).to.deep.equal([TOTAL_SHARES, SHARES[0] + SHARES[3], SHARES[2]]);
+    });
+
+    it("a member without bond at the snapshot (admitted after it) attests with weight 0: its word is recorded, the tally unchanged", async () => {
+      const { rounds, registry, stake, bss, five } = await loadFixture(settledFixture);
+      const late = bss[5];
+      await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
+      await registry.admit(late.address);
+      expect(await stake.bondedAt(late.address, (await rounds.getRound(1)).snapshot)).to.equal(0n);
+      await expect(rounds.connect(late).attestGlobalModel(1, false)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, late.address, false, 0n);
+      expect(await rounds.attestation(1, late.address)).to.equal(BigInt(Attestation.Disputes));
+      expect(await rounds.attestationTally(1)).to.deep.equal([0n, 0n, QUORUM]);
+    });
+
+    it("the opening stores the members' stake at the snapshot; the quorum is quorumBps of it, rounded up", async () => {
+      const { rounds } = await loadFixture(settledFixture);
+      expect((await rounds.getRound(1)).memberStake).to.equal(TOTAL_SHARES);
+      expect(TOTAL_SHARES % 2n).to.equal(0n);
+      expect((await rounds.attestationTally(1)).quorum).to.equal(TOTAL_SHARES / 2n); // exact
+      // 1200 coins - 1 wei: half is 599.999999999999999999 5 coins, rounded up to 600
+      const odd = await loadFixture(oddStakeFixture);
+      expect((await odd.rounds.getRound(1)).memberStake).to.equal(1200n * COIN - 1n);
+      expect(await odd.rounds.attestationTally(1)).to.deep.equal([0n, 0n, 600n * COIN]);
+    });
+
+    it("attack: the MBS removes honest BSs before the global model is attested, to lower the quorum for a colluder", async () => {
+      // Found in review: with the base taken at settlement, removing bs2 and bs3 halved the quorum and let one
+      // colluder holding a third of the stake attest a forged model alone. The base is now fixed at the opening.
+      const p = await loadFixture(verdictsFixture);
+      const before = (await p.rounds.getRound(1)).memberStake;
+      await p.registry.remove(p.five[1].address);
+      await p.registry.remove(p.five[2].address);
+      await p.rounds.settleRound(1);
+      expect((await p.rounds.getRound(1)).memberStake).to.equal(before);
+      expect((await p.rounds.attestationTally(1)).quorum).to.equal(TOTAL_SHARES / 2n);
+    });
+
+    it("the quorum is at least 1 wei: a round whose members held no bond at the opening, which weightless words cannot open", async () => {
+      expect(await (await loadFixture(roundFixture)).rounds.attestationTally(9)).to.deep.equal([0n, 0n, 1n]);
+      const p = await loadFixture(deployProtocol);
+      const [b0, b1] = p.bss;
+      await p.registry.admit(b1.address);
+      await recordTwinData(p, b1, await registerTwin(p, b1, 0), 10, ethers.id("d1"), ethers.id("s1"));
+      await p.genesis.allocate(); // bs1 holds the whole 1000 coins
+      await p.registry.admit(b0.address); // bs0 joins later, without any coin
+      await recordTwinData(p, b0, await registerTwin(p, b0, 1), 10, ethers.id("d0"), ethers.id("s0"));
+      await p.registry.remove(b1.address); // bs1, the only bonded BS, is not a member at the opening
+      await p.rounds.openRound(fakeCid("g"), BigInt(await time.latest()) + 100n);
+      const opened = await p.rounds.getRound(1);
+      expect(opened.memberStake).to.equal(0n);
+      await p.registry.admit(b1.address); // back in time to verify, with its bond at the snapshot
+      await commitAction(p, b0, 1, [2]);
+      await p.rounds.connect(b0).submitModel(1, fakeCid("m0"));
+      await castBallots(p, 1, allPass([b0, b1]));
+      await expect(p.rounds.settleRound(1)).to.emit(p.rounds, "ModelSettled").withArgs(1n, b0.address, Outcome.Passed, REWARD, 0n);
+      await p.rounds.recordGlobalModel(1, fakeCid("g1"), [b0.address]);
+      expect(await p.rounds.attestationTally(1)).to.deep.equal([0n, 0n, 1n]);
+      await expect(p.rounds.connect(b0).attestGlobalModel(1, true)).to.emit(p.rounds, "GlobalModelAttested").withArgs(1n, b0.address, true, 0n);
+      // with a quorum of 0 the weightless word would count as a quorum (of attestations, and of disputes too)
+      await expect(openNext(p, fakeCid("g1"))).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, 0n, 1n);
+      const weight = await p.stake.bondedAt(b1.address, opened.snapshot);
+      expect(weight).to.be.greaterThan(0n);
+      await expect(p.rounds.connect(b1).attestGlobalModel(1, true)).to.emit(p.rounds, "GlobalModelAttested").withArgs(1n, b1.address, true, weight);
+      await expect(openNext(p, fakeCid("g1"))).to.emit(p.rounds, "RoundOpened");
+    });
+
+    it("reverts with InvalidRoundStatus until the round's global model is recorded (with the round's status)", async () => {
+      const p = await loadFixture(roundFixture);
+      const { rounds, five, revealUntil, globalCid } = p;
+      const attest = (round: number) => rounds.connect(five[0]).attestGlobalModel(round, true);
+      await expect(attest(0)).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(0n, Status.None);
+      await expect(attest(1)).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(1n, Status.Open);
+      await expect(attest(2)).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(2n, Status.None);
+      await time.increaseTo(revealUntil + 1n);
+      await rounds.settleRound(1);
+      await expect(attest(1)).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(1n, Status.Settled);
+      await rounds.recordGlobalModel(1, globalCid, []);
+      await expect(attest(1)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, five[0].address, true, SHARES[0]);
+      await openNext(p, globalCid); // nothing passed in round 1: no attestation needed
+      await expect(attest(2)).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(2n, Status.Open);
+    });
+
+    it("reverts with AttestationClosed once the next round opened, for a BS that attested too; the tally stays", async () => {
+      const p = await loadFixture(settledFixture);
+      const { rounds, five } = p;
+      const [b0, , , b3, b4] = five;
+      await rounds.recordGlobalModel(1, fakeCid("global-1"), [b0.address]);
+      await attestGlobal(p, 1, [b3, b4]);
+      await expect(openNext(p, fakeCid("global-1"))).to.emit(rounds, "RoundOpened").withArgs(2n, fakeCid("global-1"), anyValue, anyValue, anyValue, anyValue);
+      for (const [bs, agrees] of [[b0, true], [b0, false], [b3, false]] as const) {
+        await expect(rounds.connect(bs).attestGlobalModel(1, agrees)).to.be.revertedWithCustomError(rounds, "AttestationClosed").withArgs(1n);
+      }
+      expect(await rounds.attestationTally(1)).to.deep.equal([SHARES[3] + SHARES[4], 0n, QUORUM]);
+    });
+
+    it("reverts with AlreadyAttested for a second word, the same or the opposite: the first one stays", async () => {
+      const p = await loadFixture(settledFixture);
+      const { rounds, five } = p;
+      const [b0, b1, b2] = five;
+      await rounds.recordGlobalModel(1, fakeCid("global-1"), [b0.address]);
+      await rounds.connect(b1).attestGlobalModel(1, true);
+      await rounds.connect(b2).attestGlobalModel(1, false);
+      for (const bs of [b1, b2]) {
+        for (const agrees of [true, false]) {
+          await expect(rounds.connect(bs).attestGlobalModel(1, agrees)).to.be.revertedWithCustomError(rounds, "AlreadyAttested").withArgs(1n, bs.address);
+        }
+      }
+      expect([await rounds.attestation(1, b1.address), await rounds.attestation(1, b2.address)]).to.deep.equal([BigInt(Attestation.Agrees), BigInt(Attestation.Disputes)]);
+      expect(await rounds.attestationTally(1)).to.deep.equal([SHARES[1], SHARES[2], QUORUM]);
+    });
+
+    it("reverts with NotMember for outsiders, the operator and a BS removed after settlement (the quorum fixed at settlement stays)", async () => {
+      const { rounds, registry, five, outsider, mbs } = await loadFixture(settledFixture);
+      await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
+      await registry.remove(five[4].address);
+      for (const who of [outsider, mbs, five[4]]) {
+        await expect(rounds.connect(who).attestGlobalModel(1, true)).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(who.address);
+      }
+      expect(await rounds.attestationTally(1)).to.deep.equal([0n, 0n, QUORUM]);
+    });
+
+    it("a round in which no model passed opens the next without any attestation, disputed or not (its global model is the previous one)", async () => {
+      const p = await loadFixture(submittedFixture);
+      const { rounds, five, revealUntil, globalCid } = p;
+      await time.increaseTo(revealUntil + 1n);
+      await rounds.settleRound(1); // no verdicts: every model unverified
+      await rounds.recordGlobalModel(1, globalCid, []);
+      expect((await rounds.getRound(1)).passed).to.equal(0n);
+      expect(await rounds.openRound.staticCall(globalCid, BigInt(await time.latest()) + 100n)).to.equal(2n);
+      await rounds.connect(five[3]).attestGlobalModel(1, false);
+      await rounds.connect(five[4]).attestGlobalModel(1, false);
+      expect(await rounds.attestationTally(1)).to.deep.equal([0n, SHARES[3] + SHARES[4], QUORUM]); // a quorum of disputes
+      await expect(openNext(p, globalCid)).to.emit(rounds, "RoundOpened");
+      expect(await rounds.currentRound()).to.equal(2n);
+    });
+
+    it("openRound reverts with GlobalModelNotAttested until BSs holding the quorum attested: 1 wei below it, then at it exactly", async () => {
+      const next = fakeCid("global-1");
+      const q = 600n * COIN;
+      {
+        const p = await loadFixture(oddStakeFixture);
+        const [, , b2, , b4] = p.five;
+        await p.rounds.recordGlobalModel(1, next, p.passed);
+        await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, 0n, q);
+        await attestGlobal(p, 1, [b2, b4]); // 250 + 350 coins - 1 wei
+        await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, q - 1n, q);
+        await attestGlobal(p, 1, [p.five[0]]);
+        await expect(openNext(p, next)).to.emit(p.rounds, "RoundOpened");
+      }
+      {
+        const p = await loadFixture(oddStakeFixture);
+        const [b0, b1, , b3] = p.five;
+        await p.rounds.recordGlobalModel(1, next, p.passed);
+        await attestGlobal(p, 1, [b0]);
+        await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, ODD_BONDS[0], q);
+        await attestGlobal(p, 1, [b1]);
+        await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, ODD_BONDS[0] + ODD_BONDS[1], q);
+        await attestGlobal(p, 1, [b3]); // 100 + 200 + 300 coins: the quorum exactly
+        expect(await p.rounds.attestationTally(1)).to.deep.equal([q, 0n, q]);
+        await expect(openNext(p, next)).to.emit(p.rounds, "RoundOpened").withArgs(2n, next, anyValue, anyValue, anyValue, anyValue);
+      }
+    });
+
+    it("openRound reverts with GlobalModelDisputed once BSs holding the quorum disputed (at it exactly), before it looks at the attestations", async () => {
+      const p = await loadFixture(oddStakeFixture);
+      const [b0, b1, b2, b3, b4] = p.five;
+      const next = fakeCid("global-1");
+      const q = 600n * COIN;
+      await p.rounds.recordGlobalModel(1, next, p.passed);
+      await p.rounds.connect(b0).attestGlobalModel(1, false);
+      await p.rounds.connect(b1).attestGlobalModel(1, false);
+      // 300 coins of disputes: below the quorum, they block nothing, and count as no attestation
+      await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, 0n, q);
+      await attestGlobal(p, 1, [b2, b4]);
+      await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, q - 1n, q);
+      await p.rounds.connect(b3).attestGlobalModel(1, false); // 100 + 200 + 300 coins: the quorum exactly
+      expect(await p.rounds.attestationTally(1)).to.deep.equal([q - 1n, q, q]);
+      await expect(openNext(p, next)).to.be.revertedWithCustomError(p.rounds, "GlobalModelDisputed").withArgs(1n, q, q);
+    });
+
+    it("attack: the MBS records a forged global model and opens the next round from it", async () => {
+      // Attack class 7: the chain cannot recompute Eq. 5, so the old contracts let the MBS record any CID with the right
+      // list and open round 2 from it. Honest BSs recompute it from the listed models and their on-chain weights, get
+      // another model and dispute the recorded one.
+      const p = await loadFixture(settledFixture);
+      const { rounds, five } = p;
+      const [b0, b1, b2, b3, b4] = five;
+      const forged = fakeCid("forged: not Eq. 5 of bs0's model");
+      await rounds.recordGlobalModel(1, forged, [b0.address]); // the list is right, the model is not
+      // bs3 and bs4 (600 coins - 2 wei) dispute it; bs0, bs1, bs2 (400 coins - 1 wei) side with the MBS
+      await rounds.connect(b3).attestGlobalModel(1, false);
+      await rounds.connect(b4).attestGlobalModel(1, false);
+      await attestGlobal(p, 1, [b0, b1, b2]);
+      expect(await rounds.attestationTally(1)).to.deep.equal([SHARES[0] + SHARES[1] + SHARES[2], SHARES[3] + SHARES[4], QUORUM]);
+      await expect(openNext(p, forged))
+        .to.be.revertedWithCustomError(rounds, "GlobalModelDisputed")
+        .withArgs(1n, SHARES[3] + SHARES[4], QUORUM);
+      // no way around it: the recorded model cannot be replaced, and no round opens from another one
+      await expect(rounds.recordGlobalModel(1, fakeCid("global-1"), [b0.address])).to.be.revertedWithCustomError(rounds, "InvalidRoundStatus").withArgs(1n, Status.Finalized);
+      await expect(openNext(p, fakeCid("global-1"))).to.be.revertedWithCustomError(rounds, "GlobalModelMismatch").withArgs(2n, forged, fakeCid("global-1"));
+      expect(await rounds.currentRound()).to.equal(1n);
+
+      // colluders holding the quorum of attestations too (an exact half each): the dispute still stops the round
+      const even = await loadFixture(evenStakeFixture);
+      const [e0, e1, e2, e3, e4] = even.five;
+      await even.rounds.recordGlobalModel(1, forged, even.passed);
+      await attestGlobal(even, 1, [e2, e4]); // 250 + 350 coins
+      for (const bs of [e0, e1, e3]) await even.rounds.connect(bs).attestGlobalModel(1, false); // 100 + 200 + 300 coins
+      const q = 600n * COIN;
+      expect(await even.rounds.attestationTally(1)).to.deep.equal([q, q, q]);
+      await expect(openNext(even, forged)).to.be.revertedWithCustomError(even.rounds, "GlobalModelDisputed").withArgs(1n, q, q);
+    });
+
+    it("attack: a coalition below the quorum disputes an honest global model", async () => {
+      // bs2 and bs4 hold 600 coins - 1 wei of the 1200 - 1 wei: 1 wei short of the quorum. They dispute the honest
+      // model to stall training; the honest BSs' attestations reach the quorum and the round opens.
+      const p = await loadFixture(oddStakeFixture);
+      const [b0, b1, b2, b3, b4] = p.five;
+      const honest = fakeCid("global-1");
+      const q = 600n * COIN;
+      await p.rounds.recordGlobalModel(1, honest, p.passed);
+      for (const bs of [b2, b4]) await p.rounds.connect(bs).attestGlobalModel(1, false);
+      await expect(openNext(p, honest)).to.be.revertedWithCustomError(p.rounds, "GlobalModelNotAttested").withArgs(1n, 0n, q);
+      await attestGlobal(p, 1, [b0, b1, b3]);
+      expect(await p.rounds.attestationTally(1)).to.deep.equal([q, q - 1n, q]);
+      await expect(openNext(p, honest)).to.emit(p.rounds, "RoundOpened").withArgs(2n, honest, anyValue, anyValue, anyValue, anyValue);
+      // and they cannot dispute it once more, nor after the round opened
+      await expect(p.rounds.connect(b2).attestGlobalModel(1, false)).to.be.revertedWithCustomError(p.rounds, "AttestationClosed").withArgs(1n);
+    });
+
+    it("attack: the MBS opens the next round before anyone checked the global model", async () => {
+      // Attack class 7: the MBS used to open round 2 right after recording round 1's model, before any BS could
+      // recompute it. Now the round waits for BSs holding the quorum to attest it.
+      const p = await loadFixture(settledFixture);
+      const { rounds, five } = p;
+      const [b0, , , b3, b4] = five;
+      const next = fakeCid("global-1");
+      await rounds.recordGlobalModel(1, next, [b0.address]);
+      await expect(openNext(p, next)).to.be.revertedWithCustomError(rounds, "GlobalModelNotAttested").withArgs(1n, 0n, QUORUM);
+      await attestGlobal(p, 1, [b0]); // the BS whose model it aggregated vouches at once
+      await expect(openNext(p, next)).to.be.revertedWithCustomError(rounds, "GlobalModelNotAttested").withArgs(1n, SHARES[0], QUORUM);
+      expect(await rounds.currentRound()).to.equal(1n);
+      await attestGlobal(p, 1, [b3, b4]);
+      await expect(openNext(p, next)).to.emit(rounds, "RoundOpened");
+      expect(await rounds.currentRound()).to.equal(2n);
+    });
+
+    it("attack: an attestation counted twice / by a removed-and-readmitted BS or with coins bonded after the snapshot", async () => {
+      // bs0 (66.67 coins at the snapshot) sides with a forged model: it is credited 10 000 bonded coins and bonds 5000
+      // liquid ones after the snapshot, attests again and again, has the MBS remove and re-admit it, and brings a
+      // second key admitted and credited 10 000 coins after the snapshot. Its word weighs 66.67 coins, once.
+      const p = await loadFixture(adminRoundFixture);
+      const { rounds, registry, stake, coin, five, bss } = p;
+      const [b0, b1] = five;
+      const second = bss[5];
+      await castBallots(p, 1, allPass(five));
+      await rounds.settleRound(1);
+      const { snapshot } = await rounds.getRound(1);
+      const forged = fakeCid("forged");
+      await rounds.recordGlobalModel(1, forged, [b1.address]);
+      await stake.credit(b0.address, 10_000n * COIN);
+      await coin.mint(b0.address, 5_000n * COIN);
+      await coin.connect(b0).approve(await stake.getAddress(), 5_000n * COIN);
+      await stake.connect(b0).bond(5_000n * COIN);
+      expect(await stake.bondedOf(b0.address)).to.equal(SHARES[0] + VERIFIER_REWARD + 15_000n * COIN); // its verifier reward too
+      await expect(rounds.connect(b0).attestGlobalModel(1, true)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, b0.address, true, SHARES[0]);
+      await expect(rounds.connect(b0).attestGlobalModel(1, true)).to.be.revertedWithCustomError(rounds, "AlreadyAttested").withArgs(1n, b0.address);
+      await registry.remove(b0.address);
+      await expect(rounds.connect(b0).attestGlobalModel(1, true)).to.be.revertedWithCustomError(rounds, "NotMember").withArgs(b0.address);
+      await registry.admit(b0.address);
+      await expect(rounds.connect(b0).attestGlobalModel(1, true)).to.be.revertedWithCustomError(rounds, "AlreadyAttested").withArgs(1n, b0.address);
+      await registry.admit(second.address);
+      await stake.credit(second.address, 10_000n * COIN);
+      expect(await stake.bondedAt(second.address, snapshot)).to.equal(0n);
+      await expect(rounds.connect(second).attestGlobalModel(1, true)).to.emit(rounds, "GlobalModelAttested").withArgs(1n, second.address, true, 0n);
+      expect(await rounds.attestationTally(1)).to.deep.equal([SHARES[0], 0n, QUORUM]);
+      await expect(openNext(p, forged)).to.be.revertedWithCustomError(rounds, "GlobalModelNotAttested").withArgs(1n, SHARES[0], QUORUM);
+    });
+  });
+
   describe("attacks on the verdicts", () => {
     it("class 3, verdicts that cost nothing: two colluders (bs0, bs2: 4 of 15 shares, below 1/3) fail every honest model for 6 rounds; the honest models still pass, the colluders forfeit the verifier reward every round and fall behind the honest BSs, no honest BS loses stake", async () => {
       const p = await loadFixture(deployWithFiveBss);
@@ -1365,6 +1717,7 @@ describe("TrainingRounds", () => {
       const p = await loadFixture(settledFixture);
       const { rounds, five, revealUntil } = p;
       await rounds.recordGlobalModel(1, fakeCid("global-1"), [five[0].address]);
+      await attestGlobal(p, 1, five);
       const opensAt = BigInt(await time.latest()) + 3n;
       const deadline2 = opensAt + 200n;
       await time.setNextBlockTimestamp(opensAt);

@@ -60,7 +60,7 @@ function agent(round: number, bs: number, coins: bigint, extra: Partial<AgentRou
     cid: `bafy-${round}-${bs}`,
     submitted: true,
     resumed: [],
-    measured: { observe: 0.1, act: 0.2, sync: 0.3, train: 4 + bs + round, upload: 0.5, verify: 1.5, collect: 2 },
+    measured: { observe: 0.1, act: 0.2, sync: 0.3, train: 4 + bs + round, upload: 0.5, verify: 1.5, collect: 2, attest: 0.4 },
     predicted: {
       localTrainingSeconds: 3 + bs,
       aggregationSeconds: 0.01,
@@ -183,7 +183,7 @@ describe("system/report", () => {
     expect(agents).to.have.length(1 + 2 * 3);
     const ah = agents[0];
     agents.forEach((row, k) => expect(row, `agents.csv line ${k + 1}`).to.have.length(ah.length));
-    for (const p of ["observe", "act", "sync", "train", "upload", "verify", "collect"]) expect(ah).to.include(`measured_${p}_s`);
+    for (const p of ["observe", "act", "sync", "train", "upload", "verify", "collect", "attest"]) expect(ah).to.include(`measured_${p}_s`);
     expect(ah).to.include.members(["predicted_local_training_s_eq12", "predicted_aggregation_s_eq14", "predicted_transmission_s_eq15", "predicted_block_validation_s_eq16", "predicted_total_s", "skipped", "outcome", "coins", "resumed"]);
     const rows = agents.slice(1).map((row) => Object.fromEntries(ah.map((h, k) => [h, row[k]])));
     expect(rows.map((r) => `${r.round}/${r.bs}`)).to.deep.equal(["1/0", "1/1", "1/2", "2/0", "2/1", "2/2"]);
