@@ -135,7 +135,11 @@ interface VmLogs {
 /// consented calls, so the chain's twins must equal them (invariant_twinsChangeOnlyWithConsent). Attack: a BS
 /// registering, recording data for or moving a twin with a forged consent (another key's signature, the device's
 /// consent to another BS, slot or record, or none) must be refused with TwinRegistry's InvalidConsent (counted in
-/// `forgedConsentsRefused`). Ghost state records what the chain must agree with.
+/// `forgedConsentsRefused`). The BSs attest or dispute every recorded global model (attestGlobal) with their snapshot
+/// bonds, which the ghost adds up (invariant_attestationTallyIsTheGhost), and openRound must be refused until the
+/// previous model is attested by the quorum, and for good once the quorum disputed it. Attack (class 7): the MBS
+/// records a forged global model, which the honest BSs dispute (attackForgedGlobal). Ghost state records what the
+/// chain must agree with.
 contract ProtocolHandler {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     VmLogs private constant VML = VmLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
@@ -154,7 +158,7 @@ contract ProtocolHandler {
 
     /// @notice The chain's clock as the campaign moves it (forge does not keep `vm.warp` between calls).
     uint256 public now_;
-    /// @notice Successful actions in this run (a campaign that reverts everything fails `afterInvariant`).
+    /// @notice Successful actions in this run (the scripted test checks that every action can succeed).
     uint256 public successes;
     /// @notice Set, with a reason, when the protocol accepts what it must refuse or disagrees with a ghost.
     bool public violation;
@@ -184,6 +188,19 @@ contract ProtocolHandler {
     // ghost: the weight of the revealed verdicts on each model
     mapping(uint256 round => mapping(address bs => uint256)) public passGiven;
     mapping(uint256 round => mapping(address bs => uint256)) public failGiven;
+    // ghost of the global-model attestations: each BS's word and the snapshot bonds of the words given, and the
+    // rounds whose global model the MBS forged (attackForgedGlobal)
+    mapping(uint256 round => mapping(address bs => TrainingRounds.Attestation)) public ghostAttestation;
+    mapping(uint256 round => uint256) public ghostAttestStake;
+    mapping(uint256 round => uint256) public ghostDisputeStake;
+    mapping(uint256 round => bool) public forgedGlobal;
+    // counts for the report: words given, invalid attestations and openings refused with the right error, forged
+    // global models disputed
+    uint256 public attestations;
+    uint256 public disputes;
+    uint256 public attestationsRefused;
+    uint256 public opensRefused;
+    uint256 public forgedModelsDisputed;
 
     /// @dev A ballot a BS committed: what it reveals, and whether it will (or can) reveal it.
     struct Ballot {
@@ -270,12 +287,28 @@ contract ProtocolHandler {
     // ----- FL rounds ------------------------------------------------------------------------------------------
 
     /// @notice The MBS opens the next round from the last recorded global model, with a deadline 30..309 s away.
-    /// Attack: a round whose reveal window would end later than half the unbonding delay from now (a BS unbonding at
-    /// the opening could withdraw before the settlement) must be refused.
+    /// While the previous round's new global model (it passed a model) has not been attested by BSs holding the quorum
+    /// of its snapshot stake, or once BSs holding the quorum disputed it, the opening must be refused with
+    /// GlobalModelNotAttested or GlobalModelDisputed over the ghost's tally (and is all the call does): a disputed
+    /// model stops the rounds for good. Attack: a round whose reveal window would end later than half the unbonding
+    /// delay from now (a BS unbonding at the opening could withdraw before the settlement) must be refused.
     function openRound(uint256 dt) external timed {
         uint256 deadline = now_ + 30 + (dt % 280);
         uint256 revealUntil = deadline + d.rounds.verificationWindow() + d.rounds.revealWindow();
         bool tooLong = revealUntil > now_ + d.stake.unbondingDelay() / 2;
+        bytes memory refusal = _openRefusal(d.rounds.currentRound());
+        if (refusal.length != 0) {
+            VM.prank(operator);
+            try d.rounds.openRound(lastGlobal, uint64(deadline)) {
+                _violate("a round opened from a global model not attested by the quorum, or disputed by it");
+            } catch (bytes memory err) {
+                if (keccak256(err) != keccak256(refusal)) {
+                    _violate("an unattested or disputed global model was refused with another error than the tally's");
+                }
+            }
+            ++opensRefused;
+            return;
+        }
         VM.prank(operator);
         if (tooLong) {
             try d.rounds.openRound(lastGlobal, uint64(deadline)) {
@@ -437,6 +470,18 @@ contract ProtocolHandler {
         }
     }
 
+    /// @dev Whether a ballot of `round` that its BS will and can open (not withheld, no verdict on its own model, not a
+    /// copy) is not revealed yet while the reveal window (ending at `revealUntil`) lasts.
+    function _revealPending(uint256 round, uint64 revealUntil) private view returns (bool) {
+        if (now_ > revealUntil) return false;
+        for (uint256 i = 0; i < bss.length; ++i) {
+            Ballot storage b = _ballots[round][bss[i]];
+            TrainingRounds.Ballot memory c = d.rounds.ballot(round, bss[i]);
+            if (c.commitment != bytes32(0) && !c.revealed && !b.withhold && !b.selfVerdict && !b.copied) return true;
+        }
+        return false;
+    }
+
     /// @dev Whether a BS that committed an action in `round` has not submitted its model yet.
     function _submissionsPending(uint256 round) private view returns (bool) {
         for (uint256 i = 0; i < bss.length; ++i) {
@@ -460,7 +505,7 @@ contract ProtocolHandler {
     function revealBallot(uint256 verifierSeed, uint256 tamper, bool jump) external timed {
         uint256 round = d.rounds.currentRound();
         TrainingRounds.Round memory r = d.rounds.getRound(round);
-        if (jump && !d.rounds.acceptsReveals(round) && now_ > r.deadline && now_ <= r.commitUntil) {
+        if (jump && (r.committed >= 3 || tamper % 4 == 0) && !d.rounds.acceptsReveals(round) && now_ > r.deadline && now_ <= r.commitUntil) {
             now_ = r.commitUntil + 1;
             VM.warp(now_);
         }
@@ -508,12 +553,16 @@ contract ProtocolHandler {
     }
 
     /// @notice The MBS settles the round (after its reveal window when `wait`; otherwise only once every ballot is
-    /// revealed). Outcomes must be AcceptanceRule.decide over the revealed stakes and the other members' snapshot
-    /// bonds; rewards and slashes of models and verifiers must follow the rules.
+    /// revealed). It waits for the verdicts: with `wait` the clock moves past the reveal window only after the
+    /// submission deadline and once no ballot that can be opened is still to be revealed (the call reverts before), so
+    /// that models get verdicts and pass (and their global models need attesting). Outcomes must be
+    /// AcceptanceRule.decide over the revealed stakes and the other members' snapshot bonds; rewards and slashes of
+    /// models and verifiers must follow the rules.
     function settle(bool wait) external timed staked {
         uint256 round = d.rounds.currentRound();
         TrainingRounds.Round memory r = d.rounds.getRound(round);
         if (wait) {
+            require(now_ > r.deadline && !_revealPending(round, r.revealUntil), "verdicts pending");
             now_ = r.revealUntil + 1;
             VM.warp(now_);
         }
@@ -551,6 +600,140 @@ contract ProtocolHandler {
         VM.prank(operator);
         d.rounds.recordGlobalModel(round, cid, passed);
         lastGlobal = cid;
+    }
+
+    /// @notice A BS word on the current round's recorded global model (issue class 7), by `agreesSeed` % 8. 0: a BS
+    /// that did not attest yet says the opposite of what recomputing Eq. 5 tells it (it disputes a true model); 3..7:
+    /// it attests a true model and disputes a forged one (the ghost's `forgedGlobal`, what the handler cannot
+    /// recompute); either adds its bond at the round's snapshot to the ghost's attest or dispute stake. Invalid calls
+    /// (and all the call does): 1: on the previous round, after this one opened (AttestationClosed); 2, or when every
+    /// BS has spoken: a BS that already attested or disputed, again (AlreadyAttested); and whenever the round is not
+    /// Finalized yet, on it or (1 time in 2) on the round after it (InvalidRoundStatus). Each must revert with exactly
+    /// that error.
+    function attestGlobal(uint256 bsSeed, uint256 agreesSeed) external timed {
+        uint256 round = d.rounds.currentRound();
+        require(round != 0, "no round");
+        uint256 mode = agreesSeed % 8;
+        bool agrees = (agreesSeed >> 3) % 2 == 0; // what an invalid call says
+        if (mode == 1 && round > 1) {
+            _tryAttest(
+                _bs(bsSeed),
+                round - 1,
+                agrees,
+                abi.encodeWithSelector(TrainingRounds.AttestationClosed.selector, round - 1),
+                "an attestation after the next round opened was accepted"
+            );
+            return;
+        }
+        TrainingRounds.RoundStatus status = d.rounds.getRound(round).status;
+        if (status != TrainingRounds.RoundStatus.Finalized) {
+            uint256 target = (agreesSeed >> 4) % 2 == 0 ? round : round + 1;
+            _tryAttest(
+                _bs(bsSeed),
+                target,
+                agrees,
+                abi.encodeWithSelector(TrainingRounds.InvalidRoundStatus.selector, target, d.rounds.getRound(target).status),
+                "an attestation of a round not Finalized was accepted"
+            );
+            return;
+        }
+        address bs = _pick(bsSeed, round, Pick.NotAttested);
+        if (mode == 2 || ghostAttestation[round][bs] != TrainingRounds.Attestation.None) {
+            bs = _pick(bsSeed, round, Pick.Attested);
+            if (ghostAttestation[round][bs] != TrainingRounds.Attestation.None) {
+                _tryAttest(
+                    bs,
+                    round,
+                    agrees,
+                    abi.encodeWithSelector(TrainingRounds.AlreadyAttested.selector, round, bs),
+                    "a second attestation by one BS was accepted"
+                );
+                return;
+            }
+        }
+        _attest(round, bs, mode == 0 ? forgedGlobal[round] : !forgedGlobal[round]);
+    }
+
+    /// @notice Attack (issue class 7): the MBS records a forged global model for a settled round with passed models
+    /// (any CID other than Eq. 5 of the models it lists: the chain cannot tell, so it is accepted, and the ghost marks
+    /// it forged), 1 time in 2 with one colluding BS attesting it (only if the others still hold the quorum); the
+    /// honest BSs, holding the quorum, dispute it. The next round must then be refused with GlobalModelDisputed, here
+    /// and in every later openRound (no round ever opens from it). Only from `seed` % 4 == 0 (otherwise the call
+    /// reverts): it ends the run's rounds, so that most runs keep training.
+    function attackForgedGlobal(uint256 seed) external timed {
+        uint256 round = d.rounds.currentRound();
+        require(round != 0 && seed % 4 == 0, "not this time");
+        TrainingRounds.Round memory r = d.rounds.getRound(round);
+        require(r.status == TrainingRounds.RoundStatus.Settled && r.passed != 0, "no settled round with a passed model");
+        bytes memory forged = _cid("forged global", round, address(uint160(seed)));
+        address[] memory passed = _passedSorted(round); // before the prank: it reads the chain with external calls
+        VM.prank(operator);
+        d.rounds.recordGlobalModel(round, forged, passed);
+        forgedGlobal[round] = true;
+        lastGlobal = forged;
+        uint256 quorum = attestationQuorum(round);
+        address colluder = _bs(seed >> 2);
+        if ((seed >> 5) % 2 == 0 || _memberStake(r.snapshot) - d.stake.bondedAt(colluder, r.snapshot) < quorum) {
+            colluder = address(0);
+        }
+        for (uint256 i = 0; i < bss.length; ++i) _attest(round, bss[i], bss[i] == colluder);
+        if (ghostDisputeStake[round] < quorum) _violate("the honest BSs' disputes did not reach the quorum");
+        bytes memory refusal = _openRefusal(round);
+        if (bytes4(refusal) != TrainingRounds.GlobalModelDisputed.selector) _violate("the ghost does not see the dispute");
+        VM.prank(operator);
+        try d.rounds.openRound(forged, uint64(now_ + 100)) {
+            _violate("a round opened from a disputed global model");
+        } catch (bytes memory err) {
+            if (keccak256(err) != keccak256(refusal)) _violate("a disputed global model was refused for another reason");
+        }
+        ++forgedModelsDisputed;
+    }
+
+    /// @dev `bs` attests (`agrees`) or disputes round `round`'s global model; its word must weigh its bond at the
+    /// round's snapshot, as the ghost adds it.
+    function _attest(uint256 round, address bs, bool agrees) private {
+        uint256 weight = d.stake.bondedAt(bs, d.rounds.getRound(round).snapshot);
+        VM.prank(bs);
+        d.rounds.attestGlobalModel(round, agrees);
+        TrainingRounds.Attestation a = agrees ? TrainingRounds.Attestation.Agrees : TrainingRounds.Attestation.Disputes;
+        ghostAttestation[round][bs] = a;
+        if (agrees) {
+            ghostAttestStake[round] += weight;
+            ++attestations;
+        } else {
+            ghostDisputeStake[round] += weight;
+            ++disputes;
+        }
+        if (d.rounds.attestation(round, bs) != a) _violate("an attestation was stored other than given");
+    }
+
+    /// @dev An attestation the chain must refuse with exactly `want`.
+    function _tryAttest(address bs, uint256 round, bool agrees, bytes memory want, string memory accepted) private {
+        VM.prank(bs);
+        try d.rounds.attestGlobalModel(round, agrees) {
+            _violate(accepted);
+        } catch (bytes memory err) {
+            if (keccak256(err) != keccak256(want)) _violate("an invalid attestation was refused with another error");
+            else ++attestationsRefused;
+        }
+    }
+
+    /// @dev The error openRound must give after round `previous` by the ghost's tally (empty when it may open, or when
+    /// `previous` is not Finalized: then PreviousRoundNotFinalized reverts the call).
+    function _openRefusal(uint256 previous) private view returns (bytes memory) {
+        if (previous == 0) return "";
+        TrainingRounds.Round memory p = d.rounds.getRound(previous);
+        if (p.status != TrainingRounds.RoundStatus.Finalized || p.passed == 0) return "";
+        uint256 quorum = attestationQuorum(previous);
+        uint256 disputed = ghostDisputeStake[previous];
+        uint256 attested = ghostAttestStake[previous];
+        if (disputed >= quorum) {
+            return abi.encodeWithSelector(TrainingRounds.GlobalModelDisputed.selector, previous, disputed, quorum);
+        }
+        if (attested < quorum) {
+            return abi.encodeWithSelector(TrainingRounds.GlobalModelNotAttested.selector, previous, attested, quorum);
+        }
+        return "";
     }
 
     // ----- twins, coins and stake -----------------------------------------------------------------------------
@@ -903,6 +1086,17 @@ contract ProtocolHandler {
         return bss;
     }
 
+    /// @notice The stake an attestation or a dispute of round `round`'s global model needs, computed here: quorumBps
+    /// of the five members' bonds at the round's snapshot, rounded up, at least 1.
+    function attestationQuorum(uint256 round) public view returns (uint256 quorum) {
+        quorum = (_memberStake(d.rounds.getRound(round).snapshot) * quorumBps + BPS - 1) / BPS;
+        if (quorum == 0) quorum = 1;
+    }
+
+    function _memberStake(uint64 snapshot) private view returns (uint256 memberStake) {
+        for (uint256 j = 0; j < bss.length; ++j) memberStake += d.stake.bondedAt(bss[j], snapshot);
+    }
+
     // ----- settlement checks -------------------------------------------------------------------------------------
 
     /// @dev Every model's stored stakes are its revealed verdicts' weights, and its outcome is AcceptanceRule.decide
@@ -1172,14 +1366,19 @@ contract ProtocolHandler {
         NotCommitted,
         CommittedNotSubmitted,
         NoBallot,
-        BallotToReveal
+        BallotToReveal,
+        NotAttested,
+        Attested
     }
 
     /// @dev The first BS from `seed` on that fits `what` in `round` (or the seed's BS when none does).
     function _pick(uint256 seed, uint256 round, Pick what) private view returns (address) {
         for (uint256 k = 0; k < bss.length; ++k) {
             address bs = _bs(seed + k);
-            if (what == Pick.NotCommitted || what == Pick.CommittedNotSubmitted) {
+            if (what == Pick.NotAttested || what == Pick.Attested) {
+                bool attested = ghostAttestation[round][bs] != TrainingRounds.Attestation.None;
+                if (attested == (what == Pick.Attested)) return bs;
+            } else if (what == Pick.NotCommitted || what == Pick.CommittedNotSubmitted) {
                 bool committed = committedTwins[round][bs] != 0;
                 if (what == Pick.NotCommitted && !committed) return bs;
                 if (what == Pick.CommittedNotSubmitted && committed && !d.rounds.submission(round, bs).exists) return bs;

@@ -27,6 +27,11 @@ import {ProtocolHandler, Deployed, Devices} from "./ProtocolHandler.sol";
 /// invariants below must hold; forge prints the calls and reverts of every handler action (show_metrics), and a
 /// scripted round (`test_everyActionSucceedsInAScriptedRound`) shows that every action can succeed, so a campaign
 /// whose calls are all refused cannot pass unnoticed.
+interface VmFsTmp {
+    function writeLine(string calldata, string calldata) external;
+    function toString(uint256) external pure returns (string memory);
+}
+
 contract ProtocolInvariants {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     address private constant OPERATOR = address(0xB0B);
@@ -262,6 +267,54 @@ contract ProtocolInvariants {
         }
     }
 
+    /// @notice Attestation of the global model (issue class 7): a round r > 1 is open only if round r-1 passed no model
+    /// (its global model is the one it trained from) or, by attestationTally, BSs holding the quorum attested its new
+    /// global model and BSs holding the quorum did not dispute it; never when the MBS forged it (the handler's ghost,
+    /// whose honest BSs, holding the quorum, dispute it). A round's tally no longer changes once the next round opens.
+    function invariant_roundsOpenOnlyFromAttestedModels() public {
+        VM.warp(handler.now_()); // the quorum reads snapshot bonds, which are past instants only
+        uint256 rounds = d.rounds.currentRound();
+        for (uint256 r = 2; r <= rounds; ++r) {
+            require(!handler.forgedGlobal(r - 1), "a round opened from a forged global model");
+            if (d.rounds.getRound(r - 1).passed == 0) continue;
+            (uint256 attested, uint256 disputed, uint256 quorum) = d.rounds.attestationTally(r - 1);
+            require(quorum == handler.attestationQuorum(r - 1), "the attestation quorum is not quorumBps of the snapshot stake");
+            require(attested >= quorum, "a round opened from a global model the quorum did not attest");
+            require(disputed < quorum, "a round opened from a global model the quorum disputed");
+        }
+    }
+
+    /// @notice Every round's attest and dispute stakes on chain are the handler's ghost sums (the snapshot bonds of the
+    /// words given, added call by call), every BS's stored word is the one it gave, and the quorum of every settled
+    /// round is quorumBps of the five members' snapshot bonds, rounded up.
+    function invariant_attestationTallyIsTheGhost() public {
+        VM.warp(handler.now_());
+        uint256 rounds = d.rounds.currentRound();
+        for (uint256 r = 1; r <= rounds; ++r) {
+            (uint256 attested, uint256 disputed, uint256 quorum) = d.rounds.attestationTally(r);
+            require(attested == handler.ghostAttestStake(r), "a round's attest stake is not the ghost's");
+            require(disputed == handler.ghostDisputeStake(r), "a round's dispute stake is not the ghost's");
+            TrainingRounds.RoundStatus status = d.rounds.getRound(r).status;
+            if (status == TrainingRounds.RoundStatus.Settled || status == TrainingRounds.RoundStatus.Finalized) {
+                require(quorum == handler.attestationQuorum(r), "the attestation quorum is not quorumBps of the snapshot stake");
+            }
+            for (uint256 i = 0; i < bss.length; ++i) {
+                require(d.rounds.attestation(r, bss[i]) == handler.ghostAttestation(r, bss[i]), "a BS's word is not the one it gave");
+            }
+        }
+    }
+
+    function afterInvariant() public {
+        VmFsTmp f = VmFsTmp(address(VM));
+        string memory line = string.concat(
+            f.toString(d.rounds.currentRound()), " ", f.toString(handler.forgedModelsDisputed()), " ",
+            f.toString(handler.attestations()), " ", f.toString(handler.disputes()), " ",
+            f.toString(handler.attestationsRefused()), " ", f.toString(handler.opensRefused()), " ",
+            f.toString(handler.outcomesPassed()), " ", f.toString(handler.successes())
+        );
+        f.writeLine("/tmp/runstat.txt", line);
+    }
+
     /// @notice Every final block's root is the Merkle root of its records, and final blocks tile [0, packedUpTo).
     function invariant_finalBlocksAreTheRecords() public view {
         uint256 n = d.blocks.blockCount();
@@ -281,6 +334,7 @@ contract ProtocolInvariants {
     /// refused): one scripted round through every action, each of which must not revert, with each attack tried.
     function test_everyActionSucceedsInAScriptedRound() public {
         handler.openRound(0);
+        handler.attestGlobal(0, 19); // invalid: round 2 is not even open (InvalidRoundStatus(2, None))
         for (uint256 i = 0; i < 5; ++i) handler.commit(i, 2, 32); // its own twins (no move, empty consents), batch 48
         for (uint256 i = 0; i < 5; ++i) handler.submit(i);
         for (uint256 i = 0; i < 4; ++i) handler.commitBallot(i, 0, 5, true); // PASS on every other model
@@ -289,9 +343,19 @@ contract ProtocolInvariants {
         for (uint256 i = 0; i < 4; ++i) handler.revealBallot(i, i == 0 ? 0 : 1, false); // BS 0 first tries a changed verdict and a wrong salt
         handler.revealBallot(4, 1, false); // BS 4's ballot: refused; it stays unrevealed
         handler.settle(true); // 5 models pass; 4 verifiers paid; BS 4 slashed for the ballot it never revealed
+        handler.attestGlobal(0, 3); // invalid: no global model recorded yet (InvalidRoundStatus(1, Settled))
         handler.record(true, 0); // first tries to leave a passed model out
         handler.attackOpenFromOtherCid(1);
+        handler.openRound(0); // refused: nobody attested round 1's model (GlobalModelNotAttested(1, 0, quorum))
+        handler.attestGlobal(0, 3); // BSs 0 and 1 attest it: 1/15 + 2/15 of the stake, below the quorum of 1/2
+        handler.attestGlobal(1, 3);
+        handler.openRound(0); // refused again (GlobalModelNotAttested(1, 1/5 of the stake, quorum))
+        handler.attestGlobal(2, 0); // BS 2 disputes the true model (1/5 of the stake, below the quorum)
+        handler.attestGlobal(3, 3); // BSs 3 and 4 attest: 4/5 of the stake attested
+        handler.attestGlobal(4, 3);
+        handler.attestGlobal(0, 2); // invalid: BS 0 again (AlreadyAttested(1, BS 0))
         handler.openRound(0);
+        handler.attestGlobal(0, 1); // invalid: round 2 is open (AttestationClosed(1))
         handler.registerTwin(0, 0); // user 10 (the first without a twin) on BS 0 with its device's consent: twin 11
         handler.twinData(10, 456); // twin 11's first data record, signed by its device
         handler.commit(0, 10, 32); // BS 0 lists twin 1 (its own: zero consent) and twin 3 (BS 1's: moved with consent)
@@ -299,6 +363,13 @@ contract ProtocolInvariants {
         handler.attackForgedConsent(1, 1); // BS 1 claims every unclaimed twin (from twin 2, BS 0's): 4 refused
         handler.attackForgedConsent(2, 0); // BS 0 registers user 11 (3 forged consents), then a stranger: 4 refused
         handler.twinData(0, 123);
+        handler.submit(0); // BS 0's round-2 model (twins 1 and 3)
+        for (uint256 i = 1; i < 5; ++i) handler.commitBallot(i, 0, 5, true); // BSs 1..4 pass it (after the deadline)
+        for (uint256 i = 1; i < 5; ++i) handler.revealBallot(i, 1, true); // after the commit window
+        handler.settle(true); // it passes; 4 more verifiers paid
+        handler.attackForgedGlobal(32); // the MBS records a forged model; BS 3 attests it, BSs 0, 1, 2, 4 dispute it
+        handler.openRound(0); // refused: GlobalModelDisputed(2, dispute stake, quorum), for good
+        handler.attestGlobal(1, 2); // invalid: every BS has spoken (AlreadyAttested(2, BS 1))
         handler.unbond(0, 5e18, false);
         for (uint256 i = 0; i < 13; ++i) handler.warp(59); // past the unbonding delay
         handler.withdraw(0);
@@ -319,14 +390,22 @@ contract ProtocolInvariants {
         handler.reportMissed(0); // its producer is jailed and slashed
         require(!handler.violation(), handler.violationReason());
         require(!handler.stakeViolation(), handler.stakeViolationReason());
-        // 60 calls + the one validation that succeeded (55 before the consents: + registerTwin, twinData, the commit
-        // with a move and the 3 forged-consent attacks)
-        require(handler.successes() == 61, "an action did not count its success");
+        // 84 calls + the one validation that succeeded (55 before the consents: + registerTwin, twinData, the commit
+        // with a move and the 3 forged-consent attacks = 61 before the attestations: + 12 attestGlobal calls, 3
+        // refused openRound calls, and round 2 to its settlement (submit, 4 ballots committed, 4 revealed, settle) and
+        // the forged global model = 85)
+        require(handler.successes() == 85, "an action did not count its success");
+        require(handler.attestations() == 5 && handler.disputes() == 5, "the global models were not attested as scripted");
+        require(handler.attestationsRefused() == 5, "an invalid attestation was not tried or not refused with its error");
+        require(handler.opensRefused() == 3 && handler.forgedModelsDisputed() == 1, "a refused opening was not tried");
+        require(d.rounds.currentRound() == 2, "a round opened from the disputed global model");
         require(handler.forgedConsentsRefused() == 11, "a forged consent was not tried or not refused with InvalidConsent");
         require(handler.consentedMoves() == 1 && d.twins.hostOf(3) == bss[0], "the consented move did not happen");
         require(handler.consentedRegistrations() == 1 && d.twins.twinCount() == 11, "the consented registration did not happen");
         require(d.rounds.submission(1, bss[0]).outcome == TrainingRounds.Outcome.Passed, "an honest model did not pass");
-        require(handler.verifierRewards() == 4 && handler.withheldSlashes() == 1, "verifiers paid or slashed other than scripted");
+        require(d.rounds.submission(2, bss[0]).outcome == TrainingRounds.Outcome.Passed, "BS 0's round-2 model did not pass");
+        // 4 verifiers paid in each round (4 before round 2 was settled)
+        require(handler.verifierRewards() == 8 && handler.withheldSlashes() == 1, "verifiers paid or slashed other than scripted");
         require(d.blocks.finalBlockCount() == 1, "the block did not become final");
         require(handler.slashes() == 2, "the withheld ballot and the missed slot were not both slashed");
         invariant_stakeConservation();
@@ -335,6 +414,11 @@ contract ProtocolInvariants {
         invariant_weightsAtMostTheDataShare();
         invariant_twinAccounting();
         invariant_twinsChangeOnlyWithConsent();
-        console.log("scripted round: 61 actions succeeded, 5 models passed, block final, 2 slashes, 11 forged consents refused");
+        invariant_roundsContinue();
+        invariant_roundsOpenOnlyFromAttestedModels();
+        invariant_attestationTallyIsTheGhost();
+        console.log(
+            "scripted rounds: 85 actions succeeded, 6 models passed, block final, 2 slashes, 11 forged consents refused, 1 forged global model disputed"
+        );
     }
 }

@@ -312,6 +312,7 @@ const KINDS = [
   "revealVerdicts",
   "settleRound",
   "recordGlobalModel",
+  "attestGlobalModel",
   "proposeBlock",
   "validateBlock",
   "missSlot",
@@ -423,6 +424,16 @@ interface ModelRound {
   /** The global model it opened from, and the one recorded at finalization. */
   globalCid?: string;
   newGlobalCid?: string;
+  /** The recorded global model is not Eq. 5 of the models it lists (the MBS's class 7 attack): honest BSs dispute it. */
+  forged: boolean;
+  /** The bonds at the snapshot of the members at the opening, and the bonds of the BSs that attested or disputed the model. */
+  memberStake: bigint;
+  attestStake: bigint;
+  disputeStake: bigint;
+  /** BS -> true (attested) or false (disputed). */
+  attestations: Map<string, boolean>;
+  /** The members at the opening (whose snapshot bonds make memberStake). */
+  electorate: Set<string>;
   tau: number[];
   /** twin id -> BSs that listed it in an action for this slot */
   claims: Map<number, Set<string>>;
@@ -528,6 +539,26 @@ async function deployCampaign(): Promise<Protocol> {
   return deployModule(DtwnModule, { DtwnCore: { unbondingDelaySeconds: UNBONDING_DELAY } } as never);
 }
 const MAX_SCORE = 10_000;
+/** TrainingRounds.Attestation: what a BS said of a round's global model. */
+enum Attestation {
+  None = 0,
+  Agrees = 1,
+  Disputes = 2,
+}
+/**
+ * How often an honest-looking BS disputes a correct global model (it recomputed it wrongly, or disputes anyway): rare
+ * enough that the attestations of the others mostly reach the quorum, often enough that a dissent now and then keeps
+ * a round from opening for a while (GlobalModelNotAttested).
+ */
+const DISSENT = 0.07;
+/**
+ * The MBS records a forged global model (not Eq. 5 of the models it lists) only from this share of a run's operations
+ * on: once BSs holding the quorum dispute it no round ever opens again (GlobalModelDisputed), so the campaign stages
+ * that attack late, and at most once per seed, to keep reaching later rounds, blocks and settlements.
+ */
+const FORGE_FROM = 0.7;
+/** The chance that a recorded global model with passed models is forged once FORGE_FROM of the run is over. */
+const FORGE_CHANCE = 1;
 /** Steps between two deep checks of the whole model against the chain. */
 const DEEP_CHECK_EVERY = 25;
 const TAU_BYTES = 2 * PARAMS.subchannels;
@@ -607,6 +638,9 @@ class World {
 
   // rounds and actions
   rounds: ModelRound[] = [];
+  /** The operation being planned and the run's operations (the forged global model comes late in a run). */
+  opIndex = 0;
+  totalOps = 0;
 
   // blocks
   blocks: ModelBlock[] = [];
@@ -648,6 +682,14 @@ class World {
     escapeLatestSettle: 0,
     removedBeforeReveal: 0,
     commitsAfterRevealOpened: 0,
+    attested: 0,
+    disputed: 0,
+    disputedForged: 0,
+    attestedForged: 0,
+    zeroWeightWords: 0,
+    wordsOutsideMemberStake: 0,
+    forgedModels: 0,
+    attestedOpens: 0,
     preElectionReportsRefused: 0,
     nonMemberProducerSlashed: 0,
     jailAmnesties: 0,
@@ -750,6 +792,29 @@ class World {
   }
   accepting(r: ModelRound | undefined, ts: number): boolean {
     return r !== undefined && r.status === RoundStatus.Open && ts <= r.deadline;
+  }
+  /** TrainingRounds._attestationQuorum: quorumBps of the members' stake at the snapshot, rounded up, and at least 1. */
+  attestationQuorum(r: ModelRound): bigint {
+    const quorum = (r.memberStake * BigInt(PARAMS.verificationQuorumBps) + BPS - 1n) / BPS;
+    return quorum === 0n ? 1n : quorum;
+  }
+  /**
+   * openRound's attestation checks on the finalized round `p` (undefined: round p + 1 can open from it): a round with
+   * passed models needs BSs holding the quorum to have attested its global model, and never opens once BSs holding
+   * the quorum disputed it; with no passed model (the global model unchanged) it needs no attestation.
+   */
+  attestationRefusal(p: ModelRound): Outcome | undefined {
+    if (p.passedCount === 0) return undefined;
+    const quorum = this.attestationQuorum(p);
+    if (p.disputeStake >= quorum) return this.fail(this.p.rounds, "GlobalModelDisputed", p.id, p.disputeStake, quorum);
+    if (p.attestStake < quorum) return this.fail(this.p.rounds, "GlobalModelNotAttested", p.id, p.attestStake, quorum);
+    return undefined;
+  }
+  /** The current round is finalized and waits for attestations that members who have not spoken yet can still give. */
+  attestationPending(r: ModelRound | undefined): boolean {
+    if (r?.status !== RoundStatus.Finalized) return false;
+    const refusal = this.attestationRefusal(r);
+    return refusal !== undefined && !refusal.ok && refusal.name === "GlobalModelNotAttested" && this.members.some((a) => !r.attestations.has(a));
   }
   /** StakeVault.bondedAt: the bond at the end of timestamp `ts` (the model's state after the last block at or before it). */
   bondedAt(a: string, ts: number): bigint {
@@ -1521,14 +1586,16 @@ class World {
     else if (deadline <= now) outcome = this.fail(rounds, "DeadlineInPast", deadline);
     else if (prev && prev.status !== RoundStatus.Finalized) outcome = this.fail(rounds, "PreviousRoundNotFinalized", prev.id);
     else if (prev && prev.newGlobalCid !== cid) outcome = this.fail(rounds, "GlobalModelMismatch", prev.id + 1, prev.newGlobalCid, cid);
+    else if (prev && this.attestationRefusal(prev)) outcome = this.attestationRefusal(prev)!;
     else if (deadline - now > longest) {
       const revealUntil = deadline + PARAMS.verificationWindowSeconds + PARAMS.revealWindowSeconds;
       outcome = this.fail(rounds, "RoundTooLong", revealUntil, now + UNBONDING_DELAY / 2);
     } else
       outcome = {
         ok: true,
-        apply: () =>
-          void this.rounds.push({
+        apply: () => {
+          if (prev?.passedCount) this.notes.attestedOpens++;
+          this.rounds.push({
             id: this.rounds.length + 1,
             status: RoundStatus.Open,
             deadline,
@@ -1546,7 +1613,16 @@ class World {
             globalCid: ethers.hexlify(cid),
             tau: Array<number>(PARAMS.subchannels).fill(0),
             claims: new Map(),
-          }),
+            forged: false,
+            // the attestations' base: the bonds at the snapshot of the members at the opening (removing BSs later
+            // lowers no quorum)
+            memberStake: this.members.reduce((sum, m) => sum + this.bondedAt(m, now - 1), 0n),
+            attestStake: 0n,
+            disputeStake: 0n,
+            attestations: new Map(),
+            electorate: new Set(this.members),
+          });
+        },
       };
     return { kind: "openRound", desc, send, outcome };
   }
@@ -2163,7 +2239,10 @@ class World {
     const passed = (r?.order ?? []).filter((bs) => r!.subs.get(bs)!.outcome === ModelOutcome.Passed);
     let aggregated = (this.rng.chance(0.85) ? passed.slice() : this.rng.sample(passed, this.rng.int(0, passed.length))).sort(byAddress);
     // with no passed model the round must keep its global model (mostly sent so; otherwise GlobalModelMismatch)
-    let cid = passed.length === 0 && r?.globalCid && this.rng.chance(0.85) ? r.globalCid : fakeCid(`global-${roundId}-new-${this.rng.int(0, 1e9)}`);
+    // late in a run, once, the MBS may record a global model that is not Eq. 5 of the models it lists (class 7): the
+    // chain cannot tell, the BSs that recompute it can (and dispute it)
+    const forged = passed.length > 0 && this.forgeAllowed() && this.rng.chance(FORGE_CHANCE);
+    let cid = passed.length === 0 && r?.globalCid && this.rng.chance(0.85) ? r.globalCid : fakeCid(`global-${roundId}-${forged ? "forged" : "new"}-${this.rng.int(0, 1e9)}`);
     const d = this.rng.float();
     const notPassed = [...this.poolAddrs, this.outsider].filter((a) => !passed.includes(a));
     if (d < 0.08) aggregated = [...aggregated, this.rng.pick(notPassed)].sort(byAddress);
@@ -2171,7 +2250,7 @@ class World {
     else if (d < 0.18 && aggregated.length) aggregated = [...aggregated, aggregated[aggregated.length - 1]];
     else if (d < 0.21) cid = ethers.concat([cid, cid, cid]);
     const len = ethers.dataLength(cid);
-    const desc = `${this.label(caller)} records global model of round ${roundId} from [${aggregated.map((a) => this.label(a)).join(",")}]`;
+    const desc = `${this.label(caller)} records ${forged ? "a FORGED" : "the"} global model of round ${roundId} from [${aggregated.map((a) => this.label(a)).join(",")}]`;
     const send = () => rounds.connect(this.signer(caller)).recordGlobalModel(roundId, cid, aggregated);
     let outcome: Outcome | undefined;
     if (caller !== this.mbs) outcome = this.fail(rounds, "NotOperator", caller);
@@ -2198,9 +2277,81 @@ class World {
       apply: () => {
         r!.status = RoundStatus.Finalized;
         r!.newGlobalCid = ethers.hexlify(cid);
+        r!.forged = forged;
+        if (forged) this.notes.forgedModels++;
       },
     };
     return { kind: "recordGlobalModel", desc, send, outcome };
+  }
+
+  /** Late in the run (FORGE_FROM): a halt of the rounds costs the campaign little. */
+  late(): boolean {
+    return this.opIndex >= FORGE_FROM * this.totalOps;
+  }
+  /** The MBS may forge a global model: late in the run, and if it has not forged one yet. */
+  forgeAllowed(): boolean {
+    return this.late() && !this.rounds.some((r) => r.forged);
+  }
+  /**
+   * Before the run is late, an honest-looking BS disputes a correct global model only when that halts nothing: the
+   * dispute stake stays below the quorum, and the members that have not spoken yet can still attest it to the quorum.
+   */
+  harmlessDissent(r: ModelRound, bs: string, weight: bigint): boolean {
+    if (r.status !== RoundStatus.Finalized || r.attestations.has(bs) || !this.isMember(bs)) return true;
+    const quorum = this.attestationQuorum(r);
+    const reachable = this.members.filter((a) => a !== bs && !r.attestations.has(a)).reduce((sum, a) => sum + this.bondedAt(a, r.snapshot), r.attestStake);
+    return r.disputeStake + weight < quorum && reachable >= quorum;
+  }
+
+  /**
+   * A member attests or disputes the current round's recorded global model, weighing its bond at the round's
+   * snapshot. Honest BSs recompute Eq. 5 and attest a correct model (now and then an honest-looking one disputes it,
+   * DISSENT) and dispute a forged one (a careless one attests it). Invalid: a round not finalized (the current round
+   * before its model is recorded, the next round, round 0), a round after which a later round was opened, a second
+   * word of the same BS, a non-member.
+   */
+  opAttestGlobalModel(): Plan {
+    const { rounds } = this.p;
+    const round = this.currentRound();
+    const fresh = round?.status === RoundStatus.Finalized ? this.members.filter((a) => !round.attestations.has(a)) : [];
+    const spoken = round ? this.members.filter((a) => round.attestations.has(a)) : [];
+    const c = this.rng.float();
+    const caller = fresh.length && c < 0.84 ? this.rng.pick(fresh) : spoken.length && c < 0.92 ? this.rng.pick(spoken) : this.caller(0.85);
+    let roundId = this.rounds.length;
+    const d = this.rng.float();
+    if (d < 0.07) roundId = Math.max(0, roundId - this.rng.int(1, 2));
+    else if (d < 0.1) roundId++;
+    const r = this.rounds[roundId - 1];
+    const weight = r ? this.bondedAt(caller, r.snapshot) : 0n;
+    const agrees = r?.forged ? this.rng.chance(0.08) : !(this.rng.chance(DISSENT) && (this.late() || (r !== undefined && this.harmlessDissent(r, caller, weight))));
+    const desc =
+      `${this.label(caller)} ${agrees ? "attests" : "disputes"} the global model of round ${roundId}${r?.forged ? " (forged)" : ""} ` +
+      `weighing ${ethers.formatEther(weight)}` +
+      (r?.status === RoundStatus.Finalized ? ` (attested ${ethers.formatEther(r.attestStake)}, disputed ${ethers.formatEther(r.disputeStake)}, quorum ${ethers.formatEther(this.attestationQuorum(r))})` : "");
+    const send = () => rounds.connect(this.signer(caller)).attestGlobalModel(roundId, agrees);
+    let outcome: Outcome;
+    if (!this.isMember(caller)) outcome = this.fail(rounds, "NotMember", caller);
+    else if (r?.status !== RoundStatus.Finalized) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
+    else if (roundId !== this.rounds.length) outcome = this.fail(rounds, "AttestationClosed", roundId);
+    else if (r.attestations.has(caller)) outcome = this.fail(rounds, "AlreadyAttested", roundId, caller);
+    else
+      outcome = {
+        ok: true,
+        apply: (rc) => {
+          r.attestations.set(caller, agrees);
+          if (agrees) r.attestStake += weight;
+          else r.disputeStake += weight;
+          if (agrees) this.notes.attested++;
+          else this.notes.disputed++;
+          if (r.forged && agrees) this.notes.attestedForged++;
+          if (r.forged && !agrees) this.notes.disputedForged++;
+          if (weight === 0n) this.notes.zeroWeightWords++;
+          // observation: a word that weighs a bond memberStake does not count (not a member at the opening)
+          else if (!r.electorate.has(caller)) this.notes.wordsOutsideMemberStake++;
+          sameList(this.eventsOf(rc, rounds, ["GlobalModelAttested"]), [`GlobalModelAttested ${roundId} ${caller} ${agrees} ${weight}`], "GlobalModelAttested (weight = bond at the snapshot)");
+        },
+      };
+    return { kind: "attestGlobalModel", desc, send, outcome };
   }
 
   /** Start time of the first slot from `now` on (same or next slots of the epoch) its producer can fill with time left. */
@@ -2528,7 +2679,9 @@ class World {
       // a jump to the next epoch would skip a round's verdict windows: mostly between rounds
       advanceEpoch: ["submit", "commit", "reveal"].includes(phase) ? 0.05 : 1.4,
       elect: this.elected.has(this.epochAt(now)) ? 0.5 : 8,
-      openRound: !round || round.status === RoundStatus.Finalized ? 6 : 0.5,
+      // a round whose global model is not attested yet opens now and then only (refused); after a disputed one (or
+      // one that can no longer be attested) the MBS keeps trying, in vain
+      openRound: !round ? 6 : round.status !== RoundStatus.Finalized ? 0.5 : !this.attestationRefusal(round) ? 6 : this.attestationPending(round) ? 1.2 : 1.5,
       commitAction: phase === "submit" && this.members.some((a) => !round!.committed.has(a)) ? 10 : 0.6,
       submitModel: phase === "submit" && this.freshSubmitters(round).length ? 12 : 0.6,
       commitVerdicts:
@@ -2542,6 +2695,7 @@ class World {
       revealVerdicts: phase === "reveal" ? (this.unrevealed(round!, true).length ? 30 : this.unrevealed(round!, false).length ? 2 : 0.6) : phase === "commit" ? 1.5 : 0.6,
       settleRound: phase === "settle" ? 8 : phase === "reveal" ? 2 : roundOpen ? 0.8 : 0.5,
       recordGlobalModel: round?.status === RoundStatus.Settled ? 6 : 0.5,
+      attestGlobalModel: this.attestationPending(round) ? 16 : round?.status === RoundStatus.Finalized ? 1 : 0.6,
       proposeBlock: this.producers(this.epochAt(now)).length ? 6 : 1,
       validateBlock: this.openBlock(now) ? 30 : 0.8,
       missSlot: 1.2,
@@ -2611,6 +2765,8 @@ class World {
         return this.opSettleRound();
       case "recordGlobalModel":
         return this.opRecordGlobalModel();
+      case "attestGlobalModel":
+        return this.opAttestGlobalModel();
       case "proposeBlock":
         return this.opProposeBlock();
       case "validateBlock":
@@ -2751,6 +2907,11 @@ class World {
       for (const bs of cur.order) rd.add(`submission:${cur.id}:${bs}`, rounds, "submission", [cur.id, bs]);
       if (cur.status === RoundStatus.Open) for (const v of cur.committers) rd.add(`ballot:${cur.id}:${v}`, rounds, "ballot", [cur.id, v]);
     }
+    // every round's attestation tally, and what the chain says each round a later one opened from passed
+    for (const r of this.rounds) {
+      rd.add(`tally:${r.id}`, rounds, "attestationTally", [r.id]);
+      if (r !== cur) rd.add(`pastRound:${r.id}`, rounds, "getRound", [r.id]);
+    }
     const s = await rd.run(this.lastSnap && { prev: this.lastSnap, unchanged });
     const before = this.lastSnap;
 
@@ -2838,6 +2999,25 @@ class World {
       this.checkRound(s, cur, cur.status === RoundStatus.Open);
     }
 
+    // (11) no round r > 1 opened from a round with passed models unless BSs holding the quorum of its members' stake
+    // attested its global model and BSs holding the quorum did not dispute it: by the model, and by the chain alone
+    // (its tallies, and the passed count of each round a later round opened from); every tally is the model's
+    for (const r of this.rounds) {
+      const [attest, dispute, quorum] = s.get(`tally:${r.id}`) as [bigint, bigint, bigint];
+      const q = this.attestationQuorum(r);
+      sameList([attest, dispute, quorum], [r.attestStake, r.disputeStake, q], `attestationTally(${r.id}) (attestStake, disputeStake, quorum)`);
+      if (r === cur) continue;
+      if (r.passedCount !== 0 && !(r.attestStake >= q && r.disputeStake < q)) {
+        expect.fail(`model: round ${r.id + 1} opened from round ${r.id} (${r.passedCount} passed) with ${r.attestStake} attested, ${r.disputeStake} disputed, quorum ${q}`);
+      }
+      const passed = (s.get(`pastRound:${r.id}`) as { passed: bigint }).passed;
+      if (passed !== 0n) {
+        if (quorum === 0n) expect(quorum, `attestationTally(${r.id}).quorum is at least 1`).to.be.greaterThan(0n);
+        if (attest < quorum) expect(attest, `round ${r.id + 1} opened from round ${r.id} (${passed} passed): its attest stake reached the quorum`).to.be.at.least(quorum);
+        if (dispute >= quorum) expect(dispute, `round ${r.id + 1} opened from round ${r.id} (${passed} passed): its dispute stake stayed below the quorum`).to.be.below(quorum);
+      }
+    }
+
     this.lastSnap = s;
     return s;
   }
@@ -2921,7 +3101,15 @@ class World {
       passed: bigint;
       committed: bigint;
       revealed: bigint;
+      memberStake: bigint;
+      attestStake: bigint;
+      disputeStake: bigint;
     };
+    sameList(
+      [v.memberStake, v.attestStake, v.disputeStake],
+      [r.memberStake, r.attestStake, r.disputeStake],
+      `round ${r.id} (memberStake: the bonds at the snapshot of the members at the opening; attestStake; disputeStake)`,
+    );
     sameList(
       [v.status, v.deadline, v.commitUntil, v.revealUntil, v.snapshot, v.passed, v.committed, v.revealed].map(Number),
       [r.status, r.deadline, r.commitUntil, r.revealUntil, r.snapshot, r.passedCount, r.committers.length, r.revealedCount],
@@ -2985,7 +3173,8 @@ class World {
    */
   async deepCheck(full = false): Promise<void> {
     this.stepsSinceDeep = 0;
-    // a finalized round changes no more: it is compared once after its finalization (and again at the end)
+    // a finalized round changes no more once a later round opened (its global model is attested until then): it is
+    // compared once after that (and again at the end)
     const rounds_ = this.rounds.filter((r) => full || !this.finalizedChecked.has(r.id));
     const { coin, stake, registry, election, blocks, recordLog, users, twins, rounds, ledger } = this.p;
     const rd = new Reader();
@@ -3022,6 +3211,7 @@ class World {
       for (const a of this.poolAddrs) {
         rd.add(`submission:${r.id}:${a}`, rounds, "submission", [r.id, a]);
         rd.add(`ballot:${r.id}:${a}`, rounds, "ballot", [r.id, a]);
+        rd.add(`attestation:${r.id}:${a}`, rounds, "attestation", [r.id, a]);
         if (r === this.currentRound()) rd.add(`action:${r.id}:${a}`, ledger, "actionHash", [r.id, a]);
       }
     }
@@ -3061,7 +3251,7 @@ class World {
       );
     });
     for (const r of rounds_) {
-      if (r.status === RoundStatus.Finalized) this.finalizedChecked.add(r.id);
+      if (r.status === RoundStatus.Finalized && r.id < this.rounds.length) this.finalizedChecked.add(r.id);
       sameList(s.list(`submitters:${r.id}`), r.order, `submitters of round ${r.id}`);
       sameList(s.list(`committers:${r.id}`), r.committers, `committers of round ${r.id} (commit order)`);
       this.checkTau(s, r);
@@ -3072,6 +3262,8 @@ class World {
         same(sub.exists, r.subs.has(a), `round ${r.id} has a submission of ${this.label(a)}`);
         const b = s.get(`ballot:${r.id}:${a}`) as { commitment: string };
         if (!r.ballots.has(a)) same(b.commitment, ZeroHash, `round ${r.id}: ${this.label(a)} committed no ballot`);
+        const word = r.attestations.get(a);
+        same(s.num(`attestation:${r.id}:${a}`), word === undefined ? Attestation.None : word ? Attestation.Agrees : Attestation.Disputes, `attestation(${r.id}, ${this.label(a)})`);
         if (r === this.currentRound()) same(s.str(`action:${r.id}:${a}`) !== ZeroHash, r.committed.has(a), `slot ${r.id} action of ${this.label(a)}`);
       }
     }
@@ -3125,12 +3317,22 @@ async function runSeed(run: SeedRun): Promise<World> {
 
   const boot = w.bootstrapPlans();
   for (const [i, make] of boot.entries()) await exec(-boot.length + i, make());
+  w.totalOps = run.ops;
   for (let i = 0; i < run.ops; i++) {
     // plans are made only when their turn comes: they read the model as the previous steps left it
+    w.opIndex = i;
     await exec(i, w.plan(w.pickKind()));
   }
   await w.finalChecks();
   return w;
+}
+
+/** Whether the run ended with training halted: the last round's global model disputed, or not attested yet. */
+function halted(w: World): string {
+  const r = w.currentRound();
+  const refusal = r?.status === RoundStatus.Finalized ? w.attestationRefusal(r) : undefined;
+  if (!refusal || refusal.ok) return "no round waits for attestations at the end";
+  return `at the end round ${r!.id + 1} cannot open (${refusal.name}${refusal.name === "GlobalModelNotAttested" && !w.attestationPending(r) ? ", every member has spoken" : ""})`;
 }
 
 function report(w: World, run: SeedRun, ms: number): void {
@@ -3161,6 +3363,9 @@ function report(w: World, run: SeedRun, ms: number): void {
       `  consents: ${w.admitted.size} users admitted, ${w.notes.movesWithConsent} twins moved with their users' consent, ` +
       `${w.notes.unreadConsents} actions with unread consents of staying twins; forgeries refused: ` +
       `${[...w.notes.forged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${k} x${n}`).join("; ") || "none"}\n` +
+      `  attestations: ${w.notes.attested} attested, ${w.notes.disputed} disputed (${w.notes.zeroWeightWords} weighing nothing, ` +
+      `${w.notes.wordsOutsideMemberStake} weighing a bond outside memberStake (admitted after the opening)); rounds opened from an attested global model ${w.notes.attestedOpens}; ` +
+      `forged global models ${w.notes.forgedModels} (disputed x${w.notes.disputedForged}, attested by careless BSs x${w.notes.attestedForged}); ${halted(w)}\n` +
       `  observations: slashed at settlement with less stake than its snapshot bond (unbonded and withdrew before the settlement) x${w.notes.escapes} ` +
       `(${ethers.formatEther(w.notes.escapedCoins)} DTC of snapshot bond withdrawn; settled up to ${w.notes.escapeLatestSettle} s after the reveal window); slashed for a ballot it could not reveal (removed after committing) x${w.notes.removedBeforeReveal}; ` +
       `commitments made while reveals were open (before any reveal) x${w.notes.commitsAfterRevealOpened}; ` +
@@ -3199,7 +3404,7 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
     }
   });
 
-  it("every consent check refused a forgery over the seeds (users nobody admitted, re-admissions, forged and missing consents)", () => {
+  it("every consent and attestation check refused over the seeds (users nobody admitted, re-admissions, forged and missing consents, closed, repeated, disputed and missing attestations)", () => {
     const expected = [
       "admitUsers NotOperator",
       "admitUsers UserAlreadyAdmitted",
@@ -3208,6 +3413,10 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
       "twinData InvalidConsent",
       "commitAction InvalidConsent",
       "commitAction MalformedConsents",
+      "attestGlobalModel AttestationClosed",
+      "attestGlobalModel AlreadyAttested",
+      "openRound GlobalModelDisputed",
+      "openRound GlobalModelNotAttested",
     ];
     for (const e of expected) expect(errorsOverSeeds.get(e) ?? 0, `${e} at least once`).to.be.greaterThan(0);
   });
