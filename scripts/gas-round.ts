@@ -6,8 +6,8 @@
  * each twin is registered and given its data record with its user's EIP-712 consent, both checked on chain; the
  * Eq. 6 coins; producer candidates and votes), its gas per call read from the receipts of its blocks.
  * Round steps (paper Fig. 2): open round -> 5 association actions -> 5 training model records -> 5 committed and
- * 5 revealed ballots -> settle (coins paid) -> global model record -> DPoS election -> block proposal -> approvals to
- * finality. Each BS's action lists the twins it hosts (no twin moves, so its consents are empty); a twin that moved
+ * 5 revealed ballots -> settle (coins paid) -> global model record -> 5 attestations of the global model (the next
+ * round cannot open without them) -> DPoS election -> block proposal -> approvals to finality. Each BS's action lists the twins it hosts (no twin moves, so its consents are empty); a twin that moved
  * would carry its device's signature of the move (src/chain/consent.ts).
  * Prints Markdown tables (used in the README).
  */
@@ -161,8 +161,15 @@ async function main(): Promise<void> {
   await track("TrainingRounds.settleRound", rounds.settleRound(round));
   const aggregated = bss.map((b) => b.address).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   await track("TrainingRounds.recordGlobalModel", rounds.recordGlobalModel(round, cid("global-1"), aggregated));
+  // 7. Each BS recomputes the global model (Eq. 5 of the listed models) and attests it: the next round opens only once
+  // BSs holding the quorum of the snapshot stake attested it.
+  for (const bs of bss) {
+    await track("TrainingRounds.attestGlobalModel", (rounds.connect(bs) as Contract).attestGlobalModel(round, true));
+  }
+  const [attested, disputed, quorum] = (await rounds.attestationTally(round)) as [bigint, bigint, bigint];
+  if (attested < quorum || disputed !== 0n) throw new Error("the round's global model is not attested by the quorum");
 
-  // 7. DPoS: elect at the next epoch, the slot's producer packs the records, the others approve.
+  // 8. DPoS: elect at the next epoch, the slot's producer packs the records, the others approve.
   const epoch = (await election.currentEpoch()) + 1n;
   await time.increaseTo(Number(await election.epochStart(epoch)));
   await track("ProducerElection.elect", election.elect());

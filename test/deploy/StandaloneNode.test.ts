@@ -63,7 +63,7 @@ describe("deployment against a standalone `npx hardhat node`", function () {
     expect(file.network).to.equal("localhost");
     expect(file.chainId).to.equal(31337);
     expect(file.rpcUrl).to.equal(url);
-    expect(Object.keys(file.contracts)).to.have.length(10);
+    expect(Object.keys(file.contracts)).to.have.length(11);
 
     const list = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/list-bss.ts", out, "--json"], {
       cwd: ROOT,

@@ -505,7 +505,7 @@ contract ProtocolHandler {
     function revealBallot(uint256 verifierSeed, uint256 tamper, bool jump) external timed {
         uint256 round = d.rounds.currentRound();
         TrainingRounds.Round memory r = d.rounds.getRound(round);
-        if (jump && (r.committed >= 3 || tamper % 4 == 0) && !d.rounds.acceptsReveals(round) && now_ > r.deadline && now_ <= r.commitUntil) {
+        if (jump && !d.rounds.acceptsReveals(round) && now_ > r.deadline && now_ <= r.commitUntil) {
             now_ = r.commitUntil + 1;
             VM.warp(now_);
         }

@@ -27,11 +27,6 @@ import {ProtocolHandler, Deployed, Devices} from "./ProtocolHandler.sol";
 /// invariants below must hold; forge prints the calls and reverts of every handler action (show_metrics), and a
 /// scripted round (`test_everyActionSucceedsInAScriptedRound`) shows that every action can succeed, so a campaign
 /// whose calls are all refused cannot pass unnoticed.
-interface VmFsTmp {
-    function writeLine(string calldata, string calldata) external;
-    function toString(uint256) external pure returns (string memory);
-}
-
 contract ProtocolInvariants {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     address private constant OPERATOR = address(0xB0B);
@@ -302,17 +297,6 @@ contract ProtocolInvariants {
                 require(d.rounds.attestation(r, bss[i]) == handler.ghostAttestation(r, bss[i]), "a BS's word is not the one it gave");
             }
         }
-    }
-
-    function afterInvariant() public {
-        VmFsTmp f = VmFsTmp(address(VM));
-        string memory line = string.concat(
-            f.toString(d.rounds.currentRound()), " ", f.toString(handler.forgedModelsDisputed()), " ",
-            f.toString(handler.attestations()), " ", f.toString(handler.disputes()), " ",
-            f.toString(handler.attestationsRefused()), " ", f.toString(handler.opensRefused()), " ",
-            f.toString(handler.outcomesPassed()), " ", f.toString(handler.successes())
-        );
-        f.writeLine("/tmp/runstat.txt", line);
     }
 
     /// @notice Every final block's root is the Merkle root of its records, and final blocks tile [0, packedUpTo).

@@ -546,9 +546,8 @@ enum Attestation {
   Disputes = 2,
 }
 /**
- * How often an honest-looking BS disputes a correct global model (it recomputed it wrongly, or disputes anyway): rare
- * enough that the attestations of the others mostly reach the quorum, often enough that a dissent now and then keeps
- * a round from opening for a while (GlobalModelNotAttested).
+ * How often an honest-looking BS disputes a correct global model (it recomputed it wrongly, or disputes anyway), when
+ * that halts nothing (World.harmlessDissent): the attestations of the others still reach the quorum.
  */
 const DISSENT = 0.07;
 /**
@@ -2293,8 +2292,9 @@ class World {
     return this.late() && !this.rounds.some((r) => r.forged);
   }
   /**
-   * Before the run is late, an honest-looking BS disputes a correct global model only when that halts nothing: the
-   * dispute stake stays below the quorum, and the members that have not spoken yet can still attest it to the quorum.
+   * An honest-looking BS disputes a correct global model only when that halts nothing (the campaign keeps its rounds
+   * going; only a forged model halts them): the dispute stake stays below the quorum, and the members that have not
+   * spoken yet can still attest the model to the quorum. It may delay the opening (GlobalModelNotAttested) meanwhile.
    */
   harmlessDissent(r: ModelRound, bs: string, weight: bigint): boolean {
     if (r.status !== RoundStatus.Finalized || r.attestations.has(bs) || !this.isMember(bs)) return true;
@@ -2316,14 +2316,14 @@ class World {
     const fresh = round?.status === RoundStatus.Finalized ? this.members.filter((a) => !round.attestations.has(a)) : [];
     const spoken = round ? this.members.filter((a) => round.attestations.has(a)) : [];
     const c = this.rng.float();
-    const caller = fresh.length && c < 0.84 ? this.rng.pick(fresh) : spoken.length && c < 0.92 ? this.rng.pick(spoken) : this.caller(0.85);
+    const caller = fresh.length && c < 0.8 ? this.rng.pick(fresh) : spoken.length && c < 0.9 ? this.rng.pick(spoken) : this.caller(0.85);
     let roundId = this.rounds.length;
     const d = this.rng.float();
-    if (d < 0.07) roundId = Math.max(0, roundId - this.rng.int(1, 2));
-    else if (d < 0.1) roundId++;
+    if (d < 0.1) roundId = Math.max(0, roundId - this.rng.int(1, 2));
+    else if (d < 0.13) roundId++;
     const r = this.rounds[roundId - 1];
     const weight = r ? this.bondedAt(caller, r.snapshot) : 0n;
-    const agrees = r?.forged ? this.rng.chance(0.08) : !(this.rng.chance(DISSENT) && (this.late() || (r !== undefined && this.harmlessDissent(r, caller, weight))));
+    const agrees = r?.forged ? this.rng.chance(0.08) : !(this.rng.chance(DISSENT) && (r === undefined || this.harmlessDissent(r, caller, weight)));
     const desc =
       `${this.label(caller)} ${agrees ? "attests" : "disputes"} the global model of round ${roundId}${r?.forged ? " (forged)" : ""} ` +
       `weighing ${ethers.formatEther(weight)}` +
@@ -2679,9 +2679,9 @@ class World {
       // a jump to the next epoch would skip a round's verdict windows: mostly between rounds
       advanceEpoch: ["submit", "commit", "reveal"].includes(phase) ? 0.05 : 1.4,
       elect: this.elected.has(this.epochAt(now)) ? 0.5 : 8,
-      // a round whose global model is not attested yet opens now and then only (refused); after a disputed one (or
-      // one that can no longer be attested) the MBS keeps trying, in vain
-      openRound: !round ? 6 : round.status !== RoundStatus.Finalized ? 0.5 : !this.attestationRefusal(round) ? 6 : this.attestationPending(round) ? 1.2 : 1.5,
+      // the MBS tries to open the next round as soon as a round is finalized, refused until its global model is
+      // attested (the attestations, much likelier, mostly come first); after a disputed one it keeps trying, in vain
+      openRound: !round || round.status === RoundStatus.Finalized ? (!round || !this.attestationRefusal(round) || this.attestationPending(round) ? 6 : 1.5) : 0.5,
       commitAction: phase === "submit" && this.members.some((a) => !round!.committed.has(a)) ? 10 : 0.6,
       submitModel: phase === "submit" && this.freshSubmitters(round).length ? 12 : 0.6,
       commitVerdicts:
@@ -2695,7 +2695,7 @@ class World {
       revealVerdicts: phase === "reveal" ? (this.unrevealed(round!, true).length ? 30 : this.unrevealed(round!, false).length ? 2 : 0.6) : phase === "commit" ? 1.5 : 0.6,
       settleRound: phase === "settle" ? 8 : phase === "reveal" ? 2 : roundOpen ? 0.8 : 0.5,
       recordGlobalModel: round?.status === RoundStatus.Settled ? 6 : 0.5,
-      attestGlobalModel: this.attestationPending(round) ? 16 : round?.status === RoundStatus.Finalized ? 1 : 0.6,
+      attestGlobalModel: this.attestationPending(round) ? 28 : round?.status === RoundStatus.Finalized ? 1.5 : 0.4,
       proposeBlock: this.producers(this.epochAt(now)).length ? 6 : 1,
       validateBlock: this.openBlock(now) ? 30 : 0.8,
       missSlot: 1.2,
