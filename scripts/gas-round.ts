@@ -7,8 +7,9 @@
  * Eq. 6 coins; producer candidates and votes), its gas per call read from the receipts of its blocks.
  * Round steps (paper Fig. 2): open round -> 5 association actions -> 5 training model records -> 5 committed and
  * 5 revealed ballots -> settle (coins paid) -> global model record -> 5 attestations of the global model (the next
- * round cannot open without them) -> DPoS election -> block proposal -> approvals to finality. Each BS's action lists the twins it hosts (no twin moves, so its consents are empty); a twin that moved
- * would carry its device's signature of the move (src/chain/consent.ts).
+ * round cannot open without them) -> DPoS election -> block proposal -> approvals to finality. Each BS's action
+ * lists the twins it hosts (no twin moves, so its consents are empty); a twin that moved would carry its device's
+ * signature of the move (src/chain/consent.ts).
  * Prints Markdown tables (used in the README).
  */
 import hre from "hardhat";

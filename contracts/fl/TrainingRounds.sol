@@ -105,6 +105,7 @@ contract TrainingRounds is MemberGated {
         uint128 memberStake; // bonded stake at the snapshot of the members at the opening (the attestations' base)
         uint128 attestStake; // stake of the BSs that attested the recorded global model
         uint128 disputeStake; // stake of the BSs that disputed it
+        uint256 attesters; // registry seats of the members at the opening: the BSs whose word counts
         bytes globalCid; // the global model this round trains from
         bytes newGlobalCid; // the global model it produced (set at finalization)
     }
@@ -267,6 +268,9 @@ contract TrainingRounds is MemberGated {
     error SubmissionsPending(uint256 round, uint256 submitted, uint256 members);
     /// @dev The BS attested or disputed this round's global model already.
     error AlreadyAttested(uint256 round, address bs);
+    /// @dev Only the BSs that were members when the round opened attest its global model (their stake is the
+    /// quorum's base): an MBS cannot remove a colluder before the opening and re-admit it to attest on top of the base.
+    error NotAttester(uint256 round, address bs);
     /// @dev A round's global model is attested only until the next round opens.
     error AttestationClosed(uint256 round);
     /// @dev BSs holding `quorum` of the stake disputed round `round`'s global model: no round opens from it.
@@ -341,7 +345,9 @@ contract TrainingRounds is MemberGated {
         r.globalCid = globalCid;
         // The attestations' base is fixed now: removing BSs later cannot lower the quorum (an MBS that removes the
         // honest BSs before the global model is attested would let a small coalition attest a forged model).
-        r.memberStake = uint128(_stakeOfMembers(r.snapshot)); // below the coin supply
+        (uint256 base, uint256 seats) = _stakeOfMembers(r.snapshot);
+        r.memberStake = uint128(base); // below the coin supply
+        r.attesters = seats;
         _setDeadline(r, deadline);
         uint256 limit = block.timestamp + stake.unbondingDelay() / 2;
         if (r.revealUntil > limit) revert RoundTooLong(r.revealUntil, limit);
@@ -451,7 +457,7 @@ contract TrainingRounds is MemberGated {
         r.status = RoundStatus.Settled;
 
         // The stake of every member at the snapshot: a model's eligible verifiers are all members but its submitter.
-        uint256 memberStake = _stakeOfMembers(r.snapshot);
+        (uint256 memberStake,) = _stakeOfMembers(r.snapshot);
         (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) = _settleModels(round, r.snapshot, memberStake);
         r.passed = uint16(passed); // at most MAX_SUBMISSIONS
         _settleVerifiers(round, passedBits, failedBits);
@@ -490,8 +496,8 @@ contract TrainingRounds is MemberGated {
 
     /// @notice Attest (`agrees`) or dispute round `round`'s recorded global model, after recomputing it bit for bit
     /// from the chain and IPFS (Eq. 5 of the listed models with their on-chain weights, docs/audit.md). Only a member
-    /// BS, once per round, after the MBS recorded the model and before the next round opens; the word weighs the
-    /// caller's bond at the round's snapshot. Round r+1 opens only once BSs holding `quorumBps` of the members' stake
+    /// BS that was a member when the round opened, once per round, after the MBS recorded the model and before the
+    /// next round opens; the word weighs the caller's bond at the round's snapshot. Round r+1 opens only once BSs holding `quorumBps` of the members' stake
     /// attested, and never once BSs holding that much disputed. Attack stopped: an MBS publishing a global model that
     /// is not Eq. 5 of the models it lists (class 7), which the BSs would otherwise train from.
     /// @param round The round whose global model is attested.
@@ -501,6 +507,7 @@ contract TrainingRounds is MemberGated {
         if (r.status != RoundStatus.Finalized) revert InvalidRoundStatus(round, r.status);
         if (round != _roundCount) revert AttestationClosed(round);
         if (_attestations[round][msg.sender] != Attestation.None) revert AlreadyAttested(round, msg.sender);
+        if (r.attesters & (uint256(1) << registry.seatOf(msg.sender)) == 0) revert NotAttester(round, msg.sender);
         uint256 weight = stake.bondedAt(msg.sender, r.snapshot);
         _attestations[round][msg.sender] = agrees ? Attestation.Agrees : Attestation.Disputes;
         if (agrees) r.attestStake += uint128(weight);
@@ -668,11 +675,13 @@ contract TrainingRounds is MemberGated {
         if (quorum == 0) quorum = 1;
     }
 
-    /// @dev Sum of the current members' bonds at `snapshot` (at most `MAX_MEMBERS` lookups).
-    function _stakeOfMembers(uint64 snapshot) private view returns (uint256 total) {
+    /// @dev Sum of the current members' bonds at `snapshot` and the bitmap of their registry seats (at most
+    /// `MAX_MEMBERS` lookups).
+    function _stakeOfMembers(uint64 snapshot) private view returns (uint256 total, uint256 seats) {
         address[] memory members = registry.members();
         for (uint256 i = 0; i < members.length; ++i) {
             total += stake.bondedAt(members[i], snapshot);
+            seats |= uint256(1) << registry.seatOf(members[i]);
         }
     }
 

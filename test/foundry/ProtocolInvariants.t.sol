@@ -280,8 +280,8 @@ contract ProtocolInvariants {
     }
 
     /// @notice Every round's attest and dispute stakes on chain are the handler's ghost sums (the snapshot bonds of the
-    /// words given, added call by call), every BS's stored word is the one it gave, and the quorum of every settled
-    /// round is quorumBps of the five members' snapshot bonds, rounded up.
+    /// words given, added call by call), every BS's stored word is the one it gave, and the quorum of every round (its
+    /// base fixed at the opening) is quorumBps of the five members' snapshot bonds, rounded up.
     function invariant_attestationTallyIsTheGhost() public {
         VM.warp(handler.now_());
         uint256 rounds = d.rounds.currentRound();
@@ -289,10 +289,7 @@ contract ProtocolInvariants {
             (uint256 attested, uint256 disputed, uint256 quorum) = d.rounds.attestationTally(r);
             require(attested == handler.ghostAttestStake(r), "a round's attest stake is not the ghost's");
             require(disputed == handler.ghostDisputeStake(r), "a round's dispute stake is not the ghost's");
-            TrainingRounds.RoundStatus status = d.rounds.getRound(r).status;
-            if (status == TrainingRounds.RoundStatus.Settled || status == TrainingRounds.RoundStatus.Finalized) {
-                require(quorum == handler.attestationQuorum(r), "the attestation quorum is not quorumBps of the snapshot stake");
-            }
+            require(quorum == handler.attestationQuorum(r), "the attestation quorum is not quorumBps of the snapshot stake");
             for (uint256 i = 0; i < bss.length; ++i) {
                 require(d.rounds.attestation(r, bss[i]) == handler.ghostAttestation(r, bss[i]), "a BS's word is not the one it gave");
             }

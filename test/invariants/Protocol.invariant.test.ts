@@ -2,24 +2,34 @@
  * Protocol invariants under seeded random operation sequences.
  *
  * Each seed deploys the real protocol (Ignition module, through the fixtures' `deployModule`, with an unbonding delay
- * of UNBONDING_DELAY seconds instead of the default day, so that withdrawals happen in the run), bootstraps five BSs with twins
- * of admitted end users and the Eq. 6 stake (credited bonded into the StakeVault), then runs a long random sequence of
- * protocol operations: admit/remove a BS ("join"/"leave"), register metadata, admit end users with their device keys,
- * register twins and twin records with the users' consents (EIP-712 signatures of the fixtures' device keys, made here
- * synchronously and checked against src/chain/consent.ts at bootstrap), stand as a candidate, vote, elect,
- * open a round, commit an action, submit a model, commit and reveal verdict ballots, settle a round and record its
- * global model ("close a round"), propose and approve/reject a block, let a slot pass without a block ("miss a slot")
- * and report it ("slash"), bond, unbond and withdraw stake, approve the vault and move liquid coins. About a quarter
- * of the operations are deliberately invalid or attacks (a reveal before the reveal opens, a reveal that does not open
- * its commitment or opens another verifier's, a copied commitment, a verdict on the BS's own model, a withheld ballot,
- * an unbond beyond the bond, a withdrawal before the delay, a user admitted by a BS or admitted again with another key, a
- * twin of a user nobody admitted, a consent signed by the wrong key, of the wrong size, malleated, given to another BS
- * or for another slot, a data record above the size its device signed or replaying its last consent, a twin moved
- * without its user's consent, ...): each refused one must revert with the exact custom error (and arguments) predicted
- * from a TypeScript model of the protocol, and leave every probed view unchanged; the accepted ones (a withheld
- * ballot, a verdict against the majority) must cost or forfeit exactly what the model predicts. The model predicts the
- * consent checks from the bytes sent (ecrecover as OpenZeppelin's ECDSA does it), and must agree that every forged
- * consent fails and every honest one passes.
+ * of UNBONDING_DELAY seconds instead of the default day, so that withdrawals happen in the run), bootstraps five BSs
+ * with twins of admitted end users and the Eq. 6 stake (credited bonded into the StakeVault), then runs a long random
+ * sequence of protocol operations: admit/remove a BS ("join"/"leave"), register metadata, admit end users with their
+ * device keys, register twins and twin records with the users' consents (EIP-712 signatures of the fixtures' device
+ * keys, made here synchronously and checked against src/chain/consent.ts at bootstrap), stand as a candidate, vote,
+ * elect, open a round, commit an action, submit a model, commit and reveal verdict ballots, settle a round and record
+ * its global model ("close a round"), attest or dispute the recorded global model, propose and approve/reject a block,
+ * let a slot pass without a block ("miss a slot") and report it ("slash"), bond, unbond and withdraw stake, approve the
+ * vault and move liquid coins. About a quarter of the operations are deliberately invalid or attacks (a reveal before
+ * the reveal opens, a reveal that does not open its commitment or opens another verifier's, a copied commitment, a
+ * verdict on the BS's own model, a withheld ballot, an unbond beyond the bond, a withdrawal before the delay, a user
+ * admitted by a BS or admitted again with another key, a twin of a user nobody admitted, a consent signed by the wrong
+ * key, of the wrong size, malleated, given to another BS or for another slot, a data record above the size its device
+ * signed or replaying its last consent, a twin moved without its user's consent, an attestation of a round not
+ * finalized or after the next round opened, a second one, a round opened before its predecessor's global model is
+ * attested or after it was disputed, ...): each refused one must revert with the exact custom error (and arguments)
+ * predicted from a TypeScript model of the protocol, and leave every probed view unchanged; the accepted ones (a
+ * withheld ballot, a verdict against the majority) must cost or forfeit exactly what the model predicts. The model
+ * predicts the consent checks from the bytes sent (ecrecover as OpenZeppelin's ECDSA does it), and must agree that
+ * every forged consent fails and every honest one passes.
+ *
+ * Attestations: the members attest the recorded global model of the current round (each with its bond at the round's
+ * snapshot, from the model's bond history; an honest-looking BS disputes a correct model now and then, when that halts
+ * nothing), and the MBS tries to open the next round meanwhile (GlobalModelNotAttested until BSs holding the quorum,
+ * max(1, ceil(memberStake x quorumBps / 10000)) of the members' stake at the opening, attested). Late in a run
+ * (FORGE_FROM), once, the MBS records a forged global model (not Eq. 5 of the models it lists: class 7) and the honest
+ * BSs dispute it: once the dispute stake reaches the quorum no round opens again (GlobalModelDisputed, for the rest
+ * of the run: the contract has no way back), which is why it comes late.
  *
  * After EVERY step the test checks:
  *   1. coin supply == sum of the balances of every account that can hold coins, the vault included (and == the
@@ -51,11 +61,15 @@
  *      chain's pass/fail stakes of the current round's models equal the model's;
  *  10. verifier rewards and slashes (VerifierSettled) equal the model's: a reward for a revealed ballot that agrees
  *      with every decided outcome and decided one (with a non-zero weight), nothing for a verdict against an outcome,
- *      a slash of withheldSlashBps for a ballot never revealed.
+ *      a slash of withheldSlashBps for a ballot never revealed;
+ *  11. no round r > 1 was opened from a round with passed models unless its attest stake reached the quorum and its
+ *      dispute stake did not: in the model, and from the chain alone (attestationTally and getRound's passed of every
+ *      round a later one opened from); every round's attestationTally and memberStake / attestStake / disputeStake
+ *      equal the model's (and each GlobalModelAttested weighs the model's bond at the snapshot).
  * Every DEEP_CHECK_EVERY steps and at the end, the rest of the model is compared with the chain too (stakes, queues,
  * past bonds, members, seats, candidates, approvals, jail, every epoch's producers, every block, users' device keys,
- * twin records (device and data version too), every round's windows, submissions, ballots and taus, the record log's
- * leaves), and at the end a Merkle proof of a record of every final block is verified.
+ * twin records (device and data version too), every round's windows, submissions, ballots, attestations and taus,
+ * the record log's leaves), and at the end a Merkle proof of a record of every final block is verified.
  *
  * Time is fully deterministic: every transaction's timestamp is set explicitly (a reverted transaction is mined too,
  * so each step is exactly one block), so a seed always replays the same sequence. Reproduce a failure with
@@ -585,6 +599,8 @@ function rawAction(entries: { twinId: number; batchSize: number }[], shares: num
 
 class World {
   readonly rng: Rng;
+  /** The attestations' own draws (who speaks, on which round, what it says): tuning them leaves every other draw as it was. */
+  readonly attestRng: Rng;
   readonly accounts: string[];
   readonly signerOf = new Map<string, HardhatEthersSigner>();
   readonly poolAddrs: string[];
@@ -686,7 +702,7 @@ class World {
     disputedForged: 0,
     attestedForged: 0,
     zeroWeightWords: 0,
-    wordsOutsideMemberStake: 0,
+    notAttesters: 0,
     forgedModels: 0,
     attestedOpens: 0,
     preElectionReportsRefused: 0,
@@ -704,6 +720,7 @@ class World {
     signers: HardhatEthersSigner[],
   ) {
     this.rng = new Rng(seed);
+    this.attestRng = new Rng(seed ^ 0xa77e5700);
     const [mbs, ...rest] = signers;
     const pool = rest.slice(0, 8);
     const outsider = rest[10];
@@ -2313,17 +2330,19 @@ class World {
   opAttestGlobalModel(): Plan {
     const { rounds } = this.p;
     const round = this.currentRound();
-    const fresh = round?.status === RoundStatus.Finalized ? this.members.filter((a) => !round.attestations.has(a)) : [];
+    const fresh = round?.status === RoundStatus.Finalized ? this.members.filter((a) => !round.attestations.has(a) && round.electorate.has(a)) : [];
     const spoken = round ? this.members.filter((a) => round.attestations.has(a)) : [];
-    const c = this.rng.float();
-    const caller = fresh.length && c < 0.8 ? this.rng.pick(fresh) : spoken.length && c < 0.9 ? this.rng.pick(spoken) : this.caller(0.85);
+    const rng = this.attestRng;
+    const c = rng.float();
+    const anyone = () => (this.members.length && rng.chance(0.85) ? rng.pick(this.members) : rng.pick(this.nonMembers()));
+    const caller = fresh.length && c < 0.75 ? rng.pick(fresh) : spoken.length && c < 0.9 ? rng.pick(spoken) : anyone();
     let roundId = this.rounds.length;
-    const d = this.rng.float();
-    if (d < 0.1) roundId = Math.max(0, roundId - this.rng.int(1, 2));
+    const d = rng.float();
+    if (d < 0.1) roundId = Math.max(0, roundId - rng.int(1, 2));
     else if (d < 0.13) roundId++;
     const r = this.rounds[roundId - 1];
     const weight = r ? this.bondedAt(caller, r.snapshot) : 0n;
-    const agrees = r?.forged ? this.rng.chance(0.08) : !(this.rng.chance(DISSENT) && (r === undefined || this.harmlessDissent(r, caller, weight)));
+    const agrees = r?.forged ? rng.chance(0.08) : !(rng.chance(DISSENT) && (r === undefined || this.harmlessDissent(r, caller, weight)));
     const desc =
       `${this.label(caller)} ${agrees ? "attests" : "disputes"} the global model of round ${roundId}${r?.forged ? " (forged)" : ""} ` +
       `weighing ${ethers.formatEther(weight)}` +
@@ -2334,6 +2353,10 @@ class World {
     else if (r?.status !== RoundStatus.Finalized) outcome = this.fail(rounds, "InvalidRoundStatus", roundId, r?.status ?? RoundStatus.None);
     else if (roundId !== this.rounds.length) outcome = this.fail(rounds, "AttestationClosed", roundId);
     else if (r.attestations.has(caller)) outcome = this.fail(rounds, "AlreadyAttested", roundId, caller);
+    else if (!r.electorate.has(caller)) {
+      this.notes.notAttesters++;
+      outcome = this.fail(rounds, "NotAttester", roundId, caller);
+    }
     else
       outcome = {
         ok: true,
@@ -2346,8 +2369,6 @@ class World {
           if (r.forged && agrees) this.notes.attestedForged++;
           if (r.forged && !agrees) this.notes.disputedForged++;
           if (weight === 0n) this.notes.zeroWeightWords++;
-          // observation: a word that weighs a bond memberStake does not count (not a member at the opening)
-          else if (!r.electorate.has(caller)) this.notes.wordsOutsideMemberStake++;
           sameList(this.eventsOf(rc, rounds, ["GlobalModelAttested"]), [`GlobalModelAttested ${roundId} ${caller} ${agrees} ${weight}`], "GlobalModelAttested (weight = bond at the snapshot)");
         },
       };
@@ -2695,7 +2716,7 @@ class World {
       revealVerdicts: phase === "reveal" ? (this.unrevealed(round!, true).length ? 30 : this.unrevealed(round!, false).length ? 2 : 0.6) : phase === "commit" ? 1.5 : 0.6,
       settleRound: phase === "settle" ? 8 : phase === "reveal" ? 2 : roundOpen ? 0.8 : 0.5,
       recordGlobalModel: round?.status === RoundStatus.Settled ? 6 : 0.5,
-      attestGlobalModel: this.attestationPending(round) ? 28 : round?.status === RoundStatus.Finalized ? 1.5 : 0.4,
+      attestGlobalModel: this.attestationPending(round) ? 30 : round?.status === RoundStatus.Finalized ? 1.5 : 0.4,
       proposeBlock: this.producers(this.epochAt(now)).length ? 6 : 1,
       validateBlock: this.openBlock(now) ? 30 : 0.8,
       missSlot: 1.2,
@@ -3364,7 +3385,7 @@ function report(w: World, run: SeedRun, ms: number): void {
       `${w.notes.unreadConsents} actions with unread consents of staying twins; forgeries refused: ` +
       `${[...w.notes.forged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${k} x${n}`).join("; ") || "none"}\n` +
       `  attestations: ${w.notes.attested} attested, ${w.notes.disputed} disputed (${w.notes.zeroWeightWords} weighing nothing, ` +
-      `${w.notes.wordsOutsideMemberStake} weighing a bond outside memberStake (admitted after the opening)); rounds opened from an attested global model ${w.notes.attestedOpens}; ` +
+      `${w.notes.notAttesters} refused: not members at the opening); rounds opened from an attested global model ${w.notes.attestedOpens}; ` +
       `forged global models ${w.notes.forgedModels} (disputed x${w.notes.disputedForged}, attested by careless BSs x${w.notes.attestedForged}); ${halted(w)}\n` +
       `  observations: slashed at settlement with less stake than its snapshot bond (unbonded and withdrew before the settlement) x${w.notes.escapes} ` +
       `(${ethers.formatEther(w.notes.escapedCoins)} DTC of snapshot bond withdrawn; settled up to ${w.notes.escapeLatestSettle} s after the reveal window); slashed for a ballot it could not reveal (removed after committing) x${w.notes.removedBeforeReveal}; ` +
@@ -3382,7 +3403,7 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
 
   for (const run of runsFromEnv()) {
     const hex = `0x${run.seed.toString(16).padStart(8, "0")}`;
-    it(`seed ${hex}: ${run.ops} random operations keep supply, stake, outcomes, producers, final blocks, twin hosts and tau sums consistent`, async () => {
+    it(`seed ${hex}: ${run.ops} random operations keep supply, stake, outcomes, producers, final blocks, twin hosts, tau sums and attestation quorums consistent`, async () => {
       const started = Date.now();
       const w = await runSeed(run);
       report(w, run, Date.now() - started);
