@@ -188,8 +188,8 @@ contract TrainingRounds is MemberGated {
     );
     /// @notice Outcome of `bs`'s model: coins credited (`reward`) or burned (`slashed`).
     event ModelSettled(uint256 indexed round, address indexed bs, Outcome outcome, uint256 reward, uint256 slashed);
-    /// @notice What `verifier`'s ballot earned (`reward`) or cost (`slashed`, a ballot never revealed); `agreed` when it
-    /// revealed no verdict against an outcome.
+    /// @notice What `verifier`'s ballot earned (`reward`) or cost (`slashed`, a ballot never revealed); `agreed` when
+    /// it revealed no verdict against an outcome.
     event VerifierSettled(
         uint256 indexed round, address indexed verifier, bool revealed, bool agreed, uint256 reward, uint256 slashed
     );
@@ -458,7 +458,8 @@ contract TrainingRounds is MemberGated {
 
         // The stake of every member at the snapshot: a model's eligible verifiers are all members but its submitter.
         (uint256 memberStake,) = _stakeOfMembers(r.snapshot);
-        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) = _settleModels(round, r.snapshot, memberStake);
+        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) =
+            _settleModels(round, r.snapshot, memberStake);
         r.passed = uint16(passed); // at most MAX_SUBMISSIONS
         _settleVerifiers(round, passedBits, failedBits);
         emit RoundSettled(round, passed, failed);
@@ -497,9 +498,10 @@ contract TrainingRounds is MemberGated {
     /// @notice Attest (`agrees`) or dispute round `round`'s recorded global model, after recomputing it bit for bit
     /// from the chain and IPFS (Eq. 5 of the listed models with their on-chain weights, docs/audit.md). Only a member
     /// BS that was a member when the round opened, once per round, after the MBS recorded the model and before the
-    /// next round opens; the word weighs the caller's bond at the round's snapshot. Round r+1 opens only once BSs holding `quorumBps` of the members' stake
-    /// attested, and never once BSs holding that much disputed. Attack stopped: an MBS publishing a global model that
-    /// is not Eq. 5 of the models it lists (class 7), which the BSs would otherwise train from.
+    /// next round opens; the word weighs the caller's bond at the round's snapshot. Round r+1 opens only once BSs
+    /// holding `quorumBps` of the members' stake attested, and never once BSs holding that much disputed. Attack
+    /// stopped: an MBS publishing a global model that is not Eq. 5 of the models it lists (class 7), which the BSs
+    /// would otherwise train from.
     /// @param round The round whose global model is attested.
     /// @param agrees True to attest, false to dispute.
     function attestGlobalModel(uint256 round, bool agrees) external onlyMember {
