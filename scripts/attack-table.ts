@@ -17,7 +17,7 @@ const runs = fs
   .map((d) => ({ name: d, m: JSON.parse(fs.readFileSync(path.join(dir, d, "metrics.json"), "utf8")) as RunMetrics }));
 const honest = runs.find((r) => r.name === "honest");
 if (!honest) throw new Error(`no honest run in ${dir}: run scripts/run-attacks.sh first`);
-const accuracy = (m: RunMetrics) => m.rounds[m.rounds.length - 1].mbs.testAccuracy * 100;
+const accuracy = (m: RunMetrics, rounds = m.rounds.length) => m.rounds[rounds - 1].mbs.testAccuracy * 100;
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 const rows = runs.map(({ name, m }) => {
@@ -33,12 +33,13 @@ const rows = runs.map(({ name, m }) => {
   const trueTotal = weights.reduce((s, a) => s + a.samples, 0);
   const passedBad = m.rounds.reduce((s, r) => s + r.mbs.passed.filter((bs) => bad.some((i) => m.bsAddresses[i] === bs)).length, 0);
   const failedGood = m.rounds.reduce((s, r) => s + r.mbs.failed.filter((bs) => good.some((i) => m.bsAddresses[i] === bs)).length, 0);
-  const o = m.options as { attack?: string; seed?: number };
+  const o = m.options as { attack?: string; seed?: number; mbsAttack?: { kind: string; round?: number } };
+  const stopped = m.stopped ? ` (stopped after round ${m.rounds.length})` : "";
   return [
-    name,
-    bad.length ? `${o.attack} by BS ${bad.join(", ")}` : "none",
+    name + stopped,
+    bad.length ? `${o.attack} by BS ${bad.join(", ")}` : o.mbsAttack ? `${o.mbsAttack.kind} by the MBS${o.mbsAttack.round ? ` in round ${o.mbsAttack.round}` : ""}` : "none",
     accuracy(m).toFixed(2),
-    (accuracy(m) - accuracy(honest.m)).toFixed(2),
+    (accuracy(m) - accuracy(honest.m, m.rounds.length)).toFixed(2),
     bad.length ? mean(bad.map((i) => last.coins[i])).toFixed(1) : "-",
     mean(good.map((i) => last.coins[i])).toFixed(1),
     losers.length ? `yes (BS ${losers.join(", ")})` : "no",
@@ -50,6 +51,6 @@ const rows = runs.map(({ name, m }) => {
 const header = ["run", "attack", "accuracy %", "vs honest (points)", "attackers' stake", "honest BSs' mean stake", "honest BS lost stake", "attacker models passed", "honest models failed", "attackers' Eq. 5 weight, last round"];
 const table = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 const rounds = honest.m.rounds.length;
-const text = `Attacks on the running system, ${rounds} rounds each, seed ${(honest.m.options as { seed?: number }).seed} (stake in coins after the last round).\n\n${table}\n`;
+const text = `Attacks on the running system, ${rounds} rounds each (a stopped run against the honest run at the same round), seed ${(honest.m.options as { seed?: number }).seed} (stake in coins after the last round).\n\n${table}\n`;
 fs.writeFileSync(path.join(dir, "table.md"), text);
 console.log(text);
