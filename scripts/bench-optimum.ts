@@ -8,8 +8,8 @@ import { generateScenario } from "../src/twins/scenario";
 import { initialState, nextState } from "../src/twins/mdp";
 import { mulberry32 } from "../src/twins/random";
 import { timeCost } from "../src/twins/timeCost";
-import { averageAllocation, exactOptimum, heuristicAllocation, objectiveLowerBound } from "../src/agents/baselines";
-import { decodeJointAction } from "../src/agents/decode";
+import { averageAllocation, exactOptimum, heuristicAllocation, objectiveLowerBound } from "../src/agents/association/baselines";
+import { decodeJointAction } from "../src/agents/association/decode";
 import { interval95 } from "../src/eval/stats";
 
 const ratios = { heuristic: [] as number[], centre: [] as number[], average: [] as number[], lowerBound: [] as number[] };

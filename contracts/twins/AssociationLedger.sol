@@ -13,8 +13,8 @@ import {IActionRecords} from "./IActionRecords.sol";
 /// subchannel). Peers rebuild the joint action from the {ActionCommitted} events ("a BS can retrieve records from
 /// blockchain to obtain the system states and actions of other agents").
 /// A slot has two steps: every agent first proposes its actor's raw output ({proposeAction}, 3 numbers in [0, 1]);
-/// every agent then decodes the same joint action from all proposals (src/agents/decode.ts) and commits its own part
-/// ({commitAction}). The contract does not check that a commitment follows from the proposals; peers can.
+/// every agent then decodes the same joint action from all proposals (src/agents/association/decode.ts) and commits
+/// its own part ({commitAction}). The contract does not check that a commitment follows from the proposals; peers can.
 /// @dev Slot t is FL round t of {TrainingRounds} (an agent acts "at the beginning of iteration t"): actions are
 /// accepted while that round accepts submissions. The contract enforces what it can check cheaply:
 /// - (18d) b_min <= b_n <= b_max for every listed twin;

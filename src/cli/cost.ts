@@ -8,7 +8,7 @@ import { timeCost } from "../twins/timeCost";
 import { initialState } from "../twins/mdp";
 import { mulberry32 } from "../twins/random";
 import type { Allocation, SlotState } from "../twins/state";
-import { averageAllocation, heuristicAllocation, objectiveLowerBound, randomAllocation } from "../agents/baselines";
+import { averageAllocation, heuristicAllocation, objectiveLowerBound, randomAllocation } from "../agents/association/baselines";
 
 export function readJson(file: string, what: string): unknown {
   if (!fs.existsSync(file)) throw new Error(`${what} file ${file} does not exist.`);

@@ -3,16 +3,16 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { finiteNumber, positiveInt } from "./args";
 import { ATTACKS } from "../fl/attacks";
-import { DEFAULT_RUN, resolveRunOptions } from "../system/options";
+import { AGENT_HOSTS, DEFAULT_RUN, resolveRunOptions, type AgentHostName } from "../system/options";
 import type { RoundMetrics } from "../system/metrics";
-import { POLICY_NAMES, type PolicyName } from "../system/policies";
+import { POLICY_NAMES, type PolicyName } from "../agents/policies";
 
 // The system's modules load tfjs, Helia and Hardhat: required in the actions only, so that other commands start fast.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const system = () => ({
   ...(require("../system/run") as typeof import("../system/run")),
   ...(require("../system/report") as typeof import("../system/report")),
-  ...(require("../system/nodeRun") as typeof import("../system/nodeRun")),
+  ...(require("../agents/process") as typeof import("../agents/process")),
   ...(require("../system/compare") as typeof import("../system/compare")),
 });
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -69,19 +69,19 @@ export function registerRunCommand(program: Command): void {
   withRunOptions(program.command("run"))
     .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
     .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process", "hardhat")
-    .option("--kill <bs:round:seconds|phase>", "with --network localhost: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
+    .option("--agents <host>", `where the BS agents run: ${AGENT_HOSTS.join(" | ")} (default: in-process on the in-process chain, processes on a node)`)
+    .option("--kill <bs:round:seconds|phase>", "with agent processes: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
     .option("--mbs-attack <kind[:round]>", "fault injection: the MBS forges the global model; forge-global records Eq. 5 plus Gaussian noise (std 0.01) instead of Eq. 5, in every round or only in round round (`dtwn audit` reports it)", parseMbsAttack)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
-      const { network, fault, ...rest } = opts as { network: string; fault: unknown };
+      const { network, agents, fault, ...rest } = opts as { network: string; agents?: string; fault: unknown };
+      if (agents !== undefined && !(AGENT_HOSTS as readonly string[]).includes(agents)) throw new Error(`--agents takes ${AGENT_HOSTS.join(" or ")}, got ${JSON.stringify(agents)}.`);
       const o = resolveRunOptions({ ...rest, faults: fault });
-      if (network === "hardhat" && o.kill) throw new Error("--kill stops an agent process: use it with --network localhost (in-process agents take --crash bs:round:phase).");
-      if (network !== "hardhat" && o.crash) throw new Error("--crash injects a fault into the in-process run; with --network localhost use --kill bs:round:phase (the agent process is SIGKILLed after that phase and started again after the round).");
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-      const { runSystem, runSystemOnNode, writeRunReport, formatRoundLine } = system();
+      const { runSystem, writeRunReport, formatRoundLine } = system();
       const hooks = { log: o.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
-      const metrics = network === "hardhat" ? await runSystem(o, hooks) : await runSystemOnNode({ ...o, network }, hooks);
+      const metrics = await runSystem(o, hooks, { network, ...(agents ? { agents: agents as AgentHostName } : {}) });
       const { files } = writeRunReport(o.out, metrics);
       if (metrics.stopped) console.log(`\nThe federation stopped after round ${metrics.rounds.length}: ${metrics.stopped}`);
       console.log(`\n${metrics.rounds.length} of ${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);

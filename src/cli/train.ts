@@ -1,6 +1,6 @@
 /**
  * `dtwn train-policy`: train MADDPG (Algorithm 1) on a seeded scenario, with a progress bar, and write
- *   <out>/policy/             the actors (src/agents/policyStore.ts), loadable by a BS agent process
+ *   <out>/policy/             the actors (src/agents/association/policyStore.ts), loadable by a BS agent process
  *   <out>/training-log.json   config, backend, wall time and the metrics of every episode
  *   <out>/training-log.csv    the same metrics as a table
  */
@@ -9,8 +9,8 @@ import path from "node:path";
 import type { Command } from "commander";
 import { finiteNumber } from "./args";
 import { initBackend } from "../ml/backend";
-import { Maddpg, resolveMaddpgConfig, type EpisodeLog, type MaddpgConfig } from "../agents/maddpg";
-import { savePolicy } from "../agents/policyStore";
+import { Maddpg, resolveMaddpgConfig, type EpisodeLog, type MaddpgConfig } from "../agents/association/maddpg";
+import { savePolicy } from "../agents/association/policyStore";
 import { loadScenario, readJson } from "./cost";
 import { ProgressBar } from "./progress";
 
@@ -76,7 +76,7 @@ export function registerTrainCommands(program: Command): void {
     .description("train the MADDPG edge-association agents (Algorithm 1) and write the policy and a training log")
     .option("--scenario <file>", "scenario JSON (default: the seeded paper scenario)")
     .option("--scenario-seed <n>", "seed of the generated scenario", finiteNumber, 1)
-    .option("--config <file>", "JSON object overriding MADDPG hyperparameters (src/agents/maddpg.ts, DEFAULT_MADDPG)")
+    .option("--config <file>", "JSON object overriding MADDPG hyperparameters (src/agents/association/maddpg.ts, DEFAULT_MADDPG)")
     .option("--seed <n>", "training seed (networks, noise, environment)", finiteNumber)
     .option("--episodes <n>", "training episodes E", finiteNumber)
     .option("--slots <n>", "time slots per episode", finiteNumber)

@@ -10,9 +10,9 @@ import type { Allocation, SlotState } from "../twins/state";
 import { initialState, nextState } from "../twins/mdp";
 import { mulberry32 } from "../twins/random";
 import { timeCost } from "../twins/timeCost";
-import { averageAllocation, heuristicAllocation, objectiveLowerBound, randomAllocation } from "../agents/baselines";
-import { decodeJointAction } from "../agents/decode";
-import { observe } from "../agents/observation";
+import { averageAllocation, heuristicAllocation, objectiveLowerBound, randomAllocation } from "../agents/association/baselines";
+import { decodeJointAction } from "../agents/association/decode";
+import { observe } from "../agents/association/observation";
 
 /** Seeds of held-out slots are offset from every training seed. */
 export const HELD_OUT_SEED_OFFSET = 1_000_000;

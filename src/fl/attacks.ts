@@ -1,6 +1,6 @@
 /**
  * What a malicious BS may do, to test the defences with. Model attacks replace the model it submits (pure functions
- * below); protocol attacks leave the model honest and lie to the chain instead (src/system/bsAgent.ts):
+ * below); protocol attacks leave the model honest and lie to the chain instead (src/agents/bsAgent.ts):
  * - inflate-data: its twins' data records claim 1000x their data (and, refused, the largest size the chain allows);
  * - collude: with the other malicious BSs, fails every honest model and passes each other's.
  */

@@ -1,6 +1,6 @@
 /**
  * The gradient-descent optimisers dtwn trains with (the twins' local training, src/fl/cnn.ts, and MADDPG's actors and
- * critics, src/agents/maddpg.ts), one factory for every backend: on tfjs-node TensorFlow's fused in-place update ops
+ * critics, src/agents/association/maddpg.ts), one factory for every backend: on tfjs-node TensorFlow's fused in-place update ops
  * (./tensorflowOptimizers, the same rules), elsewhere tfjs's own.
  * - sgd: w <- w - lr g;
  * - momentum: heavy ball, a <- beta a + g, w <- w - lr a (beta 0.9);

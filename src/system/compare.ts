@@ -20,7 +20,7 @@ import { strategyByName } from "../fl/aggregation";
 import { ProcessPoolTrainer } from "../fl/trainers";
 import { nearestBsAssociation } from "../twins/mdp";
 import type { RunMetrics } from "./metrics";
-import type { PolicyName } from "./policies";
+import type { PolicyName } from "../agents/policies";
 import { writeRunReport } from "./report";
 import { runSystem, worldOptions, type RunHooks, type RunOptions } from "./run";
 import { buildWorld } from "./world";

@@ -4,7 +4,7 @@
  * - a data record: only its own data (its true size D_n and the commitment to its samples), only for the BS that
  *   hosts its twin on chain, only as the twin's next version;
  * - a move: only to the BS that the slot's joint action, derived from the chain as every agent derives it
- *   (src/system/jointAction.ts), puts its twin on.
+ *   (src/agents/jointAction.ts), puts its twin on.
  * The devices live on the users' side of the run (the driver process); no BS agent holds a device key. Agents in
  * other processes reach them through {@link serveDevices} on 127.0.0.1.
  */
@@ -12,8 +12,8 @@ import http from "node:http";
 import { hexlify, keccak256, randomBytes, solidityPacked, type TypedDataDomain, type Wallet } from "ethers";
 import { consentDomain, deviceKey, signMove, signTwinData, type TwinDataConsent } from "../chain/consent";
 import type { Deployment } from "../chain/deployment";
-import { JointActionReader } from "./jointAction";
-import type { JointActionRule } from "./policies";
+import { JointActionReader } from "../agents/jointAction";
+import type { JointActionRule } from "../agents/policies";
 import type { Protocol } from "./protocol";
 import type { World } from "./world";
 import type { Allocation } from "../twins/state";

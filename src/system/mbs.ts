@@ -13,6 +13,7 @@
  *   evaluate  test accuracy and loss of the new global model.
  * The deadline adapts: the next round's submission window is 1.5 x the slowest submission of this one (bounded).
  */
+import { Outcome } from "../chain/enums";
 import { cidToBytes, bytesToCid } from "../chain/cid";
 import { byAddress, recomputeGlobal, type AggregationStrategy, type ModelUpdate } from "../fl/aggregation";
 import { perturbed } from "../fl/attacks";
@@ -194,8 +195,8 @@ export class Mbs {
     for (const bs of await this.p.registry.members()) peers.set(bs, (await this.p.registry.metadataOf(bs)).ipfsPeerAddress);
     for (const bs of submitters) {
       const s = await rounds.submission(round, bs);
-      if (Number(s.outcome) !== 1) {
-        if (Number(s.outcome) === 2) failed.push(bs);
+      if (Number(s.outcome) !== Outcome.Passed) {
+        if (Number(s.outcome) === Outcome.Failed) failed.push(bs);
         continue;
       }
       try {

@@ -3,8 +3,8 @@
  * (phases measured next to the model's prediction, verdicts, coins), plus the chain's producers and blocks. Written
  * to the run folder as metrics.json and turned into the report, CSV files and figures (src/system/report.ts).
  */
-import type { AgentRoundReport } from "./bsAgent";
-import type { DposStats } from "./dpos";
+import type { AgentRoundReport } from "../agents/bsAgent";
+import type { DposStats } from "../agents/dpos";
 import type { MbsRoundReport } from "./mbs";
 
 export interface RoundMetrics {

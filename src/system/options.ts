@@ -2,7 +2,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { ATTACKS } from "../fl/attacks";
-import { POLICY_NAMES } from "./policies";
+import { POLICY_NAMES } from "../agents/policies";
 
 /** Faulty submissions a BS can be made to send (fault injection): see AgentSettings.fault. */
 export const SUBMISSION_FAULTS = ["unknown-cid", "wrong-shape", "late"] as const;
@@ -16,9 +16,12 @@ export type SubmissionFault = (typeof SUBMISSION_FAULTS)[number];
 export const MBS_ATTACKS = ["forge-global"] as const;
 export type MbsAttack = (typeof MBS_ATTACKS)[number];
 
-/** The phases of a BS agent's round, in order (src/system/bsAgent.ts). */
+/** The phases of a BS agent's round, in order (src/agents/bsAgent.ts). */
 export const AGENT_PHASES = ["observe", "act", "sync", "train", "upload", "verify", "collect", "attest"] as const;
 export type AgentPhase = (typeof AGENT_PHASES)[number];
+/** Where the BS agents run: in the driver's process, or one OS process each (src/agents/hosts.ts). */
+export const AGENT_HOSTS = ["in-process", "processes"] as const;
+export type AgentHostName = (typeof AGENT_HOSTS)[number];
 
 export const RunOptionsSchema = z
   .object({

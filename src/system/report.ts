@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFigure } from "../plot/files";
 import { barChart, lineChart, type BarGroup, type Series } from "../plot/svg";
-import type { AgentRoundReport, PhaseSeconds } from "./bsAgent";
+import type { AgentRoundReport, PhaseSeconds } from "../agents/bsAgent";
 import type { MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 

@@ -1,76 +1,45 @@
 /**
- * `dtwn run`, the main job: the whole system of Figs. 1-3 in one command. On the in-process Hardhat network it
- * deploys the protocol and bootstraps M BSs with N users' twins (Eq. 6 coins), starts an IPFS node per BS and one for
- * the MBS (libp2p on 127.0.0.1; peers find each other through the addresses registered on chain), loads Fashion-MNIST
- * and the association policy (a MADDPG actor per BS, or a baseline), and runs FL rounds: the MBS opens, settles and
- * aggregates; every BS agent observes, acts, syncs, trains, uploads, verifies and collects (src/system/bsAgent.ts)
- * while producing and validating DPoS blocks on a timer. Training and evaluation run in a pool of worker processes
- * (one per core). Everything measured goes into a run folder (src/system/report.ts); at the end the run exports the
- * chain's logs (chain-log.json) next to deployment.json, aggregation.json and the IPFS repositories, so that
- * `dtwn audit <run folder>` can recompute every model after the in-process chain is gone (docs/audit.md).
+ * `dtwn run`, the main job: the whole system of Figs. 1-3 in one command, and the one driver every way of running it
+ * goes through. It deploys the protocol and bootstraps M BSs with N users' twins (Eq. 6 coins) on a chain host
+ * (./chains.ts: Hardhat in-process, or a JSON-RPC node), starts the users' devices (their consents), an IPFS node for
+ * the MBS (libp2p on 127.0.0.1; peers find each other through the addresses registered on chain), and the BS agents
+ * on an agent host (src/agents/hosts.ts: in this process, or one OS process per BS), loads Fashion-MNIST and the
+ * association policy (a MADDPG actor per BS, or a baseline), and runs FL rounds: the MBS opens, settles and
+ * aggregates; every BS agent observes, acts, syncs, trains, uploads, verifies, collects and attests
+ * (src/agents/bsAgent.ts) while producing and validating DPoS blocks on a timer. Everything measured goes into a run
+ * folder (./report.ts); at the end the run exports the chain's logs (chain-log.json) next to deployment.json,
+ * aggregation.json and the IPFS repositories, so that `dtwn audit <run folder>` can recompute every model after the
+ * chain is gone (docs/audit.md).
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { readDeployment } from "../chain/deployment";
 import { DEFAULT_PROTOCOL_PARAMS } from "../chain/protocolParams";
-import { DEFAULT_BOOTSTRAP, userIdOf } from "../chain/bootstrap";
+import { userIdOf } from "../chain/bootstrap";
 import { archId, createCnn, getModelWeights } from "../fl/cnn";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { strategyByName } from "../fl/aggregation";
-import { ProcessPoolTrainer } from "../fl/trainers";
+import type { TwinTrainer } from "../fl/trainers";
 import { initBackend } from "../ml/backend";
 import type { HeliaWeightsStore as HeliaStore } from "../ipfs/helia";
-import { loadPolicy } from "../agents/policyStore";
-import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from "./bsAgent";
-import { DposDuty } from "./dpos";
+import type { AgentRoundReport } from "../agents/bsAgent";
+import { InProcessAgents, ProcessAgents, type AgentHost } from "../agents/hosts";
+import { jointActionRule } from "../agents/policies";
+import { loadAssociationPolicy, maliciousBss, worldOptions } from "../agents/setup";
+import { InProcessChain, NodeChain, type ChainHost } from "./chains";
 import { FederationStopped, Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
-import { averagePolicy, jointActionRule, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
 import { freshDeviceSecret, runDevices } from "./devices";
-import type { RunOptions, SubmissionFault } from "./options";
-
-export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
+import type { AgentHostName, RunOptions } from "./options";
 import { connectProtocol, stakeOf, type Protocol } from "./protocol";
 import { exportChainLog, writeChainLog } from "../audit/chainSource";
 import { DEFAULT_AGGREGATION, writeAggregationSettings } from "../audit/settings";
 import { FETCH_TIMEOUT_MS } from "./fetch";
-import { buildWorld, type World, type WorldOptions } from "./world";
+import { buildWorld } from "./world";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
+export { agentSettings, faultOf, loadAssociationPolicy, maliciousBss, shippedPolicyDir, worldOptions } from "../agents/setup";
 
-/** The malicious BSs: those of `o.maliciousBss` if given, else the last `o.malicious` ones, in index order. */
-export function maliciousBss(o: Pick<RunOptions, "bss" | "malicious" | "maliciousBss">): number[] {
-  if (o.maliciousBss) return [...o.maliciousBss].sort((a, b) => a - b);
-  return Array.from({ length: o.malicious }, (_, k) => o.bss - o.malicious + k);
-}
-
-/** BS i's agent settings from the run options: the training and verification settings, its attack and its fault. */
-export function agentSettings(o: RunOptions, i: number): AgentSettings {
-  return {
-    localSteps: o.localSteps,
-    learningRate: o.learningRate,
-    optimizer: o.optimizer,
-    maxDrop: o.maxDrop,
-    proposalWindowSeconds: o.proposalWindowSeconds,
-    pollMs: 500,
-    fetchTimeoutMs: FETCH_TIMEOUT_MS,
-    globalCheck: DEFAULT_AGGREGATION, // how the MBS aggregates: each new global model is checked against Eq. 5
-    ...(maliciousBss(o).includes(i) ? { attack: o.attack, ...(o.attack === "collude" ? { colluders: maliciousBss(o) } : {}) } : {}),
-    ...faultOf(o, i),
-  };
-}
-
-/** The injected submission fault of BS i, if any. */
-export function faultOf(o: Pick<RunOptions, "faults">, i: number): { fault?: SubmissionFault } {
-  const f = o.faults.find((x) => x.bs === i);
-  return f ? { fault: f.kind } : {};
-}
-
-/** The shipped policy for a scenario of `bss` BSs and `users` users (seed `seed`), if there is one. */
-export function shippedPolicyDir(bss: number, users: number, seed: number): string {
-  return path.join(ROOT, "policies", `system-${bss}bs-${users}users-seed${seed}`, "policy");
-}
 
 export interface RunHooks {
   /** A line of progress. */
@@ -79,10 +48,30 @@ export interface RunHooks {
   onRound?: (r: RoundMetrics) => void;
 }
 
-/** Run the system in this process on the in-process Hardhat network; returns the metrics (the caller writes the report). */
-export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<RunMetrics> {
+/** Where a run's chain and agents live. */
+export interface RunPlacement {
+  /** hardhat: the in-process chain; any other name: that JSON-RPC node (localhost: `npx hardhat node`). */
+  network?: string;
+  /** Default: in-process on the in-process chain, processes on a node. */
+  agents?: AgentHostName;
+}
+
+/** The chain and agent hosts of a placement; refuses combinations that cannot work, with what to use instead. */
+export async function hostsFor(o: RunOptions, p: RunPlacement = {}): Promise<{ chain: ChainHost; agents: AgentHost }> {
+  const network = p.network ?? "hardhat";
+  const agents = p.agents ?? (network === "hardhat" ? "in-process" : "processes");
+  if (network === "hardhat" && agents === "processes") throw new Error("BS agent processes need a chain they can reach: use --network localhost (start a node with `npx hardhat node`).");
+  if (agents === "in-process" && o.kill) throw new Error("--kill stops an agent process: use it with agent processes (--network localhost); in-process agents take --crash bs:round:phase.");
+  if (agents === "processes" && o.crash) throw new Error("--crash injects a fault into in-process agents; with agent processes use --kill bs:round:phase (the agent process is SIGKILLed after that phase and started again after the round).");
+  const chain = network === "hardhat" ? new InProcessChain() : await NodeChain.connect(network, o.bss);
+  return { chain, agents: agents === "in-process" ? new InProcessAgents() : new ProcessAgents(o.bss) };
+}
+
+/** Run the system (the chain and agents where `placement` says); returns the metrics (the caller writes the report). */
+export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: RunPlacement = {}): Promise<RunMetrics> {
   const log = hooks.log ?? (() => undefined);
   const t0 = Date.now();
+  const { chain, agents: host } = await hostsFor(o, placement); // a placement that cannot work fails before anything is written
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });
   const world = buildWorld(worldOptions(o), 60_000);
@@ -91,119 +80,55 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
   const backend = await initBackend("auto", log);
   const { policy, dispose: disposePolicy } = await loadAssociationPolicy(o, world);
 
-  // The chain: deploy and bootstrap on the in-process Hardhat network (Hardhat reads hardhat.config.ts from the repo).
-  log("deploying the protocol on the in-process Hardhat network ...");
-  const cwd = process.cwd();
-  process.chdir(ROOT);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hre = require("hardhat") as HardhatRuntimeEnvironment;
-  process.chdir(cwd);
-  // Blocks mined within one second keep the wall-clock timestamp (by default every block adds a second, so a burst
-  // of transactions would run the chain's clock ahead of the deadlines the MBS sets from the wall clock).
-  (hre.config.networks.hardhat as { allowBlocksWithSameTimestamp?: boolean }).allowBlocksWithSameTimestamp = true;
+  // The chain: deploy and bootstrap.
+  log(`deploying the protocol to ${chain.description} ...`);
   const paramsFile = path.join(out, "protocol-params.json");
   fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");
   const deploymentFile = path.join(out, "deployment.json");
-  const quietConsole = console.log;
-  const deployLines: string[] = [];
-  console.log = (...args: unknown[]) => deployLines.push(args.join(" "));
   // The users' device keys: a fresh secret held here, on the users' side (the bootstrap registers their twins with it).
   const deviceSecret = freshDeviceSecret();
-  const previousSecret = process.env.DTWN_DEVICE_SECRET;
-  process.env.DTWN_DEVICE_SECRET = deviceSecret;
   try {
-    await hre.run("dtwn-deploy", { bootstrap: true, users: o.users, bss: o.bss, seed: o.seed, params: paramsFile, out: deploymentFile });
-  } finally {
-    console.log = quietConsole;
-    if (previousSecret === undefined) delete process.env.DTWN_DEVICE_SECRET;
-    else process.env.DTWN_DEVICE_SECRET = previousSecret;
+    fs.writeFileSync(path.join(out, "deploy.log"), await chain.deploy({ users: o.users, bss: o.bss, seed: o.seed, paramsFile, deploymentFile, deviceSecret }));
+  } catch (e) {
+    const output = (e as { output?: string }).output;
+    if (output !== undefined) fs.writeFileSync(path.join(out, "deploy.log"), output);
+    disposePolicy();
+    throw e;
   }
-  fs.writeFileSync(path.join(out, "deploy.log"), deployLines.join("\n") + "\n");
   const deployment = readDeployment(deploymentFile);
   writeAggregationSettings(out, DEFAULT_AGGREGATION); // how the MBS aggregates (the chain does not record it)
-  const signers = await hre.ethers.getSigners();
-  const mbsSigner = signers[0];
-  const bsSigners = signers.slice(1, 1 + o.bss);
-  const reader = connectProtocol(deployment, hre.ethers.provider);
+  const reader = connectProtocol(deployment, chain.provider(deployment));
   const bsAddresses = await reader.registry.members();
   const twinIds: number[] = [];
   for (let u = 0; u < o.users; u++) twinIds.push(Number(await reader.twins.twinOfUser(userIdOf(u))));
   log(`deployed; ${o.bss} BSs and ${o.users} twins registered, Eq. 6 coins allocated`);
   const devices = runDevices(deviceSecret, deployment, world, reader, bsAddresses, twinIds, jointActionRule(o.policy, world.scenario, o.seed), o.proposalWindowSeconds);
 
-  // IPFS: one embedded node per BS and one for the MBS, on 127.0.0.1, each with its own repo in the run folder.
+  // IPFS: one embedded node for the MBS and one per BS, on 127.0.0.1, each with its own repo in the run folder.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
   const stores: HeliaStore[] = [];
-  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, o.workers);
-  const duties: DposDuty[] = [];
+  const openStore = async (name: string) => {
+    const s = await HeliaWeightsStore.open({ repo: path.join(out, "ipfs", name), network: true });
+    stores.push(s);
+    return s;
+  };
+  let trainer: TwinTrainer | undefined;
   try {
-    const openStore = async (name: string) => {
-      const s = await HeliaWeightsStore.open({ repo: path.join(out, "ipfs", name), network: true });
-      stores.push(s);
-      return s;
-    };
     const mbsStore = await openStore("mbs");
     const mbsPeers = mbsStore.multiaddrs();
     const dataset = loadFashionMnist();
-    const arch = archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels });
+    const shape = { height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels };
+    const arch = archId(shape);
     const malicious = maliciousBss(o);
-    const agents: BsAgent[] = [];
-    const agentStores: HeliaStore[] = [];
-    /** Start BS i's agent: its IPFS node (on its repo in the run folder), its peer address on chain, its DPoS duty. */
-    const startAgent = async (i: number, crash?: AgentSettings["crash"]) => {
-      const store = await openStore(`bs-${i}`);
-      const protocol = connectProtocol(deployment, bsSigners[i]);
-      const agent = new BsAgent({
-        index: i,
-        signer: bsSigners[i],
-        address: bsAddresses[i],
-        protocol,
-        world,
-        bsAddresses,
-        twinIds,
-        store,
-        trainer,
-        arch,
-        policy,
-        devices,
-        settings: { ...agentSettings(o, i), ...(crash ? { crash } : {}) },
-        mbsPeers,
-        log,
-      });
-      await agent.announcePeer(store.multiaddrs()[0]);
-      agents[i] = agent;
-      agentStores[i] = store;
-      duties[i]?.stop();
-      const duty = new DposDuty(protocol, bsAddresses[i], (line) => (o.quiet ? undefined : log(`  [dpos BS ${i}] ${line}`)));
-      duty.start(1000);
-      duties[i] = duty;
-    };
-    for (let i = 0; i < o.bss; i++) await startAgent(i, o.crash?.bs === i ? { round: o.crash.round, after: o.crash.after } : undefined);
-    const restarts: RunMetrics["restarts"] = [];
-    /** Round r of BS i; an agent that dies is restarted from its key, its IPFS repo and the chain, and resumes the round. */
-    const agentRound = async (i: number, r: number): Promise<AgentRoundReport> => {
-      try {
-        return await agents[i].runRound(r);
-      } catch (e) {
-        if (!(e instanceof AgentCrashed)) throw e;
-        log(`${e.message}; restarting it`);
-        duties[i].stop();
-        await agentStores[i].close();
-        stores.splice(stores.indexOf(agentStores[i]), 1);
-        const t = Date.now();
-        await startAgent(i);
-        restarts.push({ bs: i, round: r, after: e.after, restartSeconds: (Date.now() - t) / 1000 });
-        return agents[i].runRound(r);
-      }
-    };
+    trainer = await host.start({ o, out, chain, deployment, deploymentFile, world, bsAddresses, twinIds, devices, mbsPeers, policy, arch, openStore, log });
     log(`IPFS nodes up (MBS ${mbsPeers[0]}); ${o.bss} BS agents${malicious.length ? `, malicious: BS ${malicious.join(", ")} (${o.attack})` : ""}`);
 
-    const initModel = createCnn({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }, o.seed);
+    const initModel = createCnn(shape, o.seed);
     const initial = getModelWeights(initModel);
     initModel.dispose();
     const mbs = new Mbs(
-      connectProtocol(deployment, mbsSigner),
+      connectProtocol(deployment, await chain.mbsSigner(deployment)),
       mbsStore,
       trainer,
       arch,
@@ -219,36 +144,37 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}): Promise<Ru
       stopped = await federationStopped(mbs, r);
       if (stopped) {
         log(`round ${r} not opened: ${stopped}`);
+        host.halt();
         break;
       }
       const tr = Date.now();
-      const [mbsReport, ...agentReports] = await Promise.all([mbs.runRound((phase) => log(`round ${r}: ${phase}`)), ...agents.map((_, i) => agentRound(i, r))]);
+      const { mbs: mbsReport, agents: agentReports } = await host.runRound(r, () => mbs.runRound((phase) => log(`round ${r}: ${phase}`)));
       const metrics = await roundMetrics(reader, bsAddresses, mbsReport, agentReports, (Date.now() - tr) / 1000);
       rounds.push(metrics);
       hooks.onRound?.(metrics);
     }
+    await host.finish();
     return {
       options: { ...o },
       backend,
-      network: "hardhat (in-process)",
+      network: [chain.description, host.description].filter(Boolean).join(", "),
       policy: o.policy,
       startedAt: new Date(t0).toISOString(),
       seconds: (Date.now() - t0) / 1000,
       bsAddresses,
       malicious,
       rounds,
-      dpos: duties.map((d) => d.stats),
-      restarts,
+      dpos: host.dposStats(),
+      restarts: host.restarts,
       ...(stopped ? { stopped } : {}),
     };
   } finally {
-    duties.forEach((d) => d.stop());
-    // The in-process chain ends with this process: keep its logs for `dtwn audit` (also of a run that failed).
-    await exportChainLog(hre.ethers.provider, deployment)
+    await host.close();
+    // The chain's logs next to the IPFS repositories: `dtwn audit <run folder>` works after the chain is gone.
+    await exportChainLog(chain.provider(deployment), deployment)
       .then((l) => writeChainLog(path.join(out, "chain-log.json"), l))
       .catch((e: Error) => log(`could not export the chain's logs: ${e.message}`));
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
-    await trainer.close();
     disposePolicy();
   }
 }
@@ -284,25 +210,3 @@ export async function roundMetrics(reader: Protocol, bsAddresses: readonly strin
   };
 }
 
-/**
- * The association policy of every agent: the MADDPG actors of a trained policy for this scenario (o.policyDir, else
- * the shipped one), or a baseline. A missing policy fails with the commands that make one.
- * @param bss the BSs whose actors to load (default all)
- */
-export async function loadAssociationPolicy(o: Pick<RunOptions, "policy" | "policyDir" | "bss" | "users" | "seed">, world: World, bss?: number[]): Promise<{ policy: AssociationPolicy; dispose: () => void }> {
-  if (o.policy !== "maddpg") return { policy: o.policy === "average" ? averagePolicy(world.scenario) : randomPolicy(world.scenario, o.seed), dispose: () => undefined };
-  const dir = o.policyDir ?? shippedPolicyDir(o.bss, o.users, o.seed);
-  if (!fs.existsSync(path.join(dir, "policy.json"))) {
-    throw new Error(
-      `no MADDPG policy for ${o.bss} BSs and ${o.users} users (seed ${o.seed}) at ${dir}. Train one: ` +
-        `\`npx dtwn scenario --system --bss ${o.bss} --users ${o.users} --seed ${o.seed} > scenario.json && npx dtwn train-policy --scenario scenario.json --out ${path.dirname(dir)}\`, ` +
-        "or run a baseline with --policy average|random.",
-    );
-  }
-  const actors = await loadPolicy(dir, world.scenario, bss);
-  return { policy: maddpgPolicy(world.scenario, actors), dispose: () => actors.dispose() };
-}
-
-export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs">): WorldOptions {
-  return { users: o.users, bss: o.bss, seed: o.seed, samplesPerUser: DEFAULT_BOOTSTRAP.samplesPerUser, heldOutPerBs: o.heldOutPerBs };
-}

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { AgentRoundReport, VerdictLog } from "../../src/system/bsAgent";
+import type { AgentRoundReport, VerdictLog } from "../../src/agents/bsAgent";
 import type { RoundMetrics, RunMetrics } from "../../src/system/metrics";
 import { formatRoundLine, writeRunReport } from "../../src/system/report";
 

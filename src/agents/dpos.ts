@@ -5,9 +5,10 @@
  * - validate the pending block of another producer of the epoch by recomputing that root from the records' events.
  * Every action first checks the chain, so a restarted agent neither proposes nor validates twice.
  */
+import { BlockStatus } from "../chain/enums";
 import { AbiCoder, keccak256 } from "ethers";
 import { merkleRoot } from "../chain/merkle";
-import { describeRevert, type Protocol } from "./protocol";
+import { describeRevert, type Protocol } from "../system/protocol";
 
 /** Counters of what this BS did as a block producer. */
 export interface DposStats {
@@ -98,7 +99,7 @@ export class DposDuty {
     if (count === 0) return;
     const id = count - 1;
     const b = await blocks.getBlock(id);
-    if (Number(b.status) !== 1 || b.producer.toLowerCase() === this.me.toLowerCase() || b.epoch !== epoch) return;
+    if (Number(b.status) !== BlockStatus.Pending || b.producer.toLowerCase() === this.me.toLowerCase() || b.epoch !== epoch) return;
     if ((await election.producerPosition(epoch, this.me)) === 0n || (await blocks.isExpired(id))) return;
     const already = await blocks.queryFilter(blocks.filters.BlockValidated(id, this.me));
     if (already.length > 0) return;

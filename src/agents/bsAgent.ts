@@ -3,7 +3,7 @@
  *   1. observe  rebuild s(t) from the chain: the previous association (the twins' hosts), the twins' data, and the
  *               slot's environment (src/system/world.ts);
  *   2. act      propose its actor's raw action, read the peers' proposals of the slot, decode the joint action and
- *               commit its own part a_i(t) = (K_i, b_i, tau_i) (src/system/policies.ts);
+ *               commit its own part a_i(t) = (K_i, b_i, tau_i) (src/agents/policies.ts);
  *   3. sync     record the data of twins that moved to it (a digital-twin data record per twin);
  *   4. train    train its twins from the global model (weights from IPFS) with their batch sizes, meanwhile check
  *               that the global model is Eq. 5 of the previous round's passed models (src/audit), and aggregate
@@ -15,7 +15,7 @@
  *               them on its held-out data, commit its ballot (one verdict per model) and reveal it;
  *   7. collect  wait for the round's settlement and read its stake (credited for a passing model and for verdicts
  *               that agree with the outcomes, slashed otherwise).
- * Block production and validation (DPoS) run next to this on a timer (src/system/dpos.ts).
+ * Block production and validation (DPoS) run next to this on a timer (src/agents/dpos.ts).
  * Every step first asks the chain whether it was done already, so a restarted agent resumes a round without
  * committing, submitting or verifying twice. The wall-clock time of every phase is measured next to the time the
  * model predicts for it (Eqs. 12-16).
@@ -23,7 +23,7 @@
 import { keccak256, solidityPacked, type Signer } from "ethers";
 import { encodeAction, encodeRawAction, floorTau } from "../chain/actionCodec";
 import { packConsents } from "../chain/consent";
-import { dataCommitmentOf, DeviceRefused, type DeviceLink } from "./devices";
+import { dataCommitmentOf, DeviceRefused, type DeviceLink } from "../system/devices";
 import { JointActionReader } from "./jointAction";
 import { ballotCommitment, ballotSalt, VERDICT, type Ballot } from "../chain/ballot";
 import { bytesToCid, cidToBytes } from "../chain/cid";
@@ -39,16 +39,17 @@ import { AssociationLedger__factory, TrainingRounds__factory, TwinRegistry__fact
 import type { WeightTensor } from "../fl/tensors";
 import { judge, referenceAccuracy } from "../fl/verification";
 import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
-import { fetchWeights } from "./fetch";
+import { fetchWeights } from "../system/fetch";
 import { cidOf } from "../ipfs/unixfs";
 import { encodeWeights } from "../fl/weightsFormat";
 import { mulberry32 } from "../twins/random";
 import type { Allocation, SlotState } from "../twins/state";
 import { timeCost, type BsCost } from "../twins/timeCost";
 import type { AssociationPolicy } from "./policies";
-import type { AgentPhase, SubmissionFault } from "./options";
-import { describeRevert, stakeOf, type Protocol } from "./protocol";
-import type { World } from "./world";
+import { AGENT_PHASES, type AgentPhase, type SubmissionFault } from "../system/options";
+import { Attestation, Outcome, RoundStatus } from "../chain/enums";
+import { describeRevert, stakeOf, type Protocol } from "../system/protocol";
+import type { World } from "../system/world";
 
 export interface AgentSettings {
   /** Mini-batches each twin trains per round (of its batch size b_n). */
@@ -175,7 +176,29 @@ export interface AgentRoundReport {
   votedFor?: number[];
 }
 
-const OUTCOMES = ["none", "passed", "failed", "unverified"] as const;
+/** Report names of the chain's `Outcome` values (a pending model reads as "none"). */
+const OUTCOME_NAMES: Record<number, AgentRoundReport["outcome"]> = { [Outcome.Pending]: "none", [Outcome.Passed]: "passed", [Outcome.Failed]: "failed", [Outcome.Unverified]: "unverified" };
+const NO_PREDICTION: AgentRoundReport["predicted"] = { localTrainingSeconds: 0, aggregationSeconds: 0, transmissionSeconds: 0, blockBroadcastSeconds: 0, blockValidationSeconds: 0, totalSeconds: 0 };
+
+/** What the phases of one round hand each other. */
+interface RoundContext {
+  round: number;
+  /** The submission deadline (chain seconds). */
+  deadline: number;
+  openedAt: number;
+  openedBlock: number | "latest";
+  /** The global model the round trains from. */
+  globalCid: string;
+  state?: SlotState;
+  allocation?: Allocation;
+  /** Users whose twins this BS hosts in the joint action. */
+  mine: number[];
+  /** What the round submits: nothing, a submission already on chain, or a model trained now. */
+  plan: "none" | "submitted" | "train";
+  twinModels: (TwinModel & { cid?: string })[];
+  model?: ModelUpdate;
+  report: AgentRoundReport;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowSeconds = () => Date.now() / 1000;
 const ZERO_HASH = "0x" + "0".repeat(64);
@@ -232,15 +255,15 @@ export class BsAgent {
     const { rounds } = this.ctx.protocol;
     const how = this.ctx.settings.globalCheck;
     const t = Date.now();
-    while (Number((await rounds.getRound(round)).status) !== 3) {
+    while (Number((await rounds.getRound(round)).status) !== RoundStatus.Finalized) {
       if (Date.now() - t > 600_000) throw new Error(`BS ${this.ctx.index}: the MBS recorded no global model for round ${round} within 600 s.`);
       await sleep(this.ctx.settings.pollMs);
     }
     if (Number((await rounds.getRound(round)).passed) === 0) return;
     const said = Number(await rounds.attestation(round, this.ctx.address));
-    if (said !== 0) {
+    if (said !== Attestation.None) {
       resumed.push("attest");
-      report.attestation = said === 1 ? "agrees" : "disputes";
+      report.attestation = said === Attestation.Agrees ? "agrees" : "disputes";
       return;
     }
     const t0 = performance.now();
@@ -322,15 +345,104 @@ export class BsAgent {
     }
   }
 
-  /** s(t) as every agent rebuilds it (src/system/jointAction.ts). */
+  /** s(t) as every agent rebuilds it (src/agents/jointAction.ts). */
   observe(slot: number, blockTag: number | "latest" = "latest"): Promise<SlotState> {
     return this.joint.observe(slot, blockTag);
   }
 
+  /** Run round `round` to its settlement: its phases in order (Fig. 2), each timed, then the fault hook. */
+  async runRound(round: number): Promise<AgentRoundReport> {
+    const rc = await this.beginRound(round);
+    for (const phase of AGENT_PHASES) {
+      if (!this.phaseRuns(phase, rc)) continue;
+      const t0 = performance.now();
+      try {
+        await this.phases[phase](rc);
+      } finally {
+        rc.report.measured[phase] += (performance.now() - t0) / 1000;
+      }
+      // Fault hook: an injected crash right after this phase (the agent's process would be gone here).
+      const crash = this.ctx.settings.crash;
+      if (crash?.round === round && crash.after === phase) throw new AgentCrashed(this.ctx.index, round, phase);
+    }
+    return rc.report;
+  }
+
+  /** One method per phase of a round, in the order of {@link AGENT_PHASES}. */
+  private readonly phases: Record<AgentPhase, (rc: RoundContext) => Promise<void>> = {
+    observe: (rc) => this.observePhase(rc),
+    act: (rc) => this.actPhase(rc),
+    sync: (rc) => this.syncPhase(rc),
+    train: (rc) => this.trainPhase(rc),
+    upload: (rc) => this.uploadPhase(rc),
+    verify: (rc) => this.verify(rc.round, rc.globalCid, rc.report),
+    collect: (rc) => this.collectPhase(rc),
+    attest: (rc) => this.attestGlobal(rc.round, rc.report, rc.report.resumed),
+  };
+
+  /** Whether a phase has work this round: training and upload only when this BS has a model to submit. */
+  private phaseRuns(phase: AgentPhase, rc: RoundContext): boolean {
+    if (phase === "train") return rc.plan === "train";
+    if (phase === "upload") return rc.plan === "train" && rc.model !== undefined;
+    return true;
+  }
+
+  /** Wait for round `round` to open and read what every phase starts from: its deadline, opening and global model. */
+  private async beginRound(round: number): Promise<RoundContext> {
+    await this.awaitRound(round);
+    const info = await this.ctx.protocol.rounds.getRound(round);
+    const { openedAt, openedBlock } = await this.joint.opening(round);
+    const measured = Object.fromEntries(AGENT_PHASES.map((p) => [p, 0])) as PhaseSeconds;
+    const report: AgentRoundReport = {
+      round, bs: this.ctx.index, address: this.ctx.address, malicious: this.malicious, twins: 0, samples: 0, meanBatch: 0, movedIn: 0, submitted: false,
+      resumed: [], measured, predicted: NO_PREDICTION, verdicts: [], outcome: "none", coins: "0", weightSamples: 0,
+    };
+    return { round, deadline: Number(info.deadline), openedAt, openedBlock, globalCid: bytesToCid(info.globalCid), mine: [], plan: "none", twinModels: [], report };
+  }
+
+  /** A step of the round that could not be done: reported (and logged), the round goes on. */
+  private skip(rc: RoundContext, reason: string): void {
+    rc.report.skipped = reason;
+    this.ctx.log(`BS ${this.ctx.index}: round ${rc.round}: ${reason}`);
+  }
+
+  /** 1. observe: s(t) rebuilt from the chain as of the round's opening block. */
+  private async observePhase(rc: RoundContext): Promise<void> {
+    rc.state = await this.observe(rc.round, rc.openedBlock);
+  }
+
   /**
-   * Steps 2: propose, wait for the peers (or the cutoff), decode the joint action and commit this BS's part, with the
-   * consent of each user whose twin moves here (its device checks the move against the same joint action).
+   * 2. act: propose, wait for the peers (or the cutoff), decode the joint action and commit this BS's part, with the
+   * consent of each user whose twin moves here (its device checks the move against the same joint action). Then the
+   * model's prediction of this BS's time (Eqs. 12-16) for the joint action.
    */
+  private async actPhase(rc: RoundContext): Promise<void> {
+    const state = this.stateOf(rc);
+    const { protocol, index, world } = this.ctx;
+    let allocation: Allocation;
+    try {
+      allocation = await this.act(rc.round, rc.openedAt, state, rc.report.resumed);
+    } catch (e) {
+      this.ctx.log(`BS ${index}: action for slot ${rc.round} failed: ${describeRevert(protocol, e)}`);
+      allocation = { association: state.association.map(() => -1), batchSize: state.dataSamples.map(() => 0), tau: [] };
+    }
+    rc.allocation = allocation;
+    rc.mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
+    const samples = rc.mine.reduce((s, n) => s + world.userData[n].length, 0);
+    Object.assign(rc.report, {
+      twins: rc.mine.length,
+      samples,
+      meanBatch: rc.mine.length ? rc.mine.reduce((s, n) => s + allocation.batchSize[n] * world.userData[n].length, 0) / Math.max(1, samples) : 0,
+    });
+    try {
+      const c = timeCost(world.scenario, state, allocation).perBs[index];
+      rc.report.predicted = { localTrainingSeconds: c.localTrainingSeconds, aggregationSeconds: c.aggregationSeconds, transmissionSeconds: c.transmissionSeconds, blockBroadcastSeconds: c.blockBroadcastSeconds, blockValidationSeconds: c.blockValidationSeconds, totalSeconds: c.totalSeconds };
+    } catch {
+      // an allocation the model cannot price (e.g. no action): no prediction
+    }
+  }
+
+  /** Propose, decide and commit (step 2's chain part). */
   private async act(round: number, openedAt: number, state: SlotState, resumed: string[]): Promise<Allocation> {
     const { protocol, policy, index, address } = this.ctx;
     const { ledger } = protocol;
@@ -341,7 +453,7 @@ export class BsAgent {
     const allocation = await this.joint.decide(round, state, openedAt);
     const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
     if (mine.length === 0) return allocation;
-    if ((await ledger.actionHash(round, address)) !== "0x" + "0".repeat(64)) {
+    if ((await ledger.actionHash(round, address)) !== ZERO_HASH) {
       resumed.push("commit");
       return allocation;
     }
@@ -352,158 +464,118 @@ export class BsAgent {
     return allocation;
   }
 
-  /** Run round `round` to its settlement. Errors of single steps are reported, not thrown, where the round can go on. */
-  async runRound(round: number): Promise<AgentRoundReport> {
-    const { protocol, index, address, settings, world, log } = this.ctx;
-    const { rounds } = protocol;
-    const measured: PhaseSeconds = { observe: 0, act: 0, sync: 0, train: 0, upload: 0, verify: 0, collect: 0, attest: 0 };
-    const resumed: string[] = [];
-    const timed = async <T>(phase: keyof PhaseSeconds, f: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      let result: T;
-      try {
-        result = await f();
-      } finally {
-        measured[phase] += (performance.now() - t0) / 1000;
-      }
-      if (settings.crash?.round === round && settings.crash.after === phase) throw new AgentCrashed(index, round, phase);
-      return result;
-    };
-
-    await this.awaitRound(round);
-    const info = await rounds.getRound(round);
-    const deadline = Number(info.deadline);
-    const { openedAt, openedBlock } = await this.joint.opening(round);
-    const globalCid = bytesToCid(info.globalCid);
-
-    // 1. observe
-    const state = await timed("observe", () => this.observe(round, openedBlock));
-    // 2. act
-    let allocation: Allocation;
-    try {
-      allocation = await timed("act", () => this.act(round, openedAt, state, resumed));
-    } catch (e) {
-      if (e instanceof AgentCrashed) throw e;
-      log(`BS ${index}: action for slot ${round} failed: ${describeRevert(protocol, e)}`);
-      allocation = { association: state.association.map(() => -1), batchSize: state.dataSamples.map(() => 0), tau: [] };
+  /**
+   * 3. sync: twins that moved here bring their data (a digital-twin data record each). Then what this round
+   * submits: nothing (no twins, or the round closed while this BS was down), a submission found on chain already
+   * (a restarted agent), or a model to train.
+   */
+  private async syncPhase(rc: RoundContext): Promise<void> {
+    const { protocol, index, address, world, settings, twinIds } = this.ctx;
+    const state = this.stateOf(rc);
+    for (const n of rc.mine) {
+      if (state.association[n] === index) continue;
+      const id = twinIds[n];
+      const t = await protocol.twins.twin(id);
+      if (Number(t.dataVersion) > 0 && t.bs.toLowerCase() === address.toLowerCase() && (await this.syncedHere(id, rc.round))) continue;
+      await this.recordData(n, world.userData[n].length, rc.round);
+      rc.report.movedIn++;
     }
-    const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
-    const samples = mine.reduce((s, n) => s + this.ctx.world.userData[n].length, 0);
-    const meanBatch = mine.length ? mine.reduce((s, n) => s + allocation.batchSize[n] * world.userData[n].length, 0) / Math.max(1, samples) : 0;
-    let predicted: AgentRoundReport["predicted"] = { localTrainingSeconds: 0, aggregationSeconds: 0, transmissionSeconds: 0, blockBroadcastSeconds: 0, blockValidationSeconds: 0, totalSeconds: 0 };
-    try {
-      const c = timeCost(world.scenario, state, allocation).perBs[index];
-      predicted = { localTrainingSeconds: c.localTrainingSeconds, aggregationSeconds: c.aggregationSeconds, transmissionSeconds: c.transmissionSeconds, blockBroadcastSeconds: c.blockBroadcastSeconds, blockValidationSeconds: c.blockValidationSeconds, totalSeconds: c.totalSeconds };
-    } catch {
-      // an allocation the model cannot price (e.g. no action): no prediction
-    }
-
-    // 3. sync: twins that moved here bring their data (a digital-twin data record each)
-    let movedIn = 0;
-    const attackNotes: string[] = [];
-    await timed("sync", async () => {
-      for (const n of mine) {
-        if (state.association[n] === index) continue;
-        const id = this.ctx.twinIds[n];
-        const t = await protocol.twins.twin(id);
-        if (Number(t.dataVersion) > 0 && t.bs.toLowerCase() === address.toLowerCase() && (await this.syncedHere(id, round))) continue;
-        await this.recordData(n, world.userData[n].length, round);
-        movedIn++;
-      }
-      if (settings.attack === "inflate-data") attackNotes.push(...(await this.inflateData(mine, round)));
-    });
-
-    const report: AgentRoundReport = {
-      round, bs: index, address, malicious: this.malicious, twins: mine.length, samples, meanBatch, movedIn, submitted: false, resumed, measured, predicted, verdicts: [], outcome: "none", coins: "0",
-      weightSamples: Number((await protocol.ledger.committedAction(round, address)).dataSize),
-      ...(attackNotes.length ? { attackNotes } : {}),
-    };
-    const existing = await rounds.submission(round, address);
+    if (settings.attack === "inflate-data") rc.report.attackNotes = await this.inflateData(rc.mine, rc.round);
+    if (rc.report.attackNotes?.length === 0) delete rc.report.attackNotes;
+    rc.report.weightSamples = Number((await protocol.ledger.committedAction(rc.round, address)).dataSize);
+    const existing = await protocol.rounds.submission(rc.round, address);
     if (existing.exists) {
-      resumed.push("submit");
-      report.submitted = true;
-      report.cid = bytesToCid(existing.cid);
-    } else if (mine.length === 0) {
-      report.skipped = "no twins in the joint action";
-    } else if (!(await this.openForSubmissions(round))) {
-      report.skipped = `round ${round} closed to submissions while this BS was down`;
+      rc.report.resumed.push("submit");
+      rc.report.submitted = true;
+      rc.report.cid = bytesToCid(existing.cid);
+      rc.plan = "submitted";
+    } else if (rc.mine.length === 0) {
+      this.skip(rc, "no twins in the joint action");
+    } else if (!(await this.openForSubmissions(rc.round))) {
+      this.skip(rc, `round ${rc.round} closed to submissions while this BS was down`);
     } else {
-      // 4. train (Eq. 4 over its twins) from the global model
-      let model: ModelUpdate | undefined;
-      let twinModels: (TwinModel & { cid?: string })[] = [];
-      try {
-        model = await timed("train", async () => {
-          const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
-          const recorded = await this.recordedTwinModels(round);
-          const twinId = (n: number) => this.ctx.twinIds[n];
-          const jobs = mine.filter((n) => !recorded.has(twinId(n))).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + round * 1009 + n }));
-          const training = this.ctx.trainer.trainTwins(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer });
-          const trained = await training;
-          twinModels = [
-            ...mine.flatMap((n) => {
-              const r = recorded.get(twinId(n));
-              return r ? [{ twinId: twinId(n), samples: world.userData[n].length, weights: r.weights, cid: r.cid }] : [];
-            }),
-            ...trained.map((t) => ({ twinId: twinId(t.twin), samples: t.samples, weights: t.weights })),
-          ];
-          if (twinModels.length === 0) throw new Error("training returned no model");
-          // Eq. 4 in the canonical order over exactly the twin models it records: what an auditor recomputes
-          const eq4 = canonicalBsModel(twinModels);
-          const trainedModel: ModelUpdate = { weights: eq4.weights, samples: eq4.samples, from: `BS ${index}` };
-          return settings.attack && isModelAttack(settings.attack) ? { ...trainedModel, weights: attack(settings.attack, trainedModel.weights, global, mulberry32(round * 7 + index)) } : trainedModel;
-        });
-      } catch (e) {
-        if (e instanceof AgentCrashed) throw e;
-        report.skipped = `training failed: ${(e as Error).message.split("\n")[0]}`;
-      }
-      // 5. upload
-      if (model) {
-        try {
-          await timed("upload", async () => {
-            // the digital-twin model records of the round (Eq. 4's inputs), before the model they aggregate into
-            report.twinModels = await this.recordTwinModels(round, twinModels, resumed);
-            twinModels = [];
-            let cid: string;
-            if (settings.fault === "unknown-cid") {
-              cid = await cidOf(encodeWeights(this.ctx.arch, model.weights).subarray(0, 4096)); // never stored anywhere
-            } else if (settings.fault === "wrong-shape") {
-              cid = await putWeights(this.ctx.store, `${this.ctx.arch}-wrong`, model.weights.slice(0, 2) as WeightTensor[]);
-            } else {
-              cid = await putWeights(this.ctx.store, this.ctx.arch, model.weights as WeightTensor[]);
-            }
-            report.cid = cid;
-            if (settings.fault === "late") {
-              // until the chain's own clock (the latest block) is past the deadline: a node's clock may lag ours
-              const provider = rounds.runner?.provider;
-              const chainNow = async () => Math.min(nowSeconds(), (await provider?.getBlock("latest"))?.timestamp ?? nowSeconds());
-              while ((await chainNow()) <= Number((await rounds.getRound(round)).deadline) + 1) await sleep(settings.pollMs);
-            } else if (nowSeconds() > deadline) {
-              throw new Error(`too late: the deadline of round ${round} passed ${Math.round(nowSeconds() - deadline)} s ago`);
-            }
-            await (await rounds.submitModel(round, cidToBytes(cid))).wait(); // weighted by the chain's record of its action
-            report.submitted = true;
-          });
-        } catch (e) {
-          if (e instanceof AgentCrashed) throw e;
-          report.skipped = `submission refused: ${describeRevert(protocol, e)}`;
-        }
-      }
+      rc.plan = "train";
     }
-    if (report.skipped) log(`BS ${index}: round ${round}: ${report.skipped}`);
+  }
 
-    // 6. verify the other BSs' models
-    await timed("verify", () => this.verify(round, globalCid, report));
-    // 7. collect
-    await timed("collect", async () => {
-      while (Number((await rounds.getRound(round)).status) === 1) await sleep(settings.pollMs);
-      const s = await rounds.submission(round, address);
-      report.outcome = s.exists ? OUTCOMES[Number(s.outcome)] ?? "none" : "none";
-      report.coins = (await stakeOf(protocol, address)).toString();
-      report.votedFor = await this.vote(round);
-    });
-    // 8. attest
-    await timed("attest", () => this.attestGlobal(round, report, resumed));
-    return report;
+  /**
+   * 4. train: its twins from the global model (weights from IPFS) with their batch sizes, reusing twin models it
+   * recorded before a restart, then Eq. 4 in the canonical order over exactly the twin models it records.
+   */
+  private async trainPhase(rc: RoundContext): Promise<void> {
+    const { world, settings, index, twinIds } = this.ctx;
+    const allocation = rc.allocation as Allocation;
+    try {
+      const global = await fetchWeights(this.ctx.store, rc.globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
+      const recorded = await this.recordedTwinModels(rc.round);
+      const jobs = rc.mine.filter((n) => !recorded.has(twinIds[n])).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + rc.round * 1009 + n }));
+      const trained = await this.ctx.trainer.trainTwins(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer });
+      rc.twinModels = [
+        ...rc.mine.flatMap((n) => {
+          const r = recorded.get(twinIds[n]);
+          return r ? [{ twinId: twinIds[n], samples: world.userData[n].length, weights: r.weights, cid: r.cid }] : [];
+        }),
+        ...trained.map((t) => ({ twinId: twinIds[t.twin], samples: t.samples, weights: t.weights })),
+      ];
+      if (rc.twinModels.length === 0) throw new Error("training returned no model");
+      const eq4 = canonicalBsModel(rc.twinModels); // what an auditor recomputes
+      const model: ModelUpdate = { weights: eq4.weights, samples: eq4.samples, from: `BS ${index}` };
+      rc.model = settings.attack && isModelAttack(settings.attack) ? { ...model, weights: attack(settings.attack, model.weights, global, mulberry32(rc.round * 7 + index)) } : model;
+    } catch (e) {
+      this.skip(rc, `training failed: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+
+  /**
+   * 5. upload: the digital-twin model records of the round (Eq. 4's inputs) first, then its BS model in IPFS and the
+   * training model record (its CID; the chain weighs it by the K_i and D_i it recorded for the committed action).
+   */
+  private async uploadPhase(rc: RoundContext): Promise<void> {
+    const { protocol, settings } = this.ctx;
+    const { rounds } = protocol;
+    const model = rc.model as ModelUpdate;
+    try {
+      rc.report.twinModels = await this.recordTwinModels(rc.round, rc.twinModels, rc.report.resumed);
+      rc.twinModels = [];
+      const cid = await this.putSubmission(model);
+      rc.report.cid = cid;
+      if (settings.fault === "late") {
+        // until the chain's own clock (the latest block) is past the deadline: a node's clock may lag ours
+        const provider = rounds.runner?.provider;
+        const chainNow = async () => Math.min(nowSeconds(), (await provider?.getBlock("latest"))?.timestamp ?? nowSeconds());
+        while ((await chainNow()) <= Number((await rounds.getRound(rc.round)).deadline) + 1) await sleep(settings.pollMs);
+      } else if (nowSeconds() > rc.deadline) {
+        throw new Error(`too late: the deadline of round ${rc.round} passed ${Math.round(nowSeconds() - rc.deadline)} s ago`);
+      }
+      await (await rounds.submitModel(rc.round, cidToBytes(cid))).wait();
+      rc.report.submitted = true;
+    } catch (e) {
+      this.skip(rc, `submission refused: ${describeRevert(protocol, e)}`);
+    }
+  }
+
+  /** Its BS model in IPFS, or (fault injection) the CID of bytes never stored, or weights of another architecture. */
+  private async putSubmission(model: ModelUpdate): Promise<string> {
+    const { fault } = this.ctx.settings;
+    if (fault === "unknown-cid") return cidOf(encodeWeights(this.ctx.arch, model.weights).subarray(0, 4096));
+    if (fault === "wrong-shape") return putWeights(this.ctx.store, `${this.ctx.arch}-wrong`, model.weights.slice(0, 2) as WeightTensor[]);
+    return putWeights(this.ctx.store, this.ctx.arch, model.weights as WeightTensor[]);
+  }
+
+  /** 7. collect: wait for the settlement, read its model's outcome and its stake, and vote for block producers. */
+  private async collectPhase(rc: RoundContext): Promise<void> {
+    const { protocol, address, settings } = this.ctx;
+    const { rounds } = protocol;
+    while (Number((await rounds.getRound(rc.round)).status) === RoundStatus.Open) await sleep(settings.pollMs);
+    const s = await rounds.submission(rc.round, address);
+    rc.report.outcome = s.exists ? OUTCOME_NAMES[Number(s.outcome)] ?? "none" : "none";
+    rc.report.coins = (await stakeOf(protocol, address)).toString();
+    rc.report.votedFor = await this.vote(rc.round);
+  }
+
+  private stateOf(rc: RoundContext): SlotState {
+    if (!rc.state) throw new Error(`BS ${this.ctx.index}: round ${rc.round} has no observed state`);
+    return rc.state;
   }
 
   /**
@@ -516,7 +588,7 @@ export class BsAgent {
     const { rounds, election } = protocol;
     const passed: { bs: string; coins: bigint }[] = [];
     for (const bs of await rounds.submitters(round)) {
-      if (Number((await rounds.submission(round, bs)).outcome) === 1) passed.push({ bs, coins: await stakeOf(protocol, bs) });
+      if (Number((await rounds.submission(round, bs)).outcome) === Outcome.Passed) passed.push({ bs, coins: await stakeOf(protocol, bs) });
     }
     if (passed.length === 0) return [];
     const places = Number(await election.producersPerEpoch());
@@ -595,7 +667,7 @@ export class BsAgent {
   /** Whether round `round` still takes submissions: open (not closed early by the MBS) and before its deadline. */
   private async openForSubmissions(round: number): Promise<boolean> {
     const r = await this.ctx.protocol.rounds.getRound(round);
-    return Number(r.status) === 1 && nowSeconds() <= Number(r.deadline);
+    return Number(r.status) === RoundStatus.Open && nowSeconds() <= Number(r.deadline);
   }
 
   /** Whether this BS already recorded twin `id`'s data in this round (a restarted agent). */
@@ -670,7 +742,6 @@ export class BsAgent {
         report.verdicts.push({ bs: indexOf.get(bs.toLowerCase()) ?? -1, pass: pass(bs), accuracy: v.accuracy, reference: v.reference, ...(v.error ? { error: v.error } : {}) });
       }
     } catch (e) {
-      if (e instanceof AgentCrashed) throw e;
       this.ctx.log(`BS ${index}: verdicts of round ${round} refused: ${describeRevert(protocol, e)}`);
     }
   }

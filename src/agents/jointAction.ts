@@ -8,8 +8,8 @@ import { getBytes } from "ethers";
 import { decodeRawAction } from "../chain/actionCodec";
 import type { Allocation, SlotState } from "../twins/state";
 import type { JointActionRule } from "./policies";
-import type { Protocol } from "./protocol";
-import { environmentAt, type World } from "./world";
+import type { Protocol } from "../system/protocol";
+import { environmentAt, type World } from "../system/world";
 
 export interface JointActionContext {
   protocol: Pick<Protocol, "twins" | "ledger" | "rounds">;

@@ -10,8 +10,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { tf } from "../ml/backend";
-import type { Scenario } from "../twins/scenario";
+import { tf } from "../../ml/backend";
+import type { Scenario } from "../../twins/scenario";
 import { BATCH_SHARPNESS, DEMAND_SHARPNESS, LOAD_SHARPNESS, RAW_ACTION_SIZE } from "./decode";
 import { observationSize } from "./observation";
 import type { MaddpgConfig } from "./maddpg";

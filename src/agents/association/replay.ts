@@ -2,7 +2,7 @@
  * Replay memory of Algorithm 1 (line 10): transitions (s, a_1..a_M, R, s') in a fixed-capacity ring buffer of flat
  * Float32Arrays, sampled uniformly with a seeded generator.
  */
-import type { Rng } from "../twins/random";
+import type { Rng } from "../../twins/random";
 
 export interface Batch {
   obs: Float32Array; // [B, obsDim]

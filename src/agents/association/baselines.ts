@@ -10,12 +10,12 @@
  *   so the distance to the best achievable is known.
  * Batch sizes always reach theta_th (18a) at the smallest data-weighted mean that does so, b_req.
  */
-import type { Scenario } from "../twins/scenario";
-import type { Allocation, SlotState } from "../twins/state";
-import { availableCpuHz } from "../twins/state";
-import { thetaG, timeCost } from "../twins/timeCost";
-import { uplinkSpectralEfficiency, downlinkRatesBps } from "../twins/wireless";
-import { randInt, type Rng } from "../twins/random";
+import type { Scenario } from "../../twins/scenario";
+import type { Allocation, SlotState } from "../../twins/state";
+import { availableCpuHz } from "../../twins/state";
+import { thetaG, timeCost } from "../../twins/timeCost";
+import { uplinkSpectralEfficiency, downlinkRatesBps } from "../../twins/wireless";
+import { randInt, type Rng } from "../../twins/random";
 import { apportion, assignTwins, repairBatches, targetMeanBatch } from "./decode";
 import { optimalTau } from "./subchannels";
 

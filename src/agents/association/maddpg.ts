@@ -5,18 +5,18 @@
  * replay memory, discount gamma. All hyperparameters are in {@link MaddpgConfig}.
  */
 import { z } from "zod";
-import { tf } from "../ml/backend";
-import { makeOptimizer } from "../ml/optimizers";
-import type { Scenario } from "../twins/scenario";
-import type { SlotState } from "../twins/state";
-import { initialState, nextState, step } from "../twins/mdp";
-import { mulberry32, type Rng } from "../twins/random";
+import { tf } from "../../ml/backend";
+import { makeOptimizer } from "../../ml/optimizers";
+import type { Scenario } from "../../twins/scenario";
+import type { SlotState } from "../../twins/state";
+import { initialState, nextState, step } from "../../twins/mdp";
+import { mulberry32, type Rng } from "../../twins/random";
 import { decodeJointAction, rawActionSize } from "./decode";
 import { observationSize, observe } from "./observation";
 import { ReplayMemory } from "./replay";
 import { OrnsteinUhlenbeck } from "./noise";
 import { averageAllocation, objectiveLowerBound } from "./baselines";
-import { timeCost } from "../twins/timeCost";
+import { timeCost } from "../../twins/timeCost";
 
 export interface MaddpgConfig {
   seed: number;

@@ -16,8 +16,8 @@
  * Choosing tau per subchannel directly (M x C outputs) left MADDPG far behind even the average association in our
  * trials (docs/model.md); a demand per BS keeps tau_i the agent's choice in one number it can learn.
  */
-import type { Scenario } from "../twins/scenario";
-import type { Allocation, SlotState } from "../twins/state";
+import type { Scenario } from "../../twins/scenario";
+import type { Allocation, SlotState } from "../../twins/state";
 import { optimalTau } from "./subchannels";
 
 /** Length of one agent's raw action vector: load, batch level, bandwidth demand. */

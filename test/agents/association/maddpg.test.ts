@@ -1,11 +1,11 @@
 /** MADDPG's own contracts with a tiny budget: centre start, updates, checkpoint selection, logs. */
 import { expect } from "chai";
-import { initBackend } from "../../src/ml/backend";
-import { generateScenario } from "../../src/twins/scenario";
-import { Maddpg, resolveMaddpgConfig } from "../../src/agents/maddpg";
-import { observe } from "../../src/agents/observation";
-import { initialState } from "../../src/twins/mdp";
-import { mulberry32 } from "../../src/twins/random";
+import { initBackend } from "../../../src/ml/backend";
+import { generateScenario } from "../../../src/twins/scenario";
+import { Maddpg, resolveMaddpgConfig } from "../../../src/agents/association/maddpg";
+import { observe } from "../../../src/agents/association/observation";
+import { initialState } from "../../../src/twins/mdp";
+import { mulberry32 } from "../../../src/twins/random";
 
 describe("MADDPG (Algorithm 1) mechanics", function () {
   this.timeout(120_000);

@@ -1,11 +1,11 @@
 /** Decoding raw agent actions: feasible by construction for any input in the action box. */
 import { expect } from "chai";
-import { generateScenario } from "../../src/twins/scenario";
-import { initialState } from "../../src/twins/mdp";
-import { checkAllocation, thetaG } from "../../src/twins/timeCost";
-import { mulberry32 } from "../../src/twins/random";
-import { uplinkRatesBps } from "../../src/twins/wireless";
-import { apportion, assignTwins, decodeJointAction, rawActionSize, requiredMeanBatch, scaleBatchesToTarget } from "../../src/agents/decode";
+import { generateScenario } from "../../../src/twins/scenario";
+import { initialState } from "../../../src/twins/mdp";
+import { checkAllocation, thetaG } from "../../../src/twins/timeCost";
+import { mulberry32 } from "../../../src/twins/random";
+import { uplinkRatesBps } from "../../../src/twins/wireless";
+import { apportion, assignTwins, decodeJointAction, rawActionSize, requiredMeanBatch, scaleBatchesToTarget } from "../../../src/agents/association/decode";
 
 describe("decoding joint actions", () => {
   const scenario = generateScenario({ seed: 3 });

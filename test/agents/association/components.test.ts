@@ -1,10 +1,10 @@
 /** The MADDPG components' own contracts: replay memory, Ornstein-Uhlenbeck noise, soft target updates. */
 import { expect } from "chai";
-import { ReplayMemory } from "../../src/agents/replay";
-import { OrnsteinUhlenbeck } from "../../src/agents/noise";
-import { softUpdate } from "../../src/agents/maddpg";
-import { initBackend, tf } from "../../src/ml/backend";
-import { mulberry32 } from "../../src/twins/random";
+import { ReplayMemory } from "../../../src/agents/association/replay";
+import { OrnsteinUhlenbeck } from "../../../src/agents/association/noise";
+import { softUpdate } from "../../../src/agents/association/maddpg";
+import { initBackend, tf } from "../../../src/ml/backend";
+import { mulberry32 } from "../../../src/twins/random";
 
 describe("replay memory", () => {
   it("stores transitions, overwrites the oldest when full, and samples only stored ones", () => {

@@ -2,15 +2,15 @@
  * How a BS agent chooses its part of the joint action a(t) in the running system (Section IV-A), behind one small
  * interface so that MADDPG and the paper's baselines run through the same rounds:
  * - maddpg: each agent proposes its own actor's raw output pi_i(s(t)) on chain; every agent reads all proposals of
- *   the slot and decodes the same joint allocation (src/agents/decode.ts), an absent BS proposing the centre action;
+ *   the slot and decodes the same joint allocation (src/agents/association/decode.ts), an absent BS proposing the centre action;
  * - average, random: the paper's baselines, computed alike by every agent from s(t) (random from the slot's seed);
  *   they propose nothing.
  * Pure apart from the actor's forward pass.
  */
-import type { LoadedPolicy } from "../agents/policyStore";
-import { decodeJointAction, RAW_ACTION_SIZE } from "../agents/decode";
-import { averageAllocation, randomAllocation } from "../agents/baselines";
-import { observe } from "../agents/observation";
+import type { LoadedPolicy } from "./association/policyStore";
+import { decodeJointAction, RAW_ACTION_SIZE } from "./association/decode";
+import { averageAllocation, randomAllocation } from "./association/baselines";
+import { observe } from "./association/observation";
 import { mulberry32 } from "../twins/random";
 import type { Scenario } from "../twins/scenario";
 import type { Allocation, SlotState } from "../twins/state";

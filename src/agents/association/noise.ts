@@ -2,7 +2,7 @@
  * Ornstein-Uhlenbeck exploration noise N of Eq. 21: dx = theta (mu - x) dt + sigma sqrt(dt) dW, one process per
  * action dimension, seeded.
  */
-import { randNormal, type Rng } from "../twins/random";
+import { randNormal, type Rng } from "../../twins/random";
 
 export class OrnsteinUhlenbeck {
   private x: Float64Array;

@@ -8,9 +8,9 @@
  *        (2 M). The subchannel-level detail is the decoder's job (the LP of subchannels.ts clears the demands on the
  *        actual gains); a first version fed all M x C values, which the critics had to learn to ignore.
  */
-import type { Scenario } from "../twins/scenario";
-import { availableCpuHz, twinsPerBs, type SlotState } from "../twins/state";
-import { uplinkSpectralEfficiency } from "../twins/wireless";
+import type { Scenario } from "../../twins/scenario";
+import { availableCpuHz, twinsPerBs, type SlotState } from "../../twins/state";
+import { uplinkSpectralEfficiency } from "../../twins/wireless";
 
 export function observationSize(scenario: Scenario): number {
   const m = scenario.bss.length;

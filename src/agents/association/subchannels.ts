@@ -8,9 +8,9 @@
  *                            sum_i tau_{i,c} <= 1                         (18c, every subchannel),  tau, lambda >= 0,
  * and then every BS with demand gets R_i >= lambda d_i: one upload round takes 1 / lambda per unit of demand.
  */
-import type { Scenario } from "../twins/scenario";
-import type { SlotState } from "../twins/state";
-import { uplinkSpectralEfficiency } from "../twins/wireless";
+import type { Scenario } from "../../twins/scenario";
+import type { SlotState } from "../../twins/state";
+import { uplinkSpectralEfficiency } from "../../twins/wireless";
 import { maximiseLp } from "./lp";
 
 export interface SubchannelPlan {

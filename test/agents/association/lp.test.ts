@@ -1,11 +1,11 @@
 /** The small simplex solver and the subchannel LP built on it. */
 import { expect } from "chai";
-import { maximiseLp, UnboundedLpError } from "../../src/agents/lp";
-import { optimalTau } from "../../src/agents/subchannels";
-import { generateScenario } from "../../src/twins/scenario";
-import { initialState } from "../../src/twins/mdp";
-import { mulberry32 } from "../../src/twins/random";
-import { uplinkRatesBps } from "../../src/twins/wireless";
+import { maximiseLp, UnboundedLpError } from "../../../src/agents/association/lp";
+import { optimalTau } from "../../../src/agents/association/subchannels";
+import { generateScenario } from "../../../src/twins/scenario";
+import { initialState } from "../../../src/twins/mdp";
+import { mulberry32 } from "../../../src/twins/random";
+import { uplinkRatesBps } from "../../../src/twins/wireless";
 
 describe("maximiseLp", () => {
   it("solves a textbook LP (max 3x + 5y, x <= 4, 2y <= 12, 3x + 2y <= 18 -> x = 2, y = 6, value 36)", () => {

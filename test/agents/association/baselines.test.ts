@@ -1,9 +1,9 @@
 /** Baselines, the exact optimum of small instances and the lower bound: feasible and correctly ordered. */
 import { expect } from "chai";
-import { generateScenario } from "../../src/twins/scenario";
-import { initialState } from "../../src/twins/mdp";
-import { mulberry32 } from "../../src/twins/random";
-import { checkAllocation, timeCost } from "../../src/twins/timeCost";
+import { generateScenario } from "../../../src/twins/scenario";
+import { initialState } from "../../../src/twins/mdp";
+import { mulberry32 } from "../../../src/twins/random";
+import { checkAllocation, timeCost } from "../../../src/twins/timeCost";
 import {
   averageAllocation,
   balancedBatchLevels,
@@ -11,9 +11,9 @@ import {
   heuristicAllocation,
   objectiveLowerBound,
   randomAllocation,
-} from "../../src/agents/baselines";
-import { decodeJointAction } from "../../src/agents/decode";
-import { availableCpuHz } from "../../src/twins/state";
+} from "../../../src/agents/association/baselines";
+import { decodeJointAction } from "../../../src/agents/association/decode";
+import { availableCpuHz } from "../../../src/twins/state";
 
 describe("baselines", () => {
   const scenario = generateScenario({ seed: 4 });

@@ -3,13 +3,13 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { initBackend } from "../../src/ml/backend";
-import { generateScenario } from "../../src/twins/scenario";
-import { Maddpg, resolveMaddpgConfig } from "../../src/agents/maddpg";
-import { loadPolicy, savePolicy } from "../../src/agents/policyStore";
-import { observe } from "../../src/agents/observation";
-import { initialState } from "../../src/twins/mdp";
-import { mulberry32 } from "../../src/twins/random";
+import { initBackend } from "../../../src/ml/backend";
+import { generateScenario } from "../../../src/twins/scenario";
+import { Maddpg, resolveMaddpgConfig } from "../../../src/agents/association/maddpg";
+import { loadPolicy, savePolicy } from "../../../src/agents/association/policyStore";
+import { observe } from "../../../src/agents/association/observation";
+import { initialState } from "../../../src/twins/mdp";
+import { mulberry32 } from "../../../src/twins/random";
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
   return p.then(

@@ -1,0 +1,98 @@
+/**
+ * The body of `dtwn agent`: one BS agent as its own OS process against the chain's JSON-RPC node, with its own key,
+ * its own IPFS node, its own training worker and the round loop of ./bsAgent.ts. Started by the run driver's
+ * process host (./hosts.ts); usable by hand with the same options (each agent log starts with the command). It writes
+ * one JSON line per round to <out>/agents/bs-<i>.jsonl and resumes a run from the chain, its IPFS repository and that
+ * file when started again.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Wallet } from "ethers";
+import { userIdOf } from "../chain/bootstrap";
+import { readDeployment } from "../chain/deployment";
+import { RoundStatus } from "../chain/enums";
+import { localProvider } from "../chain/provider";
+import { SerialSigner } from "../chain/serialSigner";
+import { archId } from "../fl/cnn";
+import { loadFashionMnist } from "../fl/datasets/fashionMnist";
+import { ProcessPoolTrainer } from "../fl/trainers";
+import { initBackend, threadsPerProcess } from "../ml/backend";
+import { checkNode, RPC_URLS, runKeys } from "../system/chains";
+import { HttpDeviceLink } from "../system/devices";
+import type { RunOptions } from "../system/options";
+import { connectProtocol } from "../system/protocol";
+import { buildWorld } from "../system/world";
+import { AgentCrashed, BsAgent, type AgentRoundReport } from "./bsAgent";
+import { DposDuty } from "./dpos";
+import { agentSettings, loadAssociationPolicy, worldOptions } from "./setup";
+
+export interface AgentProcessOptions {
+  deployment: string;
+  bs: number;
+  run: RunOptions;
+  mbsPeers: string[];
+  /** Where the users' devices answer (the driver's serveDevices). */
+  devicesUrl: string;
+}
+
+/** One BS agent in this process, rounds 1..R, one JSON line per round. */
+export async function runAgentProcess(a: AgentProcessOptions, log: (line: string) => void): Promise<void> {
+  const o = a.run;
+  const deployment = readDeployment(a.deployment);
+  const url = deployment.rpcUrl ?? RPC_URLS[deployment.network];
+  if (!url) throw new Error(`the deployment ${a.deployment} has no rpcUrl; redeploy through a node with a URL.`);
+  const provider = localProvider(url, deployment.chainId);
+  await checkNode(provider, url);
+  await initBackend("auto", () => undefined);
+  const world = buildWorld(worldOptions(o), 60_000);
+  const { policy, dispose } = await loadAssociationPolicy(o, world, o.policy === "maddpg" ? [a.bs] : undefined);
+  const signer = new SerialSigner(new Wallet(runKeys(deployment.network, o.bss).bss[a.bs], provider));
+  const address = await signer.getAddress();
+  const protocol = connectProtocol(deployment, signer);
+  const bsAddresses = await protocol.registry.members();
+  if (bsAddresses[a.bs]?.toLowerCase() !== address.toLowerCase()) throw new Error(`BS ${a.bs}'s key (${address}) is not member ${a.bs} of the registry (${bsAddresses[a.bs] ?? "none"}).`);
+  const twinIds: number[] = [];
+  for (let u = 0; u < o.users; u++) twinIds.push(Number(await protocol.twins.twinOfUser(userIdOf(u))));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
+  const store = await HeliaWeightsStore.open({ repo: path.join(path.resolve(o.out), "ipfs", `bs-${a.bs}`), network: true });
+  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1)); // training off the event loop: DPoS keeps ticking; every BS and the MBS train at once
+  const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));
+  const dataset = loadFashionMnist();
+  // --kill bs:round:phase: this process SIGKILLs itself right after that phase (no cleanup: as abrupt as `kill -9`).
+  const kill = o.kill?.bs === a.bs && o.kill.after ? { round: o.kill.round, after: o.kill.after } : undefined;
+  const settings = { ...agentSettings(o, a.bs), ...(kill ? { crash: kill } : {}) };
+  const file = path.join(path.resolve(o.out), "agents", `bs-${a.bs}.jsonl`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    const agent = new BsAgent({ index: a.bs, signer, address, protocol, world, bsAddresses, twinIds, store, trainer, arch: archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }), policy, devices: new HttpDeviceLink(a.devicesUrl), settings, mbsPeers: a.mbsPeers, log });
+    await agent.announcePeer(store.multiaddrs()[0]);
+    duty.start(1000);
+    log(`BS ${a.bs} (${address}) up; IPFS ${store.multiaddrs()[0]}`);
+    // Rounds already finished on chain (a restarted agent) are skipped; the open one is resumed.
+    const done = new Set(fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as AgentRoundReport).round) : []);
+    for (let r = 1; r <= o.rounds; r++) {
+      if (done.has(r)) continue;
+      let report: AgentRoundReport;
+      try {
+        report = await agent.runRound(r);
+      } catch (e) {
+        if (!(e instanceof AgentCrashed)) throw e;
+        log(`${e.message}: SIGKILL to this process (pid ${process.pid})`);
+        process.kill(process.pid, "SIGKILL");
+        await new Promise(() => undefined); // the signal ends the process before any cleanup
+        throw e;
+      }
+      fs.appendFileSync(file, JSON.stringify({ ...report, dpos: duty.stats }) + "\n");
+      log(`round ${r}: ${report.submitted ? `submitted ${report.cid}` : `nothing submitted (${report.skipped})`}, outcome ${report.outcome}`);
+    }
+    // Keep serving its weights until the MBS has fetched them and recorded the last global model.
+    const t = Date.now();
+    while (Number((await protocol.rounds.getRound(o.rounds)).status) !== RoundStatus.Finalized && Date.now() - t < 600_000) await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    duty.stop();
+    await store.close();
+    await trainer.close();
+    dispose();
+  }
+}
