@@ -143,7 +143,7 @@ function markdown(opts: EvaluateOptions, seeds: SeedSummary[]): string {
   lines.push(
     `| mean [95% CI] | ${METHODS.map((k) => iv(seeds.map((s) => s.meanObjectiveSeconds[k]))).join(" | ")} | ${iv(seeds.map((s) => s.meanLowerBoundSeconds))} | ${r(mean(seeds.map((s) => s.ratios.maddpgToAverage)))} | ${r(mean(seeds.map((s) => s.ratios.maddpgToRandom)))} | ${r(mean(seeds.map((s) => s.ratios.maddpgToHeuristic)))} | ${r(mean(seeds.map((s) => s.ratios.maddpgToLowerBound)))} | ${formatSeconds(mean(seeds.map((s) => s.trainingSeconds)))} |`,
     ``,
-    `Acceptance (issue 3):`,
+    `Targets of the comparison:`,
     `- MADDPG below average association on every seed: **${seeds.every((s) => s.ratios.maddpgToAverage < 1) ? "yes" : "no"}**`,
     `- MADDPG below random association on every seed: **${seeds.every((s) => s.ratios.maddpgToRandom < 1) ? "yes" : "no"}**`,
     `- MADDPG within 10% of the best of heuristic and lower bound (here the lower bound) on every seed: **${seeds.every((s) => s.ratios.maddpgToBest <= 1.1) ? "yes" : "no"}** (worst ratio ${r(Math.max(...seeds.map((s) => s.ratios.maddpgToBest)))})`,
