@@ -45,6 +45,7 @@ import { encodeWeights } from "../fl/weightsFormat";
 import { mulberry32 } from "../twins/random";
 import type { Allocation, SlotState } from "../twins/state";
 import { timeCost, type BsCost } from "../twins/timeCost";
+import { localStepsOf } from "../twins/work";
 import type { AssociationPolicy } from "./policies";
 import { AGENT_PHASES, type AgentPhase, type SubmissionFault } from "../system/options";
 import { Attestation, Outcome, RoundStatus } from "../chain/enums";
@@ -52,7 +53,10 @@ import { describeRevert, stakeOf, type Protocol } from "../system/protocol";
 import type { World } from "../system/world";
 
 export interface AgentSettings {
-  /** Mini-batches each twin trains per round (of its batch size b_n). */
+  /**
+   * s_ref: mini-batches of its batch size b_j that a twin of D_ref samples trains per round; twin j trains
+   * s_j = round(s_ref D_j / D_ref), the work of Eq. 12 (src/twins/work.ts).
+   */
   localSteps: number;
   learningRate: number;
   optimizer: LocalOptimizer;
@@ -508,7 +512,7 @@ export class BsAgent {
     try {
       const global = await fetchWeights(this.ctx.store, rc.globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
       const recorded = await this.recordedTwinModels(rc.round);
-      const jobs = rc.mine.filter((n) => !recorded.has(twinIds[n])).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + rc.round * 1009 + n }));
+      const jobs = rc.mine.filter((n) => !recorded.has(twinIds[n])).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + rc.round * 1009 + n, steps: localStepsOf(world.userData[n].length, settings.localSteps) }));
       const trained = await this.ctx.trainer.trainTwins(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer });
       rc.twinModels = [
         ...rc.mine.flatMap((n) => {

@@ -68,6 +68,6 @@ export async function loadAssociationPolicy(o: Pick<RunOptions, "policy" | "poli
 }
 
 /** The world of a run (topology, data split, environment) from its options. */
-export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs">): WorldOptions {
-  return { users: o.users, bss: o.bss, seed: o.seed, samplesPerUser: DEFAULT_BOOTSTRAP.samplesPerUser, heldOutPerBs: o.heldOutPerBs };
+export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs" | "trainCyclesPerSample">): WorldOptions {
+  return { users: o.users, bss: o.bss, seed: o.seed, samplesPerUser: DEFAULT_BOOTSTRAP.samplesPerUser, heldOutPerBs: o.heldOutPerBs, ...(o.trainCyclesPerSample ? { trainCyclesPerSample: o.trainCyclesPerSample } : {}) };
 }

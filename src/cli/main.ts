@@ -15,6 +15,7 @@ import { registerIpfsCommands } from "./ipfs";
 import { registerRunCommand } from "./run";
 import { registerDoctorCommand } from "./doctor";
 import { registerAuditCommand } from "./audit";
+import { registerCalibrateCommand } from "./calibrate";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerDoctorCommand(program);
   registerAuditCommand(program);
+  registerCalibrateCommand(program);
   return program;
 }
 

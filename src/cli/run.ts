@@ -49,7 +49,8 @@ function withRunOptions(cmd: Command): Command {
     .option("--rounds <n>", "FL rounds", positiveInt, DEFAULT_RUN.rounds)
     .option("--policy <name>", "edge association: maddpg | average | random", DEFAULT_RUN.policy)
     .option("--policy-dir <dir>", "trained MADDPG policy (default: the shipped one for this scenario under policies/)")
-    .option("--local-steps <n>", "mini-batches each twin trains per round", positiveInt, DEFAULT_RUN.localSteps)
+    .option("--local-steps <n>", "s_ref: mini-batches a twin of 600 samples trains per round (twin j trains round(s_ref D_j / 600), the work of Eq. 12)", positiveInt, DEFAULT_RUN.localSteps)
+    .option("--calibration <file>", "f^C of Eq. 12 from `dtwn calibrate` (the model's predicted training seconds follow this machine)")
     .option("--learning-rate <x>", "local learning rate", finiteNumber, DEFAULT_RUN.learningRate)
     .option("--malicious <k>", "number of malicious BSs (the last ones)", (v) => Number(v), DEFAULT_RUN.malicious)
     .option("--malicious-bss <list>", "the malicious BSs by index, comma-separated (overrides --malicious), e.g. 0,3", parseIndexList)
@@ -76,7 +77,7 @@ export function registerRunCommand(program: Command): void {
     .action(async (opts: Record<string, unknown>) => {
       const { network, agents, fault, ...rest } = opts as { network: string; agents?: string; fault: unknown };
       if (agents !== undefined && !(AGENT_HOSTS as readonly string[]).includes(agents)) throw new Error(`--agents takes ${AGENT_HOSTS.join(" or ")}, got ${JSON.stringify(agents)}.`);
-      const o = resolveRunOptions({ ...rest, faults: fault });
+      const o = resolveRunOptions({ ...withCalibration(rest), faults: fault });
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
       const { runSystem, writeRunReport, formatRoundLine } = system();
@@ -123,7 +124,7 @@ export function registerRunCommand(program: Command): void {
       }
       const list = policies.split(",").map((p) => p.trim());
       for (const p of list) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown association ${JSON.stringify(p)} in --policies; use ${POLICY_NAMES.join(", ")}.`);
-      const o = resolveRunOptions({ ...rest, faults: fault, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
+      const o = resolveRunOptions({ ...withCalibration(rest), faults: fault, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
       const { compareAssociations, formatRoundLine } = system();
@@ -136,4 +137,13 @@ export function registerRunCommand(program: Command): void {
 function parseIndexList(v: string): number[] {
   if (!/^\d+(,\d+)*$/.test(v.trim())) throw new InvalidArgumentError(`expected comma-separated BS indices such as 0,3, got "${v}"`);
   return v.trim().split(",").map(Number);
+}
+
+/** The run's options with f^C of Eq. 12 from --calibration (read and validated here), without the file name. */
+function withCalibration(opts: Record<string, unknown>): Record<string, unknown> {
+  const { calibration, ...rest } = opts;
+  if (calibration === undefined) return rest;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { calibratedTrainCycles, readCalibration } = require("../bench/calibrate") as typeof import("../bench/calibrate");
+  return { ...rest, trainCyclesPerSample: calibratedTrainCycles(readCalibration(String(calibration)), Number(rest.localSteps ?? DEFAULT_RUN.localSteps)) };
 }

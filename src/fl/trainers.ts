@@ -39,6 +39,11 @@ export interface TwinJob {
   indices: readonly number[];
   batchSize: number;
   seed: number;
+  /**
+   * Mini-batches to train, whatever the settings' epochs and step cap say (the running system sets s_j of Eq. 12's
+   * work, src/twins/work.ts); absent: min(epochs x batches per epoch, settings.localSteps).
+   */
+  steps?: number;
 }
 
 export interface TrainSettings {
@@ -137,7 +142,7 @@ export function bsModelsFromPartials(partials: readonly BsPartial[], like: Model
 /** The training cost of a job in samples processed (for balancing the workers). */
 function jobCost(j: TwinJob, s: TrainSettings): number {
   const perEpoch = Math.ceil(j.indices.length / j.batchSize);
-  const steps = Math.min(perEpoch * s.localEpochs, s.localSteps ?? Infinity);
+  const steps = j.steps ?? Math.min(perEpoch * s.localEpochs, s.localSteps ?? Infinity);
   return steps * j.batchSize;
 }
 
@@ -168,7 +173,8 @@ export class InProcessTrainer implements TwinTrainer {
   /** One twin's local training from `global` (its model, not aggregated). */
   trainTwin(global: ModelWeights, j: TwinJob, s: TrainSettings): WeightTensor[] {
     setModelWeights(this.model, global, "global model");
-    trainLocal(this.model, this.dataset.train, j.indices, { batchSize: j.batchSize, epochs: s.localEpochs, learningRate: s.learningRate, seed: j.seed, maxSteps: s.localSteps, optimizer: s.optimizer });
+    const epochs = j.steps === undefined ? s.localEpochs : Math.ceil(j.steps / Math.max(1, Math.ceil(j.indices.length / j.batchSize)));
+    trainLocal(this.model, this.dataset.train, j.indices, { batchSize: j.batchSize, epochs, learningRate: s.learningRate, seed: j.seed, maxSteps: j.steps ?? s.localSteps, optimizer: s.optimizer });
     return getModelWeights(this.model);
   }
 

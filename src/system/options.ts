@@ -33,6 +33,8 @@ export const RunOptionsSchema = z
     /** Directory of a trained MADDPG policy for this scenario (default: the shipped one under policies/). */
     policyDir: z.string().optional(),
     localSteps: z.number().int().min(1),
+    /** f^C of Eq. 12 from `dtwn calibrate` (cycles per sample per unit of batch size); absent: the model's default. */
+    trainCyclesPerSample: z.number().positive().optional(),
     learningRate: z.number().positive(),
     optimizer: z.enum(["sgd", "momentum", "adam"]),
     maxDrop: z.number().min(0).max(1),

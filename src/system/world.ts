@@ -11,6 +11,7 @@ import { mulberry32, randNormal } from "../twins/random";
 import type { Scenario } from "../twins/scenario";
 import type { ChannelState } from "../twins/state";
 import { shuffle } from "../fl/partition";
+import { withTrainCycles } from "../twins/work";
 
 export interface WorldOptions {
   /** N end users. */
@@ -23,6 +24,8 @@ export interface WorldOptions {
   samplesPerUser: [number, number];
   /** Training samples each BS keeps for verifying other BSs' models (never trained on). */
   heldOutPerBs: number;
+  /** f^C of Eq. 12 measured on this machine (`dtwn calibrate`); absent: the model's default constant. */
+  trainCyclesPerSample?: number;
 }
 
 export interface World {
@@ -44,7 +47,8 @@ export function bootstrapOptionsOf(o: WorldOptions): Omit<BootstrapOptions, "log
  * samples, never with a BS's held-out set).
  */
 export function buildWorld(o: WorldOptions, trainCount: number): World {
-  const scenario = bootstrapScenario(bootstrapOptionsOf(o), o.bss);
+  const topology = bootstrapScenario(bootstrapOptionsOf(o), o.bss);
+  const scenario = { ...topology, constants: withTrainCycles(topology.constants, o.trainCyclesPerSample) };
   const order = shuffle(Array.from({ length: trainCount }, (_, i) => i), mulberry32(o.seed * 7919 + 1));
   const heldCount = o.bss * o.heldOutPerBs;
   if (heldCount >= trainCount) throw new Error(`${o.bss} BSs x ${o.heldOutPerBs} held-out samples leave no training data out of ${trainCount}.`);

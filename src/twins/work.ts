@@ -1,0 +1,42 @@
+/**
+ * The local training of Eq. 12 as the running system does it. Eq. 12 charges twin j b_j * D_DTj * f^C CPU cycles per
+ * local iteration; the system trains twin j for s_j mini-batches of b_j samples, with s_j proportional to D_DTj:
+ *
+ *   s_j = max(1, round(s_ref * D_DTj / D_ref)),
+ *
+ * so it processes b_j * s_j ~ b_j * D_DTj * s_ref / D_ref samples: the work Eq. 12 prices, up to the rounding of s_j.
+ * A core that processes v samples/s of the paper's CNN and stands for a CPU of f Hz then gives
+ *
+ *   f^C = f * s_ref / (D_ref * v)   cycles per sample per unit of batch size,
+ *
+ * which is the constant `dtwn calibrate` measures (src/bench/calibrate.ts). Pure.
+ */
+import type { SystemConstants } from "./constants";
+
+/** D_ref: the data size (samples) of a twin that trains exactly s_ref mini-batches (the bootstrap's mean D_n). */
+export const REFERENCE_TWIN_SAMPLES = 600;
+
+/** s_j: the mini-batches twin j trains per round, for its data size D_DTj and the run's s_ref (`--local-steps`). */
+export function localStepsOf(dataSamples: number, referenceSteps: number, referenceSamples = REFERENCE_TWIN_SAMPLES): number {
+  if (!(dataSamples >= 0) || !(referenceSteps >= 1) || !(referenceSamples > 0)) throw new Error(`localStepsOf: bad arguments (${dataSamples}, ${referenceSteps}, ${referenceSamples})`);
+  return Math.max(1, Math.round((referenceSteps * dataSamples) / referenceSamples));
+}
+
+/** Samples that training processes for twin j: b_j * s_j. */
+export function trainedSamples(batchSize: number, dataSamples: number, referenceSteps: number, referenceSamples = REFERENCE_TWIN_SAMPLES): number {
+  return batchSize * localStepsOf(dataSamples, referenceSteps, referenceSamples);
+}
+
+/**
+ * f^C of Eq. 12 (cycles per sample per unit of batch size) for a core that trains `samplesPerSecond` samples/s and
+ * stands for a CPU of `coreHz` Hz, when twins train s_ref mini-batches per D_ref samples.
+ */
+export function trainCyclesPerSampleOf(samplesPerSecond: number, coreHz: number, referenceSteps: number, referenceSamples = REFERENCE_TWIN_SAMPLES): number {
+  if (!(samplesPerSecond > 0) || !(coreHz > 0)) throw new Error(`trainCyclesPerSampleOf: samples/s and Hz must be positive (${samplesPerSecond}, ${coreHz})`);
+  return (coreHz * referenceSteps) / (referenceSamples * samplesPerSecond);
+}
+
+/** The model's constants with f^C replaced (a calibration); the others unchanged. */
+export function withTrainCycles(constants: SystemConstants, trainCyclesPerSample: number | undefined): SystemConstants {
+  return trainCyclesPerSample === undefined ? constants : { ...constants, trainCyclesPerSample };
+}

@@ -1,0 +1,53 @@
+import { expect } from "chai";
+import { calibratedTrainCycles, type Calibration } from "../../src/bench/calibrate";
+import { localStepsOf, trainCyclesPerSampleOf, trainedSamples, withTrainCycles } from "../../src/twins/work";
+import { DEFAULT_CONSTANTS } from "../../src/twins/constants";
+
+const SAMPLE: Calibration = {
+  dataset: "fashion-mnist 28x28x1",
+  backend: "tensorflow",
+  machine: { cpu: "x", cores: 2, hostname: "h" },
+  measuredAt: "2026-12-02T00:00:00.000Z",
+  referenceSamples: 600,
+  batches: [{ batchSize: 32, samplesPerSecond: 400, overheadSeconds: 0.05, steps: 16, seconds: 1.33 }],
+  samplesPerSecond: 400,
+  overheadSeconds: 0.05,
+  coreHz: 2.4e9,
+  coreHzSource: "test",
+};
+
+describe("src/twins/work: Eq. 12's work in the running system", () => {
+  it("trains s_ref mini-batches for a twin of D_ref samples and proportionally more or fewer for others", () => {
+    expect(localStepsOf(600, 10)).to.equal(10);
+    expect(localStepsOf(540, 10)).to.equal(9);
+    expect(localStepsOf(1200, 10)).to.equal(20);
+    expect(localStepsOf(10, 10)).to.equal(1); // at least one mini-batch
+    expect(trainedSamples(32, 660, 10)).to.equal(32 * 11);
+  });
+
+  it("processes b_j D_j s_ref / D_ref samples, the work Eq. 12 prices, within the rounding of s_j", () => {
+    for (const [b, d] of [[16, 500], [32, 573], [64, 700], [128, 611]]) {
+      const exact = (b * d * 10) / 600;
+      expect(Math.abs(trainedSamples(b, d, 10) - exact)).to.be.at.most(b / 2);
+    }
+  });
+
+  it("f^C makes Eq. 12 give the seconds a core of v samples/s takes for that work", () => {
+    const v = 400;
+    const hz = 2.4e9;
+    const fc = trainCyclesPerSampleOf(v, hz, 10);
+    const b = 32;
+    const d = 600;
+    const eq12Seconds = (b * d * fc) / hz;
+    expect(eq12Seconds).to.be.closeTo(trainedSamples(b, d, 10) / v, 1e-9);
+    expect(withTrainCycles(DEFAULT_CONSTANTS, fc).trainCyclesPerSample).to.equal(fc);
+    expect(withTrainCycles(DEFAULT_CONSTANTS, undefined)).to.equal(DEFAULT_CONSTANTS);
+    expect(calibratedTrainCycles(SAMPLE, 10)).to.be.closeTo(fc, 1e-6);
+  });
+
+  it("refuses arguments that cannot be a speed or a count", () => {
+    expect(() => trainCyclesPerSampleOf(0, 1e9, 10)).to.throw(/positive/);
+    expect(() => localStepsOf(100, 0)).to.throw(/bad arguments/);
+  });
+});
+
