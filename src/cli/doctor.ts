@@ -19,6 +19,8 @@ export interface DoctorReport {
   tensorflow?: { intraOpThreads: number; interOpThreads: number; oneDnn: boolean; reluGrad: boolean; oneDnnMaxPoolGrad: boolean };
   chain: { inProcess: string; localhost: string; testnet: string; deployments: string[] };
   ipfs: { store: string; catTimeoutMs: number };
+  /** What the emulated testbed (CPU cgroups, network namespaces, tc) finds here. */
+  testbed: import("../testbed/prerequisites").TestbedPrerequisites;
 }
 
 export async function doctor(): Promise<DoctorReport> {
@@ -28,6 +30,7 @@ export async function doctor(): Promise<DoctorReport> {
   const { LOCAL_RPC_URL } = require("../chain/provider") as typeof import("../chain/provider");
   const { chooseBackend } = require("../ipfs") as typeof import("../ipfs");
   const { DEFAULT_CAT_TIMEOUT_MS } = require("../ipfs/defaults") as typeof import("../ipfs/defaults");
+  const { testbedPrerequisites } = require("../testbed/prerequisites") as typeof import("../testbed/prerequisites");
   /* eslint-enable @typescript-eslint/no-require-imports */
   let line = "";
   const name = await ml.initBackend("auto", (l) => (line = l));
@@ -51,6 +54,7 @@ export async function doctor(): Promise<DoctorReport> {
       deployments,
     },
     ipfs: { store: ipfs.kind === "kubo" ? `Kubo RPC API at ${ipfs.url} (${ipfs.from})` : `embedded Helia, repo ${ipfs.repo} (--repo or DTWN_IPFS_REPO override; IPFS_API_URL selects Kubo)`, catTimeoutMs: DEFAULT_CAT_TIMEOUT_MS },
+    testbed: testbedPrerequisites(),
   };
 }
 
@@ -71,6 +75,7 @@ export function renderDoctor(r: DoctorReport): string {
   rows.push(["node", `${r.node}, ${r.cores} cores`]);
   rows.push(["chain", r.chain.inProcess], ["", r.chain.localhost], ["", `testnet: ${r.chain.testnet}`], ["", `deployment files: ${r.chain.deployments.join(", ") || "none"}`]);
   rows.push(["ipfs", r.ipfs.store], ["", `cat gives up after ${r.ipfs.catTimeoutMs} ms without a block`]);
+  rows.push(["testbed", r.testbed.ready ? `emulated BSs possible: root, CPU cgroup ${r.testbed.cgroup}, ip and tc` : `emulated BSs not possible here: missing ${r.testbed.missing.join("; ")}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }

@@ -1,0 +1,96 @@
+/**
+ * CPU cgroups for emulated BSs: a cgroup per BS under a run's own parent, its quota, the processes in it, and removal
+ * (also of what a killed run left behind). cgroup v1's `cpu` controller (cpu.cfs_quota_us / cpu.cfs_period_us) and
+ * cgroup v2's `cpu.max` are both supported; `cgroupSupport()` says which one this machine has, or why neither.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { cpuMaxLine, CPU_PERIOD_US } from "./emulation";
+
+export type CgroupVersion = "v1" | "v2";
+
+/** The writable CPU controller of this machine, or why there is none. */
+export function cgroupSupport(root = "/sys/fs/cgroup"): { version: CgroupVersion; dir: string } | { missing: string } {
+  const v1 = path.join(root, "cpu");
+  if (fs.existsSync(path.join(v1, "cpu.cfs_quota_us"))) {
+    try {
+      fs.accessSync(v1, fs.constants.W_OK);
+      return { version: "v1", dir: v1 };
+    } catch {
+      return { missing: `the cgroup v1 cpu controller at ${v1} is not writable (run as root)` };
+    }
+  }
+  const controllers = path.join(root, "cgroup.controllers");
+  if (fs.existsSync(controllers) && /\bcpu\b/.test(fs.readFileSync(controllers, "utf8"))) {
+    try {
+      fs.accessSync(root, fs.constants.W_OK);
+      return { version: "v2", dir: root };
+    } catch {
+      return { missing: `the cgroup v2 hierarchy at ${root} is not writable (run as root)` };
+    }
+  }
+  return { missing: `no CPU cgroup controller under ${root} (neither v1 cpu/cpu.cfs_quota_us nor v2 cgroup.controllers with cpu)` };
+}
+
+/** One cgroup with a CPU quota. */
+export class CpuCgroup {
+  private constructor(
+    readonly version: CgroupVersion,
+    readonly dir: string,
+  ) {}
+
+  /** Create cgroup `name` (a path under the controller, e.g. dtwn-1234/bs-0) with `quotaUs` per period. */
+  static create(name: string, quotaUs: number, support = cgroupSupport()): CpuCgroup {
+    if ("missing" in support) throw new Error(`--testbed emulated needs a CPU cgroup: ${support.missing}.`);
+    const dir = path.join(support.dir, name);
+    fs.mkdirSync(dir, { recursive: true });
+    if (support.version === "v2") {
+      // v2: the parent must hand the cpu controller down to its children
+      const parent = path.dirname(dir);
+      if (parent !== support.dir) fs.writeFileSync(path.join(parent, "cgroup.subtree_control"), "+cpu");
+    }
+    const g = new CpuCgroup(support.version, dir);
+    g.setQuota(quotaUs);
+    return g;
+  }
+
+  setQuota(quotaUs: number, periodUs = CPU_PERIOD_US): void {
+    if (this.version === "v1") {
+      fs.writeFileSync(path.join(this.dir, "cpu.cfs_period_us"), String(periodUs));
+      fs.writeFileSync(path.join(this.dir, "cpu.cfs_quota_us"), String(Math.round(quotaUs)));
+    } else {
+      fs.writeFileSync(path.join(this.dir, "cpu.max"), cpuMaxLine(quotaUs, periodUs));
+    }
+  }
+
+  /** Move process `pid` (all its threads) into this cgroup. */
+  add(pid: number): void {
+    fs.writeFileSync(path.join(this.dir, "cgroup.procs"), String(pid));
+  }
+
+  /** The processes in it. */
+  pids(): number[] {
+    return fs.readFileSync(path.join(this.dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+  }
+}
+
+/**
+ * Remove cgroup directory `dir` and its children, deepest first; processes still in them are moved to the root
+ * first (a cgroup with processes cannot be removed). Missing directories are fine.
+ */
+export function removeCgroupTree(dir: string, support = cgroupSupport()): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name), support);
+  if (!("missing" in support)) {
+    const procs = path.join(dir, "cgroup.procs");
+    const rootProcs = path.join(support.dir, "cgroup.procs");
+    for (const pid of fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean) : []) {
+      try {
+        fs.writeFileSync(rootProcs, pid);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+  }
+  fs.rmdirSync(dir);
+}
