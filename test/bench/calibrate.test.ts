@@ -2,7 +2,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fitLine, machineCoreHz, readCalibration, type Calibration } from "../../src/bench/calibrate";
+import { calibratedTrainCycles, fitLine, machineCoreHz, readCalibration, type Calibration } from "../../src/bench/calibrate";
+import { trainCyclesPerSampleOf } from "../../src/twins/work";
 
 const SAMPLE: Calibration = {
   dataset: "fashion-mnist 28x28x1",
@@ -24,6 +25,10 @@ describe("src/bench/calibrate", () => {
     expect(l.intercept).to.be.closeTo(0.2, 1e-9);
     expect(1 / l.slope).to.be.closeTo(500, 1e-6);
     expect(() => fitLine([{ x: 1, y: 1 }, { x: 1, y: 2 }])).to.throw(/same x/);
+  });
+
+  it("turns a calibration into Eq. 12's f^C for a run's s_ref", () => {
+    expect(calibratedTrainCycles(SAMPLE, 10)).to.be.closeTo(trainCyclesPerSampleOf(400, 2.4e9, 10, 600), 1e-6);
   });
 
   it("reads the core clock from /proc/cpuinfo text", () => {

@@ -1,20 +1,6 @@
 import { expect } from "chai";
-import { calibratedTrainCycles, type Calibration } from "../../src/bench/calibrate";
 import { localStepsOf, trainCyclesPerSampleOf, trainedSamples, withTrainCycles } from "../../src/twins/work";
 import { DEFAULT_CONSTANTS } from "../../src/twins/constants";
-
-const SAMPLE: Calibration = {
-  dataset: "fashion-mnist 28x28x1",
-  backend: "tensorflow",
-  machine: { cpu: "x", cores: 2, hostname: "h" },
-  measuredAt: "2026-12-02T00:00:00.000Z",
-  referenceSamples: 600,
-  batches: [{ batchSize: 32, samplesPerSecond: 400, overheadSeconds: 0.05, steps: 16, seconds: 1.33 }],
-  samplesPerSecond: 400,
-  overheadSeconds: 0.05,
-  coreHz: 2.4e9,
-  coreHzSource: "test",
-};
 
 describe("src/twins/work: Eq. 12's work in the running system", () => {
   it("trains s_ref mini-batches for a twin of D_ref samples and proportionally more or fewer for others", () => {
@@ -42,7 +28,6 @@ describe("src/twins/work: Eq. 12's work in the running system", () => {
     expect(eq12Seconds).to.be.closeTo(trainedSamples(b, d, 10) / v, 1e-9);
     expect(withTrainCycles(DEFAULT_CONSTANTS, fc).trainCyclesPerSample).to.equal(fc);
     expect(withTrainCycles(DEFAULT_CONSTANTS, undefined)).to.equal(DEFAULT_CONSTANTS);
-    expect(calibratedTrainCycles(SAMPLE, 10)).to.be.closeTo(fc, 1e-6);
   });
 
   it("refuses arguments that cannot be a speed or a count", () => {
