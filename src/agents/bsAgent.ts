@@ -184,6 +184,9 @@ export interface AgentRoundReport {
 const OUTCOME_NAMES: Record<number, AgentRoundReport["outcome"]> = { [Outcome.Pending]: "none", [Outcome.Passed]: "passed", [Outcome.Failed]: "failed", [Outcome.Unverified]: "unverified" };
 const NO_PREDICTION: AgentRoundReport["predicted"] = { localTrainingSeconds: 0, aggregationSeconds: 0, transmissionSeconds: 0, blockBroadcastSeconds: 0, blockValidationSeconds: 0, totalSeconds: 0 };
 
+/** How a phase ended: its work done, or failed and reported (void: done). */
+type PhaseOutcome = "done" | "failed" | void;
+
 /** What the phases of one round hand each other. */
 interface RoundContext {
   round: number;
@@ -360,12 +363,15 @@ export class BsAgent {
     for (const phase of AGENT_PHASES) {
       if (!this.phaseRuns(phase, rc)) continue;
       const t0 = performance.now();
+      let outcome: PhaseOutcome;
       try {
-        await this.phases[phase](rc);
+        outcome = await this.phases[phase](rc);
       } finally {
         rc.report.measured[phase] += (performance.now() - t0) / 1000;
       }
-      // Fault hook: an injected crash right after this phase (the agent's process would be gone here).
+      // Fault hook: an injected crash right after this phase, when it did its work (the agent's process would be
+      // gone here); a phase that failed and reported why is not followed by the crash.
+      if (outcome === "failed") continue;
       const crash = this.ctx.settings.crash;
       if (crash?.round === round && crash.after === phase) throw new AgentCrashed(this.ctx.index, round, phase);
     }
@@ -373,7 +379,7 @@ export class BsAgent {
   }
 
   /** One method per phase of a round, in the order of {@link AGENT_PHASES}. */
-  private readonly phases: Record<AgentPhase, (rc: RoundContext) => Promise<void>> = {
+  private readonly phases: Record<AgentPhase, (rc: RoundContext) => Promise<PhaseOutcome>> = {
     observe: (rc) => this.observePhase(rc),
     act: (rc) => this.actPhase(rc),
     sync: (rc) => this.syncPhase(rc),
@@ -420,15 +426,17 @@ export class BsAgent {
    * consent of each user whose twin moves here (its device checks the move against the same joint action). Then the
    * model's prediction of this BS's time (Eqs. 12-16) for the joint action.
    */
-  private async actPhase(rc: RoundContext): Promise<void> {
+  private async actPhase(rc: RoundContext): Promise<PhaseOutcome> {
     const state = this.stateOf(rc);
     const { protocol, index, world } = this.ctx;
     let allocation: Allocation;
+    let failed = false;
     try {
       allocation = await this.act(rc.round, rc.openedAt, state, rc.report.resumed);
     } catch (e) {
       this.ctx.log(`BS ${index}: action for slot ${rc.round} failed: ${describeRevert(protocol, e)}`);
       allocation = { association: state.association.map(() => -1), batchSize: state.dataSamples.map(() => 0), tau: [] };
+      failed = true;
     }
     rc.allocation = allocation;
     rc.mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
@@ -444,6 +452,7 @@ export class BsAgent {
     } catch {
       // an allocation the model cannot price (e.g. no action): no prediction
     }
+    return failed ? "failed" : "done";
   }
 
   /** Propose, decide and commit (step 2's chain part). */
@@ -506,7 +515,7 @@ export class BsAgent {
    * 4. train: its twins from the global model (weights from IPFS) with their batch sizes, reusing twin models it
    * recorded before a restart, then Eq. 4 in the canonical order over exactly the twin models it records.
    */
-  private async trainPhase(rc: RoundContext): Promise<void> {
+  private async trainPhase(rc: RoundContext): Promise<PhaseOutcome> {
     const { world, settings, index, twinIds } = this.ctx;
     const allocation = rc.allocation as Allocation;
     try {
@@ -527,14 +536,16 @@ export class BsAgent {
       rc.model = settings.attack && isModelAttack(settings.attack) ? { ...model, weights: attack(settings.attack, model.weights, global, mulberry32(rc.round * 7 + index)) } : model;
     } catch (e) {
       this.skip(rc, `training failed: ${(e as Error).message.split("\n")[0]}`);
+      return "failed";
     }
+    return "done";
   }
 
   /**
    * 5. upload: the digital-twin model records of the round (Eq. 4's inputs) first, then its BS model in IPFS and the
    * training model record (its CID; the chain weighs it by the K_i and D_i it recorded for the committed action).
    */
-  private async uploadPhase(rc: RoundContext): Promise<void> {
+  private async uploadPhase(rc: RoundContext): Promise<PhaseOutcome> {
     const { protocol, settings } = this.ctx;
     const { rounds } = protocol;
     const model = rc.model as ModelUpdate;
@@ -555,7 +566,9 @@ export class BsAgent {
       rc.report.submitted = true;
     } catch (e) {
       this.skip(rc, `submission refused: ${describeRevert(protocol, e)}`);
+      return "failed";
     }
+    return "done";
   }
 
   /** Its BS model in IPFS, or (fault injection) the CID of bytes never stored, or weights of another architecture. */

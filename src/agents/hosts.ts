@@ -45,6 +45,8 @@ export interface AgentHostContext {
   arch: string;
   /** Opens an IPFS node on the run folder's repository `name` (closed by the driver at the end). */
   openStore: (name: string) => Promise<HeliaStore>;
+  /** Closes a store before the end (a restarted agent's), so the driver does not close it again. */
+  closeStore: (store: HeliaStore) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -90,6 +92,8 @@ export class InProcessAgents implements AgentHost {
     const ctx = this.ctx as AgentHostContext;
     const store = await ctx.openStore(`bs-${i}`);
     const signer = await ctx.chain.bsSigner(ctx.deployment, i);
+    const address = await signer.getAddress();
+    if (address.toLowerCase() !== ctx.bsAddresses[i].toLowerCase()) throw new Error(`BS ${i}'s key (${address}) is not member ${i} of the registry (${ctx.bsAddresses[i]}); give the BS keys in seat order.`);
     const protocol = connectProtocol(ctx.deployment, signer);
     const agent = new BsAgent({
       index: i,
@@ -125,7 +129,7 @@ export class InProcessAgents implements AgentHost {
       if (!(e instanceof AgentCrashed)) throw e;
       (this.ctx as AgentHostContext).log(`${e.message}; restarting it`);
       this.duties[i].stop();
-      await this.stores[i].close();
+      await (this.ctx as AgentHostContext).closeStore(this.stores[i]);
       const t = Date.now();
       await this.startAgent(i);
       this.restarts.push({ bs: i, round: r, after: e.after, restartSeconds: (Date.now() - t) / 1000 });

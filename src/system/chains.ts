@@ -155,7 +155,15 @@ export class NodeChain implements ChainHost {
     return new SerialSigner(new Wallet(this.keys.mbs, localProvider(this.rpcUrl, deployment.chainId)));
   }
 
+  /** One signer per BS for the whole run: a restarted in-process agent sends through the same nonce queue. */
+  private readonly bsSigners = new Map<number, Signer>();
+
   async bsSigner(deployment: Deployment, i: number): Promise<Signer> {
-    return new SerialSigner(new Wallet(this.keys.bss[i], localProvider(this.rpcUrl, deployment.chainId)));
+    let s = this.bsSigners.get(i);
+    if (!s) {
+      s = new SerialSigner(new Wallet(this.keys.bss[i], localProvider(this.rpcUrl, deployment.chainId)));
+      this.bsSigners.set(i, s);
+    }
+    return s;
   }
 }

@@ -121,7 +121,11 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
     const shape = { height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels };
     const arch = archId(shape);
     const malicious = maliciousBss(o);
-    trainer = await host.start({ o, out, chain, deployment, deploymentFile, world, bsAddresses, twinIds, devices, mbsPeers, policy, arch, openStore, log });
+    const closeStore = async (st: HeliaStore) => {
+      stores.splice(stores.indexOf(st), 1);
+      await st.close();
+    };
+    trainer = await host.start({ o, out, chain, deployment, deploymentFile, world, bsAddresses, twinIds, devices, mbsPeers, policy, arch, openStore, closeStore, log });
     log(`IPFS nodes up (MBS ${mbsPeers[0]}); ${o.bss} BS agents${malicious.length ? `, malicious: BS ${malicious.join(", ")} (${o.attack})` : ""}`);
 
     const initModel = createCnn(shape, o.seed);
