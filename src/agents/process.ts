@@ -8,7 +8,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
-import { userIdOf } from "../chain/bootstrap";
 import { readDeployment } from "../chain/deployment";
 import { RoundStatus } from "../chain/enums";
 import { localProvider } from "../chain/provider";
@@ -20,7 +19,7 @@ import { initBackend, threadsPerProcess } from "../ml/backend";
 import { checkNode, RPC_URLS, runKeys } from "../system/chains";
 import { HttpDeviceLink } from "../system/devices";
 import type { RunOptions } from "../system/options";
-import { connectProtocol } from "../system/protocol";
+import { connectProtocol, twinIdsOf } from "../system/protocol";
 import { buildWorld } from "../system/world";
 import { AgentCrashed, BsAgent, type AgentRoundReport } from "./bsAgent";
 import { DposDuty } from "./dpos";
@@ -51,8 +50,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   const protocol = connectProtocol(deployment, signer);
   const bsAddresses = await protocol.registry.members();
   if (bsAddresses[a.bs]?.toLowerCase() !== address.toLowerCase()) throw new Error(`BS ${a.bs}'s key (${address}) is not member ${a.bs} of the registry (${bsAddresses[a.bs] ?? "none"}).`);
-  const twinIds: number[] = [];
-  for (let u = 0; u < o.users; u++) twinIds.push(Number(await protocol.twins.twinOfUser(userIdOf(u))));
+  const twinIds = await twinIdsOf(protocol, o.users);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
   const store = await HeliaWeightsStore.open({ repo: path.join(path.resolve(o.out), "ipfs", `bs-${a.bs}`), network: true });

@@ -5,6 +5,7 @@
  */
 import type { ContractRunner } from "ethers";
 import type { Deployment } from "../chain/deployment";
+import { userIdOf } from "../chain/bootstrap";
 import {
   AssociationLedger__factory,
   BlockLedger__factory,
@@ -47,6 +48,13 @@ export async function stakeOf(p: Pick<Protocol, "stake">, bs: string): Promise<b
  * (unlike the in-process network) returns only the revert data, which ethers reports as "unknown custom error" when
  * the gas estimate fails outside the contract object (e.g. in SerialSigner).
  */
+/** The on-chain twin id of each of the first `users` users (user n -> its twin), as the bootstrap registered them. */
+export async function twinIdsOf(p: Pick<Protocol, "twins">, users: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let u = 0; u < users; u++) ids.push(Number(await p.twins.twinOfUser(userIdOf(u))));
+  return ids;
+}
+
 export function describeRevert(p: Protocol, e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const data = (e as { data?: unknown }).data;

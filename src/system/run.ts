@@ -15,7 +15,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { readDeployment } from "../chain/deployment";
 import { DEFAULT_PROTOCOL_PARAMS } from "../chain/protocolParams";
-import { userIdOf } from "../chain/bootstrap";
 import { archId, createCnn, getModelWeights } from "../fl/cnn";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { strategyByName } from "../fl/aggregation";
@@ -31,7 +30,7 @@ import { FederationStopped, Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { freshDeviceSecret, runDevices } from "./devices";
 import type { AgentHostName, RunOptions } from "./options";
-import { connectProtocol, stakeOf, type Protocol } from "./protocol";
+import { connectProtocol, stakeOf, twinIdsOf, type Protocol } from "./protocol";
 import { exportChainLog, writeChainLog } from "../audit/chainSource";
 import { DEFAULT_AGGREGATION, writeAggregationSettings } from "../audit/settings";
 import { FETCH_TIMEOUT_MS } from "./fetch";
@@ -99,8 +98,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
   writeAggregationSettings(out, DEFAULT_AGGREGATION); // how the MBS aggregates (the chain does not record it)
   const reader = connectProtocol(deployment, chain.provider(deployment));
   const bsAddresses = await reader.registry.members();
-  const twinIds: number[] = [];
-  for (let u = 0; u < o.users; u++) twinIds.push(Number(await reader.twins.twinOfUser(userIdOf(u))));
+  const twinIds = await twinIdsOf(reader, o.users);
   log(`deployed; ${o.bss} BSs and ${o.users} twins registered, Eq. 6 coins allocated`);
   const devices = runDevices(deviceSecret, deployment, world, reader, bsAddresses, twinIds, jointActionRule(o.policy, world.scenario, o.seed), o.proposalWindowSeconds);
 
