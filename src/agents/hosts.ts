@@ -22,6 +22,7 @@ import { AgentCrashed, BsAgent, type AgentRoundReport, type AgentSettings } from
 import { DposDuty, type DposStats } from "./dpos";
 import type { AssociationPolicy } from "./policies";
 import { agentSettings } from "./setup";
+import type { AgentPlacement } from "../testbed/placement";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -172,8 +173,16 @@ export class ProcessAgents implements AgentHost {
   /** When each agent process last died (exit by a signal or a non-zero code). */
   private readonly died: (number | undefined)[] = [];
 
-  constructor(bss: number) {
-    this.description = `${bss} BS agent processes`;
+  /** `placement`: where each process starts and what changes every slot (the emulated testbed); default: here. */
+  constructor(
+    bss: number,
+    private readonly placement?: AgentPlacement,
+  ) {
+    this.description = placement ? `${bss} BS agent processes in the ${placement.description}` : `${bss} BS agent processes`;
+  }
+
+  private get agentThreads(): number {
+    return this.placement?.threads ?? threadsPerProcess((this.ctx as AgentHostContext).o.bss + 1);
   }
 
   async start(ctx: AgentHostContext): Promise<TwinTrainer> {
@@ -182,6 +191,7 @@ export class ProcessAgents implements AgentHost {
     fs.rmSync(path.join(ctx.out, "agents"), { recursive: true, force: true });
     this.devices = await serveDevices(ctx.devices);
     this.trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(ctx.o.bss + 1));
+    await this.placement?.start(ctx);
     for (let i = 0; i < ctx.o.bss; i++) this.startAgentProcess(i);
     ctx.log(`${ctx.o.bss} BS agent processes started (pids ${this.children.map((c) => c.pid).join(", ")})`);
     // Let the agents announce their IPFS addresses before round 1 opens (an agent that dies on start fails the run).
@@ -207,11 +217,13 @@ export class ProcessAgents implements AgentHost {
     const runJson = JSON.stringify({ ...(again ? withoutKill : ctx.o), out: ctx.out });
     const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", ctx.deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", ctx.mbsPeers[0], "--devices", (this.devices as { url: string }).url];
     const { DTWN_DEVICE_SECRET: _secret, ...agentEnv } = process.env; // no agent holds the users' device keys
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: trainingProcessEnv(threadsPerProcess(ctx.o.bss + 1), agentEnv) });
+    const env = trainingProcessEnv(this.agentThreads, agentEnv);
+    const where = this.placement?.launch(i, [process.execPath, ...argv], env) ?? { file: process.execPath, args: argv, env };
+    const child = spawn(where.file, where.args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: where.env });
     const prefix = `[BS ${i} pid ${child.pid}] `;
     const logFile = fs.createWriteStream(path.join(ctx.out, `agent-${i}.log`), { flags: "a" });
     // How to start this agent again by hand (after killing it): it resumes from the chain, its IPFS repo and its report file.
-    logFile.write(`# restart: cd ${ROOT} && ${[process.execPath, ...argv].map((a) => (/^[\w/.:=-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ")}\n`);
+    logFile.write(`# restart: cd ${ROOT} && ${[where.file, ...where.args].map((a) => (/^[\w/.:=-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ")}\n`);
     child.stdout?.pipe(logFile);
     child.stderr?.on("data", (d: Buffer) => {
       logFile.write(d);
@@ -237,7 +249,8 @@ export class ProcessAgents implements AgentHost {
             this.children[kill.bs].kill("SIGKILL");
           }, kill.afterSeconds * 1000)
         : undefined;
-    const mbs = await mbsRound();
+    await this.placement?.roundStarts(r);
+    const mbs = await mbsRound().finally(() => this.placement?.roundEnds(r));
     if (timer) clearTimeout(timer);
     // The round closed without the agents that died in it; start them again now: each resumes the round from the chain.
     for (let i = 0; i < ctx.o.bss; i++) {
@@ -269,6 +282,7 @@ export class ProcessAgents implements AgentHost {
   }
 
   async close(): Promise<void> {
+    this.placement?.close();
     this.children.forEach((c) => !exited(c) && c.kill());
     await this.trainer?.close();
     await this.devices?.close();

@@ -3,7 +3,12 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { finiteNumber, positiveInt } from "./args";
 import { ATTACKS } from "../fl/attacks";
-import { AGENT_HOSTS, DEFAULT_RUN, resolveRunOptions, type AgentHostName } from "../system/options";
+import os from "node:os";
+import path from "node:path";
+import { AGENT_HOSTS, DEFAULT_RUN, resolveRunOptions, TESTBEDS, type AgentHostName, type RunOptions } from "../system/options";
+import type { RunPlacement } from "../system/run";
+import { hostNetwork, mayDial } from "../testbed/hostNetwork";
+import { DEFAULT_LINK_SLOWDOWN } from "../testbed/emulation";
 import type { RoundMetrics } from "../system/metrics";
 import { POLICY_NAMES, type PolicyName } from "../agents/policies";
 
@@ -73,19 +78,42 @@ export function registerRunCommand(program: Command): void {
     .option("--agents <host>", `where the BS agents run: ${AGENT_HOSTS.join(" | ")} (default: in-process on the in-process chain, processes on a node)`)
     .option("--kill <bs:round:seconds|phase>", "with agent processes: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
     .option("--mbs-attack <kind[:round]>", "fault injection: the MBS forges the global model; forge-global records Eq. 5 plus Gaussian noise (std 0.01) instead of Eq. 5, in every round or only in round round (`dtwn audit` reports it)", parseMbsAttack)
+    .option("--testbed <kind>", `${TESTBEDS.join(" | ")}: emulated runs every BS in its own network namespace and CPU cgroup, its CPU quota f_i u_i(t) and its links shaped to Eqs. 7-8 every slot (needs root, cgroups, ip and tc; see \`dtwn doctor\`)`, "none")
+    .option("--link-slowdown <x>", "with --testbed emulated: the model's link rates are divided by this", finiteNumber, DEFAULT_LINK_SLOWDOWN)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
-      const { network, agents, fault, ...rest } = opts as { network: string; agents?: string; fault: unknown };
+      const { network, agents, fault, testbed, linkSlowdown, ...rest } = opts as { network: string; agents?: string; fault: unknown; testbed: string; linkSlowdown: number };
       if (agents !== undefined && !(AGENT_HOSTS as readonly string[]).includes(agents)) throw new Error(`--agents takes ${AGENT_HOSTS.join(" or ")}, got ${JSON.stringify(agents)}.`);
-      const o = resolveRunOptions({ ...withCalibration(rest), faults: fault });
+      if (!(TESTBEDS as readonly string[]).includes(testbed)) throw new Error(`--testbed takes ${TESTBEDS.join(" or ")}, got ${JSON.stringify(testbed)}.`);
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-      const { runSystem, writeRunReport, formatRoundLine } = system();
-      const hooks = { log: o.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
-      const metrics = await runSystem(o, hooks, { network, ...(agents ? { agents: agents as AgentHostName } : {}) });
-      const { files } = writeRunReport(o.out, metrics);
-      if (metrics.stopped) console.log(`\nThe federation stopped after round ${metrics.rounds.length}: ${metrics.stopped}`);
-      console.log(`\n${metrics.rounds.length} of ${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
+      if (testbed === "emulated") {
+        if (network !== "hardhat" || agents !== undefined) throw new Error("--testbed emulated starts its own chain node and agent processes inside the testbed: leave out --network and --agents.");
+        const { calibration: file, ...withoutCalibration } = rest as { calibration?: string } & Record<string, unknown>;
+        const calibration = readCalibrationOrShipped(file as string | undefined, log);
+        const o = resolveRunOptions({ ...withoutCalibration, faults: fault });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { launchEmulatedRun } = require("../testbed/launch") as typeof import("../testbed/launch");
+        process.exitCode = await launchEmulatedRun({ o, calibration, linkSlowdown, cores: os.availableParallelism?.() ?? os.cpus().length, log });
+        return;
+      }
+      const o = resolveRunOptions({ ...withCalibration(rest), faults: fault });
+      await runAndReport(o, { network, ...(agents ? { agents: agents as AgentHostName } : {}) }, log);
+    });
+
+  program
+    .command("testbed-hub")
+    .description("the hub of an emulated run: the MBS, the users' devices and the run driver inside the testbed (started by `dtwn run --testbed emulated`)")
+    .requiredOption("--spec <file>", "the testbed description the launcher wrote (testbed.json in the run folder)")
+    .action(async (opts: { spec: string }) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { readTestbedSpec } = require("../testbed/spec") as typeof import("../testbed/spec");
+      const spec = readTestbedSpec(opts.spec);
+      const o = resolveRunOptions(spec.run);
+      const started = Date.now();
+      const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+      await runAndReport(o, { network: "localhost", agents: "processes", testbed: spec }, log);
+      process.exit(0);
     });
 
   program
@@ -104,7 +132,8 @@ export function registerRunCommand(program: Command): void {
         throw new Error(`--run is not JSON: ${(e as Error).message}`);
       }
       const run = resolveRunOptions(raw as Record<string, unknown>);
-      if (!/^http:\/\/127\.0\.0\.1:\d+\/?$/.test(opts.devices)) throw new Error(`--devices must be http://127.0.0.1:PORT (the users' devices of the run), got ${opts.devices}.`);
+      const devicesHost = /^http:\/\/([\d.]+):\d+\/?$/.exec(opts.devices)?.[1];
+      if (devicesHost === undefined || !mayDial(hostNetwork(), devicesHost)) throw new Error(`--devices must be http://127.0.0.1:PORT (the users' devices of the run), got ${opts.devices}.`);
       await system().runAgentProcess({ deployment: opts.deployment, bs: opts.bs, run, mbsPeers: opts.mbsPeer, devicesUrl: opts.devices }, (line) => console.error(line));
       process.exit(0);
     });
@@ -131,6 +160,26 @@ export function registerRunCommand(program: Command): void {
       const c = await compareAssociations(o, list as PolicyName[], { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
       console.log(`\ncompared ${c.runs.map((r) => r.policy).join(", ")} and full-data FedAvg in ${((Date.now() - started) / 1000).toFixed(0)} s; see ${o.out}/comparison.md`);
     });
+}
+
+/** One run and its report (the run folder), for `dtwn run` and the hub of an emulated run. */
+async function runAndReport(o: RunOptions, placement: RunPlacement, log: (line: string) => void): Promise<void> {
+  const { runSystem, writeRunReport, formatRoundLine } = system();
+  const hooks = { log: o.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
+  const metrics = await runSystem(o, hooks, placement);
+  const { files } = writeRunReport(o.out, metrics);
+  if (metrics.stopped) console.log(`\nThe federation stopped after round ${metrics.rounds.length}: ${metrics.stopped}`);
+  console.log(`\n${metrics.rounds.length} of ${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
+}
+
+/** The calibration an emulated run uses: --calibration, else the one shipped in results/testbed/ (said so). */
+function readCalibrationOrShipped(file: string | undefined, log: (line: string) => void) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readCalibration } = require("../bench/calibrate") as typeof import("../bench/calibrate");
+  if (file !== undefined) return readCalibration(file);
+  const shipped = path.resolve(__dirname, "..", "..", "results", "testbed", "calibration.json");
+  log(`no --calibration: using ${path.relative(process.cwd(), shipped)} (measure this machine with \`npx dtwn calibrate\`)`);
+  return readCalibration(shipped);
 }
 
 /** "0,3" -> [0, 3]; anything but comma-separated non-negative integers is refused. */

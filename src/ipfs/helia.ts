@@ -22,9 +22,10 @@ import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import type { CID } from "multiformats/cid";
 import { FsBlockstore, FsDatastore, MemoryDatastore } from "./stores.mjs";
 import { KUBO_IMPORT_OPTIONS } from "./unixfs";
+import { hostNetwork, LOOPBACK, mayDial, type HostNetwork } from "../testbed/hostNetwork";
 import { checkTimeoutMs, CidNotFoundError, collectWithStallTimeout, parseCid, stallController, type CatOptions, type WeightsStore } from "./store";
 
-/** The only listen address by default: loopback, a port the OS chooses. */
+/** The listen address by default: loopback (inside the emulated testbed, the namespace's address), an OS-chosen port. */
 export const LOOPBACK_LISTEN = "/ip4/127.0.0.1/tcp/0";
 /** How long dialling a peer may take, ms. */
 export const DIAL_TIMEOUT_MS = 5_000;
@@ -40,8 +41,16 @@ export interface HeliaStoreOptions {
 
 /** True when `ma` is a TCP address on 127.0.0.1 (optionally with /p2p/<peer id>). */
 export function isLoopbackTcp(ma: Multiaddr): boolean {
+  return isAllowedTcp(ma, LOOPBACK);
+}
+
+/**
+ * True when `ma` is a TCP address this process may use (optionally with /p2p/<peer id>): 127.0.0.1, and inside the
+ * emulated testbed the testbed's own subnet (src/testbed/hostNetwork.ts).
+ */
+export function isAllowedTcp(ma: Multiaddr, net: HostNetwork = hostNetwork()): boolean {
   const c = ma.getComponents();
-  return c.length >= 2 && c[0].name === "ip4" && c[0].value === "127.0.0.1" && c[1].name === "tcp" && c.slice(2).every((x) => x.name === "p2p");
+  return c.length >= 2 && c[0].name === "ip4" && mayDial(net, c[0].value ?? "") && c[1].name === "tcp" && c.slice(2).every((x) => x.name === "p2p");
 }
 
 function parseLoopbackAddr(text: string, what: string): Multiaddr {
@@ -51,7 +60,8 @@ function parseLoopbackAddr(text: string, what: string): Multiaddr {
   } catch (e) {
     throw new Error(`${what} ${JSON.stringify(text)} is not a multiaddr (${(e as Error).message}); expected e.g. /ip4/127.0.0.1/tcp/4101/p2p/12D3Koo...`);
   }
-  if (!isLoopbackTcp(ma)) throw new Error(`${what} ${text} is refused: the embedded IPFS node only uses TCP on 127.0.0.1 (/ip4/127.0.0.1/tcp/PORT[/p2p/ID]).`);
+  const net = hostNetwork();
+  if (!isAllowedTcp(ma, net)) throw new Error(`${what} ${text} is refused: the embedded IPFS node only uses TCP on 127.0.0.1${net.subnet ? ` and the testbed's ${net.subnet}` : ""} (/ip4/127.0.0.1/tcp/PORT[/p2p/ID]).`);
   return ma;
 }
 
@@ -92,7 +102,7 @@ export class HeliaWeightsStore implements WeightsStore {
   static async open(opts: HeliaStoreOptions): Promise<HeliaWeightsStore> {
     const repo = path.resolve(opts.repo);
     const network = opts.network ?? false;
-    const listen = (opts.listen ?? [LOOPBACK_LISTEN]).map((a) => parseLoopbackAddr(a, "Listen address").toString());
+    const listen = (opts.listen ?? [`/ip4/${hostNetwork().bind}/tcp/0`]).map((a) => parseLoopbackAddr(a, "Listen address").toString());
     const blocks = new DedupFsBlockstore(path.join(repo, "blocks"));
     const data = new FsDatastore(path.join(repo, "datastore"));
     try {
@@ -115,7 +125,7 @@ export class HeliaWeightsStore implements WeightsStore {
             // late peer-store write outlives close()). The node's key stays in the repository's datastore.
             datastore: new MemoryDatastore(),
             connectionGater: {
-              denyDialMultiaddr: (ma: Multiaddr) => !isLoopbackTcp(ma),
+              denyDialMultiaddr: (ma: Multiaddr) => !isAllowedTcp(ma),
             },
           }),
         )

@@ -8,6 +8,7 @@
  * The devices live on the users' side of the run (the driver process); no BS agent holds a device key. Agents in
  * other processes reach them through {@link serveDevices} on 127.0.0.1.
  */
+import { hostNetwork } from "../testbed/hostNetwork";
 import http from "node:http";
 import { hexlify, keccak256, randomBytes, solidityPacked, type TypedDataDomain, type Wallet } from "ethers";
 import { consentDomain, deviceKey, signMove, signTwinData, type TwinDataConsent } from "../chain/consent";
@@ -143,9 +144,9 @@ export async function serveDevices(devices: DeviceLink): Promise<{ url: string; 
       );
     });
   });
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, hostNetwork().bind, () => resolve()));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://${hostNetwork().bind}:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** The devices as an agent in another process reaches them ({@link serveDevices}'s URL). */

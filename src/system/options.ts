@@ -22,6 +22,8 @@ export type AgentPhase = (typeof AGENT_PHASES)[number];
 /** Where the BS agents run: in the driver's process, or one OS process each (src/agents/hosts.ts). */
 export const AGENT_HOSTS = ["in-process", "processes"] as const;
 export type AgentHostName = (typeof AGENT_HOSTS)[number];
+/** What the BSs run on: this machine as it is, or the emulated DTWN (src/testbed/launch.ts). */
+export const TESTBEDS = ["none", "emulated"] as const;
 
 export const RunOptionsSchema = z
   .object({

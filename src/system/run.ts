@@ -26,6 +26,8 @@ import { InProcessAgents, ProcessAgents, type AgentHost } from "../agents/hosts"
 import { jointActionRule } from "../agents/policies";
 import { loadAssociationPolicy, maliciousBss, worldOptions } from "../agents/setup";
 import { InProcessChain, NodeChain, type ChainHost } from "./chains";
+import { EmulatedPlacement } from "../testbed/placement";
+import type { TestbedSpec } from "../testbed/spec";
 import { FederationStopped, Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
 import { freshDeviceSecret, runDevices } from "./devices";
@@ -53,6 +55,8 @@ export interface RunPlacement {
   network?: string;
   /** Default: in-process on the in-process chain, processes on a node. */
   agents?: AgentHostName;
+  /** Inside an emulated testbed (the hub's process of `dtwn run --testbed emulated`): agent processes in its namespaces and cgroups. */
+  testbed?: TestbedSpec;
 }
 
 /** The chain and agent hosts of a placement; refuses combinations that cannot work, with what to use instead. */
@@ -62,8 +66,9 @@ export async function hostsFor(o: RunOptions, p: RunPlacement = {}): Promise<{ c
   if (network === "hardhat" && agents === "processes") throw new Error("BS agent processes need a chain they can reach: use --network localhost (start a node with `npx hardhat node`).");
   if (agents === "in-process" && o.kill) throw new Error("--kill stops an agent process: use it with agent processes (--network localhost); in-process agents take --crash bs:round:phase.");
   if (agents === "processes" && o.crash) throw new Error("--crash injects a fault into in-process agents; with agent processes use --kill bs:round:phase (the agent process is SIGKILLed after that phase and started again after the round).");
+  if (p.testbed && agents !== "processes") throw new Error("an emulated testbed runs every BS agent as its own process (--agents processes).");
   const chain = network === "hardhat" ? new InProcessChain() : await NodeChain.connect(network, o.bss);
-  return { chain, agents: agents === "in-process" ? new InProcessAgents() : new ProcessAgents(o.bss) };
+  return { chain, agents: agents === "in-process" ? new InProcessAgents() : new ProcessAgents(o.bss, p.testbed ? new EmulatedPlacement(p.testbed) : undefined) };
 }
 
 /** Run the system (the chain and agents where `placement` says); returns the metrics (the caller writes the report). */

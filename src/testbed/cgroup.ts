@@ -39,6 +39,11 @@ export class CpuCgroup {
     readonly dir: string,
   ) {}
 
+  /** The cgroup at `dir` (created by another process of the run). */
+  static at(dir: string, version: CgroupVersion): CpuCgroup {
+    return new CpuCgroup(version, dir);
+  }
+
   /** Create cgroup `name` (a path under the controller, e.g. dtwn-1234/bs-0) with `quotaUs` per period. */
   static create(name: string, quotaUs: number, support = cgroupSupport()): CpuCgroup {
     if ("missing" in support) throw new Error(`--testbed emulated needs a CPU cgroup: ${support.missing}.`);

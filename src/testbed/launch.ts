@@ -1,0 +1,158 @@
+/**
+ * `dtwn run --testbed emulated`: the launcher. On this machine it builds the emulated DTWN (./network.ts: a hub
+ * namespace and one namespace per BS joined by veths; ./cgroup.ts: one CPU cgroup per BS), starts the chain's node
+ * and the hub's process (`dtwn testbed-hub`: the MBS, the users' devices and the run driver) inside the hub, and the
+ * hub starts each BS agent inside its namespace and cgroup (./placement.ts). Whatever happens (the run ends, fails,
+ * or this process gets SIGINT or SIGTERM) it kills every process of the run and removes the namespaces, veths and
+ * cgroups it made; a run killed with SIGKILL leaves them to the next launcher, which sweeps what dead runs left.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Calibration } from "../bench/calibrate";
+import type { RunOptions } from "../system/options";
+import { trainCyclesPerSampleOf } from "../twins/work";
+import { cgroupSupport, CpuCgroup, removeCgroupTree } from "./cgroup";
+import { cpuQuotas } from "./emulation";
+import { TESTBED_HOST_ENV } from "./hostNetwork";
+import { alive, EmulatedNetwork, HUB_ADDRESS, sweepStaleNamespaces } from "./network";
+import { testbedPrerequisites } from "./prerequisites";
+import type { TestbedSpec } from "./spec";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+/** The chain node's port in the hub. */
+export const HUB_RPC_PORT = 8545;
+/** Cores left to the hub (MBS, chain node, driver) when the BS quotas are sized. */
+export const HUB_RESERVED_CORES = 0.5;
+
+export interface EmulatedRunRequest {
+  o: RunOptions;
+  /** Samples/s per core of this machine (`dtwn calibrate`): f^C is expressed against the testbed's core Hz. */
+  calibration: Calibration;
+  linkSlowdown: number;
+  /** Machine cores (default: os.availableParallelism). */
+  cores: number;
+  log: (line: string) => void;
+}
+
+/** The cgroup directory of runs under the controller: dtwn-<id>. */
+export function runCgroupName(id: number): string {
+  return `dtwn-${id}`;
+}
+
+/** Remove the cgroups of emulated runs whose launcher is dead; returns their directories. */
+export function sweepStaleCgroups(): string[] {
+  const support = cgroupSupport();
+  if ("missing" in support) return [];
+  const stale = fs.readdirSync(support.dir).filter((n) => /^dtwn-(\d+)$/.test(n) && !alive(Number(n.slice(5))));
+  const dirs = stale.map((n) => path.join(support.dir, n));
+  for (const d of dirs) {
+    killCgroupTree(d);
+    removeCgroupTree(d, support);
+  }
+  return dirs;
+}
+
+/** SIGKILL every process in cgroup directory `dir` and its children. */
+function killCgroupTree(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) killCgroupTree(path.join(dir, e.name));
+  const procs = path.join(dir, "cgroup.procs");
+  for (const pid of fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : []) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // ended meanwhile
+    }
+  }
+}
+
+/** Wait until `file` contains `marker` (a server's start line), or `child` exits, or the timeout passes. */
+async function waitForLine(file: string, marker: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const t = Date.now();
+  while (Date.now() - t < timeoutMs) {
+    if (fs.existsSync(file) && fs.readFileSync(file, "utf8").includes(marker)) return;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the chain node in the hub exited (code ${child.exitCode}); see ${file}.`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the chain node in the hub did not start within ${timeoutMs / 1000} s; see ${file}.`);
+}
+
+/**
+ * Build the testbed, run the hub's process in it, tear everything down; resolves with the hub's exit code. Fails at
+ * once, before creating anything, when the machine lacks what the testbed needs.
+ */
+export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number> {
+  const pre = testbedPrerequisites();
+  if (!pre.ready) throw new Error(`--testbed emulated cannot run here; missing: ${pre.missing.join("; ")}. \`npx dtwn doctor\` shows the same.`);
+  const { o, log } = req;
+  const support = cgroupSupport();
+  if ("missing" in support) throw new Error(support.missing);
+  for (const ns of sweepStaleNamespaces()) log(`removed namespace ${ns} left by a run that was killed`);
+  for (const d of sweepStaleCgroups()) log(`removed cgroup ${d} left by a run that was killed`);
+
+  const id = process.pid;
+  const out = path.resolve(o.out);
+  fs.mkdirSync(out, { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildWorld } = require("../system/world") as typeof import("../system/world");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { worldOptions } = require("../agents/setup") as typeof import("../agents/setup");
+  const cpuHz = buildWorld(worldOptions(o), 60_000).scenario.bss.map((b) => b.cpuHz);
+  const budget = Math.max(0.5, req.cores - HUB_RESERVED_CORES);
+  const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
+  const trainCyclesPerSample = trainCyclesPerSampleOf(req.calibration.samplesPerSecond, full.coreHz, o.localSteps, req.calibration.referenceSamples);
+
+  let net: EmulatedNetwork | undefined;
+  const children: ChildProcess[] = [];
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill("SIGKILL"));
+    const parent = path.join(support.dir, runCgroupName(id));
+    killCgroupTree(parent);
+    net?.remove();
+    try {
+      removeCgroupTree(parent, support);
+    } catch (e) {
+      log(`could not remove cgroup ${parent}: ${(e as Error).message}`);
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping the emulated run and removing its namespaces and cgroups`);
+    cleanup();
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  process.once("exit", cleanup);
+  try {
+    net = EmulatedNetwork.create(id, o.bss);
+    const cgroups = full.quotaUs.map((q, i) => CpuCgroup.create(path.join(runCgroupName(id), `bs-${i}`), q, support));
+    log(`testbed: hub ${net.hub} (${HUB_ADDRESS}), ${o.bss} BS namespaces, CPU quotas ${full.quotaUs.map((q) => `${(q / 1000).toFixed(0)} ms`).join("/")} per 100 ms (one core = ${(full.coreHz / 1e9).toFixed(2)} GHz), links at 1/${req.linkSlowdown} of Eqs. 7-8`);
+
+    const rpcUrl = `http://${HUB_ADDRESS}:${HUB_RPC_PORT}`;
+    const env = { ...process.env, [TESTBED_HOST_ENV]: net.hostEnv(), DTWN_LOCAL_RPC_URL: rpcUrl };
+    const nodeLog = path.join(out, "chain-node.log");
+    fs.writeFileSync(nodeLog, "");
+    const nodeOut = fs.openSync(nodeLog, "a");
+    const node = spawn(net.exec()[0], [...net.exec().slice(1), "npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)], { cwd: ROOT, env, stdio: ["ignore", nodeOut, nodeOut] });
+    children.push(node);
+    await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
+    log(`chain node up in the hub at ${rpcUrl}`);
+
+    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, trainCyclesPerSample }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
+    const specFile = path.join(out, "testbed.json");
+    fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
+    const hub = spawn(net.exec()[0], [...net.exec().slice(1), process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile], { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
+    children.push(hub);
+    return await new Promise<number>((resolve) => hub.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    cleanup();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    process.removeListener("exit", cleanup);
+    if (net) log(`testbed removed (namespaces ${net.present().length === 0 ? "gone" : "LEFT: " + net.present().join(", ")})`);
+  }
+}
