@@ -137,6 +137,8 @@ export interface VerdictLog {
   reference: number;
   /** Why a model was failed without a score (fetch or format error). */
   error?: string;
+  /** Seconds to fetch the model from its BS's IPFS node (its BS's uplink, in the emulated testbed). */
+  fetchSeconds?: number;
 }
 
 export interface AgentRoundReport {
@@ -171,6 +173,8 @@ export interface AgentRoundReport {
   /** Steps found done on chain already (a restarted agent). */
   resumed: string[];
   measured: PhaseSeconds;
+  /** Of the train phase, the seconds its twins trained (the work Eq. 12 prices; without fetching and checking the global model). */
+  trainingSeconds?: number;
   /** The model's terms for this BS and slot (Eqs. 12-16), seconds. */
   predicted: Pick<BsCost, "localTrainingSeconds" | "aggregationSeconds" | "transmissionSeconds" | "blockBroadcastSeconds" | "blockValidationSeconds" | "totalSeconds">;
   verdicts: VerdictLog[];
@@ -522,7 +526,9 @@ export class BsAgent {
       const global = await fetchWeights(this.ctx.store, rc.globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
       const recorded = await this.recordedTwinModels(rc.round);
       const jobs = rc.mine.filter((n) => !recorded.has(twinIds[n])).map((n) => ({ twin: n, bs: index, indices: world.userData[n], batchSize: allocation.batchSize[n], seed: world.options.seed * 100_003 + rc.round * 1009 + n, steps: localStepsOf(world.userData[n].length, settings.localSteps) }));
+      const tTrain = performance.now();
       const trained = await this.ctx.trainer.trainTwins(global, jobs, { learningRate: settings.learningRate, localEpochs: 1, localSteps: settings.localSteps, optimizer: settings.optimizer });
+      rc.report.trainingSeconds = (rc.report.trainingSeconds ?? 0) + (performance.now() - tTrain) / 1000;
       rc.twinModels = [
         ...rc.mine.flatMap((n) => {
           const r = recorded.get(twinIds[n]);
@@ -756,7 +762,7 @@ export class BsAgent {
       for (const bs of subs) {
         const v = scored.get(bs);
         if (!v) continue;
-        report.verdicts.push({ bs: indexOf.get(bs.toLowerCase()) ?? -1, pass: pass(bs), accuracy: v.accuracy, reference: v.reference, ...(v.error ? { error: v.error } : {}) });
+        report.verdicts.push({ bs: indexOf.get(bs.toLowerCase()) ?? -1, pass: pass(bs), accuracy: v.accuracy, reference: v.reference, ...(v.error ? { error: v.error } : {}), ...(v.fetchSeconds !== undefined ? { fetchSeconds: v.fetchSeconds } : {}) });
       }
     } catch (e) {
       this.ctx.log(`BS ${index}: verdicts of round ${round} refused: ${describeRevert(protocol, e)}`);
@@ -764,20 +770,22 @@ export class BsAgent {
   }
 
   /** Fetch and score every model of `subs` but this BS's own on its held-out data: verdict, accuracy, reference. */
-  private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, { pass: boolean; accuracy: number; reference: number; error?: string }>> {
+  private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, { pass: boolean; accuracy: number; reference: number; error?: string; fetchSeconds?: number }>> {
     const { protocol, address, settings, index, world } = this.ctx;
     const others = subs.filter((a) => a.toLowerCase() !== address.toLowerCase());
-    const fetched: { bs: string; weights?: WeightTensor[]; error?: string }[] = [];
+    const fetched: { bs: string; weights?: WeightTensor[]; error?: string; fetchSeconds?: number }[] = [];
     for (const bs of others) {
       const sub = await protocol.rounds.submission(round, bs);
       try {
         const peer = (await protocol.registry.metadataOf(bs)).ipfsPeerAddress;
-        fetched.push({ bs, weights: await fetchWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, [peer], settings.fetchTimeoutMs) });
+        const t = performance.now();
+        const weights = await fetchWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, [peer], settings.fetchTimeoutMs);
+        fetched.push({ bs, weights, fetchSeconds: (performance.now() - t) / 1000 });
       } catch (e) {
         fetched.push({ bs, error: (e as Error).message.split("\n")[0] });
       }
     }
-    const out = new Map<string, { pass: boolean; accuracy: number; reference: number; error?: string }>();
+    const out = new Map<string, { pass: boolean; accuracy: number; reference: number; error?: string; fetchSeconds?: number }>();
     if (others.length === 0) return out;
     const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
     const scoredModels = fetched.filter((f) => f.weights);
@@ -790,7 +798,7 @@ export class BsAgent {
     const reference = referenceAccuracy(results[0].accuracy, [...accuracyOf.values()]);
     for (const f of fetched) {
       const accuracy = accuracyOf.get(f.bs) ?? 0;
-      out.set(f.bs, { pass: f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted, accuracy, reference, ...(f.error ? { error: f.error } : {}) });
+      out.set(f.bs, { pass: f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted, accuracy, reference, ...(f.error ? { error: f.error } : {}), ...(f.fetchSeconds !== undefined ? { fetchSeconds: f.fetchSeconds } : {}) });
     }
     return out;
   }

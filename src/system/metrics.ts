@@ -25,6 +25,8 @@ export interface RoundMetrics {
 }
 
 export interface RunMetrics {
+  /** On the emulated testbed: the Hz one core stood for and the factor link rates were divided by. */
+  testbed?: { coreHz: number; linkSlowdown: number };
   /** The options the run was started with. */
   options: Record<string, unknown>;
   /** tfjs backend of the training workers. */

@@ -12,6 +12,7 @@
  * and returns the absolute paths of the files written. formatRoundLine gives one line of live progress per round.
  * Pure formatting apart from writing the files: no chain, no network, no tfjs.
  */
+import { fidelity, fidelityMarkdown } from "../testbed/fidelity";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFigure } from "../plot/files";
@@ -468,6 +469,11 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
   lines.push("");
 
   // Figures
+  if (m.testbed) {
+    lines.push("## The model's time against the testbed's", "");
+    lines.push(`On the emulated testbed one core stood for ${(m.testbed.coreHz / 1e9).toFixed(3)} GHz and link rates were the model's divided by ${m.testbed.linkSlowdown}; predicted seconds are in that time (docs/testbed.md).`, "");
+    lines.push(fidelityMarkdown(fidelity(m.rounds, m.testbed.linkSlowdown)), "");
+  }
   lines.push("## Figures", "");
   for (const f of figures) lines.push(`![${f.caption}](${f.name}.svg)`, "");
   lines.push("Data: [metrics.json](metrics.json), [rounds.csv](rounds.csv), [agents.csv](agents.csv). Figures also as PNG next to the SVGs.", "");

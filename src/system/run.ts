@@ -162,6 +162,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
     }
     await host.finish();
     return {
+      ...(placement.testbed ? { testbed: { coreHz: placement.testbed.coreHz, linkSlowdown: placement.testbed.linkSlowdown } } : {}),
       options: { ...o },
       backend,
       network: [chain.description, host.description].filter(Boolean).join(", "),

@@ -15,7 +15,7 @@ import { trainCyclesPerSampleOf } from "../twins/work";
 import { cgroupSupport, CpuCgroup, removeCgroupTree } from "./cgroup";
 import { cpuQuotas } from "./emulation";
 import { TESTBED_HOST_ENV } from "./hostNetwork";
-import { alive, EmulatedNetwork, HUB_ADDRESS, sweepStaleNamespaces } from "./network";
+import { alive, awaitExit, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
 import { testbedPrerequisites } from "./prerequisites";
 import type { TestbedSpec } from "./spec";
 
@@ -53,18 +53,27 @@ export function sweepStaleCgroups(): string[] {
   return dirs;
 }
 
-/** SIGKILL every process in cgroup directory `dir` and its children. */
-function killCgroupTree(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) killCgroupTree(path.join(dir, e.name));
+/** The processes in cgroup directory `dir` and its children. */
+function cgroupTreePids(dir: string): number[] {
+  if (!fs.existsSync(dir)) return [];
   const procs = path.join(dir, "cgroup.procs");
-  for (const pid of fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : []) {
+  const own = fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : [];
+  return [...own, ...fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => cgroupTreePids(path.join(dir, e.name)))];
+}
+
+/** SIGKILL every process in cgroup directory `dir` and its children, and wait until they are gone (a cgroup with a dying task cannot be removed). */
+function killCgroupTree(dir: string): void {
+  const pids = cgroupTreePids(dir);
+  for (const pid of pids) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
       // ended meanwhile
     }
   }
+  awaitExit(pids);
+  const t = Date.now();
+  while (cgroupTreePids(dir).length > 0 && Date.now() - t < 10_000) sleepSync(50);
 }
 
 /** Wait until `file` contains `marker` (a server's start line), or `child` exits, or the timeout passes. */
@@ -113,10 +122,18 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const parent = path.join(support.dir, runCgroupName(id));
     killCgroupTree(parent);
     net?.remove();
-    try {
-      removeCgroupTree(parent, support);
-    } catch (e) {
-      log(`could not remove cgroup ${parent}: ${(e as Error).message}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        removeCgroupTree(parent, support);
+        break;
+      } catch (e) {
+        // EBUSY while the kernel is still releasing the killed tasks
+        if (attempt >= 50) {
+          log(`could not remove cgroup ${parent}: ${(e as Error).message}; remove it with rmdir (children first)`);
+          break;
+        }
+        sleepSync(100);
+      }
     }
   };
   const onSignal = (sig: NodeJS.Signals) => {

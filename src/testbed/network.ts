@@ -37,14 +37,35 @@ export function namespaces(): string[] {
   return fs.existsSync(NETNS_DIR) ? fs.readdirSync(NETNS_DIR) : [];
 }
 
-/** Whether process `pid` is alive. */
+/** Whether process `pid` is alive (a zombie, dead but not yet reaped by its parent, is not). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false; // gone between the two looks
+  }
+}
+
+/** Block the thread for `ms` (cleanup in signal and exit handlers cannot await). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Wait (up to `timeoutMs`) until none of `pids` is alive; returns those still alive. */
+export function awaitExit(pids: readonly number[], timeoutMs = 10_000): number[] {
+  const t = Date.now();
+  let left = pids.filter(alive);
+  while (left.length > 0 && Date.now() - t < timeoutMs) {
+    sleepSync(50);
+    left = left.filter(alive);
+  }
+  return left;
 }
 
 /** Kill every process inside namespace `ns`, then delete it (its veth ends go with it). */
@@ -57,6 +78,7 @@ function deleteNamespace(ns: string): void {
       // gone already
     }
   }
+  awaitExit(pids);
   spawnSync("ip", ["netns", "del", ns], { encoding: "utf8" });
 }
 

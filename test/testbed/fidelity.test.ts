@@ -1,0 +1,49 @@
+import { expect } from "chai";
+import type { AgentRoundReport } from "../../src/agents/bsAgent";
+import type { RoundMetrics } from "../../src/system/metrics";
+import { fidelity, fidelityMarkdown, mape, pearson, predictedBsSeconds } from "../../src/testbed/fidelity";
+
+const predicted = (train: number, trans: number): AgentRoundReport["predicted"] => ({ localTrainingSeconds: train, aggregationSeconds: 0.01, transmissionSeconds: trans, blockBroadcastSeconds: 0.001, blockValidationSeconds: 0.02, totalSeconds: train + trans + 0.031 });
+
+function agent(bs: number, train: number, measuredTrain: number, fetchOf: Record<number, number>, extra: Partial<AgentRoundReport> = {}): AgentRoundReport {
+  return {
+    bs,
+    submitted: true,
+    trainingSeconds: measuredTrain,
+    predicted: predicted(train, 0.1 * (bs + 1)),
+    measured: { observe: 0, act: 0, sync: 0, train: measuredTrain + 0.5, upload: 0.2, verify: 3, collect: 0, attest: 0 },
+    resumed: [],
+    verdicts: Object.entries(fetchOf).map(([b, s]) => ({ bs: Number(b), pass: true, accuracy: 0.8, reference: 0.8, fetchSeconds: s })),
+    ...extra,
+  } as AgentRoundReport;
+}
+
+describe("src/testbed/fidelity: the model's time against the testbed's", () => {
+  it("Pearson's r and MAPE of known series", () => {
+    expect(pearson([1, 2, 3], [2, 4, 6])).to.be.closeTo(1, 1e-12);
+    expect(pearson([1, 2, 3], [3, 2, 1])).to.be.closeTo(-1, 1e-12);
+    expect(pearson([1, 1], [1, 2])).to.be.NaN;
+    expect(pearson([1], [1])).to.be.NaN;
+    expect(mape([{ predicted: 9, measured: 10 }, { predicted: 12, measured: 10 }])).to.be.closeTo(0.15, 1e-12);
+    expect(() => pearson([1], [1, 2])).to.throw(/1 and 2 values/);
+  });
+
+  it("pairs each BS's Eq. 12 with its training seconds, slowdown x Eq. 15 with the slowest fetch of its model, and skips resumed or idle BSs", () => {
+    const rounds = [
+      { round: 1, agents: [agent(0, 2, 2.2, { 1: 1.1 }), agent(1, 4, 4.1, { 0: 3.0 })] },
+      { round: 2, agents: [agent(0, 3, 3.3, { 1: 1.2 }, { resumed: ["commit"] }), agent(1, 5, 5.2, { 0: 2.9 }), agent(2, 1, 0, {}, { submitted: false })] },
+    ] as unknown as RoundMetrics[];
+    const [training, upload, bsRound] = fidelity(rounds, 10);
+    expect(training.pairs.map((p) => [p.round, p.bs, p.predicted, p.measured])).to.deep.equal([
+      [1, 0, 2, 2.2],
+      [1, 1, 4, 4.1],
+      [2, 1, 5, 5.2],
+    ]);
+    // BS 0's model was fetched by BS 1 in 3.0 s; predicted 10 x 0.1 s
+    expect(upload.pairs[0]).to.deep.equal({ round: 1, bs: 0, predicted: 1, measured: 3.0 });
+    expect(bsRound.pairs[0].predicted).to.be.closeTo(predictedBsSeconds(predicted(2, 0.1), 10), 1e-12);
+    expect(bsRound.pairs[0].measured).to.be.closeTo(2.7 + 0.2 + 3.0, 1e-12);
+    expect(training.pearson).to.be.greaterThan(0.99);
+    expect(fidelityMarkdown([training, upload, bsRound])).to.match(/\| training \| 3 \| 0\.99\d \| 5\.1 % \| met \|/);
+  });
+});
