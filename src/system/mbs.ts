@@ -34,6 +34,11 @@ export interface MbsSettings {
   maxRoundSeconds: number;
   pollMs: number;
   fetchTimeoutMs: number;
+  /**
+   * The submission window of round `round` from the model (src/testbed/deadlines.ts), seconds, with a note for the
+   * log; absent: the adaptive window (the first round's, then 1.5 x the previous round's slowest submission).
+   */
+  window?: (round: number) => Promise<{ seconds: number; note: string }>;
   /** How long to wait for the BSs' attestations of a global model before the next round (default 10 min), ms. */
   attestationTimeoutMs?: number;
   /** Test-set indices to evaluate the global model on. */
@@ -139,12 +144,14 @@ export class Mbs {
     const now = Math.max(Date.now() / 1000, latest?.timestamp ?? 0); // the chain's clock may run ahead
     // The chain refuses a round whose reveal window ends later than half the unbonding delay from its opening.
     const longest = Number(await this.p.stake.unbondingDelay()) / 2 - Number(await rounds.verificationWindow()) - Number(await rounds.revealWindow()) - 5;
-    const deadline = Math.ceil(now + Math.min(this.windowSeconds, longest));
+    const planned = this.settings.window ? await this.settings.window(previous + 1) : undefined;
+    const windowSeconds = planned?.seconds ?? this.windowSeconds;
+    const deadline = Math.ceil(now + Math.min(windowSeconds, longest));
     onPhase("open");
     await (await rounds.openRound(cidToBytes(globalCid), deadline)).wait();
     const round = previous + 1;
     const openedAt = Date.now() / 1000;
-    this.log(`round ${round} open until ${new Date(deadline * 1000).toISOString().slice(11, 19)} (${this.windowSeconds} s), global ${globalCid}`);
+    this.log(`round ${round} open until ${new Date(deadline * 1000).toISOString().slice(11, 19)} (${windowSeconds} s${planned ? `: ${planned.note}` : ""}), global ${globalCid}`);
     onPhase("train");
     // Close submissions early once every member BS has submitted (the chain allows nothing earlier: closing sooner
     // could shut out a BS that is still training).

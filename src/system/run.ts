@@ -36,7 +36,11 @@ import { connectProtocol, stakeOf, twinIdsOf, type Protocol } from "./protocol";
 import { exportChainLog, writeChainLog } from "../audit/chainSource";
 import { DEFAULT_AGGREGATION, writeAggregationSettings } from "../audit/settings";
 import { FETCH_TIMEOUT_MS } from "./fetch";
-import { buildWorld } from "./world";
+import { buildWorld, type World } from "./world";
+import { JointActionReader } from "../agents/jointAction";
+import type { AssociationPolicy } from "../agents/policies";
+import { DEADLINE_SLACK, submissionWindow } from "../testbed/deadlines";
+import { timeCost } from "../twins/timeCost";
 
 export { DEFAULT_RUN, resolveRunOptions, RunOptionsSchema, type RunOptions } from "./options";
 export { agentSettings, faultOf, loadAssociationPolicy, maliciousBss, shippedPolicyDir, worldOptions } from "../agents/setup";
@@ -141,7 +145,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
       arch,
       initial,
       strategyByName(DEFAULT_AGGREGATION.strategy, DEFAULT_AGGREGATION.faulty),
-      { firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k), ...(o.mbsAttack ? { attack: o.mbsAttack } : {}) },
+      { ...(placement.testbed ? { window: modelWindow(world, reader, bsAddresses, twinIds, policy, o.proposalWindowSeconds, placement.testbed.linkSlowdown) } : {}), firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k), ...(o.mbsAttack ? { attack: o.mbsAttack } : {}) },
       log,
     );
 
@@ -185,6 +189,20 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
     disposePolicy();
   }
+}
+
+/**
+ * Submission windows from the model (on the emulated testbed, src/testbed/deadlines.ts): s(t) read from the chain
+ * as the BSs will read it when round t opens, the allocation the public policy gives for it, priced by Eqs. 7-16.
+ */
+export function modelWindow(world: World, reader: Protocol, bsAddresses: readonly string[], twinIds: readonly number[], policy: AssociationPolicy, proposalWindowSeconds: number, linkSlowdown: number): (round: number) => Promise<{ seconds: number; note: string }> {
+  const joint = new JointActionReader({ protocol: reader, world, bsAddresses, twinIds, rule: policy, proposalWindowSeconds, pollMs: 500 });
+  return async (round) => {
+    const state = await joint.observe(round);
+    const allocation = policy.decide(state, policy.proposes ? bsAddresses.map((_, i) => policy.propose(state, i)) : []);
+    const w = submissionWindow(timeCost(world.scenario, state, allocation), { proposalSeconds: policy.proposes ? proposalWindowSeconds : 0, linkSlowdown, modelBits: world.scenario.constants.modelSizeBits });
+    return { seconds: w.seconds, note: `the model predicts BS ${w.slowestBs} ready to submit after ${w.predictedSeconds.toFixed(1)} s; window = ${policy.proposes ? `${proposalWindowSeconds} s of proposals + ` : ""}${DEADLINE_SLACK.factor} x that + ${DEADLINE_SLACK.seconds} s` };
+  };
 }
 
 /**

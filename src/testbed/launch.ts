@@ -154,7 +154,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const nodeLog = path.join(out, "chain-node.log");
     fs.writeFileSync(nodeLog, "");
     const nodeOut = fs.openSync(nodeLog, "a");
-    const node = spawn(net.exec()[0], [...net.exec().slice(1), "npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)], { cwd: ROOT, env, stdio: ["ignore", nodeOut, nodeOut] });
+    const node = spawn(net.exec()[0], [...net.exec().slice(1), "npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)], { cwd: ROOT, env: { ...env, DTWN_WALL_CLOCK: "1" }, stdio: ["ignore", nodeOut, nodeOut] }); // blocks keep the wall clock (hardhat.config.ts), as `npm run node`
     children.push(node);
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);

@@ -1,0 +1,22 @@
+import { expect } from "chai";
+import { DEADLINE_SLACK, submissionWindow } from "../../src/testbed/deadlines";
+import type { BsCost, CostBreakdown } from "../../src/twins/timeCost";
+
+const bs = (i: number, twins: number, train: number, downBps: number) => ({ bs: i, twins, localTrainingSeconds: train, downlinkRateBps: downBps }) as BsCost;
+
+describe("src/testbed/deadlines: submission windows from the model", () => {
+  it("is P + factor x the slowest BS's download and Eq. 12 + the fixed seconds; BSs without twins do not count", () => {
+    const cost = { perBs: [bs(0, 3, 10, 1e8), bs(1, 5, 20, 2e8), bs(2, 0, 99, 1e6)] } as unknown as CostBreakdown;
+    // BS 1: 20 * 1e8 / 2e8 = 10 s download + 20 s training = 30 s; BS 0: 20 s + 10 s = 30 s as well; BS 2 has no twins
+    const w = submissionWindow(cost, { proposalSeconds: 20, linkSlowdown: 20, modelBits: 1e8 });
+    expect(w.predictedSeconds).to.equal(30);
+    expect(w.slowestBs).to.equal(0);
+    expect(w.seconds).to.equal(Math.ceil(20 + DEADLINE_SLACK.factor * 30 + DEADLINE_SLACK.seconds));
+    expect(submissionWindow(cost, { proposalSeconds: 0, linkSlowdown: 1, modelBits: 1e8 }, { factor: 1, seconds: 0 }).seconds).to.equal(21); // BS 1: 0.5 + 20
+  });
+
+  it("refuses options that cannot describe a testbed", () => {
+    const cost = { perBs: [] } as unknown as CostBreakdown;
+    expect(() => submissionWindow(cost, { proposalSeconds: 0, linkSlowdown: 0.5, modelBits: 1 })).to.throw(/bad options/);
+  });
+});
