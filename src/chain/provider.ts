@@ -22,8 +22,20 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const method = Array.isArray(payload) ? payload.map((p) => p.method).join(",") : payload.method;
-    return requestWithSocketRetry(() => super._send(payload), { method }, this.socketRetry);
+    const sent = Array.isArray(payload) ? payload.map(atPendingBlock) : atPendingBlock(payload);
+    return requestWithSocketRetry(() => super._send(sent), { method }, this.socketRetry);
   }
+}
+
+/**
+ * A view call on "latest" runs at the latest block's timestamp: on a node that mines only when a transaction comes
+ * (`npx hardhat node` with blocks on the wall clock), an idle chain's clock stands still for views, so time windows
+ * (a DPoS slot, a reveal window) never open for an agent that only reads. "pending" runs at the next block's
+ * timestamp, the wall clock; with automine it holds the same state as "latest".
+ */
+export function atPendingBlock(p: JsonRpcPayload): JsonRpcPayload {
+  if (p.method !== "eth_call" || !Array.isArray(p.params) || p.params[1] !== "latest") return p;
+  return { ...p, params: [p.params[0], "pending", ...p.params.slice(2)] };
 }
 
 export function localProvider(url: string, chainId?: number): JsonRpcProvider {

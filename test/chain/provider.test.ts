@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { LocalJsonRpcProvider, localProvider } from "../../src/chain/provider";
+import { atPendingBlock, LocalJsonRpcProvider, localProvider } from "../../src/chain/provider";
 
 describe("localProvider (chain/provider)", () => {
   let server: http.Server;
@@ -63,4 +63,29 @@ describe("localProvider (chain/provider)", () => {
     expect(requests).to.equal(1);
     provider.destroy();
   });
+
+  it("runs view calls on the pending block, whose timestamp is the wall clock on an idle node, and leaves other requests alone", async () => {
+    expect(atPendingBlock({ id: 1, jsonrpc: "2.0", method: "eth_call", params: [{ to: "0x1" }, "latest"] }).params).to.deep.equal([{ to: "0x1" }, "pending"]);
+    expect(atPendingBlock({ id: 1, jsonrpc: "2.0", method: "eth_call", params: [{ to: "0x1" }, "0x10"] }).params).to.deep.equal([{ to: "0x1" }, "0x10"]);
+    expect(atPendingBlock({ id: 1, jsonrpc: "2.0", method: "eth_getBalance", params: ["0x1", "latest"] }).params).to.deep.equal(["0x1", "latest"]);
+    // what reaches the node
+    const seen: unknown[] = [];
+    const tap = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        const { id, method, params } = JSON.parse(body) as { id: number; method: string; params: unknown[] };
+        seen.push(params);
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ jsonrpc: "2.0", id, result: method === "eth_chainId" ? "0x7a69" : "0x" }));
+      });
+    });
+    await new Promise<void>((r) => tap.listen(0, "127.0.0.1", () => r()));
+    const p = localProvider(`http://127.0.0.1:${(tap.address() as AddressInfo).port}`, 31337);
+    await p.call({ to: "0x0000000000000000000000000000000000000001", data: "0x" });
+    expect(seen.at(-1)).to.deep.equal([{ to: "0x0000000000000000000000000000000000000001", data: "0x" }, "pending"]);
+    p.destroy();
+    await new Promise((r) => tap.close(r));
+  });
 });
+
