@@ -13,7 +13,7 @@ import type { Calibration } from "../bench/calibrate";
 import type { RunOptions } from "../system/options";
 import { trainCyclesPerSampleOf } from "../twins/work";
 import { cgroupSupport, CpuCgroup, removeCgroupTree } from "./cgroup";
-import { cpuQuotas } from "./emulation";
+import { CPU_PERIOD_US, cpuQuotas } from "./emulation";
 import { TESTBED_HOST_ENV } from "./hostNetwork";
 import { alive, awaitExit, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
 import { testbedPrerequisites } from "./prerequisites";
@@ -154,7 +154,13 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const nodeLog = path.join(out, "chain-node.log");
     fs.writeFileSync(nodeLog, "");
     const nodeOut = fs.openSync(nodeLog, "a");
-    const node = spawn(net.exec()[0], [...net.exec().slice(1), "npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)], { cwd: ROOT, env: { ...env, DTWN_WALL_CLOCK: "1" }, stdio: ["ignore", nodeOut, nodeOut] }); // blocks keep the wall clock (hardhat.config.ts), as `npm run node`
+    // The hub (chain node, MBS, devices, driver) in a cgroup of its own, capped at the cores left to it: the BSs'
+    // quotas are then theirs, not upper bounds the hub's work can eat into.
+    const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "hub"), Math.round((req.cores - budget) * CPU_PERIOD_US), support);
+    const hubExec = net.exec();
+    const inHub = (argv: string[]): [string, string[]] => ["/bin/sh", ["-c", 'echo $$ > "$0" && exec "$@"', path.join(hubGroup.dir, "cgroup.procs"), ...hubExec, ...argv]];
+    const [nodeFile, nodeArgs] = inHub(["npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)]);
+    const node = spawn(nodeFile, nodeArgs, { cwd: ROOT, env: { ...env, DTWN_WALL_CLOCK: "1" }, stdio: ["ignore", nodeOut, nodeOut] }); // blocks keep the wall clock (hardhat.config.ts), as `npm run node`
     children.push(node);
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
@@ -162,7 +168,8 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, trainCyclesPerSample }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
-    const hub = spawn(net.exec()[0], [...net.exec().slice(1), process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile], { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
+    const [hubFile, hubArgs] = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);
+    const hub = spawn(hubFile, hubArgs, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
     children.push(hub);
     return await new Promise<number>((resolve) => hub.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   } finally {
