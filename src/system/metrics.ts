@@ -26,7 +26,14 @@ export interface RoundMetrics {
 
 export interface RunMetrics {
   /** On the emulated testbed: the Hz one core stood for and the factor link rates were divided by. */
-  testbed?: { coreHz: number; linkSlowdown: number };
+  testbed?: {
+    coreHz: number;
+    linkSlowdown: number;
+    /** Bytes of one encoded model (what a BS sends per recipient). */
+    modelBytes?: number;
+    /** What each BS's links carried per round (interface counters), with the model's uplink rate of the slot. */
+    traffic?: { round: number; bs: number; uplinkBytes: number; downlinkBytes: number; uplinkModelBps: number }[];
+  };
   /** The options the run was started with. */
   options: Record<string, unknown>;
   /** tfjs backend of the training workers. */

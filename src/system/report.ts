@@ -12,7 +12,7 @@
  * and returns the absolute paths of the files written. formatRoundLine gives one line of live progress per round.
  * Pure formatting apart from writing the files: no chain, no network, no tfjs.
  */
-import { fidelity, fidelityMarkdown } from "../testbed/fidelity";
+import { fidelity, fidelityMarkdown, uplinkBytes, uplinkBytesMarkdown } from "../testbed/fidelity";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFigure } from "../plot/files";
@@ -473,6 +473,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
     lines.push("## The model's time against the testbed's", "");
     lines.push(`On the emulated testbed one core stood for ${(m.testbed.coreHz / 1e9).toFixed(3)} GHz and link rates were the model's divided by ${m.testbed.linkSlowdown}; predicted seconds are in that time (docs/testbed.md).`, "");
     lines.push(fidelityMarkdown(fidelity(m.rounds, m.testbed.linkSlowdown)), "");
+    if (m.testbed.traffic && m.testbed.modelBytes) lines.push(uplinkBytesMarkdown(uplinkBytes(m.rounds, m.testbed.traffic, m.testbed.modelBytes)));
   }
   lines.push("## Figures", "");
   for (const f of figures) lines.push(`![${f.caption}](${f.name}.svg)`, "");

@@ -26,7 +26,8 @@ import { InProcessAgents, ProcessAgents, type AgentHost } from "../agents/hosts"
 import { jointActionRule } from "../agents/policies";
 import { loadAssociationPolicy, maliciousBss, worldOptions } from "../agents/setup";
 import { InProcessChain, NodeChain, type ChainHost } from "./chains";
-import { EmulatedPlacement } from "../testbed/placement";
+import { EmulatedPlacement, type SlotLine } from "../testbed/placement";
+import { encodeWeights } from "../fl/weightsFormat";
 import type { TestbedSpec } from "../testbed/spec";
 import { FederationStopped, Mbs, type MbsRoundReport } from "./mbs";
 import type { RoundMetrics, RunMetrics } from "./metrics";
@@ -166,7 +167,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
     }
     await host.finish();
     return {
-      ...(placement.testbed ? { testbed: { coreHz: placement.testbed.coreHz, linkSlowdown: placement.testbed.linkSlowdown } } : {}),
+      ...(placement.testbed ? { testbed: { coreHz: placement.testbed.coreHz, linkSlowdown: placement.testbed.linkSlowdown, modelBytes: encodeWeights(arch, initial).length, traffic: testbedTraffic(out) } } : {}),
       options: { ...o },
       backend,
       network: [chain.description, host.description].filter(Boolean).join(", "),
@@ -189,6 +190,20 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
     disposePolicy();
   }
+}
+
+/** The traffic lines of an emulated run's testbed-slots.jsonl, each with the model's uplink rate of its slot. */
+function testbedTraffic(out: string): NonNullable<RunMetrics["testbed"]>["traffic"] {
+  const file = path.join(out, "testbed-slots.jsonl");
+  if (!fs.existsSync(file)) return [];
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SlotLine);
+  return lines
+    .filter((l) => l.what === "traffic")
+    .map((t) => {
+      const up = lines.filter((l) => l.what === "uplink" && l.round === t.round && l.bs === t.bs);
+      const rate = (up.find((l) => l.committed) ?? up[up.length - 1])?.model ?? 0;
+      return { round: t.round, bs: t.bs, uplinkBytes: t.uplinkBytes ?? 0, downlinkBytes: t.downlinkBytes ?? 0, uplinkModelBps: rate };
+    });
 }
 
 /**

@@ -84,6 +84,47 @@ export function fidelity(rounds: readonly RoundMetrics[], linkSlowdown: number):
   }));
 }
 
+/** Bytes on one BS's uplink in one round: measured, what Eq. 15 prices, and what the protocol sends. */
+export interface UplinkBytes {
+  round: number;
+  bs: number;
+  /** Interface counters of its uplink over the round. */
+  measured: number;
+  /** Eq. 15's bits / 8: T^pt_i x R^U_i = xi log2(M) K_i |w_g|. */
+  eq15: number;
+  /** M x one encoded model: its Eq. 4 model to the M - 1 verifiers and to the MBS. */
+  protocol: number;
+}
+
+/** Each submitting BS's uplink bytes per round against Eq. 15's and the protocol's. */
+export function uplinkBytes(rounds: readonly RoundMetrics[], traffic: readonly { round: number; bs: number; uplinkBytes: number; uplinkModelBps: number }[], modelBytes: number): UplinkBytes[] {
+  const out: UplinkBytes[] = [];
+  for (const r of rounds) {
+    const m = r.agents.length;
+    for (const a of r.agents) {
+      const t = traffic.find((x) => x.round === r.round && x.bs === a.bs);
+      if (!t || !a.submitted || a.predicted.transmissionSeconds <= 0) continue;
+      out.push({ round: r.round, bs: a.bs, measured: t.uplinkBytes, eq15: (a.predicted.transmissionSeconds * t.uplinkModelBps) / 8, protocol: m * modelBytes });
+    }
+  }
+  return out;
+}
+
+/** The uplink-bytes part of a report (markdown). */
+export function uplinkBytesMarkdown(rows: readonly UplinkBytes[]): string {
+  if (rows.length === 0) return "";
+  const mb = (x: number) => (x / 1e6).toFixed(1);
+  const err = (f: (u: UplinkBytes) => number) => (mape(rows.map((u) => ({ predicted: f(u), measured: u.measured }))) * 100).toFixed(0);
+  return [
+    `Bytes on each BS's uplink per round (interface counters) against what Eq. 15 prices (ξ log2(M) K_i |w_g|) and what the protocol sends (its Eq. 4 model to the M − 1 verifiers and the MBS): mean absolute error ${err((u) => u.eq15)} % for Eq. 15, ${err((u) => u.protocol)} % for the protocol's count.`,
+    "",
+    "| round | BS | measured MB | Eq. 15 MB | M x model MB |",
+    "|---|---|---|---|---|",
+    ...rows.map((u) => `| ${u.round} | ${u.bs} | ${mb(u.measured)} | ${mb(u.eq15)} | ${mb(u.protocol)} |`),
+    "",
+  ].join("\n");
+}
+
 /** The fidelity section of a report (markdown). */
 export function fidelityMarkdown(figures: readonly FidelityFigure[], targets = { pearson: 0.95, mape: 0.15 }): string {
   const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");

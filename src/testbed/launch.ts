@@ -18,6 +18,8 @@ import { TESTBED_HOST_ENV } from "./hostNetwork";
 import { alive, awaitExit, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
 import { testbedPrerequisites } from "./prerequisites";
 import type { TestbedSpec } from "./spec";
+import { buildWorld, environmentAt, type World } from "../system/world";
+import { uplinkRatesBps } from "../twins/wireless";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The chain node's port in the hub. */
@@ -33,6 +35,19 @@ export interface EmulatedRunRequest {
   /** Machine cores (default: os.availableParallelism). */
   cores: number;
   log: (line: string) => void;
+}
+
+/**
+ * The verification window an emulated run needs: each BS's model leaves through its shaped uplink to the M - 1
+ * verifiers and the MBS, so twice that transfer at the slowest BS's even-share rate of slot 1, plus the default
+ * minute for fetching, scoring and the chain's transactions.
+ */
+export function verificationWindowFor(world: World, linkSlowdown: number): number {
+  const { scenario } = world;
+  const m = scenario.bss.length;
+  const tau = scenario.bss.map(() => new Array<number>(scenario.constants.subchannels).fill(1 / m));
+  const slowest = Math.min(...uplinkRatesBps(scenario, environmentAt(world, 1).channel, tau));
+  return Math.ceil(60 + (2 * linkSlowdown * m * scenario.constants.modelSizeBits) / slowest);
 }
 
 /** The cgroup directory of runs under the controller: dtwn-<id>. */
@@ -104,10 +119,11 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { buildWorld } = require("../system/world") as typeof import("../system/world");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { worldOptions } = require("../agents/setup") as typeof import("../agents/setup");
-  const cpuHz = buildWorld(worldOptions(o), 60_000).scenario.bss.map((b) => b.cpuHz);
+  const world = buildWorld(worldOptions(o), 60_000);
+  const cpuHz = world.scenario.bss.map((b) => b.cpuHz);
+  const verificationWindowSeconds = Math.max(o.verificationWindowSeconds, verificationWindowFor(world, req.linkSlowdown));
+  if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: every BS's model crosses its shaped uplink M times)`);
   const budget = Math.max(0.5, req.cores - HUB_RESERVED_CORES);
   const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
   const trainCyclesPerSample = trainCyclesPerSampleOf(req.calibration.samplesPerSecond, full.coreHz, o.localSteps, req.calibration.referenceSamples);
@@ -165,7 +181,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
 
-    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, trainCyclesPerSample }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
+    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, trainCyclesPerSample, verificationWindowSeconds }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
     const [hubFile, hubArgs] = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);

@@ -154,6 +154,12 @@ export class EmulatedNetwork {
     run("tc", ["-n", this.hub, "qdisc", "replace", "dev", `bs${i}`, "root", ...tbf(r.downlinkBps)]);
   }
 
+  /** Bytes BS i's link has carried so far: its uplink (sent from its namespace) and its downlink (sent to it by the hub). */
+  bytes(i: number): { uplinkBytes: number; downlinkBytes: number } {
+    const tx = (ns: string, dev: string) => (JSON.parse(run("ip", ["-n", ns, "-s", "-j", "link", "show", dev])) as { stats64: { tx: { bytes: number } } }[])[0].stats64.tx.bytes;
+    return { uplinkBytes: tx(this.bsNamespaces[i], "eth0"), downlinkBytes: tx(this.hub, `bs${i}`) };
+  }
+
   /** The argv prefix that runs a command in the hub's (i undefined) or BS i's namespace, sharing everything else. */
   exec(i?: number): string[] {
     return ["nsenter", `--net=${NETNS_DIR}/${i === undefined ? this.hub : this.bsNamespaces[i]}`, "--"];

@@ -39,11 +39,14 @@ export interface SlotLine {
   bs: number;
   /** When it was applied (ms since the epoch). */
   at: number;
-  what: "cpu" | "downlink" | "uplink";
-  /** f_i u_i(t), Hz (cpu); the model's rate, bit/s (links). */
+  what: "cpu" | "downlink" | "uplink" | "traffic";
+  /** f_i u_i(t), Hz (cpu); the model's rate, bit/s (links); 0 (traffic). */
   model: number;
-  /** The quota in microseconds per period (cpu); the shaped rate, bit/s (links). */
+  /** The quota in microseconds per period (cpu); the shaped rate, bit/s (links); 0 (traffic). */
   applied: number;
+  /** Bytes the BS's uplink and downlink carried from the slot's start to the end of its round (traffic). */
+  uplinkBytes?: number;
+  downlinkBytes?: number;
   /** tau_i the uplink rate was computed from (uplink). */
   tau?: number[];
   /** Whether tau_i is the committed one of this slot (uplink). */
@@ -60,6 +63,7 @@ export class EmulatedPlacement implements AgentPlacement {
   private tau: number[][] = [];
   private poll?: NodeJS.Timeout;
   private linesFile = "";
+  private counters: { uplinkBytes: number; downlinkBytes: number }[] = [];
 
   constructor(private readonly spec: TestbedSpec) {
     this.net = EmulatedNetwork.attach(spec.id, spec.bss);
@@ -106,6 +110,7 @@ export class EmulatedPlacement implements AgentPlacement {
       this.record({ round, bs: i, at: Date.now(), what: "downlink", model: down[i], applied: down[i] / this.spec.linkSlowdown });
       this.record({ round, bs: i, at: Date.now(), what: "uplink", model: up[i], applied: up[i] / this.spec.linkSlowdown, tau: this.tau[i], committed: false });
     });
+    this.counters = scenario.bss.map((_, i) => this.net.bytes(i));
     if (round < 1) return;
     const pending = new Set(scenario.bss.map((_, i) => i));
     const index = new Map(ctx.bsAddresses.map((a, i) => [a.toLowerCase(), i]));
@@ -137,8 +142,18 @@ export class EmulatedPlacement implements AgentPlacement {
     this.poll = undefined;
   }
 
-  roundEnds(): void {
+  /** The round is over (aggregated): what each BS's links carried in it. */
+  roundEnds(round: number): void {
     this.stopPolling();
+    this.counters.forEach((c, i) => {
+      const now = this.net.bytes(i);
+      this.record({ round, bs: i, at: Date.now(), what: "traffic", model: 0, applied: 0, uplinkBytes: now.uplinkBytes - c.uplinkBytes, downlinkBytes: now.downlinkBytes - c.downlinkBytes });
+    });
+  }
+
+  /** Every line recorded so far (testbed-slots.jsonl). */
+  lines(): SlotLine[] {
+    return fs.existsSync(this.linesFile) ? fs.readFileSync(this.linesFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SlotLine) : [];
   }
 
   close(): void {

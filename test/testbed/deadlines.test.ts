@@ -20,3 +20,17 @@ describe("src/testbed/deadlines: submission windows from the model", () => {
     expect(() => submissionWindow(cost, { proposalSeconds: 0, linkSlowdown: 0.5, modelBits: 1 })).to.throw(/bad options/);
   });
 });
+
+describe("src/testbed/launch: the verification window of an emulated run", () => {
+  it("is a minute plus twice the M model transfers over the slowest shaped uplink, growing with the link slowdown", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { verificationWindowFor } = require("../../src/testbed/launch") as typeof import("../../src/testbed/launch");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildWorld } = require("../../src/system/world") as typeof import("../../src/system/world");
+    const world = buildWorld({ users: 20, bss: 5, seed: 1, samplesPerUser: [400, 800], heldOutPerBs: 250 }, 60_000);
+    const at1 = verificationWindowFor(world, 1);
+    const at20 = verificationWindowFor(world, 20);
+    expect(at1).to.be.within(61, 70); // 5 x 69 Mbit at a few hundred Mbit/s: about a second
+    expect(at20 - 60).to.be.closeTo(20 * (at1 - 60), 20);
+  });
+});

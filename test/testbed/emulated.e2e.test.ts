@@ -65,8 +65,17 @@ describe("dtwn run --testbed emulated", function () {
     // slot 2's CPU availability differs from slot 1's: the quota followed it
     const q = (r: number) => (lines.find((l) => l.round === r && l.bs === 0 && l.what === "cpu") as SlotLine).applied;
     expect(q(1)).to.not.equal(q(2));
-    const report = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as { rounds: { agents: { outcome: string; bs: number }[] }[]; network: string };
+    const report = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as { rounds: { agents: { outcome: string; bs: number }[] }[]; network: string; testbed: { modelBytes: number; traffic: { round: number; bs: number; uplinkBytes: number; downlinkBytes: number }[] } };
     expect(report.network).to.match(/emulated testbed/);
+    // the models crossed the shaped links: each BS's model left through its uplink (to the other BS and the MBS),
+    // and the global model came in through its downlink, every round
+    for (const r of [1, 2]) {
+      for (const bs of [0, 1]) {
+        const t = report.testbed.traffic.find((x) => x.round === r && x.bs === bs);
+        expect(t?.uplinkBytes, `BS ${bs}'s uplink in round ${r}`).to.be.greaterThan(report.testbed.modelBytes);
+        expect(t?.downlinkBytes, `BS ${bs}'s downlink in round ${r}`).to.be.greaterThan(report.testbed.modelBytes);
+      }
+    }
     expect(report.rounds.map((r) => r.agents.map((a) => a.outcome))).to.deep.equal([
       ["passed", "passed"],
       ["passed", "passed"],

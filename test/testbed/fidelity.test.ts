@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { AgentRoundReport } from "../../src/agents/bsAgent";
 import type { RoundMetrics } from "../../src/system/metrics";
-import { fidelity, fidelityMarkdown, mape, pearson, predictedBsSeconds } from "../../src/testbed/fidelity";
+import { fidelity, fidelityMarkdown, mape, pearson, predictedBsSeconds, uplinkBytes, uplinkBytesMarkdown } from "../../src/testbed/fidelity";
 
 const predicted = (train: number, trans: number): AgentRoundReport["predicted"] => ({ localTrainingSeconds: train, aggregationSeconds: 0.01, transmissionSeconds: trans, blockBroadcastSeconds: 0.001, blockValidationSeconds: 0.02, totalSeconds: train + trans + 0.031 });
 
@@ -45,5 +45,18 @@ describe("src/testbed/fidelity: the model's time against the testbed's", () => {
     expect(bsRound.pairs[0].measured).to.be.closeTo(2.7 + 0.2 + 3.0, 1e-12);
     expect(training.pearson).to.be.greaterThan(0.99);
     expect(fidelityMarkdown([training, upload, bsRound])).to.match(/\| training \| 3 \| 0\.99\d \| 5\.1 % \| met \|/);
+  });
+
+  it("puts each BS's measured uplink bytes next to Eq. 15's (T^pt x R^U) and the protocol's M models", () => {
+    const rounds = [{ round: 1, agents: [agent(0, 2, 2, {}), agent(1, 2, 2, {}, { submitted: false })] }] as unknown as RoundMetrics[];
+    const traffic = [
+      { round: 1, bs: 0, uplinkBytes: 13e6, uplinkModelBps: 8e8 },
+      { round: 1, bs: 1, uplinkBytes: 1e3, uplinkModelBps: 8e8 },
+    ];
+    const rows = uplinkBytes(rounds, traffic, 6.5e6);
+    // BS 0: T^pt = 0.1 s at 800 Mbit/s = 10 MB; 2 BSs x 6.5 MB = 13 MB; BS 1 did not submit
+    expect(rows).to.deep.equal([{ round: 1, bs: 0, measured: 13e6, eq15: 10e6, protocol: 13e6 }]);
+    expect(uplinkBytesMarkdown(rows)).to.match(/23 % for Eq\. 15, 0 % for the protocol's count/);
+    expect(uplinkBytesMarkdown([])).to.equal("");
   });
 });
