@@ -73,6 +73,14 @@ export class CpuCgroup {
     fs.writeFileSync(path.join(this.dir, "cgroup.procs"), String(pid));
   }
 
+  /**
+   * The command that runs `argv` inside this cgroup from its first instruction: a shell moves itself in, then execs
+   * `argv` (the same pid), so every process it forks is in the cgroup too.
+   */
+  command(argv: readonly string[]): { file: string; args: string[] } {
+    return { file: "/bin/sh", args: ["-c", 'echo $$ > "$0" && exec "$@"', path.join(this.dir, "cgroup.procs"), ...argv] };
+  }
+
   /** The processes in it. */
   pids(): number[] {
     return fs.readFileSync(path.join(this.dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);

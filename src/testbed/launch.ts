@@ -174,9 +174,9 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     // quotas are then theirs, not upper bounds the hub's work can eat into.
     const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "hub"), Math.round((req.cores - budget) * CPU_PERIOD_US), support);
     const hubExec = net.exec();
-    const inHub = (argv: string[]): [string, string[]] => ["/bin/sh", ["-c", 'echo $$ > "$0" && exec "$@"', path.join(hubGroup.dir, "cgroup.procs"), ...hubExec, ...argv]];
-    const [nodeFile, nodeArgs] = inHub(["npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)]);
-    const node = spawn(nodeFile, nodeArgs, { cwd: ROOT, env: { ...env, DTWN_WALL_CLOCK: "1" }, stdio: ["ignore", nodeOut, nodeOut] }); // blocks keep the wall clock (hardhat.config.ts), as `npm run node`
+    const inHub = (argv: string[]) => hubGroup.command([...hubExec, ...argv]);
+    const chainNode = inHub(["npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)]);
+    const node = spawn(chainNode.file, chainNode.args, { cwd: ROOT, env: { ...env, DTWN_WALL_CLOCK: "1" }, stdio: ["ignore", nodeOut, nodeOut] }); // blocks keep the wall clock (hardhat.config.ts), as `npm run node`
     children.push(node);
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
@@ -184,8 +184,8 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, trainCyclesPerSample, verificationWindowSeconds }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
-    const [hubFile, hubArgs] = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);
-    const hub = spawn(hubFile, hubArgs, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
+    const hubProcess = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);
+    const hub = spawn(hubProcess.file, hubProcess.args, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
     children.push(hub);
     return await new Promise<number>((resolve) => hub.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   } finally {

@@ -84,8 +84,7 @@ export class EmulatedPlacement implements AgentPlacement {
   launch(i: number, argv: readonly string[], env: NodeJS.ProcessEnv): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
     // The shell moves itself into the cgroup, then becomes nsenter, which becomes node in BS i's namespace: the agent
     // and the training process it forks are quota'd from their first instruction.
-    const procs = path.join(this.spec.cgroups[i], "cgroup.procs");
-    return { file: "/bin/sh", args: ["-c", 'echo $$ > "$0" && exec "$@"', procs, ...this.net.exec(i), ...argv], env: { ...env, [TESTBED_HOST_ENV]: this.net.hostEnv(i) } };
+    return { ...this.cgroups[i].command([...this.net.exec(i), ...argv]), env: { ...env, [TESTBED_HOST_ENV]: this.net.hostEnv(i) } };
   }
 
   private record(line: SlotLine): void {
@@ -149,11 +148,6 @@ export class EmulatedPlacement implements AgentPlacement {
       const now = this.net.bytes(i);
       this.record({ round, bs: i, at: Date.now(), what: "traffic", model: 0, applied: 0, uplinkBytes: now.uplinkBytes - c.uplinkBytes, downlinkBytes: now.downlinkBytes - c.downlinkBytes });
     });
-  }
-
-  /** Every line recorded so far (testbed-slots.jsonl). */
-  lines(): SlotLine[] {
-    return fs.existsSync(this.linesFile) ? fs.readFileSync(this.linesFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SlotLine) : [];
   }
 
   close(): void {
