@@ -4,18 +4,20 @@
  * - maddpg: each agent proposes its own actor's raw output pi_i(s(t)) on chain; every agent reads all proposals of
  *   the slot and decodes the same joint allocation (src/agents/association/decode.ts), an absent BS proposing the centre action;
  * - average, random: the paper's baselines, computed alike by every agent from s(t) (random from the slot's seed);
- *   they propose nothing.
+ *   they propose nothing;
+ * - heuristic: load balancing by CPU, balanced batches, LP subchannel shares and single-twin moves on the model's
+ *   cost (src/agents/association/baselines.ts), computed alike by every agent from s(t); it proposes nothing.
  * Pure apart from the actor's forward pass.
  */
 import type { LoadedPolicy } from "./association/policyStore";
 import { decodeJointAction, RAW_ACTION_SIZE } from "./association/decode";
-import { averageAllocation, randomAllocation } from "./association/baselines";
+import { averageAllocation, heuristicAllocation, randomAllocation } from "./association/baselines";
 import { observe } from "./association/observation";
 import { mulberry32 } from "../twins/random";
 import type { Scenario } from "../twins/scenario";
 import type { Allocation, SlotState } from "../twins/state";
 
-export const POLICY_NAMES = ["maddpg", "average", "random"] as const;
+export const POLICY_NAMES = ["maddpg", "average", "random", "heuristic"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** The raw action assumed for a BS that proposed nothing in time (the centre of the action box). */
@@ -43,6 +45,8 @@ export function jointActionRule(name: PolicyName, scenario: Scenario, seed: numb
       return { name, proposes: false, decide: (state) => averageAllocation(scenario, state) };
     case "random":
       return { name, proposes: false, decide: (state) => randomAllocation(scenario, state, mulberry32(seed * 31 + state.slot)) };
+    case "heuristic":
+      return { name, proposes: false, decide: (state) => heuristicAllocation(scenario, state) };
   }
 }
 
@@ -53,20 +57,20 @@ export function maddpgPolicy(scenario: Scenario, actors: LoadedPolicy): Associat
   };
 }
 
-export function averagePolicy(scenario: Scenario): AssociationPolicy {
+/** A policy that every agent computes alike from s(t) and that proposes nothing (average, random, heuristic). */
+export function ruleOnlyPolicy(name: Exclude<PolicyName, "maddpg">, scenario: Scenario, seed: number): AssociationPolicy {
   return {
-    ...jointActionRule("average", scenario, 0),
+    ...jointActionRule(name, scenario, seed),
     propose: () => {
-      throw new Error("the average association proposes no raw action.");
+      throw new Error(`the ${name} association proposes no raw action.`);
     },
   };
 }
 
+export function averagePolicy(scenario: Scenario): AssociationPolicy {
+  return ruleOnlyPolicy("average", scenario, 0);
+}
+
 export function randomPolicy(scenario: Scenario, seed: number): AssociationPolicy {
-  return {
-    ...jointActionRule("random", scenario, seed),
-    propose: () => {
-      throw new Error("the random association proposes no raw action.");
-    },
-  };
+  return ruleOnlyPolicy("random", scenario, seed);
 }

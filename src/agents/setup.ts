@@ -8,7 +8,7 @@ import { DEFAULT_BOOTSTRAP } from "../chain/bootstrap";
 import { DEFAULT_AGGREGATION } from "../audit/settings";
 import { loadPolicy } from "./association/policyStore";
 import type { AgentSettings } from "./bsAgent";
-import { averagePolicy, maddpgPolicy, randomPolicy, type AssociationPolicy } from "./policies";
+import { maddpgPolicy, ruleOnlyPolicy, type AssociationPolicy } from "./policies";
 import { FETCH_TIMEOUT_MS } from "../system/fetch";
 import type { RunOptions, SubmissionFault } from "../system/options";
 import type { World, WorldOptions } from "../system/world";
@@ -54,7 +54,7 @@ export function shippedPolicyDir(bss: number, users: number, seed: number): stri
  * @param bss the BSs whose actors to load (default all)
  */
 export async function loadAssociationPolicy(o: Pick<RunOptions, "policy" | "policyDir" | "bss" | "users" | "seed">, world: World, bss?: number[]): Promise<{ policy: AssociationPolicy; dispose: () => void }> {
-  if (o.policy !== "maddpg") return { policy: o.policy === "average" ? averagePolicy(world.scenario) : randomPolicy(world.scenario, o.seed), dispose: () => undefined };
+  if (o.policy !== "maddpg") return { policy: ruleOnlyPolicy(o.policy, world.scenario, o.seed), dispose: () => undefined };
   const dir = o.policyDir ?? shippedPolicyDir(o.bss, o.users, o.seed);
   if (!fs.existsSync(path.join(dir, "policy.json"))) {
     throw new Error(
@@ -68,6 +68,15 @@ export async function loadAssociationPolicy(o: Pick<RunOptions, "policy" | "poli
 }
 
 /** The world of a run (topology, data split, environment) from its options. */
-export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs" | "trainCyclesPerSample">): WorldOptions {
-  return { users: o.users, bss: o.bss, seed: o.seed, samplesPerUser: DEFAULT_BOOTSTRAP.samplesPerUser, heldOutPerBs: o.heldOutPerBs, ...(o.trainCyclesPerSample ? { trainCyclesPerSample: o.trainCyclesPerSample } : {}) };
+export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs" | "trainCyclesPerSample" | "trainStepSamples" | "trainTwinCycles">): WorldOptions {
+  return {
+    users: o.users,
+    bss: o.bss,
+    seed: o.seed,
+    samplesPerUser: DEFAULT_BOOTSTRAP.samplesPerUser,
+    heldOutPerBs: o.heldOutPerBs,
+    ...(o.trainCyclesPerSample ? { trainCyclesPerSample: o.trainCyclesPerSample } : {}),
+    ...(o.trainStepSamples !== undefined ? { trainStepSamples: o.trainStepSamples } : {}),
+    ...(o.trainTwinCycles !== undefined ? { trainTwinCycles: o.trainTwinCycles } : {}),
+  };
 }

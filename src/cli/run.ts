@@ -3,13 +3,14 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { finiteNumber, positiveInt } from "./args";
 import { ATTACKS } from "../fl/attacks";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AGENT_HOSTS, DEFAULT_RUN, resolveRunOptions, TESTBEDS, type AgentHostName, type RunOptions } from "../system/options";
 import type { RunPlacement } from "../system/run";
 import { hostNetwork, mayDial } from "../testbed/hostNetwork";
 import { DEFAULT_LINK_SLOWDOWN } from "../testbed/emulation";
-import type { RoundMetrics } from "../system/metrics";
+import type { RoundMetrics, RunMetrics } from "../system/metrics";
 import { POLICY_NAMES, type PolicyName } from "../agents/policies";
 
 // The system's modules load tfjs, Helia and Hardhat: required in the actions only, so that other commands start fast.
@@ -52,10 +53,10 @@ function withRunOptions(cmd: Command): Command {
     .option("--users <n>", "end users N (the paper: 100)", positiveInt, DEFAULT_RUN.users)
     .option("--bss <m>", "BSs M (the paper: 5)", positiveInt, DEFAULT_RUN.bss)
     .option("--rounds <n>", "FL rounds", positiveInt, DEFAULT_RUN.rounds)
-    .option("--policy <name>", "edge association: maddpg | average | random", DEFAULT_RUN.policy)
+    .option("--policy <name>", "edge association: maddpg | average | random | heuristic", DEFAULT_RUN.policy)
     .option("--policy-dir <dir>", "trained MADDPG policy (default: the shipped one for this scenario under policies/)")
     .option("--local-steps <n>", "s_ref: mini-batches a twin of 600 samples trains per round (twin j trains round(s_ref D_j / 600), the work of Eq. 12)", positiveInt, DEFAULT_RUN.localSteps)
-    .option("--calibration <file>", "f^C of Eq. 12 from `dtwn calibrate` (the model's predicted training seconds follow this machine)")
+    .option("--calibration <file>", "Eq. 12's constants from `dtwn calibrate` (the model's predicted training seconds follow this machine)")
     .option("--learning-rate <x>", "local learning rate", finiteNumber, DEFAULT_RUN.learningRate)
     .option("--malicious <k>", "number of malicious BSs (the last ones)", (v) => Number(v), DEFAULT_RUN.malicious)
     .option("--malicious-bss <list>", "the malicious BSs by index, comma-separated (overrides --malicious), e.g. 0,3", parseIndexList)
@@ -68,7 +69,9 @@ function withRunOptions(cmd: Command): Command {
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)
     .option("--fault <bs:kind>", "fault injection, repeatable: BS bs submits a faulty model record every round (unknown-cid | wrong-shape | late)", parseFault, [] as { bs: number; kind: string }[])
     .option("--seed <n>", "seed of the topology, data and environment", positiveInt, DEFAULT_RUN.seed)
-    .option("-o, --out <dir>", "run folder", DEFAULT_RUN.out);
+    .option("-o, --out <dir>", "run folder", DEFAULT_RUN.out)
+    .option("--testbed <kind>", `${TESTBEDS.join(" | ")}: emulated runs every BS in its own network namespace and CPU cgroup, its CPU quota f_i u_i(t) and its links shaped to Eqs. 7-8 every slot (needs root, cgroups, ip and tc; see \`dtwn doctor\`)`, "none")
+    .option("--link-slowdown <x>", "with --testbed emulated: the model's link rates are divided by this", finiteNumber, DEFAULT_LINK_SLOWDOWN);
 }
 
 export function registerRunCommand(program: Command): void {
@@ -78,8 +81,6 @@ export function registerRunCommand(program: Command): void {
     .option("--agents <host>", `where the BS agents run: ${AGENT_HOSTS.join(" | ")} (default: in-process on the in-process chain, processes on a node)`)
     .option("--kill <bs:round:seconds|phase>", "with agent processes: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
     .option("--mbs-attack <kind[:round]>", "fault injection: the MBS forges the global model; forge-global records Eq. 5 plus Gaussian noise (std 0.01) instead of Eq. 5, in every round or only in round round (`dtwn audit` reports it)", parseMbsAttack)
-    .option("--testbed <kind>", `${TESTBEDS.join(" | ")}: emulated runs every BS in its own network namespace and CPU cgroup, its CPU quota f_i u_i(t) and its links shaped to Eqs. 7-8 every slot (needs root, cgroups, ip and tc; see \`dtwn doctor\`)`, "none")
-    .option("--link-slowdown <x>", "with --testbed emulated: the model's link rates are divided by this", finiteNumber, DEFAULT_LINK_SLOWDOWN)
     .option("-q, --quiet", "only one line per round", false)
     .action(async (opts: Record<string, unknown>) => {
       const { network, agents, fault, testbed, linkSlowdown, ...rest } = opts as { network: string; agents?: string; fault: unknown; testbed: string; linkSlowdown: number };
@@ -90,11 +91,8 @@ export function registerRunCommand(program: Command): void {
       if (testbed === "emulated") {
         if (network !== "hardhat" || agents !== undefined) throw new Error("--testbed emulated starts its own chain node and agent processes inside the testbed: leave out --network and --agents.");
         const { calibration: file, ...withoutCalibration } = rest as { calibration?: string } & Record<string, unknown>;
-        const calibration = readCalibrationOrShipped(file as string | undefined, log);
         const o = resolveRunOptions({ ...withoutCalibration, faults: fault });
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { launchEmulatedRun } = require("../testbed/launch") as typeof import("../testbed/launch");
-        process.exitCode = await launchEmulatedRun({ o, calibration, linkSlowdown, cores: os.availableParallelism?.() ?? os.cpus().length, log });
+        process.exitCode = await emulatedLauncher(file, o.optimizer, linkSlowdown, log)(o);
         return;
       }
       const o = resolveRunOptions({ ...withCalibration(rest), faults: fault });
@@ -140,11 +138,13 @@ export function registerRunCommand(program: Command): void {
 
   withRunOptions(program.command("compare"))
     .description("the same rounds of the system under several associations (default maddpg, average, random) and the full-data FedAvg comparator; Figs. 5 and 6 measured on the running system")
-    .option("--policies <list>", "comma-separated associations", "maddpg,average,random")
+    .option("--policies <list>", "comma-separated associations (maddpg, average, random, heuristic)", "maddpg,average,random,heuristic")
+    .option("--seeds <n>", "seeds to run each association on (--seed, --seed + 1, ...); with more than one, Fig. 5 and the table show 95 % intervals", positiveInt, 1)
     .option("-q, --quiet", "only one line per round", false)
     .option("--replot", "only redraw the figures and comparison.md from the comparison already in --out (no runs)", false)
     .action(async (opts: Record<string, unknown>) => {
-      const { policies, fault, replot, ...rest } = opts as { policies: string; fault: unknown; replot: boolean } & Record<string, unknown>;
+      const { policies, fault, replot, testbed, linkSlowdown, seeds, ...rest } = opts as { policies: string; fault: unknown; replot: boolean; testbed: string; linkSlowdown: number; seeds: number } & Record<string, unknown>;
+      if (!(TESTBEDS as readonly string[]).includes(testbed)) throw new Error(`--testbed takes ${TESTBEDS.join(" or ")}, got ${JSON.stringify(testbed)}.`);
       if (replot) {
         const { readComparison, writeComparison } = system();
         const dir = rest.out === DEFAULT_RUN.out ? "runs/compare" : String(rest.out);
@@ -153,11 +153,28 @@ export function registerRunCommand(program: Command): void {
       }
       const list = policies.split(",").map((p) => p.trim());
       for (const p of list) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new Error(`unknown association ${JSON.stringify(p)} in --policies; use ${POLICY_NAMES.join(", ")}.`);
-      const o = resolveRunOptions({ ...withCalibration(rest), faults: fault, out: rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out });
+      const out = rest.out === DEFAULT_RUN.out ? "runs/compare" : rest.out;
       const started = Date.now();
       const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-      const { compareAssociations, formatRoundLine } = system();
-      const c = await compareAssociations(o, list as PolicyName[], { log: o.quiet ? undefined : log, onRound: (r) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) });
+      const { compareAssociations, formatRoundLine, runInProcess } = system();
+      const hooks = { log: rest.quiet ? undefined : log, onRound: (r: RoundMetrics) => console.log(formatRoundLine(r, r.agents.filter((a) => a.malicious).map((a) => a.bs))) };
+      let o: RunOptions;
+      let runOne: (o: RunOptions) => Promise<RunMetrics>;
+      if (testbed === "emulated") {
+        const { calibration: file, ...withoutCalibration } = rest as { calibration?: string } & Record<string, unknown>;
+        o = resolveRunOptions({ ...withoutCalibration, faults: fault, out });
+        const launch = emulatedLauncher(file, o.optimizer, linkSlowdown, log);
+        runOne = async (r) => {
+          const code = await launch(r);
+          const metrics = path.join(r.out, "metrics.json");
+          if (code !== 0 || !fs.existsSync(metrics)) throw new Error(`the emulated run of ${r.policy}, seed ${r.seed}, failed (exit code ${code}); its log is above, its files in ${r.out}. The runs before it are in ${o.out}/comparison.md.`);
+          return JSON.parse(fs.readFileSync(metrics, "utf8")) as RunMetrics;
+        };
+      } else {
+        o = resolveRunOptions({ ...withCalibration(rest), faults: fault, out });
+        runOne = runInProcess(hooks);
+      }
+      const c = await compareAssociations(o, list as PolicyName[], hooks, { seeds, runOne, testbed: testbed === "emulated" ? "emulated" : "in-process" });
       console.log(`\ncompared ${c.runs.map((r) => r.policy).join(", ")} and full-data FedAvg in ${((Date.now() - started) / 1000).toFixed(0)} s; see ${o.out}/comparison.md`);
     });
 }
@@ -172,14 +189,24 @@ async function runAndReport(o: RunOptions, placement: RunPlacement, log: (line: 
   console.log(`\n${metrics.rounds.length} of ${o.rounds} rounds in ${metrics.seconds.toFixed(0)} s; report: ${files.find((f) => f.endsWith("report.md"))}`);
 }
 
+/** With --testbed emulated: the calibration (--calibration, else the shipped one) checked against the run, and a launcher of one emulated run that returns its exit code. */
+function emulatedLauncher(file: string | undefined, optimizer: string, linkSlowdown: number, log: (line: string) => void): (o: RunOptions) => Promise<number> {
+  const { calibration, file: calibrationFile } = readCalibrationOrShipped(file, log);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require("../bench/calibrate") as typeof import("../bench/calibrate")).checkCalibrationFits(calibration, calibrationFile, optimizer);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { launchEmulatedRun } = require("../testbed/launch") as typeof import("../testbed/launch");
+  return (o) => launchEmulatedRun({ o, calibration, linkSlowdown, cores: os.availableParallelism?.() ?? os.cpus().length, log });
+}
+
 /** The calibration an emulated run uses: --calibration, else the one shipped in results/testbed/ (said so). */
 function readCalibrationOrShipped(file: string | undefined, log: (line: string) => void) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readCalibration } = require("../bench/calibrate") as typeof import("../bench/calibrate");
-  if (file !== undefined) return readCalibration(file);
+  if (file !== undefined) return { calibration: readCalibration(file), file };
   const shipped = path.resolve(__dirname, "..", "..", "results", "testbed", "calibration.json");
   log(`no --calibration: using ${path.relative(process.cwd(), shipped)} (measure this machine with \`npx dtwn calibrate\`)`);
-  return readCalibration(shipped);
+  return { calibration: readCalibration(shipped), file: path.relative(process.cwd(), shipped) };
 }
 
 /** "0,3" -> [0, 3]; anything but comma-separated non-negative integers is refused. */
@@ -188,11 +215,13 @@ function parseIndexList(v: string): number[] {
   return v.trim().split(",").map(Number);
 }
 
-/** The run's options with f^C of Eq. 12 from --calibration (read and validated here), without the file name. */
+/** The run's options with Eq. 12's constants from --calibration (read and validated here), without the file name. */
 function withCalibration(opts: Record<string, unknown>): Record<string, unknown> {
   const { calibration, ...rest } = opts;
   if (calibration === undefined) return rest;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { calibratedTrainCycles, readCalibration } = require("../bench/calibrate") as typeof import("../bench/calibrate");
-  return { ...rest, trainCyclesPerSample: calibratedTrainCycles(readCalibration(String(calibration)), Number(rest.localSteps ?? DEFAULT_RUN.localSteps)) };
+  const { calibratedTraining, checkCalibrationFits, readCalibration } = require("../bench/calibrate") as typeof import("../bench/calibrate");
+  const c = readCalibration(String(calibration));
+  checkCalibrationFits(c, String(calibration), String(rest.optimizer ?? DEFAULT_RUN.optimizer));
+  return { ...rest, ...calibratedTraining(c, Number(rest.localSteps ?? DEFAULT_RUN.localSteps)) };
 }

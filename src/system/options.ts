@@ -37,6 +37,10 @@ export const RunOptionsSchema = z
     localSteps: z.number().int().min(1),
     /** f^C of Eq. 12 from `dtwn calibrate` (cycles per sample per unit of batch size); absent: the model's default. */
     trainCyclesPerSample: z.number().positive().optional(),
+    /** b^0 of Eq. 12 as calibrated (samples per mini-batch); absent: 0, the paper's Eq. 12. */
+    trainStepSamples: z.number().min(0).optional(),
+    /** f^T of Eq. 12 as calibrated (cycles per twin per round); absent: 0. */
+    trainTwinCycles: z.number().min(0).optional(),
     learningRate: z.number().positive(),
     optimizer: z.enum(["sgd", "momentum", "adam"]),
     maxDrop: z.number().min(0).max(1),

@@ -373,7 +373,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
   if (m.stopped) lines.push(`- **The federation stopped:** ${m.stopped}`);
   lines.push(`- Total wall-clock time: ${fixed(m.seconds, 1)} s`);
   lines.push(`- Final test accuracy: ${fixed(percent(last.mbs.testAccuracy), 2)} % (test loss ${fixed(last.mbs.testLoss, 4)}) after round ${last.round}`);
-  const settings = ["localSteps", "trainCyclesPerSample", "learningRate", "optimizer", "maxDrop", "testImages", "seed"].filter((k) => opt[k] !== undefined);
+  const settings = ["localSteps", "trainCyclesPerSample", "trainStepSamples", "trainTwinCycles", "learningRate", "optimizer", "maxDrop", "testImages", "seed"].filter((k) => opt[k] !== undefined);
   if (settings.length > 0) lines.push(`- Settings: ${settings.map((k) => `${k} ${String(opt[k])}`).join(", ")} (all options in metrics.json)`);
   lines.push("");
 

@@ -26,6 +26,10 @@ export interface WorldOptions {
   heldOutPerBs: number;
   /** f^C of Eq. 12 measured on this machine (`dtwn calibrate`); absent: the model's default constant. */
   trainCyclesPerSample?: number;
+  /** b^0 of the calibrated Eq. 12 (samples per mini-batch); absent: 0. */
+  trainStepSamples?: number;
+  /** f^T of the calibrated Eq. 12 (cycles per twin); absent: 0. */
+  trainTwinCycles?: number;
 }
 
 export interface World {
@@ -48,7 +52,7 @@ export function bootstrapOptionsOf(o: WorldOptions): Omit<BootstrapOptions, "log
  */
 export function buildWorld(o: WorldOptions, trainCount: number): World {
   const topology = bootstrapScenario(bootstrapOptionsOf(o), o.bss);
-  const scenario = { ...topology, constants: withTrainCycles(topology.constants, o.trainCyclesPerSample) };
+  const scenario = { ...topology, constants: withTrainCycles(topology.constants, o) };
   const order = shuffle(Array.from({ length: trainCount }, (_, i) => i), mulberry32(o.seed * 7919 + 1));
   const heldCount = o.bss * o.heldOutPerBs;
   if (heldCount >= trainCount) throw new Error(`${o.bss} BSs x ${o.heldOutPerBs} held-out samples leave no training data out of ${trainCount}.`);

@@ -10,8 +10,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Calibration } from "../bench/calibrate";
+import { trainingConstantsOf } from "../twins/work";
 import type { RunOptions } from "../system/options";
-import { trainCyclesPerSampleOf } from "../twins/work";
 import { cgroupSupport, CpuCgroup, removeCgroupTree } from "./cgroup";
 import { CPU_PERIOD_US, cpuQuotas } from "./emulation";
 import { TESTBED_HOST_ENV } from "./hostNetwork";
@@ -126,7 +126,8 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: every BS's model crosses its shaped uplink M times)`);
   const budget = Math.max(0.5, req.cores - HUB_RESERVED_CORES);
   const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
-  const trainCyclesPerSample = trainCyclesPerSampleOf(req.calibration.samplesPerSecond, full.coreHz, o.localSteps, req.calibration.referenceSamples);
+  const c = req.calibration;
+  const training = trainingConstantsOf({ samplesPerSecond: c.samplesPerSecond, stepSeconds: c.stepSeconds, twinSeconds: c.overheadSeconds }, full.coreHz, o.localSteps, c.referenceSamples); // Eq. 12's cycles against the Hz one core stands for
 
   let net: EmulatedNetwork | undefined;
   const children: ChildProcess[] = [];
@@ -181,7 +182,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
 
-    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, trainCyclesPerSample, verificationWindowSeconds }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
+    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, verificationWindowSeconds }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
     const hubProcess = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);

@@ -22,6 +22,17 @@ export interface SystemConstants {
    * cycles per local iteration of twin j (see docs/model.md for this reading of b_j * D_DTj).
    */
   trainCyclesPerSample: number;
+  /**
+   * b^0, the fixed cost of one mini-batch expressed in samples (calibrated extension of Eq. 12; absent: 0, the paper's
+   * Eq. 12). Each mini-batch step costs what (b_j + b^0) samples would at f^C: a step has a part that does not grow with
+   * the batch (kernel launches, the optimizer's update of every weight). `dtwn calibrate` measures it.
+   */
+  trainStepSamples?: number;
+  /**
+   * f^T, CPU cycles per twin per round besides its mini-batches (calibrated extension of Eq. 12; absent: 0): loading the
+   * global model into the twin's copy and reading its weights out. `dtwn calibrate` measures it.
+   */
+  trainTwinCycles?: number;
   /** f^Cb of Eq. 13, CPU cycles to aggregate one bit of model (choice: 0.05 cycles/bit; the paper neglects it). */
   aggregationCyclesPerBit: number;
   /** f^v of Eq. 16, CPU cycles to validate one bit of block (choice: 10 cycles/bit). */

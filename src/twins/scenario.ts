@@ -104,6 +104,8 @@ export const ConstantsSchema = z
     mbsTxPowerDbm: z.number().finite(),
     xi: positive,
     trainCyclesPerSample: positive,
+    trainStepSamples: z.number().finite().min(0).optional(),
+    trainTwinCycles: z.number().finite().min(0).optional(),
     aggregationCyclesPerBit: z.number().finite().min(0),
     validationCyclesPerBit: z.number().finite().min(0),
     modelSizeBits: positive,

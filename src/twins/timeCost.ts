@@ -16,6 +16,7 @@
 import type { Scenario } from "./scenario";
 import { availableCpuHz, twinsPerBs, type Allocation, type SlotState } from "./state";
 import { downlinkRatesBps, uplinkRatesBps } from "./wireless";
+import { twinTrainCycles } from "./work";
 
 export type ConstraintName = "shape" | "18a" | "18b" | "18c" | "18d" | "uplink";
 
@@ -136,10 +137,10 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
   const m = scenario.bss.length;
   const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state);
   const kPerBs = twinsPerBs(a.association, m);
-  const work = new Array<number>(m).fill(0); // sum_j b_j D_DTj
+  const work = new Array<number>(m).fill(0); // sum_j of Eq. 12's cycles
   const samples = new Array<number>(m).fill(0);
   a.association.forEach((bs, twin) => {
-    work[bs] += a.batchSize[twin] * state.dataSamples[twin];
+    work[bs] += twinTrainCycles(k, a.batchSize[twin], state.dataSamples[twin]);
     samples[bs] += state.dataSamples[twin];
   });
   const up = uplinkRatesBps(scenario, state.channel, a.tau);
@@ -149,7 +150,7 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
     if (kPerBs[i] > 0 && up[i] <= 0) {
       throw new InfeasibleAllocationError("uplink", `BS ${i} hosts ${kPerBs[i]} twins but has no uplink time (sum_c tau[${i}][c] = 0): its models could never be sent.`);
     }
-    const localTrainingSeconds = (work[i] * k.trainCyclesPerSample) / cpu[i]; // Eq. 12
+    const localTrainingSeconds = work[i] / cpu[i]; // Eq. 12
     const aggregationSeconds = (kPerBs[i] * k.modelSizeBits * k.aggregationCyclesPerBit) / cpu[i]; // Eq. 14
     const transmissionSeconds = kPerBs[i] === 0 ? 0 : (gossip * kPerBs[i] * k.modelSizeBits) / up[i]; // Eq. 15
     const blockBroadcastSeconds = (k.xi * Math.log2(k.blockProducers) * k.blockSizeBits) / down[i]; // Eq. 16 (1)

@@ -41,17 +41,46 @@ describe("system/compare (Figs. 5 and 6 of the running system)", () => {
     const files = writeComparison(dir, c).map((f) => path.basename(f));
     expect(files).to.deep.equal([
       "fig5-time-per-round.svg", "fig5-time-per-round.png", "fig5-model-time-per-round.svg", "fig5-model-time-per-round.png",
-      "fig6-loss-per-round.svg", "fig6-loss-per-round.png", "comparison.md",
+      "fig6-loss-per-round.svg", "fig6-loss-per-round.png", "fig6-accuracy-per-round.svg", "fig6-accuracy-per-round.png", "comparison.md",
     ]);
     const md = fs.readFileSync(path.join(dir, "comparison.md"), "utf8");
     // measured mean 72 s; model T per round = the slowest BS's prediction: mean of 2.5 and 2.3
-    expect(md).to.include("| maddpg | 2 | 72.0 | 2.40 | 65.00 | 0.9000 |");
+    expect(md).to.include("| maddpg | 1 | 2 | 72.0 | 2.40 | 65.00 | 0.9000 |");
     // rounds without a prediction are left out of the model's mean, not counted as 0
-    expect(md).to.include("| average | 2 | 62.0 | 3.00 | 65.00 | 1.0000 |");
-    expect(md).to.include("| full-data FedAvg (no chain) | 2 | 32.0 | - | 70.00 | 0.9500 |");
+    expect(md).to.include("| average | 1 | 2 | 62.0 | 3.00 | 65.00 | 1.0000 |");
+    expect(md).to.include("| full-data FedAvg (no chain) | 1 | 2 | 32.0 | - | 70.00 | 0.9500 |");
+    // measured, average is faster; the model ranks MADDPG first: the comparison says they differ
+    expect(md).to.include("Fastest to slowest, measured: average < maddpg; by the model's T: maddpg < average. The rankings differ.");
+    expect(md).to.include("MADDPG / average: 1.161 measured, 0.800 by the model's T.");
     const fig6 = fs.readFileSync(path.join(dir, "fig6-loss-per-round.svg"), "utf8");
     for (const label of ["maddpg", "average", "full-data FedAvg"]) expect(fig6).to.include(label);
     expect(fs.readFileSync(path.join(dir, "fig5-model-time-per-round.svg"), "utf8")).to.include("Eq. 17");
+  });
+
+  it("over several seeds: 95 % intervals of the per-seed means, the rankings, and runs read back from their seed folders", () => {
+    const seeds: Comparison = {
+      testbed: "emulated",
+      runs: [
+        { policy: "maddpg", seed: 1, dir: "seed-1/maddpg", metrics: run([50, 50], [[2, 2], [2, 2]], [1.0, 0.8]) },
+        { policy: "average", seed: 1, dir: "seed-1/average", metrics: run([60, 60], [[3, 3], [3, 3]], [1.0, 0.9]) },
+        { policy: "maddpg", seed: 2, dir: "seed-2/maddpg", metrics: run([54, 54], [[2.2, 2], [2.2, 2]], [1.0, 0.7]) },
+        { policy: "average", seed: 2, dir: "seed-2/average", metrics: run([64, 64], [[3.2, 3], [3.2, 3]], [1.0, 0.9]) },
+      ],
+      fullData: [],
+    };
+    writeComparison(dir, seeds);
+    const md = fs.readFileSync(path.join(dir, "comparison.md"), "utf8");
+    // per-seed means 50 and 54: mean 52, t(0.975, 1) = 12.706, sd = 2.828, half width = 12.706 * 2.828 / sqrt(2) = 25.41
+    expect(md).to.include("| maddpg | 2 | 2 | 52.0 [26.6, 77.4] | 2.10 [0.83, 3.37] |");
+    expect(md).to.include("The rankings are the same.");
+    expect(md).to.include("on the emulated testbed");
+    for (const r of seeds.runs) {
+      fs.mkdirSync(path.join(dir, r.dir as string), { recursive: true });
+      fs.writeFileSync(path.join(dir, r.dir as string, "metrics.json"), JSON.stringify(r.metrics));
+    }
+    const back = readComparison(dir);
+    expect(back.runs.map((r) => `${r.policy}@${r.seed}`)).to.deep.equal(["maddpg@1", "average@1", "maddpg@2", "average@2"]);
+    expect(back.testbed).to.equal("emulated");
   });
 
   it("reads a comparison folder back (for --replot) and says what is missing", () => {

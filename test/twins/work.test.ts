@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { localStepsOf, trainCyclesPerSampleOf, trainedSamples, withTrainCycles } from "../../src/twins/work";
+import { localStepsOf, trainCyclesPerSampleOf, trainedSamples, trainingConstantsOf, twinTrainCycles, withTrainCycles } from "../../src/twins/work";
 import { DEFAULT_CONSTANTS } from "../../src/twins/constants";
 
 describe("src/twins/work: Eq. 12's work in the running system", () => {
@@ -26,8 +26,23 @@ describe("src/twins/work: Eq. 12's work in the running system", () => {
     const d = 600;
     const eq12Seconds = (b * d * fc) / hz;
     expect(eq12Seconds).to.be.closeTo(trainedSamples(b, d, 10) / v, 1e-9);
-    expect(withTrainCycles(DEFAULT_CONSTANTS, fc).trainCyclesPerSample).to.equal(fc);
+    expect(withTrainCycles(DEFAULT_CONSTANTS, { trainCyclesPerSample: fc }).trainCyclesPerSample).to.equal(fc);
+    expect(twinTrainCycles({ trainCyclesPerSample: fc }, b, d)).to.equal(b * d * fc); // the paper's Eq. 12 without the calibrated terms
     expect(withTrainCycles(DEFAULT_CONSTANTS, undefined)).to.equal(DEFAULT_CONSTANTS);
+  });
+
+  it("the calibrated terms make Eq. 12 give s_j (c0 + b_j / v) + o seconds, the time a twin was measured to take", () => {
+    const hz = 2.4e9;
+    const m = { samplesPerSecond: 900, stepSeconds: 0.012, twinSeconds: 0.05 };
+    const k = trainingConstantsOf(m, hz, 10);
+    expect(k.trainStepSamples).to.be.closeTo(10.8, 1e-9);
+    for (const [b, d] of [[16, 600], [64, 1200], [128, 300]]) {
+      const steps = (10 * d) / 600; // s_j before rounding
+      expect(twinTrainCycles(k, b, d) / hz).to.be.closeTo(steps * (m.stepSeconds + b / m.samplesPerSecond) + m.twinSeconds, 1e-9);
+    }
+    const c = withTrainCycles(DEFAULT_CONSTANTS, k);
+    expect([c.trainStepSamples, c.trainTwinCycles]).to.deep.equal([k.trainStepSamples, k.trainTwinCycles]);
+    expect(() => trainingConstantsOf({ ...m, stepSeconds: -1 }, hz, 10)).to.throw(/>= 0/);
   });
 
   it("refuses arguments that cannot be a speed or a count", () => {

@@ -68,10 +68,15 @@ export function balancedBatchLevels(scenario: Scenario, state: SlotState, associ
   const samples = new Array<number>(m).fill(0);
   association.forEach((bs, n) => (samples[bs] += state.dataSamples[n]));
   const total = samples.reduce((s, x) => s + x, 0);
-  const batchAt = (lambda: number) => samples.map((s, i) => (s === 0 ? k.minBatchSize : Math.min(k.maxBatchSize, Math.max(k.minBatchSize, (lambda * cpu[i]) / s))));
+  const twins = new Array<number>(m).fill(0);
+  association.forEach((bs) => twins[bs]++);
+  // Eq. 12 (with its calibrated terms): T_i = ((b_i + b^0) S_i f^C + K_i f^T) / f_i = lambda f^C  =>  b_i = (lambda f_i - K_i f^T / f^C) / S_i - b^0
+  const b0 = k.trainStepSamples ?? 0;
+  const perTwin = (k.trainTwinCycles ?? 0) / k.trainCyclesPerSample;
+  const batchAt = (lambda: number) => samples.map((s, i) => (s === 0 ? k.minBatchSize : Math.min(k.maxBatchSize, Math.max(k.minBatchSize, (lambda * cpu[i] - twins[i] * perTwin) / s - b0))));
   const work = (b: number[]) => b.reduce((acc, x, i) => acc + x * samples[i], 0);
   let lo = 0;
-  let hi = (k.maxBatchSize * total) / Math.min(...cpu) + 1;
+  let hi = ((k.maxBatchSize + b0) * total + association.length * perTwin) / Math.min(...cpu) + 1;
   for (let it = 0; it < 100; it++) {
     const mid = (lo + hi) / 2;
     if (work(batchAt(mid)) >= need * total) hi = mid;
@@ -177,7 +182,7 @@ export function objectiveLowerBound(scenario: Scenario, state: SlotState): numbe
   const cpuTotal = cpu.reduce((s, f) => s + f, 0);
   const bMean = targetMeanBatch(scenario);
   const samples = state.dataSamples.reduce((s, d) => s + d, 0);
-  const compute = (bMean * samples * k.trainCyclesPerSample) / cpuTotal;
+  const compute = ((bMean + (k.trainStepSamples ?? 0)) * samples * k.trainCyclesPerSample + n * (k.trainTwinCycles ?? 0)) / cpuTotal;
   const aggregation = (n * k.modelSizeBits * k.aggregationCyclesPerBit) / cpuTotal;
   const se = uplinkSpectralEfficiency(scenario, state.channel);
   let bestRate = 0;

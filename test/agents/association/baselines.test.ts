@@ -47,6 +47,22 @@ describe("baselines", () => {
     const times = work.map((w, i) => w / cpu[i]);
     times.forEach((t) => expect(t).to.be.closeTo(times[0], times[0] * 1e-9));
   });
+
+  it("with the calibrated terms of Eq. 12 (b^0, f^T) the balanced levels still equalise Eq. 12, and the bound stays below every allocation", () => {
+    const calibrated = { ...scenario, constants: { ...scenario.constants, trainStepSamples: 30, trainTwinCycles: 2e8 } };
+    const rng = mulberry32(5);
+    const state = initialState(calibrated, rng);
+    const association = state.dataSamples.map((_, n) => n % calibrated.bss.length);
+    const b = balancedBatchLevels(calibrated, state, association);
+    const k = calibrated.constants;
+    const unclamped = calibrated.bss.map((_, i) => i).filter((i) => association.some((bs, n) => bs === i && b[n] > k.minBatchSize && b[n] < k.maxBatchSize));
+    expect(unclamped.length).to.be.at.least(2);
+    const perBs = timeCost(calibrated, state, { ...averageAllocation(calibrated, state), association, batchSize: b }).perBs.filter((c) => unclamped.includes(c.bs)).map((c) => c.localTrainingSeconds);
+    perBs.forEach((t) => expect(t).to.be.closeTo(perBs[0], perBs[0] * 1e-9));
+    expect(perBs[0]).to.be.above(timeCost(scenario, state, { ...averageAllocation(scenario, state), association, batchSize: b }).perBs[0].localTrainingSeconds); // the terms cost time
+    const lb = objectiveLowerBound(calibrated, state);
+    for (const a of [averageAllocation(calibrated, state), randomAllocation(calibrated, state, rng), heuristicAllocation(calibrated, state)]) expect(timeCost(calibrated, state, a).objectiveSeconds).to.be.at.least(lb);
+  });
 });
 
 describe("exact optimum (small instances)", () => {
