@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { cpuMaxLine, CPU_PERIOD_US } from "./emulation";
+import { awaitExit, sleepSync } from "./network";
 
 export type CgroupVersion = "v1" | "v2";
 
@@ -87,23 +88,56 @@ export class CpuCgroup {
   }
 }
 
+/** Cgroup directory `dir` and every cgroup below it, deepest first (none if it does not exist). */
+function cgroupTree(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return [...fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => cgroupTree(path.join(dir, e.name))), dir];
+}
+
+/** The processes of one cgroup directory (none if it is gone). */
+function procsOf(dir: string): number[] {
+  const procs = path.join(dir, "cgroup.procs");
+  return fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : [];
+}
+
+/** The processes in cgroup directory `dir` and its children. */
+export function cgroupTreePids(dir: string): number[] {
+  return cgroupTree(dir).flatMap(procsOf);
+}
+
+/**
+ * SIGKILL every process in cgroup directory `dir` and its children, and wait until they are gone (a cgroup with a
+ * dying task cannot be removed), at most `timeoutMs`.
+ */
+export function killCgroupTree(dir: string, timeoutMs = 10_000): void {
+  const pids = cgroupTreePids(dir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // ended meanwhile
+    }
+  }
+  awaitExit(pids);
+  const t = Date.now();
+  while (cgroupTreePids(dir).length > 0 && Date.now() - t < timeoutMs) sleepSync(50);
+}
+
 /**
  * Remove cgroup directory `dir` and its children, deepest first; processes still in them are moved to the root
  * first (a cgroup with processes cannot be removed). Missing directories are fine.
  */
 export function removeCgroupTree(dir: string, support = cgroupSupport()): void {
-  if (!fs.existsSync(dir)) return;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name), support);
-  if (!("missing" in support)) {
-    const procs = path.join(dir, "cgroup.procs");
-    const rootProcs = path.join(support.dir, "cgroup.procs");
-    for (const pid of fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean) : []) {
-      try {
-        fs.writeFileSync(rootProcs, pid);
-      } catch {
-        // the process ended meanwhile
+  for (const d of cgroupTree(dir)) {
+    if (!("missing" in support)) {
+      for (const pid of procsOf(d)) {
+        try {
+          fs.writeFileSync(path.join(support.dir, "cgroup.procs"), String(pid));
+        } catch {
+          // the process ended meanwhile
+        }
       }
     }
+    fs.rmdirSync(d);
   }
-  fs.rmdirSync(dir);
 }

@@ -12,10 +12,10 @@ import path from "node:path";
 import type { Calibration } from "../bench/calibrate";
 import { trainingConstantsOf } from "../twins/work";
 import type { RunOptions } from "../system/options";
-import { cgroupSupport, CpuCgroup, removeCgroupTree } from "./cgroup";
+import { cgroupSupport, CpuCgroup, killCgroupTree, removeCgroupTree } from "./cgroup";
 import { CPU_PERIOD_US, cpuQuotas } from "./emulation";
 import { TESTBED_HOST_ENV } from "./hostNetwork";
-import { alive, awaitExit, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
+import { alive, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
 import { testbedPrerequisites } from "./prerequisites";
 import type { TestbedSpec } from "./spec";
 import { buildWorld, environmentAt, type World } from "../system/world";
@@ -66,29 +66,6 @@ export function sweepStaleCgroups(): string[] {
     removeCgroupTree(d, support);
   }
   return dirs;
-}
-
-/** The processes in cgroup directory `dir` and its children. */
-function cgroupTreePids(dir: string): number[] {
-  if (!fs.existsSync(dir)) return [];
-  const procs = path.join(dir, "cgroup.procs");
-  const own = fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : [];
-  return [...own, ...fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => cgroupTreePids(path.join(dir, e.name)))];
-}
-
-/** SIGKILL every process in cgroup directory `dir` and its children, and wait until they are gone (a cgroup with a dying task cannot be removed). */
-function killCgroupTree(dir: string): void {
-  const pids = cgroupTreePids(dir);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // ended meanwhile
-    }
-  }
-  awaitExit(pids);
-  const t = Date.now();
-  while (cgroupTreePids(dir).length > 0 && Date.now() - t < 10_000) sleepSync(50);
 }
 
 /** Wait until `file` contains `marker` (a server's start line), or `child` exits, or the timeout passes. */
