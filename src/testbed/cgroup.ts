@@ -33,6 +33,12 @@ export function cgroupSupport(root = "/sys/fs/cgroup"): { version: CgroupVersion
   return { missing: `no CPU cgroup controller under ${root} (neither v1 cpu/cpu.cfs_quota_us nor v2 cgroup.controllers with cpu)` };
 }
 
+/**
+ * The environment variable that tells an agent process of an emulated run its training cgroup (a directory): it
+ * moves its training process there, where the BS's quota f_i u_i(t) / H applies (src/testbed/placement.ts).
+ */
+export const TRAIN_CGROUP_ENV = "DTWN_TRAIN_CGROUP";
+
 /** One cgroup with a CPU quota. */
 export class CpuCgroup {
   private constructor(
@@ -51,9 +57,8 @@ export class CpuCgroup {
     const dir = path.join(support.dir, name);
     fs.mkdirSync(dir, { recursive: true });
     if (support.version === "v2") {
-      // v2: the parent must hand the cpu controller down to its children
-      const parent = path.dirname(dir);
-      if (parent !== support.dir) fs.writeFileSync(path.join(parent, "cgroup.subtree_control"), "+cpu");
+      // v2: every ancestor below the root must hand the cpu controller down to its children
+      for (let a = path.dirname(dir); a !== support.dir && a.startsWith(support.dir); a = path.dirname(a)) fs.writeFileSync(path.join(a, "cgroup.subtree_control"), "+cpu");
     }
     const g = new CpuCgroup(support.version, dir);
     g.setQuota(quotaUs);
