@@ -20,6 +20,7 @@ import { testbedPrerequisites } from "./prerequisites";
 import type { TestbedSpec } from "./spec";
 import { buildWorld, environmentAt, type World } from "../system/world";
 import { uplinkRatesBps } from "../twins/wireless";
+import { FETCH_TIMEOUT_MS } from "../system/fetch";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The chain node's port in the hub. */
@@ -46,11 +47,26 @@ export interface EmulatedRunRequest {
  * minute for fetching, scoring and the chain's transactions.
  */
 export function verificationWindowFor(world: World, linkSlowdown: number): number {
+  return Math.ceil(60 + 2 * modelTransfersSeconds(world, linkSlowdown));
+}
+
+/** Seconds for M models to cross the slowest shaped uplink of slot 1 (an even share of every subchannel). */
+export function modelTransfersSeconds(world: World, linkSlowdown: number): number {
   const { scenario } = world;
   const m = scenario.bss.length;
   const tau = scenario.bss.map(() => new Array<number>(scenario.constants.subchannels).fill(1 / m));
   const slowest = Math.min(...uplinkRatesBps(scenario, environmentAt(world, 1).channel, tau));
-  return Math.ceil(60 + (2 * linkSlowdown * m * scenario.constants.modelSizeBits) / slowest);
+  return (linkSlowdown * m * scenario.constants.modelSizeBits) / slowest;
+}
+
+/**
+ * How long a BS or the MBS waits for the next block of a model on the testbed before it gives up on a peer: at least
+ * the default, and at least the time M models take over the slowest shaped uplink (the M − 1 verifiers and the MBS
+ * fetch from the same BS at once; with the default 10 s, an honest BS's model was voted down because two verifiers
+ * timed out behind the others).
+ */
+export function fetchTimeoutFor(world: World, linkSlowdown: number): number {
+  return Math.max(FETCH_TIMEOUT_MS, Math.ceil(1000 * modelTransfersSeconds(world, linkSlowdown)));
 }
 
 /** The cgroup directory of runs under the controller: dtwn-<id>. */
@@ -104,6 +120,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   const cpuHz = world.scenario.bss.map((b) => b.cpuHz);
   const verificationWindowSeconds = Math.max(o.verificationWindowSeconds, verificationWindowFor(world, req.linkSlowdown));
   if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: every BS's model crosses its shaped uplink M times)`);
+  const fetchTimeoutMs = Math.max(o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, fetchTimeoutFor(world, req.linkSlowdown));
   const budget = Math.max(0.5, req.cores - CONTROL_RESERVED_CORES);
   const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
   const c = req.calibration;
@@ -167,7 +184,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
 
-    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, verificationWindowSeconds }, cgroups: cgroups.map((c) => c.dir), agentCgroups: agentCgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
+    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, verificationWindowSeconds, fetchTimeoutMs }, cgroups: cgroups.map((c) => c.dir), agentCgroups: agentCgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
     const hubProcess = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);
