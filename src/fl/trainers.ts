@@ -306,6 +306,7 @@ export class ProcessPoolTrainer implements TwinTrainer {
           child.once("exit", (code) => reject(new Error(`FL worker ${k} exited with code ${code} while starting.`)));
         }),
       );
+      (this.ready[k] as Promise<void>).catch(() => undefined); // awaited by every request; closed before ready, it must not surface as an unhandled rejection that hides why
       child.send({ type: "init", spec } satisfies ToWorker);
     }
   }

@@ -18,6 +18,7 @@ import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { runFederation } from "../fl/federation";
 import { strategyByName } from "../fl/aggregation";
 import { ProcessPoolTrainer } from "../fl/trainers";
+import { initBackend } from "../ml/backend";
 import { nearestBsAssociation } from "../twins/mdp";
 import type { RunMetrics } from "./metrics";
 import type { PolicyName } from "../agents/policies";
@@ -52,6 +53,7 @@ export interface Comparison {
 
 /** Full-data FedAvg on the same world: every twin trains every round (batch 32, the same local steps), Eq. 4 + 5. */
 export async function fullDataComparator(o: RunOptions, log: (line: string) => void): Promise<ComparatorRound[]> {
+  await initBackend("auto", log); // this process builds the model (runs on the testbed did their training elsewhere)
   const dataset = loadFashionMnist();
   const world = buildWorld(worldOptions(o), dataset.train.count); // the same split as the system runs
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, o.workers);
