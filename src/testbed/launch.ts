@@ -60,13 +60,14 @@ export function modelTransfersSeconds(world: World, linkSlowdown: number): numbe
 }
 
 /**
- * How long a BS or the MBS waits for the next block of a model on the testbed before it gives up on a peer: at least
- * the default, and at least the time M models take over the slowest shaped uplink (the M − 1 verifiers and the MBS
- * fetch from the same BS at once; with the default 10 s, an honest BS's model was voted down because two verifiers
- * timed out behind the others).
+ * How long a BS or the MBS waits for the next block of a model on the testbed before it gives up on a peer: the
+ * verification window less 30 s to score and commit, and at least the default. A BS serves its model to the M − 1
+ * verifiers and the MBS over one shaped uplink, one fetcher after another, so a fetcher may wait behind the others
+ * for a long time: with the default 10 s, honest BSs with a small committed τ (the random and the heuristic
+ * associations) were voted down because verifiers timed out waiting.
  */
 export function fetchTimeoutFor(world: World, linkSlowdown: number): number {
-  return Math.max(FETCH_TIMEOUT_MS, Math.ceil(1000 * modelTransfersSeconds(world, linkSlowdown)));
+  return Math.max(FETCH_TIMEOUT_MS, 1000 * (verificationWindowFor(world, linkSlowdown) - 30));
 }
 
 /** The cgroup directory of runs under the controller: dtwn-<id>. */
