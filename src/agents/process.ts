@@ -15,6 +15,7 @@ import { SerialSigner } from "../chain/serialSigner";
 import { archId } from "../fl/cnn";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { ProcessPoolTrainer } from "../fl/trainers";
+import { TRAIN_CGROUP_ENV } from "../testbed/cgroup";
 import { initBackend, threadsPerProcess } from "../ml/backend";
 import { checkNode, RPC_URLS, runKeys } from "../system/chains";
 import { HttpDeviceLink } from "../system/devices";
@@ -54,7 +55,14 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HeliaWeightsStore } = require("../ipfs/helia") as typeof import("../ipfs/helia");
   const store = await HeliaWeightsStore.open({ repo: path.join(path.resolve(o.out), "ipfs", `bs-${a.bs}`), network: true });
-  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1)); // training off the event loop: DPoS keeps ticking; every BS and the MBS train at once
+  // Training off the event loop: DPoS keeps ticking; every BS and the MBS train at once. On the emulated testbed the
+  // training process goes into the BS's training cgroup (its quota is f_i u_i(t) / H); this process, its chain, IPFS
+  // and DPoS work, stays in the control cgroup it was started in.
+  const trainCgroup = process.env[TRAIN_CGROUP_ENV];
+  const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1), trainCgroup ? (pid) => {
+    fs.writeFileSync(path.join(trainCgroup, "cgroup.procs"), String(pid));
+    log(`training process ${pid} in cgroup ${trainCgroup}`);
+  } : undefined);
   const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));
   const dataset = loadFashionMnist();
   // --kill bs:round:phase: this process SIGKILLs itself right after that phase (no cleanup: as abrupt as `kill -9`).

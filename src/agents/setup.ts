@@ -30,7 +30,7 @@ export function agentSettings(o: RunOptions, i: number): AgentSettings {
     maxDrop: o.maxDrop,
     proposalWindowSeconds: o.proposalWindowSeconds,
     pollMs: 500,
-    fetchTimeoutMs: FETCH_TIMEOUT_MS,
+    fetchTimeoutMs: o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS,
     globalCheck: DEFAULT_AGGREGATION, // how the MBS aggregates: each new global model is checked against Eq. 5
     ...(maliciousBss(o).includes(i) ? { attack: o.attack, ...(o.attack === "collude" ? { colluders: maliciousBss(o) } : {}) } : {}),
     ...faultOf(o, i),

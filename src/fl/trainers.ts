@@ -287,12 +287,15 @@ export class ProcessPoolTrainer implements TwinTrainer {
 
   /**
    * @param threads TensorFlow intra-op threads per worker (default: cores / workers, see {@link trainingProcessEnv}).
+   * @param onFork called with each worker's pid as soon as it is forked (the emulated testbed moves it into the BS's
+   *   training cgroup there).
    */
-  constructor(spec: DatasetSpec, workers: number, threads = threadsPerProcess(workers)) {
+  constructor(spec: DatasetSpec, workers: number, threads = threadsPerProcess(workers), onFork?: (pid: number) => void) {
     if (!Number.isInteger(workers) || workers <= 0) throw new Error(`ProcessPoolTrainer: workers must be a positive integer, got ${workers}.`);
     for (let k = 0; k < workers; k++) {
       const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["fl-worker"], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], env: trainingProcessEnv(threads) });
       this.children.push(child);
+      if (onFork && child.pid !== undefined) onFork(child.pid);
       this.ready.push(
         new Promise<void>((resolve, reject) => {
           const onMessage = (m: FromWorker) => {
@@ -303,6 +306,7 @@ export class ProcessPoolTrainer implements TwinTrainer {
           child.once("exit", (code) => reject(new Error(`FL worker ${k} exited with code ${code} while starting.`)));
         }),
       );
+      (this.ready[k] as Promise<void>).catch(() => undefined); // awaited by every request; closed before ready, it must not surface as an unhandled rejection that hides why
       child.send({ type: "init", spec } satisfies ToWorker);
     }
   }

@@ -18,6 +18,7 @@ import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { runFederation } from "../fl/federation";
 import { strategyByName } from "../fl/aggregation";
 import { ProcessPoolTrainer } from "../fl/trainers";
+import { initBackend } from "../ml/backend";
 import { nearestBsAssociation } from "../twins/mdp";
 import type { RunMetrics } from "./metrics";
 import type { PolicyName } from "../agents/policies";
@@ -52,6 +53,7 @@ export interface Comparison {
 
 /** Full-data FedAvg on the same world: every twin trains every round (batch 32, the same local steps), Eq. 4 + 5. */
 export async function fullDataComparator(o: RunOptions, log: (line: string) => void): Promise<ComparatorRound[]> {
+  await initBackend("auto", log); // this process builds the model (runs on the testbed did their training elsewhere)
   const dataset = loadFashionMnist();
   const world = buildWorld(worldOptions(o), dataset.train.count); // the same split as the system runs
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, o.workers);
@@ -114,11 +116,19 @@ export async function compareAssociations(o: RunOptions, policies: readonly Poli
   return { runs, fullData, testbed };
 }
 
-/** The model's T (Eq. 17) of a round: the slowest BS's predicted total, from the agents' reports. */
-function predictedT(m: RunMetrics, round: number): number | undefined {
+/**
+ * The model's T (Eq. 17) of a round for the allocation the agents committed, from the terms each BS reported: the
+ * slowest BS's local training + aggregation + transmission + block broadcast, plus block validation. On the
+ * emulated testbed the link terms are multiplied by its link slowdown k, so T is in testbed seconds like the
+ * measured round.
+ */
+export function predictedT(m: RunMetrics, round: number): number | undefined {
   const r = m.rounds.find((x) => x.round === round);
-  const ts = r?.agents.map((a) => a.predicted.totalSeconds).filter((t) => t > 0) ?? [];
-  return ts.length ? Math.max(...ts) : undefined;
+  const ps = r?.agents.map((a) => a.predicted).filter((p) => p.totalSeconds > 0) ?? [];
+  if (ps.length === 0) return undefined;
+  const k = m.testbed?.linkSlowdown ?? 1;
+  const max = (f: (p: (typeof ps)[number]) => number) => Math.max(...ps.map(f));
+  return max((p) => p.localTrainingSeconds) + max((p) => p.aggregationSeconds) + k * max((p) => p.transmissionSeconds) + k * max((p) => p.blockBroadcastSeconds) + max((p) => p.blockValidationSeconds);
 }
 
 /** Mean seconds per round of one run, measured (the MBS's wall clock) and the model's T (rounds it priced). */
@@ -209,7 +219,7 @@ export function writeComparison(out: string, c: Comparison): string[] {
   const fig5 = writeFigure(path.join(out, "fig5-time-per-round"), lineChart({ title: `Time per FL round by association, measured ${where}${band}`, xLabel: "FL round", yLabel: "seconds (wall clock)", series: time, width: 900, height: 500 }));
   const modelT = policies.map((p) => byRound(p, (m, r) => predictedT(m, r))).filter((x) => x.x.length > 0);
   const fig5Model = modelT.length
-    ? writeFigure(path.join(out, "fig5-model-time-per-round"), lineChart({ title: `Time per FL round by association, the model's T (Eq. 17) of the committed actions${band}`, xLabel: "FL round", yLabel: c.testbed === "emulated" ? "seconds (model, paper's units)" : "seconds (model)", series: modelT, width: 900, height: 500 }))
+    ? writeFigure(path.join(out, "fig5-model-time-per-round"), lineChart({ title: `Time per FL round by association, the model's T (Eq. 17) of the committed actions${band}`, xLabel: "FL round", yLabel: c.testbed === "emulated" ? "seconds (model, testbed time)" : "seconds (model)", series: modelT, width: 900, height: 500 }))
     : undefined;
   const loss = policies.map((p) => byRound(p, (m, r) => m.rounds.find((x) => x.round === r)?.mbs.testLoss));
   if (c.fullData.length) loss.push({ label: "full-data FedAvg", x: c.fullData.map((r) => r.round), mean: c.fullData.map((r) => r.testLoss) });

@@ -473,7 +473,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
     lines.push("## The model's time against the testbed's", "");
     lines.push(`On the emulated testbed one core stood for ${(m.testbed.coreHz / 1e9).toFixed(3)} GHz and link rates were the model's divided by ${m.testbed.linkSlowdown}; predicted seconds are in that time (docs/testbed.md).`, "");
     lines.push(fidelityMarkdown(fidelity(m.rounds, m.testbed.linkSlowdown)), "");
-    if (m.testbed.traffic && m.testbed.modelBytes) lines.push(uplinkBytesMarkdown(uplinkBytes(m.rounds, m.testbed.traffic, m.testbed.modelBytes)));
+    if (m.testbed.traffic && m.testbed.modelBytes) lines.push(uplinkBytesMarkdown(uplinkBytes(m.rounds, m.testbed.traffic, m.testbed.modelBytes, m.bsAddresses.length)));
   }
   lines.push("## Figures", "");
   for (const f of figures) lines.push(`![${f.caption}](${f.name}.svg)`, "");

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { cpuMaxLine, CPU_PERIOD_US } from "./emulation";
+import { awaitExit, sleepSync } from "./network";
 
 export type CgroupVersion = "v1" | "v2";
 
@@ -32,6 +33,12 @@ export function cgroupSupport(root = "/sys/fs/cgroup"): { version: CgroupVersion
   return { missing: `no CPU cgroup controller under ${root} (neither v1 cpu/cpu.cfs_quota_us nor v2 cgroup.controllers with cpu)` };
 }
 
+/**
+ * The environment variable that tells an agent process of an emulated run its training cgroup (a directory): it
+ * moves its training process there, where the BS's quota f_i u_i(t) / H applies (src/testbed/placement.ts).
+ */
+export const TRAIN_CGROUP_ENV = "DTWN_TRAIN_CGROUP";
+
 /** One cgroup with a CPU quota. */
 export class CpuCgroup {
   private constructor(
@@ -50,9 +57,8 @@ export class CpuCgroup {
     const dir = path.join(support.dir, name);
     fs.mkdirSync(dir, { recursive: true });
     if (support.version === "v2") {
-      // v2: the parent must hand the cpu controller down to its children
-      const parent = path.dirname(dir);
-      if (parent !== support.dir) fs.writeFileSync(path.join(parent, "cgroup.subtree_control"), "+cpu");
+      // v2: every ancestor below the root must hand the cpu controller down to its children
+      for (let a = path.dirname(dir); a !== support.dir && a.startsWith(support.dir); a = path.dirname(a)) fs.writeFileSync(path.join(a, "cgroup.subtree_control"), "+cpu");
     }
     const g = new CpuCgroup(support.version, dir);
     g.setQuota(quotaUs);
@@ -87,23 +93,56 @@ export class CpuCgroup {
   }
 }
 
+/** Cgroup directory `dir` and every cgroup below it, deepest first (none if it does not exist). */
+function cgroupTree(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return [...fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => cgroupTree(path.join(dir, e.name))), dir];
+}
+
+/** The processes of one cgroup directory (none if it is gone). */
+function procsOf(dir: string): number[] {
+  const procs = path.join(dir, "cgroup.procs");
+  return fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : [];
+}
+
+/** The processes in cgroup directory `dir` and its children. */
+export function cgroupTreePids(dir: string): number[] {
+  return cgroupTree(dir).flatMap(procsOf);
+}
+
+/**
+ * SIGKILL every process in cgroup directory `dir` and its children, and wait until they are gone (a cgroup with a
+ * dying task cannot be removed), at most `timeoutMs`.
+ */
+export function killCgroupTree(dir: string, timeoutMs = 10_000): void {
+  const pids = cgroupTreePids(dir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // ended meanwhile
+    }
+  }
+  awaitExit(pids);
+  const t = Date.now();
+  while (cgroupTreePids(dir).length > 0 && Date.now() - t < timeoutMs) sleepSync(50);
+}
+
 /**
  * Remove cgroup directory `dir` and its children, deepest first; processes still in them are moved to the root
  * first (a cgroup with processes cannot be removed). Missing directories are fine.
  */
 export function removeCgroupTree(dir: string, support = cgroupSupport()): void {
-  if (!fs.existsSync(dir)) return;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name), support);
-  if (!("missing" in support)) {
-    const procs = path.join(dir, "cgroup.procs");
-    const rootProcs = path.join(support.dir, "cgroup.procs");
-    for (const pid of fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean) : []) {
-      try {
-        fs.writeFileSync(rootProcs, pid);
-      } catch {
-        // the process ended meanwhile
+  for (const d of cgroupTree(dir)) {
+    if (!("missing" in support)) {
+      for (const pid of procsOf(d)) {
+        try {
+          fs.writeFileSync(path.join(support.dir, "cgroup.procs"), String(pid));
+        } catch {
+          // the process ended meanwhile
+        }
       }
     }
+    fs.rmdirSync(d);
   }
-  fs.rmdirSync(dir);
 }

@@ -96,11 +96,11 @@ export interface UplinkBytes {
   protocol: number;
 }
 
-/** Each submitting BS's uplink bytes per round against Eq. 15's and the protocol's. */
-export function uplinkBytes(rounds: readonly RoundMetrics[], traffic: readonly { round: number; bs: number; uplinkBytes: number; uplinkModelBps: number }[], modelBytes: number): UplinkBytes[] {
+/** Each submitting BS's uplink bytes per round against Eq. 15's and the protocol's (M = `bss`: the M − 1 verifiers and the MBS). */
+export function uplinkBytes(rounds: readonly RoundMetrics[], traffic: readonly { round: number; bs: number; uplinkBytes: number; uplinkModelBps: number }[], modelBytes: number, bss: number): UplinkBytes[] {
   const out: UplinkBytes[] = [];
+  const m = bss; // M: every BS, also one whose agent was down and sent no report
   for (const r of rounds) {
-    const m = r.agents.length;
     for (const a of r.agents) {
       const t = traffic.find((x) => x.round === r.round && x.bs === a.bs);
       if (!t || !a.submitted || a.predicted.transmissionSeconds <= 0) continue;

@@ -12,20 +12,24 @@ import path from "node:path";
 import type { Calibration } from "../bench/calibrate";
 import { trainingConstantsOf } from "../twins/work";
 import type { RunOptions } from "../system/options";
-import { cgroupSupport, CpuCgroup, removeCgroupTree } from "./cgroup";
+import { cgroupSupport, CpuCgroup, killCgroupTree, removeCgroupTree } from "./cgroup";
 import { CPU_PERIOD_US, cpuQuotas } from "./emulation";
 import { TESTBED_HOST_ENV } from "./hostNetwork";
-import { alive, awaitExit, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
+import { alive, EmulatedNetwork, HUB_ADDRESS, sleepSync, sweepStaleNamespaces } from "./network";
 import { testbedPrerequisites } from "./prerequisites";
 import type { TestbedSpec } from "./spec";
 import { buildWorld, environmentAt, type World } from "../system/world";
 import { uplinkRatesBps } from "../twins/wireless";
+import { FETCH_TIMEOUT_MS } from "../system/fetch";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The chain node's port in the hub. */
 export const HUB_RPC_PORT = 8545;
-/** Cores left to the hub (MBS, chain node, driver) when the BS quotas are sized. */
-export const HUB_RESERVED_CORES = 0.5;
+/**
+ * Cores left to the control plane when the BSs' training quotas are sized: the hub (MBS, chain node, driver) and
+ * every agent's own process (chain, IPFS, DPoS) share them, in one cgroup capped there.
+ */
+export const CONTROL_RESERVED_CORES = 0.75;
 
 export interface EmulatedRunRequest {
   o: RunOptions;
@@ -43,11 +47,27 @@ export interface EmulatedRunRequest {
  * minute for fetching, scoring and the chain's transactions.
  */
 export function verificationWindowFor(world: World, linkSlowdown: number): number {
+  return Math.ceil(60 + 2 * modelTransfersSeconds(world, linkSlowdown));
+}
+
+/** Seconds for M models to cross the slowest shaped uplink of slot 1 (an even share of every subchannel). */
+export function modelTransfersSeconds(world: World, linkSlowdown: number): number {
   const { scenario } = world;
   const m = scenario.bss.length;
   const tau = scenario.bss.map(() => new Array<number>(scenario.constants.subchannels).fill(1 / m));
   const slowest = Math.min(...uplinkRatesBps(scenario, environmentAt(world, 1).channel, tau));
-  return Math.ceil(60 + (2 * linkSlowdown * m * scenario.constants.modelSizeBits) / slowest);
+  return (linkSlowdown * m * scenario.constants.modelSizeBits) / slowest;
+}
+
+/**
+ * How long a BS or the MBS waits for the next block of a model on the testbed before it gives up on a peer: the
+ * verification window less 30 s to score and commit, and at least the default. A BS serves its model to the M − 1
+ * verifiers and the MBS over one shaped uplink, one fetcher after another, so a fetcher may wait behind the others
+ * for a long time: with the default 10 s, honest BSs with a small committed τ (the random and the heuristic
+ * associations) were voted down because verifiers timed out waiting.
+ */
+export function fetchTimeoutFor(world: World, linkSlowdown: number): number {
+  return Math.max(FETCH_TIMEOUT_MS, 1000 * (verificationWindowFor(world, linkSlowdown) - 30));
 }
 
 /** The cgroup directory of runs under the controller: dtwn-<id>. */
@@ -66,29 +86,6 @@ export function sweepStaleCgroups(): string[] {
     removeCgroupTree(d, support);
   }
   return dirs;
-}
-
-/** The processes in cgroup directory `dir` and its children. */
-function cgroupTreePids(dir: string): number[] {
-  if (!fs.existsSync(dir)) return [];
-  const procs = path.join(dir, "cgroup.procs");
-  const own = fs.existsSync(procs) ? fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number) : [];
-  return [...own, ...fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => cgroupTreePids(path.join(dir, e.name)))];
-}
-
-/** SIGKILL every process in cgroup directory `dir` and its children, and wait until they are gone (a cgroup with a dying task cannot be removed). */
-function killCgroupTree(dir: string): void {
-  const pids = cgroupTreePids(dir);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // ended meanwhile
-    }
-  }
-  awaitExit(pids);
-  const t = Date.now();
-  while (cgroupTreePids(dir).length > 0 && Date.now() - t < 10_000) sleepSync(50);
 }
 
 /** Wait until `file` contains `marker` (a server's start line), or `child` exits, or the timeout passes. */
@@ -124,7 +121,8 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   const cpuHz = world.scenario.bss.map((b) => b.cpuHz);
   const verificationWindowSeconds = Math.max(o.verificationWindowSeconds, verificationWindowFor(world, req.linkSlowdown));
   if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: every BS's model crosses its shaped uplink M times)`);
-  const budget = Math.max(0.5, req.cores - HUB_RESERVED_CORES);
+  const fetchTimeoutMs = Math.max(o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, fetchTimeoutFor(world, req.linkSlowdown));
+  const budget = Math.max(0.5, req.cores - CONTROL_RESERVED_CORES);
   const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
   const c = req.calibration;
   const training = trainingConstantsOf({ samplesPerSecond: c.samplesPerSecond, stepSeconds: c.stepSeconds, twinSeconds: c.overheadSeconds }, full.coreHz, o.localSteps, c.referenceSamples); // Eq. 12's cycles against the Hz one core stands for
@@ -163,17 +161,22 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   process.once("exit", cleanup);
   try {
     net = EmulatedNetwork.create(id, o.bss);
-    const cgroups = full.quotaUs.map((q, i) => CpuCgroup.create(path.join(runCgroupName(id), `bs-${i}`), q, support));
-    log(`testbed: hub ${net.hub} (${HUB_ADDRESS}), ${o.bss} BS namespaces, CPU quotas ${full.quotaUs.map((q) => `${(q / 1000).toFixed(0)} ms`).join("/")} per 100 ms (one core = ${(full.coreHz / 1e9).toFixed(2)} GHz), links at 1/${req.linkSlowdown} of Eqs. 7-8`);
+    // Training cgroups, one per BS, with the quotas of f_i u_i(t) / H; the control cgroup, capped at the cores left,
+    // holds the hub and each agent's own process in cgroups of their own.
+    const cgroups = full.quotaUs.map((q, i) => CpuCgroup.create(path.join(runCgroupName(id), "train", `bs-${i}`), q, support));
+    const controlQuota = Math.round((req.cores - budget) * CPU_PERIOD_US);
+    CpuCgroup.create(path.join(runCgroupName(id), "control"), controlQuota, support);
+    const agentCgroups = full.quotaUs.map((_, i) => CpuCgroup.create(path.join(runCgroupName(id), "control", `bs-${i}`), controlQuota, support));
+    log(`testbed: hub ${net.hub} (${HUB_ADDRESS}), ${o.bss} BS namespaces, training quotas ${full.quotaUs.map((q) => `${(q / 1000).toFixed(0)} ms`).join("/")} per 100 ms (one core = ${(full.coreHz / 1e9).toFixed(2)} GHz), control plane ${(req.cores - budget).toFixed(2)} core, links at 1/${req.linkSlowdown} of Eqs. 7-8`);
 
     const rpcUrl = `http://${HUB_ADDRESS}:${HUB_RPC_PORT}`;
     const env = { ...process.env, [TESTBED_HOST_ENV]: net.hostEnv(), DTWN_LOCAL_RPC_URL: rpcUrl };
     const nodeLog = path.join(out, "chain-node.log");
     fs.writeFileSync(nodeLog, "");
     const nodeOut = fs.openSync(nodeLog, "a");
-    // The hub (chain node, MBS, devices, driver) in a cgroup of its own, capped at the cores left to it: the BSs'
-    // quotas are then theirs, not upper bounds the hub's work can eat into.
-    const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "hub"), Math.round((req.cores - budget) * CPU_PERIOD_US), support);
+    // The hub (chain node, MBS, devices, driver) in the control cgroup too: the BSs' training quotas are then
+    // theirs, not upper bounds the control plane's work can eat into.
+    const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "control", "hub"), controlQuota, support);
     const hubExec = net.exec();
     const inHub = (argv: string[]) => hubGroup.command([...hubExec, ...argv]);
     const chainNode = inHub(["npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)]);
@@ -182,7 +185,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
 
-    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, verificationWindowSeconds }, cgroups: cgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
+    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, verificationWindowSeconds, fetchTimeoutMs }, cgroups: cgroups.map((c) => c.dir), agentCgroups: agentCgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
     const hubProcess = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);

@@ -14,7 +14,7 @@ import type { AgentHostContext } from "../agents/hosts";
 import { connectProtocol, type Protocol } from "../system/protocol";
 import { environmentAt } from "../system/world";
 import { downlinkRatesBps, uplinkRatesBps } from "../twins/wireless";
-import { CpuCgroup } from "./cgroup";
+import { CpuCgroup, TRAIN_CGROUP_ENV } from "./cgroup";
 import { CPU_PERIOD_US, MIN_QUOTA_US } from "./emulation";
 import { TESTBED_HOST_ENV } from "./hostNetwork";
 import { EmulatedNetwork } from "./network";
@@ -57,7 +57,9 @@ export class EmulatedPlacement implements AgentPlacement {
   readonly description: string;
   readonly threads = 1;
   private readonly net: EmulatedNetwork;
+  /** Per BS: the training cgroup (quota f_i u_i(t) / H) and the agent's control cgroup. */
   private readonly cgroups: CpuCgroup[];
+  private readonly agentCgroups: CpuCgroup[];
   private ctx?: AgentHostContext;
   private reader?: Protocol;
   private tau: number[][] = [];
@@ -68,6 +70,7 @@ export class EmulatedPlacement implements AgentPlacement {
   constructor(private readonly spec: TestbedSpec) {
     this.net = EmulatedNetwork.attach(spec.id, spec.bss);
     this.cgroups = spec.cgroups.map((d) => CpuCgroup.at(d, spec.cgroupVersion));
+    this.agentCgroups = spec.agentCgroups.map((d) => CpuCgroup.at(d, spec.cgroupVersion));
     this.description = `emulated testbed (one core = ${(spec.coreHz / 1e9).toFixed(2)} GHz, links at 1/${spec.linkSlowdown})`;
   }
 
@@ -82,9 +85,10 @@ export class EmulatedPlacement implements AgentPlacement {
   }
 
   launch(i: number, argv: readonly string[], env: NodeJS.ProcessEnv): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
-    // The shell moves itself into the cgroup, then becomes nsenter, which becomes node in BS i's namespace: the agent
-    // and the training process it forks are quota'd from their first instruction.
-    return { ...this.cgroups[i].command([...this.net.exec(i), ...argv]), env: { ...env, [TESTBED_HOST_ENV]: this.net.hostEnv(i) } };
+    // The shell moves itself into BS i's control cgroup, then becomes nsenter, which becomes node in BS i's namespace.
+    // The agent moves the training process it forks into BS i's training cgroup (TRAIN_CGROUP_ENV): the quota of
+    // f_i u_i(t) prices training (and the verification it runs there), not the agent's chain and IPFS work.
+    return { ...this.agentCgroups[i].command([...this.net.exec(i), ...argv]), env: { ...env, [TESTBED_HOST_ENV]: this.net.hostEnv(i), [TRAIN_CGROUP_ENV]: this.cgroups[i].dir } };
   }
 
   private record(line: SlotLine): void {

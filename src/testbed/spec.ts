@@ -13,8 +13,10 @@ export const TestbedSpecSchema = z
     bss: z.number().int().min(2),
     /** The run's options as `dtwn run` resolved them (f^C already expressed against `coreHz`). */
     run: z.record(z.unknown()),
-    /** The cgroup of each BS (a directory) and the cgroup version. */
+    /** The training cgroup of each BS (a directory; its quota is f_i u_i(t) / H) and the cgroup version. */
     cgroups: z.array(z.string().min(1)),
+    /** The control cgroup of each BS's agent process (chain, IPFS, DPoS), under the control share with the hub. */
+    agentCgroups: z.array(z.string().min(1)),
     cgroupVersion: z.enum(["v1", "v2"]),
     /** H: the CPU frequency one full core stands for, Hz (src/testbed/emulation.ts `cpuQuotas`). */
     coreHz: z.number().positive(),
@@ -24,7 +26,8 @@ export const TestbedSpecSchema = z
     rpcUrl: z.string().url(),
   })
   .strict()
-  .refine((s) => s.cgroups.length === s.bss, { message: "one cgroup per BS", path: ["cgroups"] });
+  .refine((s) => s.cgroups.length === s.bss, { message: "one cgroup per BS", path: ["cgroups"] })
+  .refine((s) => s.agentCgroups.length === s.bss, { message: "one agent cgroup per BS", path: ["agentCgroups"] });
 
 export type TestbedSpec = z.infer<typeof TestbedSpecSchema>;
 

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readComparison, writeComparison, type Comparison } from "../../src/system/compare";
+import { predictedT, readComparison, writeComparison, type Comparison } from "../../src/system/compare";
 import type { RunMetrics } from "../../src/system/metrics";
 
 /** A run whose round r took seconds[r-1] on the wall clock; its BSs predicted the totals in predicted[r-1]. */
@@ -16,7 +16,7 @@ function run(seconds: number[], predicted: number[][], loss: number[]): RunMetri
     rounds: seconds.map((s, k) => ({
       round: k + 1,
       mbs: { seconds: s, testAccuracy: 0.6 + 0.05 * k, testLoss: loss[k] },
-      agents: predicted[k].map((t, bs) => ({ bs, predicted: { totalSeconds: t } })),
+      agents: predicted[k].map((t, bs) => ({ bs, predicted: { localTrainingSeconds: t, aggregationSeconds: 0, transmissionSeconds: 0, blockBroadcastSeconds: 0, blockValidationSeconds: 0, totalSeconds: t } })),
     })),
   } as unknown as RunMetrics;
 }
@@ -81,6 +81,14 @@ describe("system/compare (Figs. 5 and 6 of the running system)", () => {
     const back = readComparison(dir);
     expect(back.runs.map((r) => `${r.policy}@${r.seed}`)).to.deep.equal(["maddpg@1", "average@1", "maddpg@2", "average@2"]);
     expect(back.testbed).to.equal("emulated");
+  });
+
+  it("the model's T is Eq. 17's sum of the slowest BS's terms, with the link terms in testbed time on the testbed", () => {
+    const p = (train: number, send: number) => ({ localTrainingSeconds: train, aggregationSeconds: 0.1, transmissionSeconds: send, blockBroadcastSeconds: 0.01, blockValidationSeconds: 0.02, totalSeconds: train + 0.1 + send + 0.03 });
+    const m = { rounds: [{ round: 1, mbs: {}, agents: [{ bs: 0, predicted: p(5, 1) }, { bs: 1, predicted: p(3, 2) }] }] } as unknown as RunMetrics;
+    expect(predictedT(m, 1)).to.be.closeTo(5 + 0.1 + 2 + 0.01 + 0.02, 1e-12); // not the slowest BS's own total (6.13)
+    expect(predictedT({ ...m, testbed: { coreHz: 1, linkSlowdown: 20 } }, 1)).to.be.closeTo(5 + 0.1 + 20 * (2 + 0.01) + 0.02, 1e-12);
+    expect(predictedT(m, 2)).to.equal(undefined);
   });
 
   it("reads a comparison folder back (for --replot) and says what is missing", () => {

@@ -33,4 +33,15 @@ describe("src/testbed/launch: the verification window of an emulated run", () =>
     expect(at1).to.be.within(61, 70); // 5 x 69 Mbit at a few hundred Mbit/s: about a second
     expect(at20 - 60).to.be.closeTo(20 * (at1 - 60), 20);
   });
+
+  it("waits for a model's next block for the verification window less the time to score and commit", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { fetchTimeoutFor, verificationWindowFor } = require("../../src/testbed/launch") as typeof import("../../src/testbed/launch");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildWorld } = require("../../src/system/world") as typeof import("../../src/system/world");
+    const world = buildWorld({ users: 20, bss: 5, seed: 1, samplesPerUser: [400, 800], heldOutPerBs: 250 }, 60_000);
+    expect(fetchTimeoutFor(world, 20)).to.equal(1000 * (verificationWindowFor(world, 20) - 30));
+    expect(fetchTimeoutFor(world, 20)).to.be.above(fetchTimeoutFor(world, 1));
+    expect(fetchTimeoutFor(world, 1)).to.be.at.least(10_000); // never below the default
+  });
 });

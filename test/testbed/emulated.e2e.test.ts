@@ -62,6 +62,11 @@ describe("dtwn run --testbed emulated", function () {
         expect(committed.applied).to.be.closeTo(committed.model / spec.linkSlowdown, 1e-6);
       }
     }
+    // each agent moved its training process into its BS's training cgroup (the one with the quota); the agent itself
+    // started in its control cgroup
+    expect(spec.cgroups.map((d) => path.basename(path.dirname(d)))).to.deep.equal(["train", "train"]);
+    expect(spec.agentCgroups.map((d) => path.basename(path.dirname(d)))).to.deep.equal(["control", "control"]);
+    for (const bs of [0, 1]) expect(fs.readFileSync(path.join(out, `agent-${bs}.log`), "utf8")).to.include(`in cgroup ${spec.cgroups[bs]}`);
     // slot 2's CPU availability differs from slot 1's: the quota followed it
     const q = (r: number) => (lines.find((l) => l.round === r && l.bs === 0 && l.what === "cpu") as SlotLine).applied;
     expect(q(1)).to.not.equal(q(2));

@@ -53,9 +53,11 @@ describe("src/testbed/fidelity: the model's time against the testbed's", () => {
       { round: 1, bs: 0, uplinkBytes: 13e6, uplinkModelBps: 8e8 },
       { round: 1, bs: 1, uplinkBytes: 1e3, uplinkModelBps: 8e8 },
     ];
-    const rows = uplinkBytes(rounds, traffic, 6.5e6);
+    const rows = uplinkBytes(rounds, traffic, 6.5e6, 2);
     // BS 0: T^pt = 0.1 s at 800 Mbit/s = 10 MB; 2 BSs x 6.5 MB = 13 MB; BS 1 did not submit
     expect(rows).to.deep.equal([{ round: 1, bs: 0, measured: 13e6, eq15: 10e6, protocol: 13e6 }]);
+    // a third BS whose agent was down sent no report: M is still 3 (2 verifiers and the MBS get BS 0's model)
+    expect(uplinkBytes(rounds, traffic, 6.5e6, 3)[0].protocol).to.equal(19.5e6);
     expect(uplinkBytesMarkdown(rows)).to.match(/23 % for Eq\. 15, 0 % for the protocol's count/);
     expect(uplinkBytesMarkdown([])).to.equal("");
   });
