@@ -15,7 +15,7 @@ import { SerialSigner } from "../chain/serialSigner";
 import { archId } from "../fl/cnn";
 import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { ProcessPoolTrainer } from "../fl/trainers";
-import { TRAIN_CGROUP_ENV } from "../testbed/cgroup";
+import { moveToCgroup, TRAIN_CGROUP_ENV } from "../testbed/cgroup";
 import { initBackend, threadsPerProcess } from "../ml/backend";
 import { checkNode, RPC_URLS, runKeys } from "../system/chains";
 import { HttpDeviceLink } from "../system/devices";
@@ -60,7 +60,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   // and DPoS work, stays in the control cgroup it was started in.
   const trainCgroup = process.env[TRAIN_CGROUP_ENV];
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1), trainCgroup ? (pid) => {
-    fs.writeFileSync(path.join(trainCgroup, "cgroup.procs"), String(pid));
+    moveToCgroup(trainCgroup, pid);
     log(`training process ${pid} in cgroup ${trainCgroup}`);
   } : undefined);
   const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));

@@ -26,7 +26,7 @@ import { writeRunReport } from "./report";
 import { runSystem, worldOptions, type RunHooks, type RunOptions } from "./run";
 import { buildWorld } from "./world";
 import { interval95, type Interval } from "../eval/stats";
-import { fidelity } from "../testbed/fidelity";
+import { fidelity, fidelitySummaryLines } from "../testbed/fidelity";
 
 export interface ComparatorRound {
   round: number;
@@ -196,15 +196,7 @@ function fidelityOfAll(c: Comparison): string[] {
     runs.flatMap((r) => r.metrics.rounds),
     (runs[0].metrics.testbed as { linkSlowdown: number }).linkSlowdown,
   );
-  const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
-  return [
-    `The model's seconds against the testbed's, over every BS and round of the ${runs.length} runs (per-run tables in each report):`,
-    "",
-    "| term | pairs | Pearson r | MAPE | target r >= 0.95, MAPE <= 15 % |",
-    "|---|---:|---:|---:|---|",
-    ...figures.map((x) => `| ${x.term} | ${x.pairs.length} | ${f(x.pearson, 3)} | ${f(100 * x.mape, 1)} % | ${x.pearson >= 0.95 && x.mape <= 0.15 ? "met" : "not met"} |`),
-    "",
-  ];
+  return [`The model's seconds against the testbed's, over every BS and round of the ${runs.length} runs (per-run tables in each report):`, "", ...fidelitySummaryLines(figures), ""];
 }
 
 export function writeComparison(out: string, c: Comparison): string[] {

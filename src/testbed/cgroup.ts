@@ -76,7 +76,7 @@ export class CpuCgroup {
 
   /** Move process `pid` (all its threads) into this cgroup. */
   add(pid: number): void {
-    fs.writeFileSync(path.join(this.dir, "cgroup.procs"), String(pid));
+    moveToCgroup(this.dir, pid);
   }
 
   /**
@@ -89,8 +89,13 @@ export class CpuCgroup {
 
   /** The processes in it. */
   pids(): number[] {
-    return fs.readFileSync(path.join(this.dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+    return procsOf(this.dir);
   }
+}
+
+/** Move process `pid` (all its threads) into the cgroup at directory `dir` (either version). */
+export function moveToCgroup(dir: string, pid: number): void {
+  fs.writeFileSync(path.join(dir, "cgroup.procs"), String(pid));
 }
 
 /** Cgroup directory `dir` and every cgroup below it, deepest first (none if it does not exist). */
@@ -137,7 +142,7 @@ export function removeCgroupTree(dir: string, support = cgroupSupport()): void {
     if (!("missing" in support)) {
       for (const pid of procsOf(d)) {
         try {
-          fs.writeFileSync(path.join(support.dir, "cgroup.procs"), String(pid));
+          moveToCgroup(support.dir, pid);
         } catch {
           // the process ended meanwhile
         }

@@ -125,13 +125,20 @@ export function uplinkBytesMarkdown(rows: readonly UplinkBytes[]): string {
   ].join("\n");
 }
 
-/** The fidelity section of a report (markdown). */
-export function fidelityMarkdown(figures: readonly FidelityFigure[], targets = { pearson: 0.95, mape: 0.15 }): string {
+/** The summary table of the fidelity figures (markdown lines): per term, its pairs, r, MAPE and whether the targets are met. */
+export function fidelitySummaryLines(figures: readonly FidelityFigure[], targets = { pearson: 0.95, mape: 0.15 }): string[] {
   const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
-  const lines = [
+  return [
     "| term | pairs (BS x round) | Pearson r | MAPE | target r >= " + targets.pearson + ", MAPE <= " + targets.mape * 100 + " % |",
     "|---|---|---|---|---|",
     ...figures.map((x) => `| ${x.term} | ${x.pairs.length} | ${f(x.pearson, 3)} | ${f(x.mape * 100, 1)} % | ${x.pearson >= targets.pearson && x.mape <= targets.mape ? "met" : "not met"} |`),
+  ];
+}
+
+/** The fidelity section of a report (markdown): the summary, then every pair. */
+export function fidelityMarkdown(figures: readonly FidelityFigure[], targets = { pearson: 0.95, mape: 0.15 }): string {
+  const lines = [
+    ...fidelitySummaryLines(figures, targets),
     "",
     "| round | BS | term | predicted s | measured s |",
     "|---|---|---|---|---|",

@@ -66,8 +66,8 @@ export function modelTransfersSeconds(world: World, linkSlowdown: number): numbe
  * for a long time: with the default 10 s, honest BSs with a small committed τ (the random and the heuristic
  * associations) were voted down because verifiers timed out waiting.
  */
-export function fetchTimeoutFor(world: World, linkSlowdown: number): number {
-  return Math.max(FETCH_TIMEOUT_MS, 1000 * (verificationWindowFor(world, linkSlowdown) - 30));
+export function fetchTimeoutFor(verificationWindowSeconds: number): number {
+  return Math.max(FETCH_TIMEOUT_MS, 1000 * (verificationWindowSeconds - 30));
 }
 
 /** The cgroup directory of runs under the controller: dtwn-<id>. */
@@ -121,7 +121,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   const cpuHz = world.scenario.bss.map((b) => b.cpuHz);
   const verificationWindowSeconds = Math.max(o.verificationWindowSeconds, verificationWindowFor(world, req.linkSlowdown));
   if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: every BS's model crosses its shaped uplink M times)`);
-  const fetchTimeoutMs = Math.max(o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, fetchTimeoutFor(world, req.linkSlowdown));
+  const fetchTimeoutMs = Math.max(o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, fetchTimeoutFor(verificationWindowSeconds));
   const budget = Math.max(0.5, req.cores - CONTROL_RESERVED_CORES);
   const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
   const c = req.calibration;

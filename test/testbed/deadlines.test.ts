@@ -40,8 +40,9 @@ describe("src/testbed/launch: the verification window of an emulated run", () =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildWorld } = require("../../src/system/world") as typeof import("../../src/system/world");
     const world = buildWorld({ users: 20, bss: 5, seed: 1, samplesPerUser: [400, 800], heldOutPerBs: 250 }, 60_000);
-    expect(fetchTimeoutFor(world, 20)).to.equal(1000 * (verificationWindowFor(world, 20) - 30));
-    expect(fetchTimeoutFor(world, 20)).to.be.above(fetchTimeoutFor(world, 1));
-    expect(fetchTimeoutFor(world, 1)).to.be.at.least(10_000); // never below the default
+    expect(fetchTimeoutFor(verificationWindowFor(world, 20))).to.equal(1000 * (verificationWindowFor(world, 20) - 30));
+    expect(fetchTimeoutFor(verificationWindowFor(world, 20))).to.be.above(fetchTimeoutFor(verificationWindowFor(world, 1)));
+    expect(fetchTimeoutFor(verificationWindowFor(world, 1))).to.be.at.least(10_000); // never below the default
+    expect(fetchTimeoutFor(200)).to.equal(170_000); // a window raised by --verification-window-seconds raises it too
   });
 });
