@@ -33,13 +33,13 @@ import { canonicalBsModel, type ModelUpdate, type TwinModel } from "../fl/aggreg
 import type { TwinTrainer } from "../fl/trainers";
 import { LiveChainSource } from "../audit/chainSource";
 import { ChainRecords } from "../audit/records";
-import { GlobalChecker, type ModelSource } from "../audit/recompute";
+import { GlobalChecker, recomputeBsModel, type ModelSource } from "../audit/recompute";
 import type { AggregationSettings } from "../audit/settings";
 import { AssociationLedger__factory, TrainingRounds__factory, TwinRegistry__factory } from "../../typechain-types";
 import type { WeightTensor } from "../fl/tensors";
 import { judge, referenceAccuracy } from "../fl/verification";
 import { getWeights, putWeights, type WeightsStore } from "../ipfs/store";
-import { fetchWeights } from "../system/fetch";
+import { fetchBlob, fetchWeights } from "../system/fetch";
 import { cidOf } from "../ipfs/unixfs";
 import { encodeWeights } from "../fl/weightsFormat";
 import { mulberry32 } from "../twins/random";
@@ -769,25 +769,47 @@ export class BsAgent {
     }
   }
 
-  /** Fetch and score every model of `subs` but this BS's own on its held-out data: verdict, accuracy, reference. */
+  /**
+   * Fetch and score every model of `subs` but this BS's own on its held-out data: verdict, accuracy, reference.
+   * A BS's model is not fetched but recomputed: its K_i twin models (the digital-twin model records of the round,
+   * fetched from that BS's IPFS node) aggregated by Eq. 4 must give the CID it submitted, else it fails unscored.
+   * Attack stopped: a BS submitting a model that is not the aggregate of the twin models it recorded (a model trained
+   * on other data, or poisoned after aggregation), which the accuracy test alone may let through. These are also the
+   * bytes Eq. 15 prices: K_i models per verifier on the BS's uplink. All BSs are fetched from at once.
+   */
   private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, { pass: boolean; accuracy: number; reference: number; error?: string; fetchSeconds?: number }>> {
-    const { protocol, address, settings, index, world } = this.ctx;
+    const { protocol, address, settings, index, world, store } = this.ctx;
     const others = subs.filter((a) => a.toLowerCase() !== address.toLowerCase());
-    const fetched: { bs: string; weights?: WeightTensor[]; error?: string; fetchSeconds?: number }[] = [];
-    for (const bs of others) {
-      const sub = await protocol.rounds.submission(round, bs);
-      try {
-        const peer = (await protocol.registry.metadataOf(bs)).ipfsPeerAddress;
-        const t = performance.now();
-        const weights = await fetchWeights(this.ctx.store, bytesToCid(sub.cid), this.ctx.arch, [peer], settings.fetchTimeoutMs);
-        fetched.push({ bs, weights, fetchSeconds: (performance.now() - t) / 1000 });
-      } catch (e) {
-        fetched.push({ bs, error: (e as Error).message.split("\n")[0] });
-      }
-    }
     const out = new Map<string, { pass: boolean; accuracy: number; reference: number; error?: string; fetchSeconds?: number }>();
     if (others.length === 0) return out;
-    const global = await fetchWeights(this.ctx.store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
+    const global = await fetchWeights(store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
+    const records = this.records();
+    const [record] = await records.rounds(round);
+    const fetched = await Promise.all(
+      others.map(async (bs): Promise<{ bs: string; weights?: WeightTensor[]; error?: string; fetchSeconds?: number }> => {
+        try {
+          const sub = record?.submissions.find((x) => x.bs.toLowerCase() === bs.toLowerCase());
+          if (!record || !sub) throw new Error(`no submission of ${bs} in round ${round} among the chain's events`);
+          const peer = (await protocol.registry.metadataOf(bs)).ipfsPeerAddress;
+          // Fetch its twin models first (the transfer on its uplink, timed), then recompute Eq. 4 from the local copies.
+          const twins = [...(await records.twinModels(round, bs, sub.at, record.openedAt)).values()];
+          const t = performance.now();
+          await Promise.all(twins.map((tw) => fetchBlob(store, tw.cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)));
+          const fetchSeconds = (performance.now() - t) / 1000;
+          // Its twin models from its node; the submitted model itself is not fetched (on a mismatch it stays unread).
+          const source: ModelSource = { get: async (cid) => (cid === sub.cid ? undefined : fetchBlob(store, cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)) };
+          const { check, weights } = await recomputeBsModel(records, source, sub, record.openedAt);
+          if (check.status === "unavailable") return { bs, error: `its twin models could not be fetched: ${check.reason ?? ""}`, fetchSeconds };
+          if (check.status === "mismatch" || !weights) return { bs, error: `not Eq. 4 of its twin model records: ${check.maxAbsDiff !== undefined ? `max |diff| ${check.maxAbsDiff.toExponential(1)}` : check.reason ?? ""}`, fetchSeconds };
+          if (!sameShapes(weights, global)) return { bs, error: `its twin models are not weights of ${this.ctx.arch}`, fetchSeconds };
+          // The submitted model, by its CID, in this store: the global model's check (Eq. 5) reads it from here.
+          if ((await putWeights(store, this.ctx.arch, weights)) !== sub.cid) return { bs, error: `its twin models are not weights of ${this.ctx.arch}`, fetchSeconds };
+          return { bs, weights, fetchSeconds };
+        } catch (e) {
+          return { bs, error: (e as Error).message.split("\n")[0] };
+        }
+      }),
+    );
     const scoredModels = fetched.filter((f) => f.weights);
     const held = world.heldOut[index];
     const results = await this.ctx.trainer.evaluate(
@@ -815,4 +837,9 @@ export class BsAgent {
       }
     }
   }
+}
+
+/** Whether two models have the same tensor shapes, in order. */
+function sameShapes(a: readonly WeightTensor[], b: readonly WeightTensor[]): boolean {
+  return a.length === b.length && a.every((t, k) => t.shape.length === b[k].shape.length && t.shape.every((d, j) => d === b[k].shape[j]));
 }

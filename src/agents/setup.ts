@@ -68,7 +68,7 @@ export async function loadAssociationPolicy(o: Pick<RunOptions, "policy" | "poli
 }
 
 /** The world of a run (topology, data split, environment) from its options. */
-export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs" | "trainCyclesPerSample" | "trainStepSamples" | "trainTwinCycles">): WorldOptions {
+export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "heldOutPerBs" | "trainCyclesPerSample" | "trainStepSamples" | "trainTwinCycles" | "xi">): WorldOptions {
   return {
     users: o.users,
     bss: o.bss,
@@ -78,5 +78,6 @@ export function worldOptions(o: Pick<RunOptions, "users" | "bss" | "seed" | "hel
     ...(o.trainCyclesPerSample ? { trainCyclesPerSample: o.trainCyclesPerSample } : {}),
     ...(o.trainStepSamples !== undefined ? { trainStepSamples: o.trainStepSamples } : {}),
     ...(o.trainTwinCycles !== undefined ? { trainTwinCycles: o.trainTwinCycles } : {}),
+    ...(o.xi !== undefined ? { xi: o.xi } : {}),
   };
 }

@@ -108,6 +108,17 @@ async function guarded(check: Omit<ModelCheck, "status">, f: () => Promise<Model
  * `openedAt`, the round's opening, when given, and before the submission).
  */
 export async function checkBsModel(records: ChainRecords, models: ModelSource, sub: SubmissionRecord, openedAt?: Position): Promise<ModelCheck> {
+  return (await recomputeBsModel(records, models, sub, openedAt)).check;
+}
+
+/** {@link checkBsModel}, with the recomputed Eq. 4 weights when they could be computed (a verifier scores them). */
+export async function recomputeBsModel(records: ChainRecords, models: ModelSource, sub: SubmissionRecord, openedAt?: Position): Promise<{ check: ModelCheck; weights?: WeightTensor[] }> {
+  let weights: WeightTensor[] | undefined;
+  const check = await eq4Check(records, models, sub, openedAt, (w) => (weights = w));
+  return { check, weights };
+}
+
+async function eq4Check(records: ChainRecords, models: ModelSource, sub: SubmissionRecord, openedAt: Position | undefined, recomputed: (w: WeightTensor[]) => void): Promise<ModelCheck> {
   const base = { round: sub.round, kind: "bs" as const, bs: sub.bs, cid: sub.cid, inputs: 0 };
   const action = await records.action(sub.round, sub.bs);
   if (!action) return { ...base, status: "mismatch", reason: "the BS committed no action in this slot, so no twins to aggregate" };
@@ -134,7 +145,9 @@ export async function checkBsModel(records: ChainRecords, models: ModelSource, s
       shapes ??= weights.map((t) => t.shape.slice());
       eq4.add({ twinId: id, samples: sizes.get(id) as number, weights });
     }
-    return compare(check, arch as string, eq4.result().weights, models);
+    const weights = eq4.result().weights;
+    recomputed(weights);
+    return compare(check, arch as string, weights, models);
   });
 }
 

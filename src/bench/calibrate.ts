@@ -16,6 +16,7 @@ import { initBackend } from "../ml/backend";
 import { median } from "../eval/stats";
 import { readJsonFile } from "../io/jsonFile";
 import { REFERENCE_TWIN_SAMPLES, trainCyclesPerSampleOf, trainingConstantsOf, type TrainingConstants } from "../twins/work";
+import { DEFAULT_CONSTANTS } from "../twins/constants";
 
 export const CalibrationSchema = z
   .object({
@@ -49,6 +50,8 @@ export const CalibrationSchema = z
     /** The clock of one core (Hz) that f^C is expressed against, and where it came from. */
     coreHz: z.number().positive(),
     coreHzSource: z.string(),
+    /** xi of Eqs. 15-16 fitted to the uploads of an emulated run (`dtwn calibrate --xi-from`); absent: the model's 1. */
+    xi: z.object({ value: z.number().positive(), run: z.string(), uploads: z.number().int().positive(), fittedAt: z.string() }).strict().optional(),
   })
   .strict();
 export type Calibration = z.infer<typeof CalibrationSchema>;
@@ -196,6 +199,24 @@ export function calibratedTrainCycles(c: Calibration, localSteps: number): numbe
 export function calibratedTraining(c: Calibration, localSteps: number, coreHz = c.coreHz): TrainingConstants {
   // the launcher of emulated runs does the same with the Hz one core stands for (src/testbed/launch.ts)
   return trainingConstantsOf({ samplesPerSecond: c.samplesPerSecond, stepSeconds: c.stepSeconds, twinSeconds: c.overheadSeconds }, coreHz, localSteps, c.referenceSamples);
+}
+
+/**
+ * Store in the calibration at `file` the xi of Eqs. 15-16 that fits the uploads of the emulated run whose metrics are
+ * at `metricsFile` (src/testbed/fidelity.ts, fitXi). Returns what it did, for the user.
+ */
+export function calibrateXi(metricsFile: string, file: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { fidelity, fitXi } = require("../testbed/fidelity") as typeof import("../testbed/fidelity");
+  const c = readCalibration(file);
+  const m = readJsonFile(metricsFile, z.object({ options: z.record(z.unknown()), rounds: z.array(z.any()), testbed: z.object({ linkSlowdown: z.number().positive() }).passthrough() }).passthrough(), { what: "Run metrics", missing: `no run metrics at ${metricsFile}: point --xi-from at the metrics.json of a \`dtwn run --testbed emulated\`.` });
+  const used = typeof m.options.xi === "number" ? m.options.xi : DEFAULT_CONSTANTS.xi;
+  const [, upload] = fidelity(m.rounds, m.testbed.linkSlowdown);
+  const xi = fitXi(upload, used);
+  if (!(xi > 0)) throw new Error(`${metricsFile} has no upload measured by the verifiers (no BS submitted, or no verdict has a fetch time): run an emulated run with at least 2 BSs first.`);
+  c.xi = { value: xi, run: metricsFile, uploads: upload.pairs.length, fittedAt: new Date().toISOString() };
+  writeCalibration(file, c);
+  return `xi = ${xi.toFixed(3)} fits the ${upload.pairs.length} uploads of ${metricsFile} (it ran with xi = ${used}); wrote ${file}.`;
 }
 
 /** A calibration fits a run only if it measured the run's optimizer (Adam's update of every weight is part of each step). */

@@ -19,7 +19,14 @@ export function registerCalibrateCommand(program: Command): void {
     .option("--core-hz <hz>", "the clock one core stands for, Hz (default: this machine's, from /proc/cpuinfo)", Number)
     .option("--local-steps <n>", "s_ref of the runs the printed f^C is for (the file keeps the speed; runs derive f^C with their own)", positiveInt, DEFAULT_RUN.localSteps)
     .option("-o, --out <file>", "where to write the calibration (JSON)", "runs/calibration.json")
-    .action(async (opts: { batchSizes: number[]; steps: number[]; repeats: number; optimizer: string; coreHz?: number; localSteps: number; out: string }) => {
+    .option("--xi-from <metrics.json>", "instead of measuring training: fit xi of Eqs. 15-16 to the uploads of an emulated run (its metrics.json) and store it in the calibration at --out")
+    .action(async (opts: { batchSizes: number[]; steps: number[]; repeats: number; optimizer: string; coreHz?: number; localSteps: number; out: string; xiFrom?: string }) => {
+      if (opts.xiFrom !== undefined) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { calibrateXi } = require("../bench/calibrate") as typeof import("../bench/calibrate");
+        console.log(calibrateXi(opts.xiFrom, opts.out));
+        return;
+      }
       if (opts.steps.length !== 2) throw new Error(`--steps takes two counts, e.g. 4,16; got ${opts.steps.join(",")}.`);
       if (!["sgd", "momentum", "adam"].includes(opts.optimizer)) throw new Error(`--optimizer takes sgd, momentum or adam, got "${opts.optimizer}".`);
       if (opts.coreHz !== undefined && !(opts.coreHz > 0)) throw new Error(`--core-hz must be a positive number of Hz, e.g. 2.4e9.`);

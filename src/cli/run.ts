@@ -223,5 +223,5 @@ function withCalibration(opts: Record<string, unknown>): Record<string, unknown>
   const { calibratedTraining, checkCalibrationFits, readCalibration } = require("../bench/calibrate") as typeof import("../bench/calibrate");
   const c = readCalibration(String(calibration));
   checkCalibrationFits(c, String(calibration), String(rest.optimizer ?? DEFAULT_RUN.optimizer));
-  return { ...rest, ...calibratedTraining(c, Number(rest.localSteps ?? DEFAULT_RUN.localSteps)) };
+  return { ...rest, ...calibratedTraining(c, Number(rest.localSteps ?? DEFAULT_RUN.localSteps)), ...(c.xi ? { xi: c.xi.value } : {}) };
 }

@@ -192,9 +192,22 @@ export class HeliaWeightsStore implements WeightsStore {
     const timeoutMs = checkTimeoutMs(opts.timeoutMs);
     const missing = await this.unreachable(c, cid);
     if (missing) throw missing;
-    const r = await collectWithStallTimeout((signal) => this.fs.cat(c, { signal, offline: !this.network }), timeoutMs);
-    if (r.bytes) return r.bytes;
-    throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
+    const providers = this.network && opts.from && opts.from.length > 0 && !(await this.blocks.has(c)) ? opts.from.map((a) => parseLoopbackAddr(a, "Provider address")) : undefined;
+    if (!providers) {
+      const r = await collectWithStallTimeout((signal) => this.fs.cat(c, { signal, offline: !this.network }), timeoutMs);
+      if (r.bytes) return r.bytes;
+      throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
+    }
+    // One bitswap session with only these providers: its wants go to them alone (no copy from every peer that has it).
+    const session = this.helia.blockstore.createSession(c, { providers, minProviders: 1, maxProviders: providers.length });
+    try {
+      const fs = unixfs({ blockstore: session });
+      const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal }), timeoutMs);
+      if (r.bytes) return r.bytes;
+      throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
+    } finally {
+      session.close();
+    }
   }
 
   private fetchError(cid: string, stalled: boolean, error: unknown, timeoutMs: number): Error {

@@ -16,6 +16,12 @@ export { DEFAULT_CAT_TIMEOUT_MS };
 export interface CatOptions {
   /** Give up when no data arrived for this long, ms (default {@link DEFAULT_CAT_TIMEOUT_MS}). */
   timeoutMs?: number;
+  /**
+   * Fetch the blocks only from these peers (multiaddrs with /p2p/ID), in one bitswap session. Without it a node sends
+   * its want to every connected peer and each peer that has a block sends it: with M BSs fetching each other's
+   * models, every model crossed the links about four times. Ignored by a store that fetches through a daemon (Kubo).
+   */
+  from?: readonly string[];
 }
 
 /** A content-addressed store of byte blobs (model weights). CIDs are text: CIDv0 "Qm..." as `ipfs add` prints. */

@@ -200,21 +200,27 @@ export class Mbs {
     // A passed model was fetched by its verifiers: ask its BS first, then every other BS's node.
     const peers = new Map<string, string>();
     for (const bs of await this.p.registry.members()) peers.set(bs, (await this.p.registry.metadataOf(bs)).ipfsPeerAddress);
-    for (const bs of submitters) {
-      const s = await rounds.submission(round, bs);
-      if (Number(s.outcome) !== Outcome.Passed) {
-        if (Number(s.outcome) === Outcome.Failed) failed.push(bs);
-        continue;
-      }
-      try {
-        const own = peers.get(bs) ?? (await this.p.registry.metadataOf(bs)).ipfsPeerAddress;
-        const order = [own, ...[...peers.values()].filter((a) => a !== own)];
-        const weights = await fetchWeights(this.store, bytesToCid(s.cid), this.arch, order, this.settings.fetchTimeoutMs);
-        updates.push({ weights, samples: Number(s.dataSize), from: bs });
-        passed.push(bs);
-      } catch (e) {
-        unfetched.push({ bs, error: (e as Error).message.split("\n")[0] });
-      }
+    // Every passed model at once (each from its own BS's uplink), kept in the chain's order of submitters.
+    const subs = await Promise.all(submitters.map(async (bs) => ({ bs, s: await rounds.submission(round, bs) })));
+    const got = await Promise.all(
+      subs.map(async ({ bs, s }) => {
+        if (Number(s.outcome) !== Outcome.Passed) return { bs, outcome: Number(s.outcome) };
+        try {
+          const own = peers.get(bs) ?? (await this.p.registry.metadataOf(bs)).ipfsPeerAddress;
+          const order = [own, ...[...peers.values()].filter((a) => a !== own)];
+          const weights = await fetchWeights(this.store, bytesToCid(s.cid), this.arch, order, this.settings.fetchTimeoutMs);
+          return { bs, outcome: Number(s.outcome), update: { weights, samples: Number(s.dataSize), from: bs } };
+        } catch (e) {
+          return { bs, outcome: Number(s.outcome), error: (e as Error).message.split("\n")[0] };
+        }
+      }),
+    );
+    for (const g of got) {
+      if (g.outcome === Outcome.Failed) failed.push(g.bs);
+      if (g.update) {
+        updates.push(g.update);
+        passed.push(g.bs);
+      } else if (g.error !== undefined) unfetched.push({ bs: g.bs, error: g.error });
     }
     const tFetch = performance.now();
     if (unfetched.length > 0) {

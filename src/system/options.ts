@@ -41,6 +41,8 @@ export const RunOptionsSchema = z
     trainStepSamples: z.number().min(0).optional(),
     /** f^T of Eq. 12 as calibrated (cycles per twin per round); absent: 0. */
     trainTwinCycles: z.number().min(0).optional(),
+    /** xi of Eqs. 15-16 as calibrated from an emulated run's uploads; absent: the model's default (1). */
+    xi: z.number().positive().optional(),
     /** How long an agent or the MBS waits for the next block of a model from a peer, ms (default: src/system/fetch.ts; the emulated testbed raises it to its links). */
     fetchTimeoutMs: z.number().int().positive().optional(),
     learningRate: z.number().positive(),

@@ -30,6 +30,8 @@ export interface WorldOptions {
   trainStepSamples?: number;
   /** f^T of the calibrated Eq. 12 (cycles per twin); absent: 0. */
   trainTwinCycles?: number;
+  /** xi of Eqs. 15-16 fitted to an emulated run (`dtwn calibrate --xi-from`); absent: the model's default. */
+  xi?: number;
 }
 
 export interface World {
@@ -52,7 +54,8 @@ export function bootstrapOptionsOf(o: WorldOptions): Omit<BootstrapOptions, "log
  */
 export function buildWorld(o: WorldOptions, trainCount: number): World {
   const topology = bootstrapScenario(bootstrapOptionsOf(o), o.bss);
-  const scenario = { ...topology, constants: withTrainCycles(topology.constants, o) };
+  const constants = withTrainCycles(topology.constants, o);
+  const scenario = { ...topology, constants: o.xi !== undefined ? { ...constants, xi: o.xi } : constants };
   const order = shuffle(Array.from({ length: trainCount }, (_, i) => i), mulberry32(o.seed * 7919 + 1));
   const heldCount = o.bss * o.heldOutPerBs;
   if (heldCount >= trainCount) throw new Error(`${o.bss} BSs x ${o.heldOutPerBs} held-out samples leave no training data out of ${trainCount}.`);

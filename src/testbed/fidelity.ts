@@ -5,8 +5,8 @@
  * does that), and the link terms (Eqs. 15, 16 broadcast) multiplied by the testbed's link slowdown.
  * Measured seconds:
  * - training: the seconds BS i's twins trained (`AgentRoundReport.trainingSeconds`);
- * - upload: the slowest fetch of BS i's model by the other BSs (they fetch it from BS i's IPFS node, across its
- *   shaped uplink), `VerdictLog.fetchSeconds`;
+ * - upload: the slowest fetch of BS i's K_i twin models by the other BSs (they fetch them from BS i's IPFS node,
+ *   all at once, across its shaped uplink, and recompute its Eq. 4 model from them), `VerdictLog.fetchSeconds`;
  * - BS round T_i: its train and upload phases plus that upload, against T_i of the model (its sum of terms).
  */
 import type { AgentRoundReport } from "../agents/bsAgent";
@@ -84,6 +84,19 @@ export function fidelity(rounds: readonly RoundMetrics[], linkSlowdown: number):
   }));
 }
 
+/**
+ * The xi of Eqs. 15-16 that fits the measured uploads best (least squares through the origin), the paper's "factor
+ * of transmission time cost obtained from historical running records". `usedXi` is the xi the predictions were made
+ * with (predicted upload is proportional to xi). NaN without an upload pair.
+ */
+export function fitXi(upload: FidelityFigure, usedXi: number): number {
+  if (upload.term !== "upload") throw new Error(`fitXi: expected the upload figure, got ${upload.term}`);
+  if (!(usedXi > 0)) throw new Error(`fitXi: the run's xi must be positive, got ${usedXi}`);
+  const xs = upload.pairs.map((p) => p.predicted / usedXi);
+  const sxx = xs.reduce((s, x) => s + x * x, 0);
+  return sxx > 0 ? upload.pairs.reduce((s, p, k) => s + xs[k] * p.measured, 0) / sxx : NaN;
+}
+
 /** Bytes on one BS's uplink in one round: measured, what Eq. 15 prices, and what the protocol sends. */
 export interface UplinkBytes {
   round: number;
@@ -92,11 +105,11 @@ export interface UplinkBytes {
   measured: number;
   /** Eq. 15's bits / 8: T^pt_i x R^U_i = xi log2(M) K_i |w_g|. */
   eq15: number;
-  /** M x one encoded model: its Eq. 4 model to the M - 1 verifiers and to the MBS. */
+  /** ((M - 1) K_i + 1) encoded models: its K_i twin models to each of the M - 1 verifiers, its Eq. 4 model to the MBS. */
   protocol: number;
 }
 
-/** Each submitting BS's uplink bytes per round against Eq. 15's and the protocol's (M = `bss`: the M − 1 verifiers and the MBS). */
+/** Each submitting BS's uplink bytes per round against Eq. 15's and the protocol's (M = `bss`: the M − 1 verifiers, plus the MBS). */
 export function uplinkBytes(rounds: readonly RoundMetrics[], traffic: readonly { round: number; bs: number; uplinkBytes: number; uplinkModelBps: number }[], modelBytes: number, bss: number): UplinkBytes[] {
   const out: UplinkBytes[] = [];
   const m = bss; // M: every BS, also one whose agent was down and sent no report
@@ -104,7 +117,7 @@ export function uplinkBytes(rounds: readonly RoundMetrics[], traffic: readonly {
     for (const a of r.agents) {
       const t = traffic.find((x) => x.round === r.round && x.bs === a.bs);
       if (!t || !a.submitted || a.predicted.transmissionSeconds <= 0) continue;
-      out.push({ round: r.round, bs: a.bs, measured: t.uplinkBytes, eq15: (a.predicted.transmissionSeconds * t.uplinkModelBps) / 8, protocol: m * modelBytes });
+      out.push({ round: r.round, bs: a.bs, measured: t.uplinkBytes, eq15: (a.predicted.transmissionSeconds * t.uplinkModelBps) / 8, protocol: ((m - 1) * a.twins + 1) * modelBytes });
     }
   }
   return out;
@@ -116,9 +129,9 @@ export function uplinkBytesMarkdown(rows: readonly UplinkBytes[]): string {
   const mb = (x: number) => (x / 1e6).toFixed(1);
   const err = (f: (u: UplinkBytes) => number) => (mape(rows.map((u) => ({ predicted: f(u), measured: u.measured }))) * 100).toFixed(0);
   return [
-    `Bytes on each BS's uplink per round (interface counters) against what Eq. 15 prices (ξ log2(M) K_i |w_g|) and what the protocol sends (its Eq. 4 model to the M − 1 verifiers and the MBS): mean absolute error ${err((u) => u.eq15)} % for Eq. 15, ${err((u) => u.protocol)} % for the protocol's count.`,
+    `Bytes on each BS's uplink per round (interface counters) against what Eq. 15 prices (ξ log2(M) K_i |w_g|) and what the protocol sends (its K_i twin models to each of the M − 1 verifiers, its Eq. 4 model to the MBS): mean absolute error ${err((u) => u.eq15)} % for Eq. 15, ${err((u) => u.protocol)} % for the protocol's count.`,
     "",
-    "| round | BS | measured MB | Eq. 15 MB | M x model MB |",
+    "| round | BS | measured MB | Eq. 15 MB | protocol MB |",
     "|---|---|---|---|---|",
     ...rows.map((u) => `| ${u.round} | ${u.bs} | ${mb(u.measured)} | ${mb(u.eq15)} | ${mb(u.protocol)} |`),
     "",

@@ -50,13 +50,19 @@ export function verificationWindowFor(world: World, linkSlowdown: number): numbe
   return Math.ceil(60 + 2 * modelTransfersSeconds(world, linkSlowdown));
 }
 
-/** Seconds for M models to cross the slowest shaped uplink of slot 1 (an even share of every subchannel). */
+/**
+ * Seconds for a BS's uploads of one round to cross the slowest shaped uplink of slot 1 (an even share of every
+ * subchannel): its K twin models to each of the M − 1 verifiers and its Eq. 4 model to the MBS, for K = twice an even
+ * share of the twins (the window is twice this plus a minute, so a BS with up to about four times its share is served
+ * in time). The settlement does not wait for the window when every ballot is in, so a long window costs nothing.
+ */
 export function modelTransfersSeconds(world: World, linkSlowdown: number): number {
   const { scenario } = world;
   const m = scenario.bss.length;
+  const k = Math.min(scenario.users.length, 2 * Math.ceil(scenario.users.length / m));
   const tau = scenario.bss.map(() => new Array<number>(scenario.constants.subchannels).fill(1 / m));
   const slowest = Math.min(...uplinkRatesBps(scenario, environmentAt(world, 1).channel, tau));
-  return (linkSlowdown * m * scenario.constants.modelSizeBits) / slowest;
+  return (linkSlowdown * ((m - 1) * k + 1) * scenario.constants.modelSizeBits) / slowest;
 }
 
 /**
@@ -120,7 +126,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   const world = buildWorld(worldOptions(o), 60_000);
   const cpuHz = world.scenario.bss.map((b) => b.cpuHz);
   const verificationWindowSeconds = Math.max(o.verificationWindowSeconds, verificationWindowFor(world, req.linkSlowdown));
-  if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: every BS's model crosses its shaped uplink M times)`);
+  if (verificationWindowSeconds > o.verificationWindowSeconds) log(`verification window ${verificationWindowSeconds} s (raised from ${o.verificationWindowSeconds} s: each BS's twin models cross its shaped uplink to every verifier)`);
   const fetchTimeoutMs = Math.max(o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, fetchTimeoutFor(verificationWindowSeconds));
   const budget = Math.max(0.5, req.cores - CONTROL_RESERVED_CORES);
   const full = cpuQuotas(cpuHz, cpuHz.map(() => 1), budget);
@@ -185,7 +191,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
 
-    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, verificationWindowSeconds, fetchTimeoutMs }, cgroups: cgroups.map((c) => c.dir), agentCgroups: agentCgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
+    const spec: TestbedSpec = { id, bss: o.bss, run: { ...o, out, ...training, ...(c.xi ? { xi: c.xi.value } : {}), verificationWindowSeconds, fetchTimeoutMs }, cgroups: cgroups.map((c) => c.dir), agentCgroups: agentCgroups.map((c) => c.dir), cgroupVersion: support.version, coreHz: full.coreHz, linkSlowdown: req.linkSlowdown, rpcUrl };
     const specFile = path.join(out, "testbed.json");
     fs.writeFileSync(specFile, JSON.stringify(spec, null, 2) + "\n");
     const hubProcess = inHub([process.execPath, path.join(ROOT, "bin", "dtwn.js"), "testbed-hub", "--spec", specFile]);

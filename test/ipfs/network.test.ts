@@ -97,6 +97,27 @@ describe("IPFS between two processes on 127.0.0.1 (bitswap)", function () {
     expect(await node.isPinned(cid)).to.equal(true);
   });
 
+  it("a fetch `from` given peers asks only them: a connected peer that has the blocks sends none (no duplicate copies)", async () => {
+    // Attack on the testbed's measurements (and its links): without a session, a want goes to every connected peer
+    // and each one that has the block sends it, so a model crossed the links once per holder.
+    const other = await HeliaWeightsStore.open({ repo: path.join(dir, "other"), network: true });
+    try {
+      const blob = encodeWeights("net-from", weights.map((w) => ({ shape: w.shape, values: w.values.map((v) => 3 * v) })));
+      const cid = await peer!.add(blob);
+      await node.dial(peer!.multiaddrs[0]);
+      await node.dial(other.multiaddrs()[0]);
+      await node.cat(cid, { from: [other.multiaddrs()[0]], timeoutMs: 1_500 }).then(
+        () => expect.fail("fetched from a peer that does not have the blocks"),
+        (e: Error) => expect(e.message).to.match(new RegExp(`^IPFS ${cid}`)),
+      );
+      expect(await node.has(cid)).to.equal(false); // the peer that has it, connected, sent nothing
+      const got = await node.cat(cid, { from: [peer!.multiaddrs[0]], timeoutMs: 10_000 });
+      expect(Buffer.from(got).equals(Buffer.from(blob))).to.equal(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("a CID no connected peer has fails after the stall timeout, naming the CID", async () => {
     const unknown = await cidOf(Buffer.from("still nobody has this"));
     const t0 = Date.now();

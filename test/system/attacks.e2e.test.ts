@@ -1,9 +1,11 @@
 /**
- * End to end (issue 11): two protocol attacks on the running system, each a `dtwn run` as a user runs it (its own
+ * End to end: three attacks on the running system, each a `dtwn run` as a user runs it (its own
  * process and in-process chain, 3 BSs with their own IPFS nodes, 6 users, 2 rounds of real training with one local
  * step). BS 2 is the attacker in both; it holds the least stake (below 1/3: its twins hold the least data, Eq. 6).
  * - inflate-data: BS 2 asks its users' devices to sign 1000x their data; they refuse, and the chain refuses the
  *   record under the consent they gave for the true size (InvalidConsent), so BS 2's Eq. 5 weight stays its true data;
+ * - free-ride: BS 2 submits the global model without training; its verifiers recompute its model from the twin
+ *   models it recorded (Eq. 4), find another CID and fail it, whatever its accuracy;
  * - collude: BS 2 fails every honest model and passes its own; the honest models still pass (the other verifier's
  *   stake decides), no honest BS loses coins, and the attacker gains less than any honest BS (its verdicts disagree
  *   with the outcomes, so it forfeits the verifier reward).
@@ -25,7 +27,7 @@ function honestCoinsNeverFall(run: DtwnRun) {
   }
 }
 
-describe("attacks on the running system (end to end: inflate-data, collude)", function () {
+describe("attacks on the running system (end to end: inflate-data, free-ride, collude)", function () {
   this.timeout(300_000);
   const runs: DtwnRun[] = [];
   after(() => runs.forEach((r) => fs.rmSync(r.out, { recursive: true, force: true })));
@@ -50,6 +52,31 @@ describe("attacks on the running system (end to end: inflate-data, collude)", fu
     it("weighs the attacker's model by its true data in every round", () => {
       for (const r of run.metrics.rounds) {
         for (const a of r.agents) expect(a.weightSamples, `round ${r.round} BS ${a.bs}`).to.equal(a.samples);
+      }
+    });
+
+    it("passes every honest model and no honest BS loses coins", () => {
+      for (const r of run.metrics.rounds) for (const a of r.agents) if (a.bs !== ATTACKER) expect(a.outcome, `round ${r.round} BS ${a.bs}`).to.equal("passed");
+      honestCoinsNeverFall(run);
+    });
+  });
+
+  describe("free-ride (submits the global model: no training, an accuracy close to the reference)", () => {
+    let run: DtwnRun;
+    before(() => {
+      run = dtwnRun([...ARGS, "--malicious-bss", String(ATTACKER), "--attack", "free-ride"], { prefix: "dtwn-freeride-e2e-" });
+      runs.push(run);
+    });
+
+    it("every honest verifier fails the model unscored: it is not Eq. 4 of the twin models the attacker recorded", () => {
+      for (const r of run.metrics.rounds) {
+        const verdicts = r.agents.filter((a) => a.bs !== ATTACKER).flatMap((a) => a.verdicts.filter((v) => v.bs === ATTACKER));
+        expect(verdicts.length, `round ${r.round}`).to.equal(2);
+        for (const v of verdicts) {
+          expect(v.pass, `round ${r.round}`).to.equal(false);
+          expect(v.error).to.match(/^not Eq\. 4 of its twin model records: the recomputed model's CID is Qm\w+/);
+        }
+        expect(r.agents.find((a) => a.bs === ATTACKER)?.outcome, `round ${r.round}`).to.equal("failed");
       }
     });
 

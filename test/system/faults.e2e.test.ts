@@ -39,12 +39,13 @@ describe("dtwn run with faulty submissions (unknown CID, wrong shape, late)", fu
     expect(verdictsOn(1).length).to.be.greaterThan(0);
     for (const v of verdictsOn(1)) {
       expect(v.pass).to.equal(false);
-      expect(v.error).to.match(/no block arrived|not in the local store/);
+      // recomputed from its twin models (Eq. 4), the model's CID is not the one submitted (never stored)
+      expect(v.error).to.match(/^not Eq\. 4 of its twin model records: the recomputed model's CID is Qm\w+; the recorded model Qm\w+ is not in any store/);
     }
     expect(verdictsOn(2).length).to.be.greaterThan(0);
     for (const v of verdictsOn(2)) {
       expect(v.pass).to.equal(false);
-      expect(v.error).to.match(/Weights are for architecture "paper-cnn-28x28x1-10-wrong"/);
+      expect(v.error).to.match(/^not Eq\. 4 of its twin model records: the recomputed model's CID is Qm\w+/);
     }
     expect(r.agents.find((a) => a.bs === 1)?.outcome).to.equal("failed");
   });

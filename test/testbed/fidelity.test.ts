@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { AgentRoundReport } from "../../src/agents/bsAgent";
 import type { RoundMetrics } from "../../src/system/metrics";
-import { fidelity, fidelityMarkdown, mape, pearson, predictedBsSeconds, uplinkBytes, uplinkBytesMarkdown } from "../../src/testbed/fidelity";
+import { fidelity, fidelityMarkdown, fitXi, mape, pearson, predictedBsSeconds, uplinkBytes, uplinkBytesMarkdown } from "../../src/testbed/fidelity";
 
 const predicted = (train: number, trans: number): AgentRoundReport["predicted"] => ({ localTrainingSeconds: train, aggregationSeconds: 0.01, transmissionSeconds: trans, blockBroadcastSeconds: 0.001, blockValidationSeconds: 0.02, totalSeconds: train + trans + 0.031 });
 
@@ -28,7 +28,7 @@ describe("src/testbed/fidelity: the model's time against the testbed's", () => {
     expect(() => pearson([1], [1, 2])).to.throw(/1 and 2 values/);
   });
 
-  it("pairs each BS's Eq. 12 with its training seconds, slowdown x Eq. 15 with the slowest fetch of its model, and skips resumed or idle BSs", () => {
+  it("pairs each BS's Eq. 12 with its training seconds, slowdown x Eq. 15 with the slowest fetch of its twin models, and skips resumed or idle BSs", () => {
     const rounds = [
       { round: 1, agents: [agent(0, 2, 2.2, { 1: 1.1 }), agent(1, 4, 4.1, { 0: 3.0 })] },
       { round: 2, agents: [agent(0, 3, 3.3, { 1: 1.2 }, { resumed: ["commit"] }), agent(1, 5, 5.2, { 0: 2.9 }), agent(2, 1, 0, {}, { submitted: false })] },
@@ -47,18 +47,27 @@ describe("src/testbed/fidelity: the model's time against the testbed's", () => {
     expect(fidelityMarkdown([training, upload, bsRound])).to.match(/\| training \| 3 \| 0\.99\d \| 5\.1 % \| met \|/);
   });
 
-  it("puts each BS's measured uplink bytes next to Eq. 15's (T^pt x R^U) and the protocol's M models", () => {
-    const rounds = [{ round: 1, agents: [agent(0, 2, 2, {}), agent(1, 2, 2, {}, { submitted: false })] }] as unknown as RoundMetrics[];
+  it("puts each BS's measured uplink bytes next to Eq. 15's (T^pt x R^U) and the protocol's (M - 1) K_i + 1 models", () => {
+    const rounds = [{ round: 1, agents: [agent(0, 2, 2, {}, { twins: 3 }), agent(1, 2, 2, {}, { submitted: false })] }] as unknown as RoundMetrics[];
     const traffic = [
       { round: 1, bs: 0, uplinkBytes: 13e6, uplinkModelBps: 8e8 },
       { round: 1, bs: 1, uplinkBytes: 1e3, uplinkModelBps: 8e8 },
     ];
     const rows = uplinkBytes(rounds, traffic, 6.5e6, 2);
-    // BS 0: T^pt = 0.1 s at 800 Mbit/s = 10 MB; 2 BSs x 6.5 MB = 13 MB; BS 1 did not submit
-    expect(rows).to.deep.equal([{ round: 1, bs: 0, measured: 13e6, eq15: 10e6, protocol: 13e6 }]);
-    // a third BS whose agent was down sent no report: M is still 3 (2 verifiers and the MBS get BS 0's model)
-    expect(uplinkBytes(rounds, traffic, 6.5e6, 3)[0].protocol).to.equal(19.5e6);
-    expect(uplinkBytesMarkdown(rows)).to.match(/23 % for Eq\. 15, 0 % for the protocol's count/);
+    // BS 0: T^pt = 0.1 s at 800 Mbit/s = 10 MB; its 3 twin models to the 1 verifier and its model to the MBS:
+    // 4 x 6.5 MB = 26 MB; BS 1 did not submit
+    expect(rows).to.deep.equal([{ round: 1, bs: 0, measured: 13e6, eq15: 10e6, protocol: 26e6 }]);
+    // a third BS whose agent was down sent no report: M is still 3 (2 verifiers get its 3 twin models, the MBS its model)
+    expect(uplinkBytes(rounds, traffic, 6.5e6, 3)[0].protocol).to.equal(45.5e6);
+    expect(uplinkBytesMarkdown(rows)).to.match(/23 % for Eq\. 15, 100 % for the protocol's count/);
     expect(uplinkBytesMarkdown([])).to.equal("");
+  });
+
+  it("fits xi of Eq. 15 to the measured uploads (least squares through the origin), from the xi the run used", () => {
+    const upload = { term: "upload" as const, pairs: [{ round: 1, bs: 0, predicted: 2, measured: 3 }, { round: 1, bs: 1, predicted: 4, measured: 6 }], pearson: 1, mape: 0 };
+    expect(fitXi(upload, 1)).to.be.closeTo(1.5, 1e-12); // measured = 1.5 x predicted at xi = 1
+    expect(fitXi(upload, 2)).to.be.closeTo(3, 1e-12); // predicted were made with xi = 2: per unit of xi, half
+    expect(fitXi({ ...upload, pairs: [] }, 1)).to.be.NaN;
+    expect(() => fitXi({ ...upload, term: "training" } as never, 1)).to.throw(/expected the upload figure/);
   });
 });
