@@ -59,10 +59,13 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   // training process goes into the BS's training cgroup (its quota is f_i u_i(t) / H); this process, its chain, IPFS
   // and DPoS work, stays in the control cgroup it was started in.
   const trainCgroup = process.env[TRAIN_CGROUP_ENV];
+  // There it also trains a few mini-batches before round 1, so that round 1's training is not a fresh worker's.
+  const { minBatchSize, maxBatchSize } = world.scenario.constants;
+  const warmUp = trainCgroup ? { batchSizes: [...new Set([minBatchSize, Math.round(Math.sqrt(minBatchSize * maxBatchSize)), maxBatchSize])], optimizer: o.optimizer } : undefined;
   const trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(o.bss + 1), trainCgroup ? (pid) => {
     moveToCgroup(trainCgroup, pid);
     log(`training process ${pid} in cgroup ${trainCgroup}`);
-  } : undefined);
+  } : undefined, warmUp);
   const duty = new DposDuty(protocol, address, (line) => log(`[dpos] ${line}`));
   const dataset = loadFashionMnist();
   // --kill bs:round:phase: this process SIGKILLs itself right after that phase (no cleanup: as abrupt as `kill -9`).
@@ -72,6 +75,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
     const agent = new BsAgent({ index: a.bs, signer, address, protocol, world, bsAddresses, twinIds, store, trainer, arch: archId({ height: dataset.train.height, width: dataset.train.width, channels: dataset.train.channels }), policy, devices: new HttpDeviceLink(a.devicesUrl), settings, mbsPeers: a.mbsPeers, log });
+    await trainer.whenReady(); // started (and warmed up) before the MBS can see this BS up
     await agent.announcePeer(store.multiaddrs()[0]);
     duty.start(1000);
     log(`BS ${a.bs} (${address}) up; IPFS ${store.multiaddrs()[0]}`);
