@@ -25,6 +25,20 @@ import { KUBO_IMPORT_OPTIONS } from "./unixfs";
 import { hostNetwork, LOOPBACK, mayDial, type HostNetwork } from "../testbed/hostNetwork";
 import { checkTimeoutMs, CidNotFoundError, collectWithStallTimeout, parseCid, stallController, type CatOptions, type WeightsStore } from "./store";
 
+/**
+ * Bitswap's limits, raised for slow links. Its defaults give a message 10 s to be sent or received and keep at most
+ * 10 block sends queued per peer, dropping wants beyond that. On the emulated testbed's shaped uplinks (a few Mbit/s
+ * shared by several fetchers) a 4 MB message takes longer than 10 s: the send was aborted, the want was gone, and the
+ * fetch waited for a block that never came. How long a fetch may stall is decided by the caller's timeout instead.
+ */
+export const BITSWAP_OPTIONS = {
+  messageSendTimeout: 600_000,
+  messageReceiveTimeout: 600_000,
+  sendBlocksTimeout: 600_000,
+  sendBlocksMaxQueueLength: 4096,
+  maxOutgoingMessageSize: 1024 * 1024,
+} as const;
+
 /** The listen address by default: loopback (inside the emulated testbed, the namespace's address), an OS-chosen port. */
 export const LOOPBACK_LISTEN = "/ip4/127.0.0.1/tcp/0";
 /** How long dialling a peer may take, ms. */
@@ -128,6 +142,7 @@ export class HeliaWeightsStore implements WeightsStore {
               denyDialMultiaddr: (ma: Multiaddr) => !isAllowedTcp(ma),
             },
           }),
+          BITSWAP_OPTIONS,
         )
       : base;
     try {
