@@ -141,6 +141,10 @@ export class HeliaWeightsStore implements WeightsStore {
             connectionGater: {
               denyDialMultiaddr: (ma: Multiaddr) => !isAllowedTcp(ma),
             },
+            // No connection monitor: it pings with a protocol this node does not run (no ping service), and a ping
+            // waiting behind megabytes on a shaped link is not a dead peer. With it, libp2p closed connections under
+            // load and every transfer on them was lost (the testbed's fetches hung).
+            connectionMonitor: { enabled: false },
           }),
           BITSWAP_OPTIONS,
         )
@@ -214,15 +218,14 @@ export class HeliaWeightsStore implements WeightsStore {
       throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
     }
     // One bitswap session with only these providers: its wants go to them alone (no copy from every peer that has it).
+    // The session is not closed: closing aborts the signal of every block it stored, and bitswap sends the blocks
+    // other peers want from this node under that signal, so a closed session cut off this node's uploads in flight
+    // (marked sent, never resent: the peers' fetches then hung). An unreferenced session is collected.
     const session = this.helia.blockstore.createSession(c, { providers, minProviders: 1, maxProviders: providers.length });
-    try {
-      const fs = unixfs({ blockstore: session });
-      const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal }), timeoutMs);
-      if (r.bytes) return r.bytes;
-      throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
-    } finally {
-      session.close();
-    }
+    const fs = unixfs({ blockstore: session });
+    const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal }), timeoutMs);
+    if (r.bytes) return r.bytes;
+    throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
   }
 
   private fetchError(cid: string, stalled: boolean, error: unknown, timeoutMs: number): Error {
