@@ -212,18 +212,12 @@ export class HeliaWeightsStore implements WeightsStore {
     const missing = await this.unreachable(c, cid);
     if (missing) throw missing;
     const providers = this.network && opts.from && opts.from.length > 0 && !(await this.blocks.has(c)) ? opts.from.map((a) => parseLoopbackAddr(a, "Provider address")) : undefined;
-    if (!providers) {
-      const r = await collectWithStallTimeout((signal) => this.fs.cat(c, { signal, offline: !this.network }), timeoutMs);
-      if (r.bytes) return r.bytes;
-      throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
-    }
-    // One bitswap session with only these providers: its wants go to them alone (no copy from every peer that has it).
+    // With providers: one bitswap session with only these providers: its wants go to them alone (no copy from every peer that has it).
     // The session is not closed: closing aborts the signal of every block it stored, and bitswap sends the blocks
     // other peers want from this node under that signal, so a closed session cut off this node's uploads in flight
     // (marked sent, never resent: the peers' fetches then hung). An unreferenced session is collected.
-    const session = this.helia.blockstore.createSession(c, { providers, minProviders: 1, maxProviders: providers.length });
-    const fs = unixfs({ blockstore: session });
-    const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal }), timeoutMs);
+    const fs = providers ? unixfs({ blockstore: this.helia.blockstore.createSession(c, { providers, minProviders: 1, maxProviders: providers.length }) }) : this.fs;
+    const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal, offline: !this.network }), timeoutMs);
     if (r.bytes) return r.bytes;
     throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
   }
