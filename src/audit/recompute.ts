@@ -113,27 +113,22 @@ export async function checkBsModel(records: ChainRecords, models: ModelSource, s
 
 /** {@link checkBsModel}, with the recomputed Eq. 4 weights when they could be computed (a verifier scores them). */
 export async function recomputeBsModel(records: ChainRecords, models: ModelSource, sub: SubmissionRecord, openedAt?: Position): Promise<{ check: ModelCheck; weights?: WeightTensor[] }> {
-  let weights: WeightTensor[] | undefined;
-  const check = await eq4Check(records, models, sub, openedAt, (w) => (weights = w));
-  return { check, weights };
-}
-
-async function eq4Check(records: ChainRecords, models: ModelSource, sub: SubmissionRecord, openedAt: Position | undefined, recomputed: (w: WeightTensor[]) => void): Promise<ModelCheck> {
   const base = { round: sub.round, kind: "bs" as const, bs: sub.bs, cid: sub.cid, inputs: 0 };
   const action = await records.action(sub.round, sub.bs);
-  if (!action) return { ...base, status: "mismatch", reason: "the BS committed no action in this slot, so no twins to aggregate" };
+  if (!action) return { check: { ...base, status: "mismatch", reason: "the BS committed no action in this slot, so no twins to aggregate" } };
   const check = { ...base, inputs: action.twinIds.length };
   const recorded = await records.twinModels(sub.round, sub.bs, sub.at, openedAt);
   const missing = action.twinIds.filter((id) => !recorded.has(id));
   if (missing.length > 0) {
-    return { ...check, status: "mismatch", reason: `no twin model record of round ${sub.round} between its opening and the submission for ${missing.length} of the action's ${action.twinIds.length} twins (${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""})` };
+    return { check: { ...check, status: "mismatch", reason: `no twin model record of round ${sub.round} between its opening and the submission for ${missing.length} of the action's ${action.twinIds.length} twins (${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""})` } };
   }
   const sizes = await records.dataSizes(action.twinIds, action.at);
   const total = [...sizes.values()].reduce((s, x) => s + x, 0);
   if (total !== sub.dataSize || total !== action.dataSize) {
-    return { ...check, status: "mismatch", reason: `the twins' recorded data sizes sum to ${total}; the chain weighs the model with D = ${sub.dataSize} (action ${action.dataSize})` };
+    return { check: { ...check, status: "mismatch", reason: `the twins' recorded data sizes sum to ${total}; the chain weighs the model with D = ${sub.dataSize} (action ${action.dataSize})` } };
   }
-  return guarded(check, async () => {
+  let weights: WeightTensor[] | undefined;
+  const verdict = await guarded(check, async () => {
     const eq4 = new CanonicalEq4();
     let arch: string | undefined;
     let shapes: number[][] | undefined;
@@ -145,10 +140,10 @@ async function eq4Check(records: ChainRecords, models: ModelSource, sub: Submiss
       shapes ??= weights.map((t) => t.shape.slice());
       eq4.add({ twinId: id, samples: sizes.get(id) as number, weights });
     }
-    const weights = eq4.result().weights;
-    recomputed(weights);
+    weights = eq4.result().weights;
     return compare(check, arch as string, weights, models);
   });
+  return { check: verdict, ...(weights ? { weights } : {}) };
 }
 
 /**

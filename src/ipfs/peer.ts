@@ -60,7 +60,7 @@ export async function runIpfsPeer(repo: string): Promise<void> {
         const t0 = performance.now();
         await store.dial(m.from);
         const t1 = performance.now();
-        const data = await store.cat(m.cid, { timeoutMs: m.timeoutMs });
+        const data = await store.cat(m.cid, { timeoutMs: m.timeoutMs, from: [m.from] }); // a session with that peer only
         const t2 = performance.now();
         const sha256 = crypto.createHash("sha256").update(data).digest("hex");
         send({ type: "fetched", id: m.id, bytes: data.length, dialMs: t1 - t0, catMs: t2 - t1, sha256, data: m.returnBytes ? data : undefined } satisfies FromPeer);
@@ -89,9 +89,13 @@ export class IpfsPeerProcess {
   /**
    * Fork the peer on the on-disk repository `repo` and wait until it listens.
    * @param startTimeoutMs how long starting may take, ms (the CLI and Helia load in about 4 s)
+   * @param where to run it elsewhere than this process's network: an argv prefix that execs node there (e.g. an
+   *   emulated testbed namespace's `nsenter --net=... --`, which keeps the IPC descriptor) and its environment
    */
-  static async start(repo: string, startTimeoutMs = 60_000): Promise<IpfsPeerProcess> {
-    const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["ipfs-peer", "--repo", repo], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] });
+  static async start(repo: string, startTimeoutMs = 60_000, where: { prefix?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<IpfsPeerProcess> {
+    const prefix = where.prefix ?? [];
+    const placed = prefix.length > 0 ? { execPath: prefix[0], execArgv: [...prefix.slice(1), process.execPath, ...process.execArgv] } : {};
+    const child = fork(path.join(ROOT, "bin", "dtwn.js"), ["ipfs-peer", "--repo", repo], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"], ...placed, ...(where.env ? { env: where.env } : {}) });
     const stderr = { tail: "" };
     child.stderr?.on("data", (d: Buffer) => (stderr.tail = (stderr.tail + d.toString()).slice(-2000)));
     let timer: NodeJS.Timeout | undefined;

@@ -51,8 +51,11 @@ export class CpuCgroup {
     return new CpuCgroup(version, dir);
   }
 
-  /** Create cgroup `name` (a path under the controller, e.g. dtwn-1234/bs-0) with `quotaUs` per period. */
-  static create(name: string, quotaUs: number, support = cgroupSupport()): CpuCgroup {
+  /**
+   * Create cgroup `name` (a path under the controller, e.g. dtwn-1234/bs-0) with `quotaUs` per period, and a CPU
+   * weight if given (see `setWeight`).
+   */
+  static create(name: string, quotaUs: number, support = cgroupSupport(), weight?: number): CpuCgroup {
     if ("missing" in support) throw new Error(`--testbed emulated needs a CPU cgroup: ${support.missing}.`);
     const dir = path.join(support.dir, name);
     fs.mkdirSync(dir, { recursive: true });
@@ -62,6 +65,7 @@ export class CpuCgroup {
     }
     const g = new CpuCgroup(support.version, dir);
     g.setQuota(quotaUs);
+    if (weight !== undefined) g.setWeight(weight);
     return g;
   }
 
@@ -72,6 +76,17 @@ export class CpuCgroup {
     } else {
       fs.writeFileSync(path.join(this.dir, "cpu.max"), cpuMaxLine(quotaUs, periodUs));
     }
+  }
+
+  /**
+   * Its CPU weight against its siblings when the CPUs are contended, on cgroup v2's scale (`cpu.weight`, 1-10000,
+   * default 100); on v1 `cpu.shares` = weight x 1024 / 100 (default 1024). A quota caps a cgroup; a weight decides
+   * who runs first below the caps.
+   */
+  setWeight(weight: number): void {
+    if (!Number.isInteger(weight) || weight < 1 || weight > 10_000) throw new Error(`a CPU weight is an integer in 1-10000, not ${weight}`);
+    if (this.version === "v1") fs.writeFileSync(path.join(this.dir, "cpu.shares"), String(Math.max(2, Math.round((weight * 1024) / 100))));
+    else fs.writeFileSync(path.join(this.dir, "cpu.weight"), String(weight));
   }
 
   /** Move process `pid` (all its threads) into this cgroup. */

@@ -27,9 +27,15 @@ const ROOT = path.resolve(__dirname, "..", "..");
 export const HUB_RPC_PORT = 8545;
 /**
  * Cores left to the control plane when the BSs' training quotas are sized: the hub (MBS, chain node, driver) and
- * every agent's own process (chain, IPFS, DPoS) share them, in one cgroup capped there.
+ * every agent's own process (chain, IPFS, DPoS) share them, in one cgroup. That cgroup is not capped there: it also
+ * gets every core the training cgroups leave idle (while the BSs verify, transfer models and settle), but it runs
+ * only after them (`TRAINING_WEIGHT` against `CONTROL_WEIGHT`), so its work never eats into a BS's training quota.
  */
 export const CONTROL_RESERVED_CORES = 0.75;
+/** CPU weight of the training cgroups (the maximum): under contention they run first, up to their quotas. */
+export const TRAINING_WEIGHT = 10_000;
+/** CPU weight of the control cgroup (the minimum): it runs on what the training cgroups leave. */
+export const CONTROL_WEIGHT = 1;
 
 export interface EmulatedRunRequest {
   o: RunOptions;
@@ -167,13 +173,16 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
   process.once("exit", cleanup);
   try {
     net = EmulatedNetwork.create(id, o.bss);
-    // Training cgroups, one per BS, with the quotas of f_i u_i(t) / H; the control cgroup, capped at the cores left,
-    // holds the hub and each agent's own process in cgroups of their own.
+    // Training cgroups, one per BS, with the quotas of f_i u_i(t) / H, first in line for the CPUs; the control cgroup,
+    // on the cores left and on every core training leaves idle, holds the hub and each agent's own process in cgroups
+    // of their own.
+    const machineQuota = Math.round(req.cores * CPU_PERIOD_US);
+    CpuCgroup.create(path.join(runCgroupName(id), "train"), machineQuota, support, TRAINING_WEIGHT);
     const cgroups = full.quotaUs.map((q, i) => CpuCgroup.create(path.join(runCgroupName(id), "train", `bs-${i}`), q, support));
-    const controlQuota = Math.round((req.cores - budget) * CPU_PERIOD_US);
-    CpuCgroup.create(path.join(runCgroupName(id), "control"), controlQuota, support);
+    const controlQuota = machineQuota;
+    CpuCgroup.create(path.join(runCgroupName(id), "control"), controlQuota, support, CONTROL_WEIGHT);
     const agentCgroups = full.quotaUs.map((_, i) => CpuCgroup.create(path.join(runCgroupName(id), "control", `bs-${i}`), controlQuota, support));
-    log(`testbed: hub ${net.hub} (${HUB_ADDRESS}), ${o.bss} BS namespaces, training quotas ${full.quotaUs.map((q) => `${(q / 1000).toFixed(0)} ms`).join("/")} per 100 ms (one core = ${(full.coreHz / 1e9).toFixed(2)} GHz), control plane ${(req.cores - budget).toFixed(2)} core, links at 1/${req.linkSlowdown} of Eqs. 7-8`);
+    log(`testbed: hub ${net.hub} (${HUB_ADDRESS}), ${o.bss} BS namespaces, training quotas ${full.quotaUs.map((q) => `${(q / 1000).toFixed(0)} ms`).join("/")} per 100 ms (one core = ${(full.coreHz / 1e9).toFixed(2)} GHz), control plane ${(req.cores - budget).toFixed(2)} core and the idle ones, links at 1/${req.linkSlowdown} of Eqs. 7-8`);
 
     const rpcUrl = `http://${HUB_ADDRESS}:${HUB_RPC_PORT}`;
     const env = { ...process.env, [TESTBED_HOST_ENV]: net.hostEnv(), DTWN_LOCAL_RPC_URL: rpcUrl };

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cgroupSupport, CpuCgroup, removeCgroupTree } from "../../src/testbed/cgroup";
 import { CPU_PERIOD_US } from "../../src/testbed/emulation";
+import { CONTROL_WEIGHT, TRAINING_WEIGHT } from "../../src/testbed/launch";
 import { testbedPrerequisites } from "../../src/testbed/prerequisites";
 import os from "node:os";
 
@@ -46,6 +47,36 @@ describe("src/testbed/cgroup: CPU quotas in force", function () {
     expect(full.pids()).to.include(a.pid);
     const [tFull, tHalf] = await Promise.all([a.go(), b.go()]);
     expect(tHalf / tFull).to.be.within(1.6, 2.4);
+  });
+
+  it("training cgroups of the top weight get their quotas against a busy control cgroup, which gets the cores they leave idle", async () => {
+    // the launcher's layout (src/testbed/launch.ts): train/ first in line, control/ last, neither capped below the machine
+    const cores = os.availableParallelism();
+    const machine = cores * CPU_PERIOD_US;
+    const alone = CpuCgroup.create(`${parentName}/alone`, CPU_PERIOD_US, support);
+    const a = worker();
+    alone.add(a.pid);
+    const tCore = await a.go(); // the work at one full core
+    CpuCgroup.create(`${parentName}/prio/train`, machine, support, TRAINING_WEIGHT);
+    const control = CpuCgroup.create(`${parentName}/prio/control`, machine, support, CONTROL_WEIGHT);
+    // idle training: one control process runs at a full core, more than the 0.75 core it is sized for
+    const c0 = worker();
+    control.add(c0.pid);
+    expect((await c0.go()) / tCore).to.be.below(1.2);
+    // contended: 2 training processes with 0.75 core each (1.5 in all) against `cores` busy control processes; at
+    // equal weights they would get half the machine (0.5 core each on 2 cores, 2x tCore)
+    const trains = [0, 1].map((i) => CpuCgroup.create(`${parentName}/prio/train/bs-${i}`, 0.75 * CPU_PERIOD_US, support));
+    const busy = Array.from({ length: cores }, () => worker());
+    busy.forEach((w) => control.add(w.pid));
+    const ts = trains.map((g) => {
+      const w = worker();
+      g.add(w.pid);
+      return w;
+    });
+    busy.forEach((w) => void w.go());
+    const times = await Promise.all(ts.map((w) => w.go()));
+    busy.forEach((w) => process.kill(w.pid, "SIGKILL"));
+    for (const t of times) expect(t / tCore).to.be.within((0.8 * 1) / 0.75, (1.2 * 1) / 0.75); // 1 / 0.75 core = 1.33x, +-20 %
   });
 
   it("removes its cgroups, also with a process still in one", () => {
