@@ -796,8 +796,10 @@ export class BsAgent {
           const t = performance.now();
           await Promise.all(twins.map((tw) => fetchBlob(store, tw.cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)));
           const fetchSeconds = (performance.now() - t) / 1000;
-          // Its twin models from its node; the submitted model itself is not fetched (on a mismatch it stays unread).
-          const source: ModelSource = { get: async (cid) => (cid === sub.cid ? undefined : fetchBlob(store, cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)) };
+          // Its twin models from its node; the submitted model itself is not fetched (on a mismatch it stays unread),
+          // unless it is one of them: with K_i = 1, Eq. 4 of one twin model is that model, and so is its CID.
+          const twinCids = new Set(twins.map((tw) => tw.cid));
+          const source: ModelSource = { get: async (cid) => (cid === sub.cid && !twinCids.has(cid) ? undefined : fetchBlob(store, cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)) };
           const { check, weights } = await recomputeBsModel(records, source, sub, record.openedAt);
           if (check.status === "unavailable") return { bs, error: `its twin models could not be fetched: ${check.reason ?? ""}`, fetchSeconds };
           if (check.status === "mismatch" || !weights) return { bs, error: `not Eq. 4 of its twin model records: ${check.maxAbsDiff !== undefined ? `max |diff| ${check.maxAbsDiff.toExponential(1)}` : check.reason ?? ""}`, fetchSeconds };

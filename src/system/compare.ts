@@ -26,7 +26,8 @@ import { writeRunReport } from "./report";
 import { runSystem, worldOptions, type RunHooks, type RunOptions } from "./run";
 import { buildWorld } from "./world";
 import { interval95, type Interval } from "../eval/stats";
-import { fidelity, fidelitySummaryLines } from "../testbed/fidelity";
+import { fidelity, fidelitySummaryLines, fitXi, withXiScaled } from "../testbed/fidelity";
+import { DEFAULT_CONSTANTS } from "../twins/constants";
 
 export interface ComparatorRound {
   round: number;
@@ -196,7 +197,31 @@ function fidelityOfAll(c: Comparison): string[] {
     runs.flatMap((r) => r.metrics.rounds),
     (runs[0].metrics.testbed as { linkSlowdown: number }).linkSlowdown,
   );
-  return [`The model's seconds against the testbed's, over every BS and round of the ${runs.length} runs (per-run tables in each report):`, "", ...fidelitySummaryLines(figures), ""];
+  return [`The model's seconds against the testbed's, over every BS and round of the ${runs.length} runs (per-run tables in each report):`, "", ...fidelitySummaryLines(figures), "", ...heldOutXi(runs)];
+}
+
+/**
+ * The paper takes xi of Eqs. 15-16 from "historical running records". With several seeds: xi fitted on the first
+ * seed's runs (every association), then the fidelity of the other seeds' runs with that xi, which they did not see.
+ */
+function heldOutXi(runs: Comparison["runs"]): string[] {
+  const first = Math.min(...runs.map((r) => r.seed ?? Infinity));
+  const fit = runs.filter((r) => r.seed === first);
+  const rest = runs.filter((r) => r.seed !== undefined && r.seed !== first);
+  if (!Number.isFinite(first) || rest.length === 0) return [];
+  const xiOf = (m: RunMetrics) => (typeof m.options.xi === "number" ? m.options.xi : DEFAULT_CONSTANTS.xi);
+  const used = xiOf(fit[0].metrics);
+  if (runs.some((r) => xiOf(r.metrics) !== used)) return [];
+  const slowdown = (runs[0].metrics.testbed as { linkSlowdown: number }).linkSlowdown;
+  const xi = fitXi(fidelity(fit.flatMap((r) => r.metrics.rounds), slowdown)[1], used);
+  if (!Number.isFinite(xi)) return [];
+  const heldOut = fidelity(withXiScaled(rest.flatMap((r) => r.metrics.rounds), xi / used), slowdown);
+  return [
+    `With the xi of Eqs. 15-16 fitted on seed ${first}'s ${fit.length} runs (${xi.toFixed(3)}; the runs used ${used}), over the other ${rest.length} runs, which the fit did not see (training is unchanged):`,
+    "",
+    ...fidelitySummaryLines(heldOut),
+    "",
+  ];
 }
 
 export function writeComparison(out: string, c: Comparison): string[] {

@@ -97,6 +97,23 @@ export function fitXi(upload: FidelityFigure, usedXi: number): number {
   return sxx > 0 ? upload.pairs.reduce((s, p, k) => s + xs[k] * p.measured, 0) / sxx : NaN;
 }
 
+/**
+ * The rounds with every BS's link terms (Eqs. 15 and 16, both proportional to xi) multiplied by `factor`: what the
+ * predictions would have been with xi x `factor` instead of the run's xi. Lets xi fitted on some runs be tested
+ * on others (held out), without running them again.
+ */
+export function withXiScaled(rounds: readonly RoundMetrics[], factor: number): RoundMetrics[] {
+  if (!(factor > 0)) throw new Error(`withXiScaled: the factor must be positive, got ${factor}`);
+  return rounds.map((r) => ({
+    ...r,
+    agents: r.agents.map((a) => {
+      const p = a.predicted;
+      const link = p.transmissionSeconds + p.blockBroadcastSeconds;
+      return { ...a, predicted: { ...p, transmissionSeconds: p.transmissionSeconds * factor, blockBroadcastSeconds: p.blockBroadcastSeconds * factor, totalSeconds: p.totalSeconds + (factor - 1) * link } };
+    }),
+  }));
+}
+
 /** Bytes on one BS's uplink in one round: measured, what Eq. 15 prices, and what the protocol sends. */
 export interface UplinkBytes {
   round: number;

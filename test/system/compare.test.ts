@@ -83,6 +83,29 @@ describe("system/compare (Figs. 5 and 6 of the running system)", () => {
     expect(back.testbed).to.equal("emulated");
   });
 
+  it("on the testbed over several seeds: xi fitted on the first seed's runs, and the other seeds' fidelity with it", () => {
+    // Two BSs; each fetches the other's twin models in `factor` x the model's upload (slowdown 10 x transmission).
+    const tb = (seed: number, factor: number): Comparison["runs"][number] => {
+      const agents = [0, 1].map((bs) => ({
+        bs, submitted: true, trainingSeconds: 2, resumed: [], twins: 2,
+        measured: { train: 2.5, upload: 0.2 },
+        predicted: { localTrainingSeconds: 2, aggregationSeconds: 0, transmissionSeconds: 0.1 * (bs + 1), blockBroadcastSeconds: 0, blockValidationSeconds: 0, totalSeconds: 2 + 0.1 * (bs + 1) },
+        verdicts: [{ bs: 1 - bs, pass: true, accuracy: 0.8, reference: 0.8, fetchSeconds: factor * 10 * 0.1 * (2 - bs) }],
+      }));
+      const metrics = { options: {}, testbed: { coreHz: 1, linkSlowdown: 10 }, rounds: [{ round: 1, mbs: { seconds: 30, testAccuracy: 0.6, testLoss: 1 }, agents }] } as unknown as RunMetrics;
+      return { policy: "average", seed, dir: `seed-${seed}/average`, metrics };
+    };
+    writeComparison(dir, { testbed: "emulated", fullData: [], runs: [tb(1, 2), tb(2, 2), tb(3, 2)] });
+    const md = fs.readFileSync(path.join(dir, "comparison.md"), "utf8");
+    // at the runs' xi = 1 every upload is 2x the model's: MAPE 50 %; with xi = 2 from seed 1, seeds 2-3 are exact
+    expect(md).to.match(/\| upload \| 6 \| 1\.000 \| 50\.0 % \| not met \|/);
+    expect(md).to.include("fitted on seed 1's 1 runs (2.000; the runs used 1), over the other 2 runs");
+    expect(md).to.match(/\| upload \| 4 \| 1\.000 \| 0\.0 % \| met \|/);
+    // one seed: nothing is held out
+    writeComparison(dir, { testbed: "emulated", fullData: [], runs: [tb(1, 2)] });
+    expect(fs.readFileSync(path.join(dir, "comparison.md"), "utf8")).not.to.include("fitted on seed");
+  });
+
   it("the model's T is Eq. 17's sum of the slowest BS's terms, with the link terms in testbed time on the testbed", () => {
     const p = (train: number, send: number) => ({ localTrainingSeconds: train, aggregationSeconds: 0.1, transmissionSeconds: send, blockBroadcastSeconds: 0.01, blockValidationSeconds: 0.02, totalSeconds: train + 0.1 + send + 0.03 });
     const m = { rounds: [{ round: 1, mbs: {}, agents: [{ bs: 0, predicted: p(5, 1) }, { bs: 1, predicted: p(3, 2) }] }] } as unknown as RunMetrics;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { AgentRoundReport } from "../../src/agents/bsAgent";
 import type { RoundMetrics } from "../../src/system/metrics";
-import { fidelity, fidelityMarkdown, fitXi, mape, pearson, predictedBsSeconds, uplinkBytes, uplinkBytesMarkdown } from "../../src/testbed/fidelity";
+import { fidelity, fidelityMarkdown, fitXi, mape, pearson, predictedBsSeconds, uplinkBytes, uplinkBytesMarkdown, withXiScaled } from "../../src/testbed/fidelity";
 
 const predicted = (train: number, trans: number): AgentRoundReport["predicted"] => ({ localTrainingSeconds: train, aggregationSeconds: 0.01, transmissionSeconds: trans, blockBroadcastSeconds: 0.001, blockValidationSeconds: 0.02, totalSeconds: train + trans + 0.031 });
 
@@ -69,5 +69,23 @@ describe("src/testbed/fidelity: the model's time against the testbed's", () => {
     expect(fitXi(upload, 2)).to.be.closeTo(3, 1e-12); // predicted were made with xi = 2: per unit of xi, half
     expect(fitXi({ ...upload, pairs: [] }, 1)).to.be.NaN;
     expect(() => fitXi({ ...upload, term: "training" } as never, 1)).to.throw(/expected the upload figure/);
+  });
+
+  it("rescales the link terms (Eqs. 15, 16) by a new xi and leaves training alone, so a fitted xi can be tested on runs it did not see", () => {
+    const rounds = [{ round: 1, agents: [agent(0, 2, 2.2, { 1: 1.1 }), agent(1, 4, 4.1, { 0: 3.0 })] }] as unknown as RoundMetrics[];
+    const scaled = withXiScaled(rounds, 3);
+    const p = scaled[0].agents[0].predicted;
+    expect(p.transmissionSeconds).to.be.closeTo(0.3, 1e-12);
+    expect(p.blockBroadcastSeconds).to.be.closeTo(0.003, 1e-12);
+    expect(p.totalSeconds).to.be.closeTo(2 + 0.3 + 0.003 + 0.03, 1e-12);
+    expect(rounds[0].agents[0].predicted.transmissionSeconds).to.equal(0.1); // the input is not changed
+    const [training, upload] = fidelity(scaled, 10);
+    const [training0, upload0] = fidelity(rounds, 10);
+    expect(training.pairs).to.deep.equal(training0.pairs);
+    upload.pairs.forEach((x, k) => expect(x.predicted).to.be.closeTo(3 * upload0.pairs[k].predicted, 1e-12));
+    expect(upload.pairs).to.have.length(2);
+    // fitting on the rescaled rounds gives the fit on the originals divided by the factor
+    expect(fitXi(upload, 1)).to.be.closeTo(fitXi(upload0, 1) / 3, 1e-12);
+    expect(() => withXiScaled(rounds, 0)).to.throw(/positive/);
   });
 });
