@@ -16,7 +16,6 @@ import { initBackend } from "../ml/backend";
 import { median } from "../eval/stats";
 import { readJsonFile } from "../io/jsonFile";
 import { REFERENCE_TWIN_SAMPLES, trainCyclesPerSampleOf, trainingConstantsOf, type TrainingConstants } from "../twins/work";
-import { DEFAULT_CONSTANTS } from "../twins/constants";
 
 export const CalibrationSchema = z
   .object({
@@ -207,10 +206,10 @@ export function calibratedTraining(c: Calibration, localSteps: number, coreHz = 
  */
 export function calibrateXi(metricsFile: string, file: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { fidelity, fitXi } = require("../testbed/fidelity") as typeof import("../testbed/fidelity");
+  const { fidelity, fitXi, runXi } = require("../testbed/fidelity") as typeof import("../testbed/fidelity");
   const c = readCalibration(file);
   const m = readJsonFile(metricsFile, z.object({ options: z.record(z.unknown()), rounds: z.array(z.any()), testbed: z.object({ linkSlowdown: z.number().positive() }).passthrough() }).passthrough(), { what: "Run metrics", missing: `no run metrics at ${metricsFile}: point --xi-from at the metrics.json of a \`dtwn run --testbed emulated\`.` });
-  const used = typeof m.options.xi === "number" ? m.options.xi : DEFAULT_CONSTANTS.xi;
+  const used = runXi(m.options);
   const [, upload] = fidelity(m.rounds, m.testbed.linkSlowdown);
   const xi = fitXi(upload, used);
   if (!(xi > 0)) throw new Error(`${metricsFile} has no upload measured by the verifiers (no BS submitted, or no verdict has a fetch time): run an emulated run with at least 2 BSs first.`);

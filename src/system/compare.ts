@@ -26,8 +26,7 @@ import { writeRunReport } from "./report";
 import { runSystem, worldOptions, type RunHooks, type RunOptions } from "./run";
 import { buildWorld } from "./world";
 import { interval95, type Interval } from "../eval/stats";
-import { fidelity, fidelitySummaryLines, fitXi, withXiScaled } from "../testbed/fidelity";
-import { DEFAULT_CONSTANTS } from "../twins/constants";
+import { fidelity, fidelitySummaryLines, fitXi, runXi, withXiScaled } from "../testbed/fidelity";
 
 export interface ComparatorRound {
   round: number;
@@ -193,26 +192,25 @@ function perRound(rs: readonly ComparedRun[], value: (m: RunMetrics, round: numb
 function fidelityOfAll(c: Comparison): string[] {
   const runs = c.runs.filter((r) => r.metrics.testbed);
   if (runs.length === 0) return [];
+  const slowdown = (runs[0].metrics.testbed as { linkSlowdown: number }).linkSlowdown;
   const figures = fidelity(
     runs.flatMap((r) => r.metrics.rounds),
-    (runs[0].metrics.testbed as { linkSlowdown: number }).linkSlowdown,
+    slowdown,
   );
-  return [`The model's seconds against the testbed's, over every BS and round of the ${runs.length} runs (per-run tables in each report):`, "", ...fidelitySummaryLines(figures), "", ...heldOutXi(runs)];
+  return [`The model's seconds against the testbed's, over every BS and round of the ${runs.length} runs (per-run tables in each report):`, "", ...fidelitySummaryLines(figures), "", ...heldOutXi(runs, slowdown)];
 }
 
 /**
  * The paper takes xi of Eqs. 15-16 from "historical running records". With several seeds: xi fitted on the first
  * seed's runs (every association), then the fidelity of the other seeds' runs with that xi, which they did not see.
  */
-function heldOutXi(runs: Comparison["runs"]): string[] {
+function heldOutXi(runs: Comparison["runs"], slowdown: number): string[] {
   const first = Math.min(...runs.map((r) => r.seed ?? Infinity));
   const fit = runs.filter((r) => r.seed === first);
   const rest = runs.filter((r) => r.seed !== undefined && r.seed !== first);
   if (!Number.isFinite(first) || rest.length === 0) return [];
-  const xiOf = (m: RunMetrics) => (typeof m.options.xi === "number" ? m.options.xi : DEFAULT_CONSTANTS.xi);
-  const used = xiOf(fit[0].metrics);
-  if (runs.some((r) => xiOf(r.metrics) !== used)) return [];
-  const slowdown = (runs[0].metrics.testbed as { linkSlowdown: number }).linkSlowdown;
+  const used = runXi(fit[0].metrics.options);
+  if (runs.some((r) => runXi(r.metrics.options) !== used)) return [];
   const xi = fitXi(fidelity(fit.flatMap((r) => r.metrics.rounds), slowdown)[1], used);
   if (!Number.isFinite(xi)) return [];
   const heldOut = fidelity(withXiScaled(rest.flatMap((r) => r.metrics.rounds), xi / used), slowdown);

@@ -12,8 +12,7 @@
  * and returns the absolute paths of the files written. formatRoundLine gives one line of live progress per round.
  * Pure formatting apart from writing the files: no chain, no network, no tfjs.
  */
-import { fidelity, fidelityMarkdown, fitXi, uplinkBytes, uplinkBytesMarkdown } from "../testbed/fidelity";
-import { DEFAULT_CONSTANTS } from "../twins/constants";
+import { fidelity, fidelityMarkdown, fitXi, runXi, uplinkBytes, uplinkBytesMarkdown } from "../testbed/fidelity";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFigure } from "../plot/files";
@@ -475,7 +474,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
     lines.push(`On the emulated testbed one core stood for ${(m.testbed.coreHz / 1e9).toFixed(3)} GHz and link rates were the model's divided by ${m.testbed.linkSlowdown}; predicted seconds are in that time (docs/testbed.md).`, "");
     const fit = fidelity(m.rounds, m.testbed.linkSlowdown);
     lines.push(fidelityMarkdown(fit), "");
-    const usedXi = typeof m.options.xi === "number" ? m.options.xi : DEFAULT_CONSTANTS.xi;
+    const usedXi = runXi(m.options);
     const xi = fitXi(fit[1], usedXi);
     if (Number.isFinite(xi)) lines.push(`The xi of Eqs. 15-16 that fits these uploads best is ${xi.toFixed(3)} (this run's: ${usedXi}); \`npx dtwn calibrate --xi-from <this folder>/metrics.json --out <calibration file>\` stores it for later runs.`, "");
     if (m.testbed.traffic && m.testbed.modelBytes) lines.push(uplinkBytesMarkdown(uplinkBytes(m.rounds, m.testbed.traffic, m.testbed.modelBytes, m.bsAddresses.length)));

@@ -11,6 +11,7 @@
  */
 import type { AgentRoundReport } from "../agents/bsAgent";
 import type { RoundMetrics } from "../system/metrics";
+import { DEFAULT_CONSTANTS } from "../twins/constants";
 
 export type FidelityTerm = "training" | "upload" | "bs-round";
 export const FIDELITY_TERMS: readonly FidelityTerm[] = ["training", "upload", "bs-round"];
@@ -82,6 +83,11 @@ export function fidelity(rounds: readonly RoundMetrics[], linkSlowdown: number):
     ),
     mape: mape(pairs[term]),
   }));
+}
+
+/** The xi of Eqs. 15-16 a run predicted with: its option, else the default. */
+export function runXi(options: Record<string, unknown>): number {
+  return typeof options.xi === "number" ? options.xi : DEFAULT_CONSTANTS.xi;
 }
 
 /**

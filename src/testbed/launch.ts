@@ -179,9 +179,8 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const machineQuota = Math.round(req.cores * CPU_PERIOD_US);
     CpuCgroup.create(path.join(runCgroupName(id), "train"), machineQuota, support, TRAINING_WEIGHT);
     const cgroups = full.quotaUs.map((q, i) => CpuCgroup.create(path.join(runCgroupName(id), "train", `bs-${i}`), q, support));
-    const controlQuota = machineQuota;
-    CpuCgroup.create(path.join(runCgroupName(id), "control"), controlQuota, support, CONTROL_WEIGHT);
-    const agentCgroups = full.quotaUs.map((_, i) => CpuCgroup.create(path.join(runCgroupName(id), "control", `bs-${i}`), controlQuota, support));
+    CpuCgroup.create(path.join(runCgroupName(id), "control"), machineQuota, support, CONTROL_WEIGHT);
+    const agentCgroups = full.quotaUs.map((_, i) => CpuCgroup.create(path.join(runCgroupName(id), "control", `bs-${i}`), machineQuota, support));
     log(`testbed: hub ${net.hub} (${HUB_ADDRESS}), ${o.bss} BS namespaces, training quotas ${full.quotaUs.map((q) => `${(q / 1000).toFixed(0)} ms`).join("/")} per 100 ms (one core = ${(full.coreHz / 1e9).toFixed(2)} GHz), control plane ${(req.cores - budget).toFixed(2)} core and the idle ones, links at 1/${req.linkSlowdown} of Eqs. 7-8`);
 
     const rpcUrl = `http://${HUB_ADDRESS}:${HUB_RPC_PORT}`;
@@ -191,7 +190,7 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const nodeOut = fs.openSync(nodeLog, "a");
     // The hub (chain node, MBS, devices, driver) in the control cgroup too: the BSs' training quotas are then
     // theirs, not upper bounds the control plane's work can eat into.
-    const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "control", "hub"), controlQuota, support);
+    const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "control", "hub"), machineQuota, support);
     const hubExec = net.exec();
     const inHub = (argv: string[]) => hubGroup.command([...hubExec, ...argv]);
     const chainNode = inHub(["npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)]);
