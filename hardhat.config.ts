@@ -11,6 +11,7 @@ import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task
 import "@nomicfoundation/hardhat-toolbox";
 import "./tasks/socketRetry";
 import "./tasks/deploy";
+import "./tasks/test";
 import { LOCAL_RPC_URL } from "./src/chain/provider";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,7 +42,13 @@ const config: HardhatUserConfig = {
     // DTWN_WALL_CLOCK=1 (set by `npm run node`): blocks mined within one second keep the wall-clock timestamp instead
     // of adding a second each, so a node busy with many agents' transactions does not run its clock ahead of the
     // deadlines the MBS sets (off by default: the tests control time themselves).
-    hardhat: { chainId: 31337, ...(process.env.DTWN_WALL_CLOCK === "1" ? { allowBlocksWithSameTimestamp: true } : {}) },
+    // DTWN_BLOCK_TIME_MS (set by `dtwn chain node --block-time s`): interval mining, a block every s seconds on the
+    // wall clock as on a public chain, instead of a block per transaction.
+    hardhat: {
+      chainId: 31337,
+      ...(process.env.DTWN_WALL_CLOCK === "1" ? { allowBlocksWithSameTimestamp: true } : {}),
+      ...(process.env.DTWN_BLOCK_TIME_MS ? { mining: { auto: false, interval: Number(process.env.DTWN_BLOCK_TIME_MS) } } : {}),
+    },
     localhost: { url: LOCAL_RPC_URL, chainId: 31337 },
     ...(testnetUrl
       ? {
@@ -61,7 +68,8 @@ const config: HardhatUserConfig = {
     outputFile: process.env.GAS_REPORT_FILE,
     reportFormat: "terminal",
   },
-  mocha: { timeout: 120_000 },
+  // jobs: worker processes when tests run in parallel (tasks/test.ts)
+  mocha: { timeout: 120_000, jobs: Number(process.env.DTWN_TEST_JOBS ?? 3) },
 };
 
 export default config;

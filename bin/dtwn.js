@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// dtwn command-line entry: runs the TypeScript CLI in src/cli through ts-node (transpile only, no type check).
+// dtwn command-line entry: runs the TypeScript CLI in src/cli through ts-node (transpiled by SWC, no type check: `npm run typecheck` checks types).
 const path = require("node:path");
-require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "..", "tsconfig.json") });
+require("ts-node").register({ transpileOnly: true, swc: true, project: path.join(__dirname, "..", "tsconfig.json") });
 require("../src/cli/main.ts")
   .main(process.argv)
   .catch((err) => {

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { deploymentPath } from "../chain/deployment";
 import { renderStatusFromFile } from "../chain/status";
 import { positiveInt } from "./args";
+import { LOCAL_CLIENTS, startLocalNode, type LocalClient } from "../chain/localNode";
 import { registerCostCommands } from "./cost";
 import { registerTrainCommands } from "./train";
 import { registerEvaluateCommands } from "./evaluate";
@@ -45,6 +46,23 @@ export function buildProgram(): Command {
       if (opts.bootstrap) args.push("--bootstrap");
       const r = spawnSync("npx", args, { cwd: ROOT, stdio: "inherit" });
       if (r.status !== 0) throw new Error(`deployment failed (exit ${r.status}); see the output above.`);
+    });
+
+  chain
+    .command("node")
+    .description("run a local EVM node on 127.0.0.1 in the foreground (`npm run node`): Hardhat's or anvil, chain id 31337, the dev accounts")
+    .option("--client <name>", `node client: ${LOCAL_CLIENTS.join(" or ")}`, "hardhat")
+    .option("-p, --port <n>", "TCP port on 127.0.0.1", positiveInt, 8545)
+    .option("--block-time <s>", "mine a block every s seconds (interval mining, as on a public testnet); default: a block per transaction", positiveInt)
+    .option("--state <file>", "anvil only: load the chain from this file if it exists and dump it there on exit (a restart keeps the chain)")
+    .action(async (opts: { client: string; port: number; blockTime?: number; state?: string }) => {
+      if (!LOCAL_CLIENTS.includes(opts.client as LocalClient)) throw new Error(`--client ${opts.client}: use one of ${LOCAL_CLIENTS.join(", ")}.`);
+      const node = await startLocalNode({ client: opts.client as LocalClient, port: opts.port, blockTimeSeconds: opts.blockTime, stateFile: opts.state && path.resolve(opts.state) }, { inherit: true });
+      console.error(`dtwn: ${node.client} node on ${node.url} (chain id 31337, ${opts.blockTime ? `a block every ${opts.blockTime} s` : "a block per transaction"}); Ctrl-C stops it.`);
+      const stop = () => void node.stop();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      await new Promise<void>((resolve) => node.process.once("exit", () => resolve()));
     });
 
   chain

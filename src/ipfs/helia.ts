@@ -219,6 +219,10 @@ export class HeliaWeightsStore implements WeightsStore {
     const fs = providers ? unixfs({ blockstore: this.helia.blockstore.createSession(c, { providers, minProviders: 1, maxProviders: providers.length }) }) : this.fs;
     const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal, offline: !this.network }), timeoutMs);
     if (r.bytes) return r.bytes;
+    if (providers && !r.stalled && /failed to load block/i.test((r.error as Error)?.message ?? "")) {
+      // A session gives up as soon as every provider it was given answered that it does not have the block.
+      throw new CidNotFoundError(cid, `IPFS ${cid}: no block arrived from the ${providers.length} peer(s) asked (${opts.from!.join(", ")}); they do not have it. Fetch it from the node that stored it.`);
+    }
     throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
   }
 

@@ -53,8 +53,10 @@ describe("IPFS on shaped links (emulated testbed namespaces)", function () {
       const sent = net.bytes(i).uplinkBytes - before[i];
       expect(sent / ((n - 1) * size), `BS ${i}'s uplink carried ${sent} bytes for ${n - 1} copies of ${size}`).to.be.within(1, 1.15);
     }
-    // the links' time: (n - 1) models on each uplink at its rate, all uplinks at once
+    // the links' time: (n - 1) models on each uplink at its rate, all uplinks at once. Not a speed test (a link's rate
+    // is checked to +-15 % in the emulated run's test): it catches fetches that stall and wait on retries, which took
+    // several times the bound; 1.5x was measured once on a loaded CI machine, hence the margin.
     const bound = ((n - 1) * size * 8) / uplinkBps;
-    expect(seconds / bound, `${seconds.toFixed(1)} s against the links' ${bound.toFixed(1)} s`).to.be.within(1, 1.5);
+    expect(seconds / bound, `${seconds.toFixed(1)} s against the links' ${bound.toFixed(1)} s`).to.be.within(1, 2);
   });
 });
