@@ -62,6 +62,13 @@ export const RunOptionsSchema = z
     slotSeconds: z.number().int().min(1),
     verificationWindowSeconds: z.number().int().min(1),
     firstRoundSeconds: z.number().int().min(5),
+    /**
+     * Shortest submission window of rounds 2+, seconds (each is 1.5 x the previous round's slowest submission, at
+     * least this, at most 600 s). A window closes early once every BS has submitted, so a larger floor costs time only
+     * when a BS does not submit; it keeps a round whose BSs train slower than the last (a loaded machine) from
+     * closing on them.
+     */
+    minRoundSeconds: z.number().int().min(5).max(600),
     proposalWindowSeconds: z.number().int().min(1),
     quiet: z.boolean(),
     /** Fault injection: BS `bs` sends a faulty submission of kind `kind` every round. */
@@ -114,6 +121,7 @@ export const DEFAULT_RUN: RunOptions = {
   slotSeconds: 4,
   verificationWindowSeconds: 60,
   firstRoundSeconds: 120,
+  minRoundSeconds: 20,
   proposalWindowSeconds: 20,
   quiet: false,
   faults: [],

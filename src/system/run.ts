@@ -146,7 +146,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
       arch,
       initial,
       strategyByName(DEFAULT_AGGREGATION.strategy, DEFAULT_AGGREGATION.faulty),
-      { ...(placement.testbed ? { window: modelWindow(world, reader, bsAddresses, twinIds, policy, o.proposalWindowSeconds, placement.testbed.linkSlowdown) } : {}), firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: 20, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k), ...(o.mbsAttack ? { attack: o.mbsAttack } : {}) },
+      { ...(placement.testbed ? { window: modelWindow(world, reader, bsAddresses, twinIds, policy, o.proposalWindowSeconds, placement.testbed.linkSlowdown) } : {}), firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: o.minRoundSeconds, maxRoundSeconds: 600, pollMs: 500, fetchTimeoutMs: o.fetchTimeoutMs ?? FETCH_TIMEOUT_MS, testIndices: Array.from({ length: o.testImages }, (_, k) => k), ...(o.mbsAttack ? { attack: o.mbsAttack } : {}) },
       log,
     );
 

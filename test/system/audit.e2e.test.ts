@@ -30,6 +30,7 @@ describe("dtwn audit (end to end: a run with a forging MBS, audited from its run
       [
         "--users", "6", "--bss", "3", "--policy", "average", "--local-steps", "1", "--test-images", "100",
         "--held-out-per-bs", "20", "--workers", "2", "--mbs-attack", "forge-global:2", "--rounds", "3", "-q",
+        "--min-round-seconds", "90", "--verification-window-seconds", "120", // close early when all are done; a loaded machine misses no window
       ],
       { prefix: "dtwn-audit-e2e-" },
     );

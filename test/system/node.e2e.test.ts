@@ -35,7 +35,7 @@ for (const client of LOCAL_CLIENTS) {
       ({ out, stdout, metrics: m } = dtwnRun(
         [
           "--network", "localhost", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
-          "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "60", "--verification-window-seconds", "20",
+          "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "60", "--min-round-seconds", "40", "--verification-window-seconds", "20",
           "--workers", "1", "--kill", "0:2:train",
         ],
         { prefix: "dtwn-node-", env: { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 330_000 },

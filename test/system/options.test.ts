@@ -18,12 +18,12 @@ describe("src/system/options", () => {
   it("names every bad field: unknown policy, attack, fault kind, negative counts, unknown keys", () => {
     let message = "";
     try {
-      resolveRunOptions({ policy: "greedy", attack: "flip", users: -3, faults: [{ bs: 0, kind: "slow" }], colour: "red" } as never);
+      resolveRunOptions({ policy: "greedy", attack: "flip", users: -3, faults: [{ bs: 0, kind: "slow" }], minRoundSeconds: 2, colour: "red" } as never);
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).to.match(/^invalid run options:/);
-    for (const field of ["policy", "attack", "users", "faults.0.kind", "colour"]) expect(message, field).to.include(field);
+    for (const field of ["policy", "attack", "users", "faults.0.kind", "minRoundSeconds", "colour"]) expect(message, field).to.include(field);
   });
 
   it("refuses impossible combinations: as many malicious BSs as BSs, fewer users than BSs, a crash or fault of a BS that does not exist", () => {

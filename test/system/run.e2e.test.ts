@@ -25,6 +25,8 @@ describe("dtwn run (end to end: chain, IPFS, FL, agents, a crash and a malicious
       [
         "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3", "--test-images", "300",
         "--held-out-per-bs", "60", "--malicious", "1", "--attack", "sign-flip", "--crash", "0:2:upload", "--workers", "2", "-q",
+        // generous windows: they close early once every BS is done, and keep a loaded machine (npm test runs files in parallel) from missing them
+        "--min-round-seconds", "90", "--verification-window-seconds", "120",
       ],
       { prefix: "dtwn-e2e-" },
     ));

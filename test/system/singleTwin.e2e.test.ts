@@ -15,7 +15,7 @@ describe("dtwn run with one twin per BS (K_i = 1: the BS model's CID is its twin
   let metrics: RunMetrics;
 
   before(() => {
-    ({ out, metrics } = dtwnRun(["--users", "3", "--bss", "3", "--rounds", "1", "--policy", "average", "--local-steps", "2", "--test-images", "200", "--held-out-per-bs", "60", "--workers", "1", "-q"], { prefix: "dtwn-k1-" }));
+    ({ out, metrics } = dtwnRun(["--users", "3", "--bss", "3", "--rounds", "1", "--policy", "average", "--local-steps", "2", "--test-images", "200", "--held-out-per-bs", "60", "--workers", "1", "-q", "--verification-window-seconds", "120"], { prefix: "dtwn-k1-" }));
   });
 
   after(() => fs.rmSync(out, { recursive: true, force: true }));
