@@ -65,6 +65,7 @@ function withRunOptions(cmd: Command): Command {
     .option("--workers <n>", "training processes", positiveInt, DEFAULT_RUN.workers)
     .option("--held-out-per-bs <n>", "training samples each BS keeps to verify the others' models", positiveInt, DEFAULT_RUN.heldOutPerBs)
     .option("--first-round-seconds <s>", "submission window of round 1 (later rounds adapt, and close early when every BS has submitted)", positiveInt, DEFAULT_RUN.firstRoundSeconds)
+    .option("--reveal-window-seconds <s>", "seconds after the verification window during which the BSs reveal their verdicts", positiveInt, DEFAULT_RUN.revealWindowSeconds)
     .option("--min-round-seconds <s>", "shortest submission window of rounds 2+ (1.5 x the previous round's slowest submission, at least this)", positiveInt, DEFAULT_RUN.minRoundSeconds)
     .option("--verification-window-seconds <s>", "seconds after a round's deadline during which the BSs verify each other's models", positiveInt, DEFAULT_RUN.verificationWindowSeconds)
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)

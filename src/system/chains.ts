@@ -6,6 +6,7 @@
  * Keys on a node: on localhost the node's well-known development accounts (account 0 the MBS, 1..M the BSs);
  * elsewhere DTWN_DEPLOYER_KEY and DTWN_BS_KEYS (comma-separated), as for `dtwn-deploy`.
  */
+import { detectBlockTime, type BlockTime } from "../chain/blockTime";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, type Provider, type Signer } from "ethers";
@@ -44,6 +45,8 @@ export interface ChainHost {
   mbsSigner(deployment: Deployment): Promise<Signer>;
   /** BS i's signer (its registry seat). */
   bsSigner(deployment: Deployment, i: number): Promise<Signer>;
+  /** Seconds between the chain's blocks (0: a block per transaction), which every window must leave room for. */
+  blockTime(): Promise<BlockTime>;
 }
 
 /** Private key of account `i` of the local development node. */
@@ -76,6 +79,10 @@ export async function checkNode(provider: Provider, url: string): Promise<void> 
 export class InProcessChain implements ChainHost {
   readonly description = "hardhat (in-process)";
   private readonly hre: HardhatRuntimeEnvironment;
+
+  async blockTime(): Promise<BlockTime> {
+    return { seconds: 0, how: "in-process Hardhat mines a block per transaction" };
+  }
 
   constructor() {
     const cwd = process.cwd();
@@ -149,6 +156,15 @@ export class NodeChain implements ChainHost {
 
   provider(deployment: Deployment): Provider {
     return localProvider(this.rpcUrl, deployment.chainId);
+  }
+
+  async blockTime(): Promise<BlockTime> {
+    const provider = localProvider(this.rpcUrl);
+    try {
+      return await detectBlockTime(provider);
+    } finally {
+      provider.destroy();
+    }
   }
 
   async mbsSigner(deployment: Deployment): Promise<Signer> {

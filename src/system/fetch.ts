@@ -11,10 +11,14 @@ import { getWeights, type WeightsStore } from "../ipfs/store";
 /** Give up on a transfer when no block arrived for this long, ms (per attempt). */
 export const FETCH_TIMEOUT_MS = 10_000;
 
+/** Pause before retry k (1-based), ms: a session that fails at once (a connection the loaded node just dropped) is not retried in the same instant. */
+export const RETRY_BACKOFF_MS = (k: number) => 500 * 2 ** (k - 1);
+
 /** Run `get` up to `attempts` times, dialling `peers` before each; the first attempts ask the first peer only, the last every peer. */
 async function withPeers<T>(store: WeightsStore, peers: readonly string[], attempts: number, get: (from: readonly string[]) => Promise<T>): Promise<T> {
   let last: unknown;
   for (let k = 0; k < attempts; k++) {
+    if (k > 0) await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS(k)));
     const dialErrors: string[] = [];
     for (const peer of peers) {
       try {

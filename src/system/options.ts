@@ -61,6 +61,8 @@ export const RunOptionsSchema = z
     /** DPoS slot length and verification window on the deployed chain, seconds. */
     slotSeconds: z.number().int().min(1),
     verificationWindowSeconds: z.number().int().min(1),
+    /** Reveal window of the verdicts on the deployed chain, seconds (after the commit window). */
+    revealWindowSeconds: z.number().int().min(1),
     firstRoundSeconds: z.number().int().min(5),
     /**
      * Shortest submission window of rounds 2+, seconds (each is 1.5 x the previous round's slowest submission, at
@@ -120,6 +122,7 @@ export const DEFAULT_RUN: RunOptions = {
   out: "runs/latest",
   slotSeconds: 4,
   verificationWindowSeconds: 60,
+  revealWindowSeconds: 30,
   firstRoundSeconds: 120,
   minRoundSeconds: 20,
   proposalWindowSeconds: 20,

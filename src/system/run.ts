@@ -11,6 +11,7 @@
  * aggregation.json and the IPFS repositories, so that `dtwn audit <run folder>` can recompute every model after the
  * chain is gone (docs/audit.md).
  */
+import { checkWindowsFitBlockTime } from "../chain/blockTime";
 import fs from "node:fs";
 import path from "node:path";
 import { readDeployment } from "../chain/deployment";
@@ -81,6 +82,10 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
   const log = hooks.log ?? (() => undefined);
   const t0 = Date.now();
   const { chain, agents: host } = await hostsFor(o, placement); // a placement that cannot work fails before anything is written
+  // Windows shorter than the chain's blocks allow fail here, before anything is deployed.
+  const blockTime = await chain.blockTime();
+  checkWindowsFitBlockTime({ slotSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, revealWindowSeconds: o.revealWindowSeconds, firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: o.minRoundSeconds, proposalWindowSeconds: o.proposalWindowSeconds }, blockTime);
+  if (blockTime.seconds > 0) log(`the chain mines a block every ${blockTime.seconds} s (${blockTime.how})`);
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });
   const world = buildWorld(worldOptions(o), 60_000);
@@ -92,7 +97,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
   // The chain: deploy and bootstrap.
   log(`deploying the protocol to ${chain.description} ...`);
   const paramsFile = path.join(out, "protocol-params.json");
-  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");
+  fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, revealWindowSeconds: o.revealWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");
   const deploymentFile = path.join(out, "deployment.json");
   // The users' device keys: a fresh secret held here, on the users' side (the bootstrap registers their twins with it).
   const deviceSecret = freshDeviceSecret();

@@ -25,3 +25,9 @@ export function dtwnRun(args: string[], options: { prefix: string; env?: NodeJS.
   if (r.status !== 0) throw new Error(`dtwn run exited with ${r.status} (signal ${r.signal}):\n${r.stdout}\n${r.stderr}`);
   return { out, stdout: r.stdout, metrics: JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as RunMetrics };
 }
+
+/** Every failing verdict of a run with its reason, for assertion messages: why an honest model failed shows in the log. */
+export function failingVerdicts(m: RunMetrics): string {
+  const lines = m.rounds.flatMap((r) => r.agents.flatMap((a) => a.verdicts.filter((v) => !v.pass).map((v) => `round ${r.round}: BS ${a.bs} failed BS ${v.bs} (accuracy ${v.accuracy.toFixed(3)}, reference ${v.reference.toFixed(3)}${v.error ? `; ${v.error}` : ""})`)));
+  return lines.length > 0 ? `\nfailing verdicts:\n  ${lines.join("\n  ")}` : "\nno failing verdicts";
+}

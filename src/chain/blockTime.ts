@@ -1,0 +1,98 @@
+/**
+ * The chain's block time, and the protocol's windows checked against it.
+ *
+ * On Hardhat's automine every transaction is mined at once; on a public testnet (or `--block-time 12`) a transaction
+ * waits for the next block, up to a block time. A DPoS slot shorter than a block can pass with no block in it, and a
+ * window of one or two blocks closes before a transaction sent in it, or a resend after a dropped one, is mined: the
+ * protocol parameters that cannot work with the chain's block time are refused before anything is deployed.
+ */
+import type { JsonRpcProvider } from "ethers";
+
+/**
+ * Fewest blocks a window (commit, reveal, submission, proposal) must span: a transaction sent at its start waits up
+ * to one block to be mined, and two more leave room for one resend of a dropped transaction.
+ */
+export const MIN_BLOCKS_PER_WINDOW = 3;
+
+export interface BlockTime {
+  /** Seconds between blocks; 0: a block per transaction (automine). */
+  seconds: number;
+  /** How it was found, for logs and errors. */
+  how: string;
+}
+
+/** The windows of a run, seconds, by the option that sets each. */
+export interface ProtocolWindows {
+  /** DPoS slot (`--slot-seconds`, protocol parameter slotDurationSeconds). */
+  slotSeconds: number;
+  /** Commit window of the verdicts (`--verification-window-seconds`). */
+  verificationWindowSeconds: number;
+  /** Reveal window of the verdicts (`--reveal-window-seconds`). */
+  revealWindowSeconds: number;
+  /** Submission window of round 1 (`--first-round-seconds`). */
+  firstRoundSeconds: number;
+  /** Shortest submission window of rounds 2+ (`--min-round-seconds`). */
+  minRoundSeconds: number;
+  /** Window in which the BSs propose their actions (`--proposal-window-seconds`). */
+  proposalWindowSeconds: number;
+}
+
+const FLAGS: Record<keyof ProtocolWindows, string> = {
+  slotSeconds: "--slot-seconds",
+  verificationWindowSeconds: "--verification-window-seconds",
+  revealWindowSeconds: "--reveal-window-seconds",
+  firstRoundSeconds: "--first-round-seconds",
+  minRoundSeconds: "--min-round-seconds",
+  proposalWindowSeconds: "--proposal-window-seconds",
+};
+
+/** What cannot work at this block time, one line per window; empty when everything fits. */
+export function blockTimeProblems(w: ProtocolWindows, blockTime: BlockTime, minBlocks = MIN_BLOCKS_PER_WINDOW): string[] {
+  const b = blockTime.seconds;
+  if (!(b > 0)) return [];
+  const problems: string[] = [];
+  if (w.slotSeconds < b) problems.push(`a DPoS slot of ${w.slotSeconds} s is shorter than a block (${b} s): a slot can pass with no block in it; use ${FLAGS.slotSeconds} ${Math.ceil(b)} or more`);
+  for (const key of ["verificationWindowSeconds", "revealWindowSeconds", "firstRoundSeconds", "minRoundSeconds", "proposalWindowSeconds"] as const) {
+    if (w[key] < minBlocks * b) problems.push(`${key} = ${w[key]} s spans fewer than ${minBlocks} blocks of ${b} s: set ${FLAGS[key]} to ${Math.ceil(minBlocks * b)} or more`);
+  }
+  return problems;
+}
+
+/** @throws Error listing every window that cannot work at the chain's block time, and the value that would. */
+export function checkWindowsFitBlockTime(w: ProtocolWindows, blockTime: BlockTime, minBlocks = MIN_BLOCKS_PER_WINDOW): void {
+  const problems = blockTimeProblems(w, blockTime, minBlocks);
+  if (problems.length > 0) throw new Error(`The chain mines a block every ${blockTime.seconds} s (${blockTime.how}); these windows cannot work with it:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}
+
+/**
+ * The block time of the chain behind `provider`: 0 on automine (`hardhat_getAutomine`, which anvil answers too),
+ * anvil's interval (`anvil_getIntervalMining`), else the median gap between the timestamps of the last blocks
+ * (a public chain, or `hardhat node` with interval mining), waiting for blocks if there are fewer than `samples`.
+ */
+export async function detectBlockTime(provider: JsonRpcProvider, o: { samples?: number; timeoutMs?: number } = {}): Promise<BlockTime> {
+  const automine = await optional<boolean>(provider, "hardhat_getAutomine");
+  if (automine === true) return { seconds: 0, how: "a block per transaction (automine)" };
+  const interval = await optional<number>(provider, "anvil_getIntervalMining");
+  if (typeof interval === "number" && interval > 0) return { seconds: interval, how: "anvil's interval mining" };
+  const samples = o.samples ?? 8;
+  const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+  for (;;) {
+    const latest = await provider.getBlockNumber();
+    if (latest >= samples) {
+      const stamps: number[] = [];
+      for (let n = latest - samples; n <= latest; n++) stamps.push((await provider.getBlock(n))?.timestamp ?? 0);
+      const gaps = stamps.slice(1).map((t, i) => t - stamps[i]).sort((a, b) => a - b);
+      return { seconds: gaps[Math.floor(gaps.length / 2)], how: `the median gap of blocks ${latest - samples}-${latest}` };
+    }
+    if (Date.now() > deadline) throw new Error(`Cannot tell the chain's block time: it has ${latest} blocks, fewer than the ${samples} needed to measure it, and mined no more within ${(o.timeoutMs ?? 120_000) / 1000} s. Is it mining?`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+async function optional<T>(provider: JsonRpcProvider, method: string): Promise<T | undefined> {
+  try {
+    return (await provider.send(method, [])) as T;
+  } catch {
+    return undefined; // not this client's method
+  }
+}
