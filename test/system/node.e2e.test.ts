@@ -22,7 +22,7 @@ import { dtwnRun, failingVerdicts } from "./dtwnRun";
 
 for (const client of LOCAL_CLIENTS) {
   describe(`dtwn run --network localhost on the ${client} node (agent processes; one is SIGKILLed mid-round)`, function () {
-    this.timeout(360_000);
+    this.timeout(540_000);
     let node: LocalNode | undefined;
     let url: string;
     let out: string;
@@ -35,10 +35,10 @@ for (const client of LOCAL_CLIENTS) {
       ({ out, stdout, metrics: m } = dtwnRun(
         [
           "--network", "localhost", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
-          "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "60", "--min-round-seconds", "40", "--verification-window-seconds", "20",
+          "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "120", "--min-round-seconds", "60", "--verification-window-seconds", "45",
           "--workers", "1", "--kill", "0:2:train",
         ],
-        { prefix: "dtwn-node-", env: { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 330_000 },
+        { prefix: "dtwn-node-", env: { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 500_000 },
       ));
     });
 
