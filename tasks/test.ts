@@ -2,7 +2,7 @@
  * `npx hardhat test` on two cores: the files that measure time on the emulated testbed (CPU quotas, shaped links:
  * TIMED_TEST_FILES) run alone, one after another, as before; every other file runs first, in parallel worker processes
  * (`DTWN_TEST_JOBS`, default 3: the end-to-end runs wait on chain deadlines and child processes, so a third worker
- * fills the cores). The Hardhat tests took 16 min serially and take about 9.5 min this way (README, "Tests").
+ * fills the cores). The Hardhat tests took 16 min serially and take about 12 min this way (README, "Tests").
  *
  * Serial as before: `DTWN_TEST_SERIAL=1`, `REPORT_GAS=true` (the gas reporter needs one process), coverage, or a
  * list of files of which at most one is not a testbed file. `--parallel` keeps Hardhat's meaning (all in parallel).
