@@ -26,8 +26,10 @@ const ROOT = path.resolve(__dirname, "..", "..");
 
 export interface LocalNodeOptions {
   client: LocalClient;
-  /** TCP port on 127.0.0.1. */
+  /** TCP port. */
   port: number;
+  /** Address to listen on: 127.0.0.1 (default), or one inside a network namespace the run made (the testbed's hub). */
+  host?: string;
   /** Seconds between blocks (interval mining); undefined: a block per transaction. */
   blockTimeSeconds?: number;
   /** anvil only: load the chain from this file if it exists, and dump it there on exit (`anvil --state`). */
@@ -45,9 +47,9 @@ export function localNodeCommand(o: LocalNodeOptions, anvilBinary: () => string 
     if (o.stateFile) throw new Error("`hardhat node` cannot keep its chain across restarts: use --client anvil for a state file.");
     const env: Record<string, string> = { DTWN_WALL_CLOCK: "1" };
     if (o.blockTimeSeconds !== undefined) env.DTWN_BLOCK_TIME_MS = String(o.blockTimeSeconds * 1000);
-    return { command: process.execPath, args: [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(o.port)], env };
+    return { command: process.execPath, args: [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), "node", "--hostname", o.host ?? "127.0.0.1", "--port", String(o.port)], env };
   }
-  const args = ["--host", "127.0.0.1", "--port", String(o.port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(LOCAL_ACCOUNTS)];
+  const args = ["--host", o.host ?? "127.0.0.1", "--port", String(o.port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(LOCAL_ACCOUNTS)];
   if (o.blockTimeSeconds !== undefined) args.push("--block-time", String(o.blockTimeSeconds));
   if (o.stateFile) args.push("--state", o.stateFile);
   return { command: anvilBinary(), args, env: {} };

@@ -219,14 +219,15 @@ export class HeliaWeightsStore implements WeightsStore {
     const fs = providers ? unixfs({ blockstore: this.helia.blockstore.createSession(c, { providers, minProviders: 1, maxProviders: providers.length }) }) : this.fs;
     const r = await collectWithStallTimeout((signal) => fs.cat(c, { signal, offline: !this.network }), timeoutMs);
     if (r.bytes) return r.bytes;
-    if (providers && !r.stalled && /failed to load block/i.test((r.error as Error)?.message ?? "")) {
-      // A session gives up as soon as every provider it was given answered that it does not have the block.
-      throw new CidNotFoundError(cid, `IPFS ${cid}: no block arrived from the ${providers.length} peer(s) asked (${opts.from!.join(", ")}); they do not have it. Fetch it from the node that stored it.`);
-    }
-    throw this.fetchError(cid, r.stalled, r.error, timeoutMs);
+    throw this.fetchError(cid, r.stalled, r.error, timeoutMs, providers ? opts.from : undefined);
   }
 
-  private fetchError(cid: string, stalled: boolean, error: unknown, timeoutMs: number): Error {
+  /** The error of a fetch that got no bytes; `asked`: the only peers a session asked. */
+  private fetchError(cid: string, stalled: boolean, error: unknown, timeoutMs: number, asked?: readonly string[]): Error {
+    if (asked && !stalled && /failed to load block/i.test((error as Error)?.message ?? "")) {
+      // A session gives up as soon as every provider it was given answered that it does not have the block.
+      return new CidNotFoundError(cid, `IPFS ${cid}: no block arrived from the ${asked.length} peer(s) asked (${asked.join(", ")}); they do not have it. Fetch it from the node that stored it.`);
+    }
     if (stalled) {
       return new CidNotFoundError(cid, `IPFS ${cid}: no block arrived from the ${this.connections()} connected peer(s) within ${timeoutMs} ms; none of them has it. Dial the node that stored it, or raise the timeout if it is slow.`);
     }

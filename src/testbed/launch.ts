@@ -6,6 +6,7 @@
  * or this process gets SIGINT or SIGTERM) it kills every process of the run and removes the namespaces, veths and
  * cgroups it made; a run killed with SIGKILL leaves them to the next launcher, which sweeps what dead runs left.
  */
+import { localNodeCommand } from "../chain/localNode";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -193,8 +194,9 @@ export async function launchEmulatedRun(req: EmulatedRunRequest): Promise<number
     const hubGroup = CpuCgroup.create(path.join(runCgroupName(id), "control", "hub"), machineQuota, support);
     const hubExec = net.exec();
     const inHub = (argv: string[]) => hubGroup.command([...hubExec, ...argv]);
-    const chainNode = inHub(["npx", "hardhat", "node", "--hostname", HUB_ADDRESS, "--port", String(HUB_RPC_PORT)]);
-    const node = spawn(chainNode.file, chainNode.args, { cwd: ROOT, env: { ...env, DTWN_WALL_CLOCK: "1" }, stdio: ["ignore", nodeOut, nodeOut] }); // blocks keep the wall clock (hardhat.config.ts), as `npm run node`
+    const nodeCommand = localNodeCommand({ client: "hardhat", port: HUB_RPC_PORT, host: HUB_ADDRESS }); // as `npm run node`: blocks keep the wall clock
+    const chainNode = inHub([nodeCommand.command, ...nodeCommand.args]);
+    const node = spawn(chainNode.file, chainNode.args, { cwd: ROOT, env: { ...env, ...nodeCommand.env }, stdio: ["ignore", nodeOut, nodeOut] });
     children.push(node);
     await waitForLine(nodeLog, "Started HTTP and WebSocket JSON-RPC server", node, 120_000);
     log(`chain node up in the hub at ${rpcUrl}`);
