@@ -59,6 +59,9 @@ const config: HardhatUserConfig = {
         }
       : {}),
   },
+  // DTWN_CONFIRMATIONS: blocks a deployment transaction must be under before the next one builds on it (Ignition's
+  // default is 5 on every network that does not automine, 50 s per step on a 2 s chain).
+  ignition: { requiredConfirmations: Number(process.env.DTWN_CONFIRMATIONS ?? 1) },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   gasReporter: {
     enabled: process.env.REPORT_GAS === "true",

@@ -121,6 +121,7 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
       users: args.users,
       seed: args.seed,
       log: (line) => console.log(`  ${line}`),
+      confirmations: Number(process.env.DTWN_CONFIRMATIONS ?? 1),
     });
     console.log(`Bootstrapped ${result.bss.length} BSs and ${result.twins} twins.`);
   }

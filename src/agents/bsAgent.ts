@@ -211,7 +211,6 @@ interface RoundContext {
   report: AgentRoundReport;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nowSeconds = () => Date.now() / 1000;
 const ZERO_HASH = "0x" + "0".repeat(64);
 
 export class BsAgent {
@@ -468,7 +467,8 @@ export class BsAgent {
       else await (await ledger.proposeAction(round, encodeRawAction(policy.propose(state, index)))).wait();
     }
     const allocation = await this.joint.decide(round, state, openedAt);
-    const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : []));
+    // in the order of the action's twin entries (ascending twin id), which the consents must follow
+    const mine = allocation.association.flatMap((bs, n) => (bs === index ? [n] : [])).sort((a, b) => this.ctx.twinIds[a] - this.ctx.twinIds[b]);
     if (mine.length === 0) return allocation;
     if ((await ledger.actionHash(round, address)) !== ZERO_HASH) {
       resumed.push("commit");
@@ -561,12 +561,14 @@ export class BsAgent {
       const cid = await this.putSubmission(model);
       rc.report.cid = cid;
       if (settings.fault === "late") {
-        // until the chain's own clock (the latest block) is past the deadline: a node's clock may lag ours
-        const provider = rounds.runner?.provider;
-        const chainNow = async () => Math.min(nowSeconds(), (await provider?.getBlock("latest"))?.timestamp ?? nowSeconds());
-        while ((await chainNow()) <= Number((await rounds.getRound(rc.round)).deadline) + 1) await sleep(settings.pollMs);
-      } else if (nowSeconds() > rc.deadline) {
-        throw new Error(`too late: the deadline of round ${rc.round} passed ${Math.round(nowSeconds() - rc.deadline)} s ago`);
+        // until the chain's clock is past the deadline (the MBS may have closed submissions early)
+        for (;;) {
+          const deadline = Number((await rounds.getRound(rc.round)).deadline);
+          if (await protocol.clock.isPast(deadline)) break;
+          await sleep(settings.pollMs);
+        }
+      } else if (await protocol.clock.isPast(rc.deadline)) {
+        throw new Error(`too late: the chain's clock is ${Math.round((await protocol.clock.now()) - rc.deadline)} s past round ${rc.round}'s deadline`);
       }
       await (await rounds.submitModel(rc.round, cidToBytes(cid))).wait();
       rc.report.submitted = true;
@@ -690,7 +692,7 @@ export class BsAgent {
   /** Whether round `round` still takes submissions: open (not closed early by the MBS) and before its deadline. */
   private async openForSubmissions(round: number): Promise<boolean> {
     const r = await this.ctx.protocol.rounds.getRound(round);
-    return Number(r.status) === RoundStatus.Open && nowSeconds() <= Number(r.deadline);
+    return Number(r.status) === RoundStatus.Open && !(await this.ctx.protocol.clock.isPast(Number(r.deadline)));
   }
 
   /** Whether this BS already recorded twin `id`'s data in this round (a restarted agent). */
@@ -714,7 +716,7 @@ export class BsAgent {
       const submitted = new Set((await rounds.submitters(round)).map((a) => a.toLowerCase()));
       const committed = (await ledger.queryFilter(ledger.filters.ActionCommitted(round))).map((e) => e.args.bs.toLowerCase());
       r = await rounds.getRound(round); // the MBS may close submissions early
-      if (nowSeconds() > Number(r.deadline) + 1 || committed.every((a) => submitted.has(a))) break;
+      if ((await protocol.clock.isPast(Number(r.deadline))) || committed.every((a) => submitted.has(a))) break;
       await sleep(settings.pollMs);
     }
     const mine = await rounds.ballot(round, address);
@@ -723,12 +725,12 @@ export class BsAgent {
       return;
     }
     const isCommitted = mine.commitment !== ZERO_HASH;
-    if (!isCommitted && nowSeconds() > Number(r.commitUntil)) return;
+    if (!isCommitted && (await protocol.clock.isPast(Number(r.commitUntil)))) return;
 
     // Score the models (fetch failures fail a model), wait for the deadline, and score again if a late model came in.
     let subs = [...(await rounds.submitters(round))];
     let scored = await this.score(round, globalCid, subs);
-    while (nowSeconds() <= Number((await rounds.getRound(round)).deadline)) await sleep(settings.pollMs);
+    while (!(await protocol.clock.isPast(Number((await rounds.getRound(round)).deadline)))) await sleep(settings.pollMs);
     const final = [...(await rounds.submitters(round))];
     if (final.length !== subs.length) {
       subs = final;
@@ -755,7 +757,7 @@ export class BsAgent {
       // Reveal once the chain accepts reveals (every member committed, or the commit window is over).
       for (;;) {
         if (await rounds.acceptsReveals(round)) break;
-        if (nowSeconds() > Number((await rounds.getRound(round)).revealUntil)) throw new Error("the reveal window closed before reveals opened");
+        if (await protocol.clock.isPast(Number((await rounds.getRound(round)).revealUntil))) throw new Error("the reveal window closed before reveals opened");
         await sleep(settings.pollMs);
       }
       await (await rounds.revealVerdicts(round, ballot.verdicts, ballot.scores, ballot.salt)).wait();

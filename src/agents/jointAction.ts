@@ -12,7 +12,7 @@ import type { Protocol } from "../system/protocol";
 import { environmentAt, type World } from "../system/world";
 
 export interface JointActionContext {
-  protocol: Pick<Protocol, "twins" | "ledger" | "rounds">;
+  protocol: Pick<Protocol, "twins" | "ledger" | "rounds" | "clock">;
   world: World;
   /** BS index -> address (the registry's members in seat order). */
   bsAddresses: readonly string[];
@@ -31,7 +31,6 @@ export interface RoundOpening {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nowSeconds = () => Date.now() / 1000;
 
 export class JointActionReader {
   constructor(readonly ctx: JointActionContext) {}
@@ -40,7 +39,7 @@ export class JointActionReader {
   async opening(round: number): Promise<RoundOpening> {
     const { rounds } = this.ctx.protocol;
     const opened = (await rounds.queryFilter(rounds.filters.RoundOpened(round)))[0];
-    return opened ? { openedAt: (await opened.getBlock()).timestamp, openedBlock: opened.blockNumber } : { openedAt: nowSeconds(), openedBlock: "latest" };
+    return opened ? { openedAt: (await opened.getBlock()).timestamp, openedBlock: opened.blockNumber } : { openedAt: await this.ctx.protocol.clock.now(), openedBlock: "latest" };
   }
 
   /**
@@ -83,10 +82,15 @@ export class JointActionReader {
       const cutoff = openedAt + this.ctx.proposalWindowSeconds;
       for (;;) {
         proposals = await this.proposals(round, cutoff);
-        if (proposals.every((p) => p !== undefined) || nowSeconds() > cutoff + 1) break;
+        if (proposals.every((p) => p !== undefined)) break;
+        // Once the chain's clock is past the cutoff no block at or before it can still be mined: the set is final,
+        // the same for every reader.
+        if (await this.ctx.protocol.clock.isPast(cutoff)) {
+          proposals = await this.proposals(round, cutoff);
+          break;
+        }
         await sleep(this.ctx.pollMs);
       }
-      if (nowSeconds() > cutoff + 1) proposals = await this.proposals(round, cutoff); // final, deterministic set
     }
     return this.ctx.rule.decide(state, proposals);
   }

@@ -41,7 +41,7 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   const deployment = readDeployment(a.deployment);
   const url = deployment.rpcUrl ?? RPC_URLS[deployment.network];
   if (!url) throw new Error(`the deployment ${a.deployment} has no rpcUrl; redeploy through a node with a URL.`);
-  const provider = localProvider(url, deployment.chainId);
+  const provider = localProvider(url, deployment.chainId, { confirmations: o.confirmations });
   await checkNode(provider, url);
   await initBackend("auto", () => undefined);
   const world = buildWorld(worldOptions(o), 60_000);

@@ -8,6 +8,7 @@
 import { Contract, id, type Signer } from "ethers";
 import { consentDomain, deviceKey, signRegistration, signTwinData } from "./consent";
 import type { Deployment } from "./deployment";
+import { sendBatch, type NoncedCall } from "./txBatch";
 import { generateScenario, PAPER_BS_CPU_HZ } from "../twins/scenario";
 import { nearestBsAssociation } from "../twins/mdp";
 
@@ -28,6 +29,8 @@ export interface BootstrapOptions {
   deviceSecret?: string;
   /** Called with a line of progress. */
   log?: (line: string) => void;
+  /** Blocks a transaction must be mined under before the next step builds on it (1: mined; default 1). */
+  confirmations?: number;
 }
 
 export const DEFAULT_BOOTSTRAP: BootstrapOptions = {
@@ -95,69 +98,90 @@ export async function bootstrapDeployment(
   if (m === 0) throw new Error("Bootstrap needs at least one BS account.");
   const scenario = bootstrapScenario(options, m);
 
-  const bss: BootstrapResult["bss"] = [];
-  for (const [i, signer] of bsSigners.entries()) {
-    const address = await signer.getAddress();
-    const { cpuHz, position } = scenario.bss[i];
-    const x = Math.round(position.xMetres);
-    const y = Math.round(position.yMetres);
-    if (!(await registry.isMember(address))) await (await registry.admit(address)).wait();
-    const asBs = registry.connect(signer) as Contract;
-    await (await asBs.registerMetadata(BigInt(cpuHz), x, y, `/ip4/127.0.0.1/tcp/${4101 + i}`)).wait();
-    bss.push({ address, cpuFrequencyHz: cpuHz, x, y, twins: 0, samples: 0 });
-    log(`admitted BS ${i + 1}/${m} ${address} (${(cpuHz / 1e9).toFixed(1)} GHz at ${x},${y} m)`);
-  }
+  const confirmations = options.confirmations ?? 1;
+  const send = (batch: Parameters<typeof sendBatch>[0]) => sendBatch(batch.filter((b) => b.calls.length > 0), confirmations);
+  const operatorCalls = (calls: { label: string; send: NoncedCall }[]) => ({ signer: operator, calls });
 
-  // The operator admits the users with their device keys (as it admits BSs), in batches.
+  // 1. The operator admits the BSs and, in batches, the users with their device keys.
+  const bss: BootstrapResult["bss"] = [];
+  const bsAddresses = await Promise.all(bsSigners.map((s) => s.getAddress()));
   const secret = options.deviceSecret ?? DEV_DEVICE_SECRET;
   const devices = scenario.users.map((_, u) => deviceKey(secret, u));
   const users = at("UserRegistry", operator);
+  const admitBss: { label: string; send: NoncedCall }[] = [];
+  for (const [i, address] of bsAddresses.entries()) {
+    if (!(await registry.isMember(address))) admitBss.push({ label: `admit BS ${i}`, send: (o) => registry.admit(address, o) });
+  }
   const admit: number[] = [];
   for (let u = 0; u < scenario.users.length; u++) if (!(await users.isUser(userIdOf(u)))) admit.push(u);
+  const admitUsers: { label: string; send: NoncedCall }[] = [];
   for (let k = 0; k < admit.length; k += 100) {
     const batch = admit.slice(k, k + 100);
-    await (await users.admitUsers(batch.map(userIdOf), batch.map((u) => devices[u].address))).wait();
+    admitUsers.push({ label: `admit users ${batch[0]}..${batch[batch.length - 1]}`, send: (o) => users.admitUsers(batch.map(userIdOf), batch.map((u) => devices[u].address), o) });
   }
-  if (admit.length) log(`admitted ${admit.length} users with their device keys`);
+  await send([operatorCalls([...admitBss, ...admitUsers])]);
+  if (admit.length) log(`admitted ${bsSigners.length} BSs and ${admit.length} users with their device keys`);
 
+  // 2. Each BS publishes its metadata and registers the twins of the users nearest to it (each device consents).
   const association = nearestBsAssociation(scenario);
   const domain = consentDomain(deployment.chainId, deployment.contracts.TwinRegistry.address);
+  const perBs: { label: string; send: NoncedCall }[][] = bsSigners.map(() => []);
+  for (const [i, signer] of bsSigners.entries()) {
+    const { cpuHz, position } = scenario.bss[i];
+    const x = Math.round(position.xMetres);
+    const y = Math.round(position.yMetres);
+    const asBs = registry.connect(signer) as Contract;
+    perBs[i].push({ label: `BS ${i} metadata`, send: (o) => asBs.registerMetadata(BigInt(cpuHz), x, y, `/ip4/127.0.0.1/tcp/${4101 + i}`, o) });
+    bss.push({ address: bsAddresses[i], cpuFrequencyHz: cpuHz, x, y, twins: 0, samples: 0 });
+  }
+  const reader = at("TwinRegistry", operator);
+  for (const [u] of scenario.users.entries()) {
+    const best = association[u];
+    const userId = userIdOf(u);
+    if ((await reader.twinOfUser(userId)) !== 0n) continue;
+    const signature = await signRegistration(devices[u], domain, userId, bsAddresses[best]);
+    const twins = at("TwinRegistry", bsSigners[best]);
+    perBs[best].push({ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) });
+  }
+  await send(bsSigners.map((signer, i) => ({ signer, calls: perBs[i] })));
+  for (const [i, b] of bss.entries()) log(`admitted BS ${i + 1}/${m} ${b.address} (${(b.cpuFrequencyHz / 1e9).toFixed(1)} GHz at ${b.x},${b.y} m)`);
+
+  // 3. Each BS records its twins' data (the data commitment binds the user's id and data size until real data is
+  // synced, src/fl; the device signs it).
+  const dataCalls: { label: string; send: NoncedCall }[][] = bsSigners.map(() => []);
   for (const [u, user] of scenario.users.entries()) {
     const best = association[u];
     const samples = user.dataSamples;
-    const twins = at("TwinRegistry", bsSigners[best]);
-    const bsAddress = await bsSigners[best].getAddress();
     const userId = userIdOf(u);
-    let twinId: bigint = await twins.twinOfUser(userId);
-    if (twinId === 0n) {
-      // The user's device consents to its twin on its nearest BS.
-      await (await twins.registerTwin(userId, await signRegistration(devices[u], domain, userId, bsAddress))).wait();
-      twinId = await twins.twinOfUser(userId);
-    }
-    // The data commitment binds the user's id and data size until real data is synced (src/fl); the device signs it.
-    const record = { twinId, bs: bsAddress, dataSize: samples, dataCommitment: id(`${userId}:${samples}`), state: id(`state:${userId}:0`), version: (await twins.twin(twinId)).dataVersion + 1n };
-    await (await twins.recordTwinData(twinId, samples, record.dataCommitment, record.state, await signTwinData(devices[u], domain, record))).wait();
+    const twinId: bigint = await reader.twinOfUser(userId);
+    const record = { twinId, bs: bsAddresses[best], dataSize: samples, dataCommitment: id(`${userId}:${samples}`), state: id(`state:${userId}:0`), version: (await reader.twin(twinId)).dataVersion + 1n };
+    const signature = await signTwinData(devices[u], domain, record);
+    const twins = at("TwinRegistry", bsSigners[best]);
+    dataCalls[best].push({ label: `data record of twin ${twinId}`, send: (o) => twins.recordTwinData(twinId, samples, record.dataCommitment, record.state, signature, o) });
     bss[best].twins++;
     bss[best].samples += samples;
-    if ((u + 1) % 20 === 0 || u + 1 === options.users) log(`registered ${u + 1}/${options.users} twins`);
   }
+  await send(bsSigners.map((signer, i) => ({ signer, calls: dataCalls[i] })));
+  log(`registered ${options.users} twins with their data records`);
 
+  // 4. The Eq. 6 coins; 5. every BS a producer candidate; 6. the votes.
   const genesis = at("StakeGenesis", operator);
   if (!(await genesis.allocated())) {
-    await (await genesis.allocate()).wait();
+    await send([operatorCalls([{ label: "coin allocation", send: (o) => genesis.allocate(o) }])]);
     log("allocated the initial training coins (Eq. 6)");
   }
-
   const election = at("ProducerElection", operator);
   const ranked = [...bss].sort((a, b) => b.samples - a.samples);
   const producers = Number(await election.producersPerEpoch());
   const approved = ranked.slice(0, Math.min(producers, m)).map((b) => b.address);
   const candidates: string[] = await election.candidates();
-  for (const signer of bsSigners) {
-    const e = election.connect(signer) as Contract;
-    if (!candidates.includes(await signer.getAddress())) await (await e.registerCandidate()).wait();
-  }
-  for (const signer of bsSigners) await (await (election.connect(signer) as Contract).vote(approved)).wait();
+  await send(
+    bsSigners.map((signer, i) => ({
+      signer,
+      calls: candidates.includes(bsAddresses[i]) ? [] : [{ label: `BS ${i} candidacy`, send: (o: { nonce: number }) => (election.connect(signer) as Contract).registerCandidate(o) }],
+    })),
+  );
+  await send(bsSigners.map((signer, i) => ({ signer, calls: [{ label: `BS ${i} votes`, send: (o: { nonce: number }) => (election.connect(signer) as Contract).vote(approved, o) }] })));
   log(`every BS is a producer candidate; votes approve ${approved.length} BSs with the most data`);
   return { bss, twins: options.users };
 }

@@ -4,26 +4,131 @@
  * options give ~100 tx/s (measured, see ../shared/ENVIRONMENT.md). A request that dies on a keep-alive socket the node
  * has just closed ("socket hang up", ECONNRESET) is sent again on a fresh one (./socketRetry.ts).
  */
-import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { JsonRpcProvider, Network, toQuantity, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { DEFAULT_SOCKET_RETRY, requestWithSocketRetry, type SocketRetryOptions } from "./socketRetry";
 
 /** The JSON-RPC URL of `--network localhost` (`npx hardhat node`), for Hardhat and for dtwn's own processes. */
 export const LOCAL_RPC_URL = process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545";
 
-/** JsonRpcProvider whose transport retries closed-socket errors (the node never saw the request). */
+/** A reply as the node sends it: a result or an error. */
+type Reply = JsonRpcResult & { error?: unknown };
+
+/** What a {@link LocalJsonRpcProvider} does beyond a plain JsonRpcProvider. */
+export interface LocalProviderOptions {
+  /**
+   * Blocks a block must be under before anything is read from it (1: the latest block, the default). With c > 1 the
+   * provider shows the chain as it was c - 1 blocks ago: views, events, the block number, the latest block and
+   * receipts (a transaction's `wait()` resolves only once it is c blocks deep), so a reorg of up to c - 1 blocks
+   * never undoes anything this process has read or acted on. Transactions are still sent to, and gas-estimated on,
+   * the head of the chain.
+   */
+  confirmations?: number;
+  socketRetry?: SocketRetryOptions;
+}
+
+/**
+ * JsonRpcProvider whose transport retries closed-socket errors (the node never saw the request), reads at a depth of
+ * `confirmations` blocks, and sends again a transaction of its own that the node no longer knows (a reorg dropped
+ * the block it was in, or the node restarted without it): the same signed bytes, so the same nonce, and a
+ * transaction the chain already has is never sent twice.
+ */
 export class LocalJsonRpcProvider extends JsonRpcProvider {
-  constructor(
-    url: string,
-    chainId?: number,
-    private readonly socketRetry: SocketRetryOptions = DEFAULT_SOCKET_RETRY,
-  ) {
+  readonly confirmations: number;
+  private readonly socketRetry: SocketRetryOptions;
+  /** Signed transactions this provider sent whose receipt it has not yet returned, by hash. */
+  private readonly unconfirmed = new Map<string, string>();
+  /** Transactions sent again, for the logs and tests. */
+  readonly resent: string[] = [];
+  private head?: { number: number; at: number };
+
+  constructor(url: string, chainId?: number, o: LocalProviderOptions = {}) {
     super(url, chainId === undefined ? undefined : Network.from(chainId), { batchMaxCount: 1, staticNetwork: chainId !== undefined, cacheTimeout: -1 });
+    this.confirmations = o.confirmations ?? 1;
+    if (!(Number.isInteger(this.confirmations) && this.confirmations >= 1)) throw new Error(`confirmations ${o.confirmations}: give a whole number of blocks, at least 1.`);
+    this.socketRetry = o.socketRetry ?? DEFAULT_SOCKET_RETRY;
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const method = Array.isArray(payload) ? payload.map((p) => p.method).join(",") : payload.method;
-    const sent = Array.isArray(payload) ? payload.map(atPendingBlock) : atPendingBlock(payload);
-    return requestWithSocketRetry(() => super._send(sent), { method }, this.socketRetry);
+    if (Array.isArray(payload)) return Promise.all(payload.map(async (p) => (await this._send(p))[0]));
+    const raw = (p: JsonRpcPayload) => requestWithSocketRetry(() => super._send(p), { method: p.method }, this.socketRetry) as Promise<Reply[]>;
+    const p = atPendingBlock(payload);
+    if (p.method === "eth_sendRawTransaction") {
+      const [r] = await raw(p);
+      if (typeof r.result === "string") this.unconfirmed.set(r.result.toLowerCase(), String((p.params as unknown[])[0]));
+      return [r];
+    }
+    if (p.method === "eth_getTransactionReceipt") {
+      const hash = String((p.params as unknown[])[0]).toLowerCase();
+      const [r] = await raw(p);
+      const receipt = r.result as { blockNumber?: string } | null | undefined;
+      if (receipt && receipt.blockNumber !== undefined) {
+        if (this.confirmations > 1 && Number(receipt.blockNumber) > (await this.confirmedBlock(raw))) return [{ ...r, result: null }];
+        this.unconfirmed.delete(hash);
+        return [r];
+      }
+      if (r.error === undefined && this.unconfirmed.has(hash)) await this.resendIfDropped(hash, raw);
+      return [r];
+    }
+    if (this.confirmations === 1) return raw(p);
+    return this.atConfirmedBlock(p, raw);
+  }
+
+  /** The newest block at least `confirmations` deep (the head's number is read at most every 250 ms). */
+  private async confirmedBlock(raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<number> {
+    if (!this.head || Date.now() - this.head.at > 250) {
+      const [r] = await raw({ method: "eth_blockNumber", params: [], id: 0, jsonrpc: "2.0" });
+      if (r.error !== undefined) throw new Error(`eth_blockNumber failed: ${JSON.stringify(r.error)}`);
+      this.head = { number: Number(r.result), at: Date.now() };
+    }
+    return Math.max(0, this.head.number - (this.confirmations - 1));
+  }
+
+  /** A read of the latest state, block or logs, made at the confirmed block instead. */
+  private async atConfirmedBlock(p: JsonRpcPayload, raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<JsonRpcResult[]> {
+    const params = (p.params ?? []) as unknown[];
+    const isHead = (tag: unknown) => tag === undefined || tag === "latest" || tag === "pending";
+    switch (p.method) {
+      case "eth_blockNumber":
+        return [{ id: p.id, result: toQuantity(await this.confirmedBlock(raw)) }];
+      case "eth_call":
+      case "eth_getBalance":
+      case "eth_getCode":
+      case "eth_getStorageAt": {
+        const at = p.method === "eth_getStorageAt" ? 2 : 1;
+        if (!isHead(params[at])) return raw(p);
+        const rewritten = [...params];
+        rewritten[at] = toQuantity(await this.confirmedBlock(raw));
+        return raw({ ...p, params: rewritten });
+      }
+      case "eth_getBlockByNumber":
+        if (!isHead(params[0])) return raw(p);
+        return raw({ ...p, params: [toQuantity(await this.confirmedBlock(raw)), ...params.slice(1)] });
+      case "eth_getLogs": {
+        const filter = { ...(params[0] as Record<string, unknown>) };
+        if (filter.blockHash !== undefined) return raw(p);
+        const confirmed = await this.confirmedBlock(raw);
+        if (isHead(filter.toBlock) || Number(filter.toBlock) > confirmed) filter.toBlock = toQuantity(confirmed);
+        if (filter.fromBlock !== undefined && !isHead(filter.fromBlock) && filter.fromBlock !== "earliest" && Number(filter.fromBlock) > confirmed) return [{ id: p.id, result: [] }];
+        if (isHead(filter.fromBlock) && filter.fromBlock !== undefined) filter.fromBlock = toQuantity(confirmed);
+        return raw({ ...p, params: [filter] });
+      }
+      default:
+        return raw(p);
+    }
+  }
+
+  /** A transaction of ours with no receipt: if the node does not know it any more, send the same signed bytes again. */
+  private async resendIfDropped(hash: string, raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<void> {
+    const [known] = await raw({ method: "eth_getTransactionByHash", params: [hash], id: 0, jsonrpc: "2.0" });
+    if (known.error !== undefined || known.result) return; // pending or mined: nothing to do
+    const signed = this.unconfirmed.get(hash)!;
+    const [again] = await raw({ method: "eth_sendRawTransaction", params: [signed], id: 0, jsonrpc: "2.0" });
+    if (again.error !== undefined) {
+      // nonce too low: another transaction of the sender took its nonce; its `wait()` reports the replacement
+      if (/nonce too low|already known|known transaction/i.test(JSON.stringify(again.error))) this.unconfirmed.delete(hash);
+      return;
+    }
+    this.resent.push(hash);
   }
 }
 
@@ -38,6 +143,6 @@ export function atPendingBlock(p: JsonRpcPayload): JsonRpcPayload {
   return { ...p, params: [p.params[0], "pending", ...p.params.slice(2)] };
 }
 
-export function localProvider(url: string, chainId?: number): JsonRpcProvider {
-  return new LocalJsonRpcProvider(url, chainId);
+export function localProvider(url: string, chainId?: number, o: LocalProviderOptions = {}): LocalJsonRpcProvider {
+  return new LocalJsonRpcProvider(url, chainId, o);
 }

@@ -133,29 +133,31 @@ export class NodeChain implements ChainHost {
     readonly network: string,
     readonly rpcUrl: string,
     bss: number,
+    /** Blocks deep a block must be before this run reads from it (LocalProviderOptions.confirmations). */
+    readonly confirmations = 1,
   ) {
     this.description = `${network} (${rpcUrl})`;
     this.keys = runKeys(network, bss);
   }
 
   /** The node of `network` (its URL from {@link RPC_URLS}, else DTWN_RPC_URL), once it answers. */
-  static async connect(network: string, bss: number): Promise<NodeChain> {
+  static async connect(network: string, bss: number, confirmations = 1): Promise<NodeChain> {
     const url = RPC_URLS[network] ?? process.env.DTWN_RPC_URL;
     if (!url) throw new Error(`--network ${network}: no JSON-RPC URL; set DTWN_RPC_URL.`);
     await checkNode(localProvider(url), url);
-    return new NodeChain(network, url, bss);
+    return new NodeChain(network, url, bss, confirmations);
   }
 
   async deploy(req: DeployRequest): Promise<string> {
     const args = ["hardhat", "dtwn-deploy", "--network", this.network, "--bootstrap", "--users", String(req.users), "--bss", String(req.bss), "--seed", String(req.seed), "--params", req.paramsFile, "--out", req.deploymentFile];
-    const r = spawnSync("npx", args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, DTWN_DEVICE_SECRET: req.deviceSecret } });
+    const r = spawnSync("npx", args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, DTWN_DEVICE_SECRET: req.deviceSecret, DTWN_CONFIRMATIONS: String(this.confirmations) } });
     const output = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0) throw Object.assign(new Error(`deployment failed (exit ${r.status}); see deploy.log in the run folder.`), { output });
     return output;
   }
 
   provider(deployment: Deployment): Provider {
-    return localProvider(this.rpcUrl, deployment.chainId);
+    return localProvider(this.rpcUrl, deployment.chainId, { confirmations: this.confirmations });
   }
 
   async blockTime(): Promise<BlockTime> {
@@ -168,7 +170,7 @@ export class NodeChain implements ChainHost {
   }
 
   async mbsSigner(deployment: Deployment): Promise<Signer> {
-    return new SerialSigner(new Wallet(this.keys.mbs, localProvider(this.rpcUrl, deployment.chainId)));
+    return new SerialSigner(new Wallet(this.keys.mbs, localProvider(this.rpcUrl, deployment.chainId, { confirmations: this.confirmations })));
   }
 
   /** One signer per BS for the whole run: a restarted in-process agent sends through the same nonce queue. */
@@ -177,7 +179,7 @@ export class NodeChain implements ChainHost {
   async bsSigner(deployment: Deployment, i: number): Promise<Signer> {
     let s = this.bsSigners.get(i);
     if (!s) {
-      s = new SerialSigner(new Wallet(this.keys.bss[i], localProvider(this.rpcUrl, deployment.chainId)));
+      s = new SerialSigner(new Wallet(this.keys.bss[i], localProvider(this.rpcUrl, deployment.chainId, { confirmations: this.confirmations })));
       this.bsSigners.set(i, s);
     }
     return s;

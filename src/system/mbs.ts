@@ -139,24 +139,24 @@ export class Mbs {
     const globalCid = this.globalCid;
     const previous = Number(await rounds.currentRound());
     if (previous > 0) await this.awaitAttestation(previous, onPhase);
+    const { clock } = this.p;
     const startBlock = await this.p.rounds.runner!.provider!.getBlockNumber();
-    const latest = await this.p.rounds.runner!.provider!.getBlock("latest");
-    const now = Math.max(Date.now() / 1000, latest?.timestamp ?? 0); // the chain's clock may run ahead
+    const now = await clock.nextBlockAt(); // the deadline counts from the chain's clock, as the contract does
     // The chain refuses a round whose reveal window ends later than half the unbonding delay from its opening.
     const longest = Number(await this.p.stake.unbondingDelay()) / 2 - Number(await rounds.verificationWindow()) - Number(await rounds.revealWindow()) - 5;
     const planned = this.settings.window ? await this.settings.window(previous + 1) : undefined;
     const windowSeconds = planned?.seconds ?? this.windowSeconds;
     const deadline = Math.ceil(now + Math.min(windowSeconds, longest));
     onPhase("open");
-    await (await rounds.openRound(cidToBytes(globalCid), deadline)).wait();
+    const opened = await (await rounds.openRound(cidToBytes(globalCid), deadline)).wait();
     const round = previous + 1;
-    const openedAt = Date.now() / 1000;
+    const openedAt = (await opened!.getBlock()).timestamp;
     this.log(`round ${round} open until ${new Date(deadline * 1000).toISOString().slice(11, 19)} (${windowSeconds} s${planned ? `: ${planned.note}` : ""}), global ${globalCid}`);
     onPhase("train");
     // Close submissions early once every member BS has submitted (the chain allows nothing earlier: closing sooner
     // could shut out a BS that is still training).
     const memberCount = Number(await this.p.registry.memberCount());
-    while (Date.now() / 1000 < deadline) {
+    while (!(await clock.isPast(deadline))) {
       const submitted = (await rounds.submitters(round)).length;
       if (submitted >= memberCount) {
         await (await rounds.closeSubmissions(round)).wait().catch(() => undefined); // the deadline may just have passed
@@ -171,8 +171,8 @@ export class Mbs {
     const members = Number(await this.p.registry.memberCount());
     for (;;) {
       const r = await rounds.getRound(round);
-      if (Date.now() / 1000 > Number(r.revealUntil) + 1) break;
-      if (Math.floor(Date.now() / 1000) > Number(r.deadline) && Number(r.committed) >= members && Number(r.revealed) === Number(r.committed)) break;
+      if (await clock.isPast(Number(r.revealUntil))) break;
+      if ((await clock.isPast(Number(r.deadline))) && Number(r.committed) >= members && Number(r.revealed) === Number(r.committed)) break;
       await sleep(this.settings.pollMs);
     }
     for (let attempt = 0; ; attempt++) {
@@ -180,7 +180,7 @@ export class Mbs {
         await (await rounds.settleRound(round)).wait();
         break;
       } catch (e) {
-        // the chain's clock may be a second behind ours: try again shortly
+        // every ballot was revealed in a block the node has not yet made the latest one: try again shortly
         if (attempt >= 10 || !/VerificationStillOpen/.test(describeRevert(this.p, e))) throw e;
         await sleep(500);
       }

@@ -72,6 +72,11 @@ export const RunOptionsSchema = z
      */
     minRoundSeconds: z.number().int().min(5).max(600),
     proposalWindowSeconds: z.number().int().min(1),
+    /**
+     * Blocks a block must be under before the MBS and the agents read from it or count a transaction of theirs as
+     * done (1: the latest block). A reorg of up to `confirmations - 1` blocks then undoes nothing they acted on.
+     */
+    confirmations: z.number().int().min(1).max(64),
     quiet: z.boolean(),
     /** Fault injection: BS `bs` sends a faulty submission of kind `kind` every round. */
     faults: z.array(z.object({ bs: z.number().int().min(0), kind: z.enum(SUBMISSION_FAULTS) }).strict()),
@@ -126,6 +131,7 @@ export const DEFAULT_RUN: RunOptions = {
   firstRoundSeconds: 120,
   minRoundSeconds: 20,
   proposalWindowSeconds: 20,
+  confirmations: 1,
   quiet: false,
   faults: [],
 };

@@ -5,6 +5,7 @@
  */
 import type { ContractRunner } from "ethers";
 import type { Deployment } from "../chain/deployment";
+import { ChainClock } from "../chain/clock";
 import { userIdOf } from "../chain/bootstrap";
 import {
   AssociationLedger__factory,
@@ -32,10 +33,18 @@ export function connectProtocol(deployment: Deployment, runner: ContractRunner) 
     ledger: AssociationLedger__factory.connect(at("AssociationLedger"), runner),
     election: ProducerElection__factory.connect(at("ProducerElection"), runner),
     blocks: BlockLedger__factory.connect(at("BlockLedger"), runner),
+    /** The chain's clock: every deadline and window is read from it, never from this process's clock. */
+    clock: clockOf(runner),
   };
 }
 
 export type Protocol = ReturnType<typeof connectProtocol>;
+
+function clockOf(runner: ContractRunner): ChainClock {
+  const provider = runner.provider;
+  if (!provider) throw new Error("the protocol's signer has no provider: connect it to a node first");
+  return new ChainClock(provider);
+}
 
 /** A BS's training coins at stake: bonded plus unbonding (what votes, verdicts and slashes act on), base units. */
 export async function stakeOf(p: Pick<Protocol, "stake">, bs: string): Promise<bigint> {
@@ -61,6 +70,7 @@ export function describeRevert(p: Protocol, e: unknown): string {
   const revert = typeof data === "string" && data.length >= 10 ? data : /data="(0x[0-9a-fA-F]{8,})"/.exec(message)?.[1];
   if (revert) {
     for (const contract of Object.values(p)) {
+      if (!("interface" in contract)) continue; // the clock
       try {
         const parsed = contract.interface.parseError(revert);
         if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;

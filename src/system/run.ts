@@ -73,7 +73,7 @@ export async function hostsFor(o: RunOptions, p: RunPlacement = {}): Promise<{ c
   if (agents === "in-process" && o.kill) throw new Error("--kill stops an agent process: use it with agent processes (--network localhost); in-process agents take --crash bs:round:phase.");
   if (agents === "processes" && o.crash) throw new Error("--crash injects a fault into in-process agents; with agent processes use --kill bs:round:phase (the agent process is SIGKILLed after that phase and started again after the round).");
   if (p.testbed && agents !== "processes") throw new Error("an emulated testbed runs every BS agent as its own process (--agents processes).");
-  const chain = network === "hardhat" ? new InProcessChain() : await NodeChain.connect(network, o.bss);
+  const chain = network === "hardhat" ? new InProcessChain() : await NodeChain.connect(network, o.bss, o.confirmations);
   return { chain, agents: agents === "in-process" ? new InProcessAgents() : new ProcessAgents(o.bss, p.testbed ? new EmulatedPlacement(p.testbed) : undefined) };
 }
 
@@ -86,6 +86,10 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
   const blockTime = await chain.blockTime();
   checkWindowsFitBlockTime({ slotSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, revealWindowSeconds: o.revealWindowSeconds, firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: o.minRoundSeconds, proposalWindowSeconds: o.proposalWindowSeconds }, blockTime);
   if (blockTime.seconds > 0) log(`the chain mines a block every ${blockTime.seconds} s (${blockTime.how})`);
+  if (o.confirmations > 1 && !(blockTime.seconds > 0)) {
+    throw new Error(`--confirmations ${o.confirmations} needs a chain that mines blocks on its own: ${chain.description} mines a block per transaction, so the confirmations of the last transactions never come. Start the node with a block time (\`npm run node -- --client anvil --block-time 2\`) or leave out --confirmations.`);
+  }
+  if (o.confirmations > 1) log(`the MBS and the agents act on blocks ${o.confirmations - 1} deep (--confirmations ${o.confirmations})`);
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });
   const world = buildWorld(worldOptions(o), 60_000);

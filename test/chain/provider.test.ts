@@ -46,7 +46,7 @@ describe("localProvider (chain/provider)", () => {
   });
 
   it("gives up after its retries with the socket error, and does not retry other errors", async () => {
-    const provider = new LocalJsonRpcProvider(url, 31337, { retries: 1, delayMs: 1 });
+    const provider = new LocalJsonRpcProvider(url, 31337, { socketRetry: { retries: 1, delayMs: 1 } });
     requests = 0;
     dropFirst = 5;
     await provider.send("eth_chainId", []).then(
