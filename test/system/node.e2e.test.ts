@@ -1,8 +1,13 @@
 /**
  * End to end against a standalone node, on each client (`hardhat node` and anvil, src/chain/localNode.ts): the node as
  * its own process (on a free 127.0.0.1 port), then `dtwn run --network localhost` with the MBS in its process and one
- * `dtwn agent` OS process per BS, 3 BSs, 12 users, 2 rounds. BS 0's agent process is SIGKILLed right after it trained
- * in round 2 (before it uploaded). Checked from the run folder, the node and BS 0's IPFS repo:
+ * `dtwn agent` OS process per BS, 3 BSs, 12 users, 2 rounds. `hardhat node` mines a block per transaction; anvil
+ * mines a block every 2 s, as a public chain does, the run acts on blocks 2 deep (`--confirmations 3`), and the test
+ * reorganises the chain 2 blocks deep (`anvil_reorg`) right after the first model record of round 1 is mined.
+ * BS 0's agent process is SIGKILLed right after it trained in round 2 (before it uploaded). Checked from the run
+ * folder, the node and BS 0's IPFS repo:
+ * - on anvil, the reorg dropped a model record of round 1; its BS sent the same signed transaction again, every BS's
+ *   model of round 1 is recorded once and passed, and no agent acted twice (no refusal of a repeated action);
  * - round 2 closes at its deadline with the other two BSs' models;
  * - the restarted process resumes round 2 from the chain (its committed action is found there), submits nothing
  *   late and nothing twice;
@@ -17,35 +22,117 @@ import { bytesToCid } from "../../src/chain/cid";
 import type { RunMetrics } from "../../src/system/metrics";
 import { decide } from "../../src/fl/acceptance";
 import { connectProtocol } from "../../src/system/protocol";
-import { freeLocalPort, LOCAL_CLIENTS, startLocalNode, type LocalNode } from "../../src/chain/localNode";
-import { dtwnRun, failingVerdicts } from "./dtwnRun";
+import { freeLocalPort, LOCAL_CLIENTS, startLocalNode, type LocalClient, type LocalNode } from "../../src/chain/localNode";
+import { dtwnRunAsync, failingVerdicts } from "./dtwnRun";
+
+/** How each client runs: `hardhat node` on automine, anvil with 2 s blocks, 3 confirmations and a 2-block reorg. */
+const CASES: Record<LocalClient, { blockTimeSeconds?: number; confirmations: number; reorgDepth?: number }> = {
+  hardhat: { confirmations: 1 },
+  anvil: { blockTimeSeconds: 2, confirmations: 3, reorgDepth: 2 },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the reorg removed: the model records of round 1 in the dropped blocks (their transactions' hashes). */
+interface Reorg {
+  depth: number;
+  atBlock: number;
+  droppedSubmissions: { bs: string; tx: string }[];
+}
+
+/**
+ * Watch the node until the first model record of round 1 is mined, then reorganise the chain `depth` blocks deep at
+ * once (the new blocks hold none of the dropped transactions; their senders must send them again).
+ */
+async function reorgAtFirstSubmission(url: string, deploymentFile: string, depth: number, stop: () => boolean): Promise<Reorg | undefined> {
+  const provider = localProvider(url, 31337);
+  try {
+    while (!stop()) {
+      let deployment: ReturnType<typeof readDeployment> | undefined;
+      try {
+        deployment = readDeployment(deploymentFile);
+      } catch {
+        // not written yet (or half written)
+      }
+      if (deployment) {
+        const p = connectProtocol(deployment, provider);
+        const events = await p.rounds.queryFilter(p.rounds.filters.ModelSubmitted(1)).catch(() => []);
+        if (events.length > 0) {
+          const head = await provider.getBlockNumber();
+          const dropped = events.filter((e) => e.blockNumber > head - depth);
+          if (dropped.length > 0) {
+            await provider.send("anvil_reorg", [depth, []]);
+            return { depth, atBlock: head, droppedSubmissions: dropped.map((e) => ({ bs: e.args.bs, tx: e.transactionHash })) };
+          }
+        }
+      }
+      await sleep(200);
+    }
+    return undefined;
+  } finally {
+    provider.destroy();
+  }
+}
 
 for (const client of LOCAL_CLIENTS) {
-  describe(`dtwn run --network localhost on the ${client} node (agent processes; one is SIGKILLed mid-round)`, function () {
-    this.timeout(540_000);
+  const c = CASES[client];
+  describe(`dtwn run --network localhost on the ${client} node (${c.blockTimeSeconds ? `a block every ${c.blockTimeSeconds} s, ${c.confirmations} confirmations, a ${c.reorgDepth}-block reorg` : "a block per transaction"}; agent processes, one SIGKILLed mid-round)`, function () {
+    this.timeout(600_000);
     let node: LocalNode | undefined;
     let url: string;
     let out: string;
     let stdout: string;
     let m: RunMetrics;
+    let reorg: Reorg | undefined;
 
     before(async () => {
-      node = await startLocalNode({ client, port: await freeLocalPort() });
+      node = await startLocalNode({ client, port: await freeLocalPort(), ...(c.blockTimeSeconds ? { blockTimeSeconds: c.blockTimeSeconds } : {}) });
       url = node.url;
-      ({ out, stdout, metrics: m } = dtwnRun(
+      let finished = false;
+      const run = dtwnRunAsync(
         [
           "--network", "localhost", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
           "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "120", "--min-round-seconds", "60", "--verification-window-seconds", "45",
-          "--workers", "1", "--kill", "0:2:train",
+          "--workers", "1", "--kill", "0:2:train", "--confirmations", String(c.confirmations),
         ],
-        { prefix: "dtwn-node-", env: { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 500_000 },
-      ));
+        { prefix: `dtwn-node-${client}-`, env: { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 560_000 },
+      );
+      out = run.out;
+      const done = run.done.finally(() => (finished = true));
+      const reorged = c.reorgDepth ? reorgAtFirstSubmission(url, path.join(out, "deployment.json"), c.reorgDepth, () => finished) : Promise.resolve(undefined);
+      ({ stdout, metrics: m } = await done);
+      reorg = await reorged;
     });
 
     after(async () => {
       await node?.stop();
       if (out) fs.rmSync(out, { recursive: true, force: true });
     });
+
+    if (c.reorgDepth) {
+      it(`survives a ${c.reorgDepth}-block reorg in round 1: the dropped model record is sent again, every model is recorded once and passes, no agent acts twice`, async () => {
+        expect(reorg, "the reorg happened").to.not.equal(undefined);
+        expect(reorg!.droppedSubmissions.length).to.be.at.least(1);
+        const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), localProvider(url, 31337));
+        try {
+          const records = await p.rounds.queryFilter(p.rounds.filters.ModelSubmitted(1));
+          expect(records.map((e) => e.args.bs).sort()).to.deep.equal([...m.bsAddresses].sort()); // each BS once
+          for (const d of reorg!.droppedSubmissions) {
+            // the same signed transaction (same hash, so the same nonce) is on the canonical chain now
+            const receipt = await p.rounds.runner!.provider!.getTransactionReceipt(d.tx);
+            expect(receipt?.status, `the dropped record of ${d.bs} was sent again`).to.equal(1);
+            expect(receipt!.blockNumber).to.be.greaterThan(reorg!.atBlock - reorg!.depth);
+          }
+          const actions = await p.ledger.queryFilter(p.ledger.filters.ActionCommitted(1));
+          expect(actions.map((e) => e.args.bs).sort()).to.deep.equal([...m.bsAddresses].sort());
+        } finally {
+          p.rounds.runner?.provider?.destroy();
+        }
+        expect(m.rounds[0].mbs.passed, failingVerdicts(m)).to.have.members(m.bsAddresses);
+        // an agent acting twice on a block the reorg undid would be refused by the chain
+        expect(stdout).to.not.match(/AlreadySubmitted|ActionAlreadyCommitted|ActionAlreadyProposed|AlreadyCommitted|AlreadyRevealed|AlreadyAttested/);
+      });
+    }
 
     it("runs the MBS and every BS agent as separate OS processes", () => {
       expect(m.network).to.include(`localhost (${url}), 3 BS agent processes`);
