@@ -69,6 +69,7 @@ function withRunOptions(cmd: Command): Command {
     .option("--min-round-seconds <s>", "shortest submission window of rounds 2+ (1.5 x the previous round's slowest submission, at least this)", positiveInt, DEFAULT_RUN.minRoundSeconds)
     .option("--verification-window-seconds <s>", "seconds after a round's deadline during which the BSs verify each other's models", positiveInt, DEFAULT_RUN.verificationWindowSeconds)
     .option("--proposal-window-seconds <s>", "seconds after a round opens during which the BSs propose their actions (the joint action is decoded from the proposals mined by then)", positiveInt, DEFAULT_RUN.proposalWindowSeconds)
+    .option("--gas-price-gwei <x>", "gas price the report states each round's cost in ether at", finiteNumber, DEFAULT_RUN.gasPriceGwei)
     .option("--confirmations <n>", "blocks a block must be under before the MBS and the agents act on it (1: the latest block; more survives a reorg of n - 1 blocks, on a chain that mines on its own)", positiveInt, DEFAULT_RUN.confirmations)
     .option("--slot-seconds <s>", "DPoS slot length: each slot one elected producer may propose a block (at least the chain's block time)", positiveInt, DEFAULT_RUN.slotSeconds)
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)

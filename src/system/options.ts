@@ -77,6 +77,8 @@ export const RunOptionsSchema = z
      * done (1: the latest block). A reorg of up to `confirmations - 1` blocks then undoes nothing they acted on.
      */
     confirmations: z.number().int().min(1).max(64),
+    /** Gas price the report prices each round's gas at, gwei (a testnet's is near 1). */
+    gasPriceGwei: z.number().min(0),
     quiet: z.boolean(),
     /** Fault injection: BS `bs` sends a faulty submission of kind `kind` every round. */
     faults: z.array(z.object({ bs: z.number().int().min(0), kind: z.enum(SUBMISSION_FAULTS) }).strict()),
@@ -132,6 +134,7 @@ export const DEFAULT_RUN: RunOptions = {
   minRoundSeconds: 20,
   proposalWindowSeconds: 20,
   confirmations: 1,
+  gasPriceGwei: 1,
   quiet: false,
   faults: [],
 };

@@ -102,6 +102,17 @@ function mdTable(header: string[], rows: (string | number)[][]): string[] {
   ];
 }
 
+/** The gas price the report prices gas at, gwei (the run's --gas-price-gwei, 1 for runs made before it existed). */
+function gasPriceGwei(m: RunMetrics): number {
+  const g = m.options.gasPriceGwei;
+  return typeof g === "number" && Number.isFinite(g) ? g : 1;
+}
+
+/** Ether of `gas` gas units at `gwei` per unit. */
+export function etherOf(gas: number, gwei: number): number {
+  return (gas * gwei) / 1e9;
+}
+
 /** Gas as a number of gas units (MbsRoundReport.gasUsed is a decimal string of a bigint); NaN when unreadable. */
 function gasOf(gasUsed: string): number {
   try {
@@ -372,6 +383,8 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
   lines.push(`- Rounds: ${m.rounds.length}${typeof opt.rounds === "number" && opt.rounds !== m.rounds.length ? ` of ${opt.rounds} requested` : ""}`);
   if (m.stopped) lines.push(`- **The federation stopped:** ${m.stopped}`);
   lines.push(`- Total wall-clock time: ${fixed(m.seconds, 1)} s`);
+  const runGas = m.rounds.reduce((s, r) => s + gasOf(r.mbs.gasUsed), 0);
+  lines.push(`- Gas of the rounds: ${fixed(runGas / 1e6, 3)} Mgas, ${etherOf(runGas, gasPriceGwei(m)).toFixed(6)} ETH at ${gasPriceGwei(m)} gwei (--gas-price-gwei; deployment and bootstrap not included)`);
   lines.push(`- Final test accuracy: ${fixed(percent(last.mbs.testAccuracy), 2)} % (test loss ${fixed(last.mbs.testLoss, 4)}) after round ${last.round}`);
   const settings = ["localSteps", "trainCyclesPerSample", "trainStepSamples", "trainTwinCycles", "learningRate", "optimizer", "maxDrop", "testImages", "seed"].filter((k) => opt[k] !== undefined);
   if (settings.length > 0) lines.push(`- Settings: ${settings.map((k) => `${k} ${String(opt[k])}`).join(", ")} (all options in metrics.json)`);
@@ -381,7 +394,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
   lines.push("## Rounds", "");
   lines.push(
     ...mdTable(
-      ["Round", "Test accuracy (%)", "Test loss", "Round (s)", "Submitted", "Passed / failed", "Gas (Mgas)", "Final blocks", "Producers"],
+      ["Round", "Test accuracy (%)", "Test loss", "Round (s)", "Submitted", "Passed / failed", "Gas (Mgas)", `Cost (ETH at ${gasPriceGwei(m)} gwei)`, "Final blocks", "Producers"],
       m.rounds.map((r) => [
         r.round,
         fixed(percent(r.mbs.testAccuracy), 2),
@@ -390,6 +403,7 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
         r.mbs.submitted,
         `${r.mbs.passed.length} / ${r.mbs.failed.length}`,
         fixed(gasOf(r.mbs.gasUsed) / 1e6, 3),
+        etherOf(gasOf(r.mbs.gasUsed), gasPriceGwei(m)).toFixed(6),
         `${r.blocks.final} of ${r.blocks.total}`,
         r.producers.length,
       ]),

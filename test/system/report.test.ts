@@ -194,6 +194,13 @@ describe("system/report", () => {
     expect(fs.readFileSync(path.join(dir, "agents.csv"), "utf8")).to.include(`"too late, ""deadline"" passed"`);
   });
 
+  it("prices the gas at the run's --gas-price-gwei", () => {
+    const run = syntheticRun();
+    writeRunReport(dir, { ...run, options: { ...run.options, gasPriceGwei: 20 } });
+    const md = fs.readFileSync(path.join(dir, "report.md"), "utf8");
+    expect(md).to.include("| Cost (ETH at 20 gwei) |").and.include("| 2.500 | 0.050000 |").and.include("7.500 Mgas, 0.150000 ETH at 20 gwei");
+  });
+
   it("report.md summarises the run, the last round per BS, the verdicts by target and DPoS, and embeds each figure", () => {
     const { files } = writeRunReport(dir, syntheticRun());
     const md = fs.readFileSync(path.join(dir, "report.md"), "utf8");
@@ -203,9 +210,11 @@ describe("system/report", () => {
     expect(md).to.include("BSs (M): 3 (malicious: BS 2, attack sign-flip)");
     expect(md).to.include("Users / twins (N): 12");
     expect(md).to.include("Total wall-clock time: 123.4 s");
-    // Per-round table rows: accuracy, loss, seconds, passed / failed, gas in millions.
-    expect(md).to.include("| 1 | 62.50 | 1.1000 | 43.5 | 3 | 2 / 1 | 2.500 |");
-    expect(md).to.include("| 2 | 71.50 | 0.8000 | 44.5 | 3 | 2 / 1 | 5.000 |");
+    // Per-round table rows: accuracy, loss, seconds, passed / failed, gas in millions, its ether at 1 gwei.
+    expect(md).to.include("| Cost (ETH at 1 gwei) |");
+    expect(md).to.include("| 1 | 62.50 | 1.1000 | 43.5 | 3 | 2 / 1 | 2.500 | 0.002500 |");
+    expect(md).to.include("| 2 | 71.50 | 0.8000 | 44.5 | 3 | 2 / 1 | 5.000 | 0.005000 |");
+    expect(md).to.include("Gas of the rounds: 7.500 Mgas, 0.007500 ETH at 1 gwei");
     expect(md).to.include("Round 2: failed verification: BS 2");
     // Last round per BS: twins, samples, outcome, coins, measured train vs Eq. 12.
     expect(md).to.include("| BS 0 | honest | 2 | 200 | passed | 120.00 | 6.00 | 3.00 | 3.28 |");
