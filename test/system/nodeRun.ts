@@ -1,5 +1,5 @@
 /**
- * End to end against a standalone node, on each client (`hardhat node` and anvil, src/chain/localNode.ts): the node as
+ * End to end against a standalone node (node.hardhat.e2e.test.ts, node.anvil.e2e.test.ts), on each client (`hardhat node` and anvil, src/chain/localNode.ts): the node as
  * its own process (on a free 127.0.0.1 port), then `dtwn run --network localhost` with the MBS in its process and one
  * `dtwn agent` OS process per BS, 3 BSs, 12 users, 2 rounds. `hardhat node` mines a block per transaction; anvil
  * mines a block every 2 s, as a public chain does, the run acts on blocks 2 deep (`--confirmations 3`), and the test
@@ -22,7 +22,7 @@ import { bytesToCid } from "../../src/chain/cid";
 import type { RunMetrics } from "../../src/system/metrics";
 import { decide } from "../../src/fl/acceptance";
 import { connectProtocol } from "../../src/system/protocol";
-import { freeLocalPort, LOCAL_CLIENTS, startLocalNode, type LocalClient, type LocalNode } from "../../src/chain/localNode";
+import { freeLocalPort, startLocalNode, type LocalClient, type LocalNode } from "../../src/chain/localNode";
 import { dtwnRunAsync, failingVerdicts } from "./dtwnRun";
 
 /** How each client runs: `hardhat node` on automine, anvil with 2 s blocks, 3 confirmations and a 2-block reorg. */
@@ -74,7 +74,8 @@ async function reorgAtFirstSubmission(url: string, deploymentFile: string, depth
   }
 }
 
-for (const client of LOCAL_CLIENTS) {
+/** The end-to-end run against a `client` node (one file per client, so that `npm test` runs them in parallel). */
+export function describeNodeRun(client: LocalClient): void {
   const c = CASES[client];
   describe(`dtwn run --network localhost on the ${client} node (${c.blockTimeSeconds ? `a block every ${c.blockTimeSeconds} s, ${c.confirmations} confirmations, a ${c.reorgDepth}-block reorg` : "a block per transaction"}; agent processes, one SIGKILLed mid-round)`, function () {
     this.timeout(600_000);
