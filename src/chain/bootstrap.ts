@@ -134,6 +134,9 @@ export async function bootstrapDeployment(
     perBs[i].push({ label: `BS ${i} metadata`, send: (o) => asBs.registerMetadata(BigInt(cpuHz), x, y, `/ip4/127.0.0.1/tcp/${4101 + i}`, o) });
     bss.push({ address: bsAddresses[i], cpuFrequencyHz: cpuHz, x, y, twins: 0, samples: 0 });
   }
+  await send(bsSigners.map((signer, i) => ({ signer, calls: perBs[i] })));
+  // The twins one after another, in user order: twin ids then follow user order (user n's twin is id n + 1), which
+  // the agents' and the audit's orderings of twins rely on.
   const reader = at("TwinRegistry", operator);
   for (const [u] of scenario.users.entries()) {
     const best = association[u];
@@ -141,9 +144,8 @@ export async function bootstrapDeployment(
     if ((await reader.twinOfUser(userId)) !== 0n) continue;
     const signature = await signRegistration(devices[u], domain, userId, bsAddresses[best]);
     const twins = at("TwinRegistry", bsSigners[best]);
-    perBs[best].push({ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) });
+    await send([{ signer: bsSigners[best], calls: [{ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) }] }]);
   }
-  await send(bsSigners.map((signer, i) => ({ signer, calls: perBs[i] })));
   for (const [i, b] of bss.entries()) log(`admitted BS ${i + 1}/${m} ${b.address} (${(b.cpuFrequencyHz / 1e9).toFixed(1)} GHz at ${b.x},${b.y} m)`);
 
   // 3. Each BS records its twins' data (the data commitment binds the user's id and data size until real data is

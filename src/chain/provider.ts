@@ -51,7 +51,9 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     if (Array.isArray(payload)) return Promise.all(payload.map(async (p) => (await this._send(p))[0]));
     const raw = (p: JsonRpcPayload) => requestWithSocketRetry(() => super._send(p), { method: p.method }, this.socketRetry) as Promise<Reply[]>;
-    const p = atPendingBlock(payload);
+    // Views at "pending" only on automine (see atPendingBlock): on interval mining the pending block holds
+    // transactions not yet mined, whose events no reader can see yet.
+    const p = payload.method === "eth_call" && (await this.isAutomine(raw)) ? atPendingBlock(payload) : payload;
     if (p.method === "eth_sendRawTransaction") {
       const [r] = await raw(p);
       if (typeof r.result === "string") this.unconfirmed.set(r.result.toLowerCase(), String((p.params as unknown[])[0]));
@@ -71,6 +73,17 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
     }
     if (this.confirmations === 1) return raw(p);
     return this.atConfirmedBlock(p, raw);
+  }
+
+  private automine?: Promise<boolean>;
+
+  /** Whether the node mines a block per transaction (`hardhat_getAutomine`; false where the method is unknown). */
+  private isAutomine(raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<boolean> {
+    this.automine ??= raw({ method: "hardhat_getAutomine", params: [], id: 0, jsonrpc: "2.0" }).then(
+      ([r]) => r.error === undefined && r.result === true,
+      () => false,
+    );
+    return this.automine;
   }
 
   /** The newest block at least `confirmations` deep (the head's number is read at most every 250 ms). */

@@ -77,7 +77,7 @@ describe("localProvider (chain/provider)", () => {
         const { id, method, params } = JSON.parse(body) as { id: number; method: string; params: unknown[] };
         seen.push(params);
         res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ jsonrpc: "2.0", id, result: method === "eth_chainId" ? "0x7a69" : "0x" }));
+        res.end(JSON.stringify({ jsonrpc: "2.0", id, result: method === "eth_chainId" ? "0x7a69" : method === "hardhat_getAutomine" ? true : "0x" }));
       });
     });
     await new Promise<void>((r) => tap.listen(0, "127.0.0.1", () => r()));
