@@ -561,10 +561,11 @@ export class BsAgent {
       const cid = await this.putSubmission(model);
       rc.report.cid = cid;
       if (settings.fault === "late") {
-        // until the chain's clock is past the deadline (the MBS may have closed submissions early)
+        // until a mined block is past the deadline (the MBS may have closed submissions early): then the chain
+        // certainly refuses it, whatever the node's clock
         for (;;) {
           const deadline = Number((await rounds.getRound(rc.round)).deadline);
-          if (await protocol.clock.isPast(deadline)) break;
+          if ((await protocol.clock.latest()) > deadline + 1) break;
           await sleep(settings.pollMs);
         }
       } else if (await protocol.clock.isPast(rc.deadline)) {
