@@ -70,8 +70,7 @@ export function checkWindowsFitBlockTime(w: ProtocolWindows, blockTime: BlockTim
  * (a public chain, or `hardhat node` with interval mining), waiting for blocks if there are fewer than `samples`.
  */
 export async function detectBlockTime(provider: JsonRpcProvider, o: { samples?: number; timeoutMs?: number } = {}): Promise<BlockTime> {
-  const automine = await optional<boolean>(provider, "hardhat_getAutomine");
-  if (automine === true) return { seconds: 0, how: "a block per transaction (automine)" };
+  if (await isAutomine(provider)) return { seconds: 0, how: "a block per transaction (automine)" };
   const interval = await optional<number>(provider, "anvil_getIntervalMining");
   if (typeof interval === "number" && interval > 0) return { seconds: interval, how: "anvil's interval mining" };
   const samples = o.samples ?? 8;
@@ -87,6 +86,16 @@ export async function detectBlockTime(provider: JsonRpcProvider, o: { samples?: 
     if (Date.now() > deadline) throw new Error(`Cannot tell the chain's block time: it has ${latest} blocks, fewer than the ${samples} needed to measure it, and mined no more within ${(o.timeoutMs ?? 120_000) / 1000} s. Is it mining?`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
+}
+
+/**
+ * Whether the node mines a block per transaction: `hardhat_getAutomine` (Hardhat, which anvil answers too); false on
+ * a node without the method (a public chain) or a provider that cannot send raw requests.
+ */
+export async function isAutomine(provider: object): Promise<boolean> {
+  const send = (provider as { send?: unknown }).send;
+  if (typeof send !== "function") return false;
+  return (await optional<boolean>(provider as JsonRpcProvider, "hardhat_getAutomine")) === true;
 }
 
 async function optional<T>(provider: JsonRpcProvider, method: string): Promise<T | undefined> {

@@ -12,6 +12,7 @@
  *   block's timestamp. Timestamps never decrease, so once a block is past `t`, no later block is at or before it.
  */
 import type { Provider } from "ethers";
+import { isAutomine } from "./blockTime";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,15 +32,7 @@ export class ChainClock {
 
   /** Whether the node mines a block per transaction (`hardhat_getAutomine`, which anvil answers too; false elsewhere). */
   isAutomine(): Promise<boolean> {
-    this.automine ??= (async () => {
-      const send = (this.provider as { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
-      if (typeof send !== "function") return isHardhatNetwork(this.provider);
-      try {
-        return (await send.call(this.provider, "hardhat_getAutomine", [])) === true;
-      } catch {
-        return false;
-      }
-    })();
+    this.automine ??= isAutomine(this.provider);
     return this.automine;
   }
 
@@ -85,9 +78,4 @@ export class ChainClock {
       await sleep(this.pollMs);
     }
   }
-}
-
-/** An ethers provider of Hardhat's in-process network (HardhatEthersProvider answers `send` too; this is the fallback). */
-function isHardhatNetwork(provider: Provider): boolean {
-  return provider.constructor.name === "HardhatEthersProvider";
 }

@@ -5,6 +5,7 @@
  * has just closed ("socket hang up", ECONNRESET) is sent again on a fresh one (./socketRetry.ts).
  */
 import { JsonRpcProvider, Network, toQuantity, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { isAutomine } from "./blockTime";
 import { DEFAULT_SOCKET_RETRY, requestWithSocketRetry, type SocketRetryOptions } from "./socketRetry";
 
 /** The JSON-RPC URL of `--network localhost` (`npx hardhat node`), for Hardhat and for dtwn's own processes. */
@@ -53,7 +54,7 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
     const raw = (p: JsonRpcPayload) => requestWithSocketRetry(() => super._send(p), { method: p.method }, this.socketRetry) as Promise<Reply[]>;
     // Views at "pending" only on automine (see atPendingBlock): on interval mining the pending block holds
     // transactions not yet mined, whose events no reader can see yet.
-    const p = payload.method === "eth_call" && (await this.isAutomine(raw)) ? atPendingBlock(payload) : payload;
+    const p = payload.method === "eth_call" && (await (this.automine ??= isAutomine(this))) ? atPendingBlock(payload) : payload;
     if (p.method === "eth_sendRawTransaction") {
       const [r] = await raw(p);
       if (typeof r.result === "string") this.unconfirmed.set(r.result.toLowerCase(), String((p.params as unknown[])[0]));
@@ -75,16 +76,8 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
     return this.atConfirmedBlock(p, raw);
   }
 
+  /** Whether the node mines a block per transaction (src/chain/blockTime.ts), asked once. */
   private automine?: Promise<boolean>;
-
-  /** Whether the node mines a block per transaction (`hardhat_getAutomine`; false where the method is unknown). */
-  private isAutomine(raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<boolean> {
-    this.automine ??= raw({ method: "hardhat_getAutomine", params: [], id: 0, jsonrpc: "2.0" }).then(
-      ([r]) => r.error === undefined && r.result === true,
-      () => false,
-    );
-    return this.automine;
-  }
 
   /** The newest block at least `confirmations` deep (the head's number is read at most every 250 ms). */
   private async confirmedBlock(raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<number> {
