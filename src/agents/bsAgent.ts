@@ -737,6 +737,15 @@ export class BsAgent {
       subs = final;
       scored = await this.score(round, globalCid, subs);
     }
+    // A model whose twin models could not be fetched is fetched again until half the commit window is gone: a BS
+    // that crashed right after submitting (or whose node was briefly unreachable) is not failed for the seconds its
+    // node was down, and a BS withholding its data still fails, with half the window left for the ballots.
+    r = await rounds.getRound(round);
+    const retryUntil = Number(r.deadline) + Math.floor((Number(r.commitUntil) - Number(r.deadline)) / 2);
+    while ([...scored.values()].some((v) => v.unavailable) && !(await protocol.clock.isPast(retryUntil))) {
+      await sleep(Math.max(2_000, settings.pollMs));
+      scored = await this.score(round, globalCid, subs);
+    }
     const salt = await ballotSalt(signer, await rounds.getAddress(), round);
     // Attack "collude": pass the colluders' models and fail every other, whatever the scores say.
     const colluders = new Set((settings.attack === "collude" ? settings.colluders ?? [index] : []).map((i) => bsAddresses[i]?.toLowerCase()));
@@ -780,16 +789,16 @@ export class BsAgent {
    * on other data, or poisoned after aggregation), which the accuracy test alone may let through. These are also the
    * bytes Eq. 15 prices: K_i models per verifier on the BS's uplink. All BSs are fetched from at once.
    */
-  private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, { pass: boolean; accuracy: number; reference: number; error?: string; fetchSeconds?: number }>> {
+  private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, Score>> {
     const { protocol, address, settings, index, world, store } = this.ctx;
     const others = subs.filter((a) => a.toLowerCase() !== address.toLowerCase());
-    const out = new Map<string, { pass: boolean; accuracy: number; reference: number; error?: string; fetchSeconds?: number }>();
+    const out = new Map<string, Score>();
     if (others.length === 0) return out;
     const global = await fetchWeights(store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
     const records = this.records();
     const [record] = await records.rounds(round);
     const fetched = await Promise.all(
-      others.map(async (bs): Promise<{ bs: string; weights?: WeightTensor[]; error?: string; fetchSeconds?: number }> => {
+      others.map(async (bs): Promise<{ bs: string; weights?: WeightTensor[]; error?: string; unavailable?: true; fetchSeconds?: number }> => {
         try {
           const sub = record?.submissions.find((x) => x.bs.toLowerCase() === bs.toLowerCase());
           if (!record || !sub) throw new Error(`no submission of ${bs} in round ${round} among the chain's events`);
@@ -804,7 +813,7 @@ export class BsAgent {
           const twinCids = new Set(twins.map((tw) => tw.cid));
           const source: ModelSource = { get: async (cid) => (cid === sub.cid && !twinCids.has(cid) ? undefined : fetchBlob(store, cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)) };
           const { check, weights } = await recomputeBsModel(records, source, sub, record.openedAt);
-          if (check.status === "unavailable") return { bs, error: `its twin models could not be fetched: ${check.reason ?? ""}`, fetchSeconds };
+          if (check.status === "unavailable") return { bs, error: `its twin models could not be fetched: ${check.reason ?? ""}`, unavailable: true, fetchSeconds };
           if (check.status === "mismatch" || !weights) return { bs, error: `not Eq. 4 of its twin model records: ${check.maxAbsDiff !== undefined ? `max |diff| ${check.maxAbsDiff.toExponential(1)}` : check.reason ?? ""}`, fetchSeconds };
           if (!sameShapes(weights, global)) return { bs, error: `its twin models are not weights of ${this.ctx.arch}`, fetchSeconds };
           // The submitted model, by its CID, in this store: the global model's check (Eq. 5) reads it from here.
@@ -825,7 +834,7 @@ export class BsAgent {
     const reference = referenceAccuracy(results[0].accuracy, [...accuracyOf.values()]);
     for (const f of fetched) {
       const accuracy = accuracyOf.get(f.bs) ?? 0;
-      out.set(f.bs, { pass: f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted, accuracy, reference, ...(f.error ? { error: f.error } : {}), ...(f.fetchSeconds !== undefined ? { fetchSeconds: f.fetchSeconds } : {}) });
+      out.set(f.bs, { pass: f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted, accuracy, reference, ...(f.error ? { error: f.error } : {}), ...(f.unavailable ? { unavailable: true as const } : {}), ...(f.fetchSeconds !== undefined ? { fetchSeconds: f.fetchSeconds } : {}) });
     }
     return out;
   }
@@ -842,6 +851,16 @@ export class BsAgent {
       }
     }
   }
+}
+
+/** A verifier's score of one BS's model; `unavailable` when its twin models could not be fetched (fetched again later). */
+interface Score {
+  pass: boolean;
+  accuracy: number;
+  reference: number;
+  error?: string;
+  unavailable?: true;
+  fetchSeconds?: number;
 }
 
 /** Whether two models have the same tensor shapes, in order. */
