@@ -4,7 +4,7 @@
  * deploys the protocol with the Ignition module, writes deployments/<network>.json (addresses + ABIs), and with
  * --bootstrap admits M BSs (the node's accounts 1..M) with N users' twins and the Eq. 6 coins.
  * Works the same against `npx hardhat node` (--network localhost) and a testnet (--network testnet, configured
- * only through DTWN_RPC_URL and DTWN_DEPLOYER_KEY; bootstrap there takes the BS keys from DTWN_BS_KEYS).
+ * only through DTWN_RPC_URL and DTWN_DEPLOYER_KEY; bootstrap there takes each BS's key from its keystore or variable, src/chain/keys.ts).
  * The bootstrap's users sign their consents with device keys derived from DTWN_DEVICE_SECRET (required off the
  * local networks; on hardhat and localhost a public development secret, like the development accounts).
  */
@@ -16,6 +16,7 @@ import { resolveProtocolParams } from "../src/chain/protocolParams";
 import { CONTRACT_NAMES, deploymentPath, writeDeployment } from "../src/chain/deployment";
 import { bootstrapDeployment, DEFAULT_BOOTSTRAP, deviceSecretFor } from "../src/chain/bootstrap";
 import { formatChainStatus, readChainStatus } from "../src/chain/status";
+import { bsKey } from "../src/chain/keys";
 import DtwnModule from "../ignition/modules/Dtwn";
 
 interface DeployArgs {
@@ -61,7 +62,9 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
   const deployer = signers[0];
   const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
   const ephemeral = hre.network.name === "hardhat" || hre.network.name === "localhost";
-  const deploymentId = ephemeral ? `dtwn-${hre.network.name}-${Date.now()}` : `dtwn-${hre.network.name}-${chainId}`;
+  // DTWN_DEPLOYMENT_ID (set by `dtwn run`, which deploys a fresh protocol every run): Ignition's journal of this
+  // deployment; without it a testnet deployment resumes the chain's previous one.
+  const deploymentId = process.env.DTWN_DEPLOYMENT_ID ?? (ephemeral ? `dtwn-${hre.network.name}-${Date.now()}` : `dtwn-${hre.network.name}-${chainId}`);
 
   console.log(`Deploying dtwn to ${hre.network.name} (chain ${chainId}) from ${deployer.address} ...`);
   const deployed = await hre.ignition.deploy(DtwnModule, {
@@ -107,9 +110,8 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
   if (args.bootstrap) {
     let bsSigners = signers.slice(1, 1 + args.bss);
     if (!ephemeral) {
-      const keys = (process.env.DTWN_BS_KEYS ?? "").split(",").filter(Boolean);
-      if (keys.length === 0) throw new Error("--bootstrap on a testnet needs the BS private keys in DTWN_BS_KEYS (comma-separated).");
-      bsSigners = keys.map((k) => new hre.ethers.Wallet(k, hre.ethers.provider)) as never;
+      // each BS's own key, from its keystore or variable (src/chain/keys.ts)
+      bsSigners = Array.from({ length: args.bss }, (_, i) => new hre.ethers.Wallet(bsKey(i), hre.ethers.provider)) as never;
     }
     if (bsSigners.length < args.bss && ephemeral) {
       throw new Error(`--bss ${args.bss} needs ${args.bss + 1} accounts; network ${hre.network.name} has ${signers.length}.`);

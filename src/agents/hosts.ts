@@ -4,6 +4,7 @@
  * key, IPFS node and training worker, against a JSON-RPC node. Both restart an agent that dies (an injected crash or
  * a SIGKILL): it resumes the round from its key, its IPFS repository and the chain.
  */
+import { agentEnvFor } from "../chain/keys";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -216,8 +217,8 @@ export class ProcessAgents implements AgentHost {
     const { kill: _kill, ...withoutKill } = ctx.o;
     const runJson = JSON.stringify({ ...(again ? withoutKill : ctx.o), out: ctx.out });
     const argv = [path.join(ROOT, "bin", "dtwn.js"), "agent", "--deployment", ctx.deploymentFile, "--bs", String(i), "--run", runJson, "--mbs-peer", ctx.mbsPeers[0], "--devices", (this.devices as { url: string }).url];
-    const { DTWN_DEVICE_SECRET: _secret, ...agentEnv } = process.env; // no agent holds the users' device keys
-    const env = trainingProcessEnv(this.agentThreads, agentEnv);
+    // no agent holds the users' device keys, the operator's key or another BS's key
+    const env = trainingProcessEnv(this.agentThreads, agentEnvFor(i, process.env));
     const where = this.placement?.launch(i, [process.execPath, ...argv], env) ?? { file: process.execPath, args: argv, env };
     const child = spawn(where.file, where.args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: where.env });
     const prefix = `[BS ${i} pid ${child.pid}] `;

@@ -17,7 +17,7 @@ import { loadFashionMnist } from "../fl/datasets/fashionMnist";
 import { ProcessPoolTrainer } from "../fl/trainers";
 import { moveToCgroup, TRAIN_CGROUP_ENV } from "../testbed/cgroup";
 import { initBackend, threadsPerProcess } from "../ml/backend";
-import { checkNode, RPC_URLS, runKeys } from "../system/chains";
+import { bsKeyFor, checkNode, RPC_URLS } from "../system/chains";
 import { HttpDeviceLink } from "../system/devices";
 import type { RunOptions } from "../system/options";
 import { connectProtocol, twinIdsOf } from "../system/protocol";
@@ -39,14 +39,16 @@ export interface AgentProcessOptions {
 export async function runAgentProcess(a: AgentProcessOptions, log: (line: string) => void): Promise<void> {
   const o = a.run;
   const deployment = readDeployment(a.deployment);
-  const url = deployment.rpcUrl ?? RPC_URLS[deployment.network];
-  if (!url) throw new Error(`the deployment ${a.deployment} has no rpcUrl; redeploy through a node with a URL.`);
-  const provider = localProvider(url, deployment.chainId, { confirmations: o.confirmations });
+  // a testnet's URL is not written into the deployment (it may hold an API key): it comes from DTWN_RPC_URL
+  const url = deployment.rpcUrl ?? RPC_URLS[deployment.network] ?? process.env.DTWN_RPC_URL;
+  if (!url) throw new Error(`the deployment ${a.deployment} (network ${deployment.network}) has no rpcUrl: set DTWN_RPC_URL to its node's JSON-RPC URL.`);
+  const onOutage = (event: "down" | "up", seconds: number) => log(event === "down" ? `BS ${a.bs}: the chain node refuses connections; waiting for it` : `BS ${a.bs}: the chain node answers again (down ${seconds.toFixed(0)} s)`);
+  const provider = localProvider(url, deployment.chainId, { confirmations: o.confirmations, onOutage });
   await checkNode(provider, url);
   await initBackend("auto", () => undefined);
   const world = buildWorld(worldOptions(o), 60_000);
   const { policy, dispose } = await loadAssociationPolicy(o, world, o.policy === "maddpg" ? [a.bs] : undefined);
-  const signer = new SerialSigner(new Wallet(runKeys(deployment.network, o.bss).bss[a.bs], provider));
+  const signer = new SerialSigner(new Wallet(bsKeyFor(deployment.network, a.bs), provider));
   const address = await signer.getAddress();
   const protocol = connectProtocol(deployment, signer);
   const bsAddresses = await protocol.registry.members();

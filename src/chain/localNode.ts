@@ -32,8 +32,16 @@ export interface LocalNodeOptions {
   host?: string;
   /** Seconds between blocks (interval mining); undefined: a block per transaction. */
   blockTimeSeconds?: number;
-  /** anvil only: load the chain from this file if it exists, and dump it there on exit (`anvil --state`). */
+  /**
+   * anvil only: load the chain from this file if it exists, and dump it there on exit (`anvil --state`), with the
+   * states of past blocks (reads a few blocks deep, `--confirmations`, still work after a restart).
+   */
   stateFile?: string;
+  /**
+   * anvil only: fund accounts of a fresh random mnemonic instead of the public development one (as on a testnet, no
+   * key is known in advance); their keys are written to this file (`--config-out`), for the caller to read.
+   */
+  randomAccountsFile?: string;
 }
 
 /** What to spawn for a node: executable, arguments and the environment to add. Pure, so it can be tested. */
@@ -45,13 +53,15 @@ export function localNodeCommand(o: LocalNodeOptions, anvilBinary: () => string 
   }
   if (o.client === "hardhat") {
     if (o.stateFile) throw new Error("`hardhat node` cannot keep its chain across restarts: use --client anvil for a state file.");
+    if (o.randomAccountsFile) throw new Error("`hardhat node` funds the public development accounts only: use --client anvil for random accounts.");
     const env: Record<string, string> = { DTWN_WALL_CLOCK: "1" };
     if (o.blockTimeSeconds !== undefined) env.DTWN_BLOCK_TIME_MS = String(o.blockTimeSeconds * 1000);
     return { command: process.execPath, args: [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), "node", "--hostname", o.host ?? "127.0.0.1", "--port", String(o.port)], env };
   }
   const args = ["--host", o.host ?? "127.0.0.1", "--port", String(o.port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(LOCAL_ACCOUNTS)];
   if (o.blockTimeSeconds !== undefined) args.push("--block-time", String(o.blockTimeSeconds));
-  if (o.stateFile) args.push("--state", o.stateFile);
+  if (o.stateFile) args.push("--state", o.stateFile, "--preserve-historical-states");
+  if (o.randomAccountsFile) args.push("--mnemonic-random", "--config-out", o.randomAccountsFile);
   return { command: anvilBinary(), args, env: {} };
 }
 
@@ -66,6 +76,14 @@ export function anvilPath(): string {
     // not installed
   }
   throw new Error(`anvil is not installed (${pkg} has no binary): run \`npm ci\`, which installs the devDependency @foundry-rs/anvil for this platform.`);
+}
+
+/** The accounts (address and private key) anvil funded, from its `--config-out` file (see randomAccountsFile). */
+export function readNodeAccounts(file: string): { address: string; privateKey: string }[] {
+  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { available_accounts?: string[]; private_keys?: string[] };
+  const keys = cfg.private_keys ?? [];
+  if (keys.length === 0) throw new Error(`${file} lists no accounts.`);
+  return keys.map((privateKey, k) => ({ address: cfg.available_accounts?.[k] ?? "", privateKey }));
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

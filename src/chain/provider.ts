@@ -6,10 +6,13 @@
  */
 import { JsonRpcProvider, Network, toQuantity, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { isAutomine } from "./blockTime";
-import { DEFAULT_SOCKET_RETRY, requestWithSocketRetry, type SocketRetryOptions } from "./socketRetry";
+import { DEFAULT_SOCKET_RETRY, requestThroughOutage, requestWithSocketRetry, type SocketRetryOptions } from "./socketRetry";
 
 /** The JSON-RPC URL of `--network localhost` (`npx hardhat node`), for Hardhat and for dtwn's own processes. */
 export const LOCAL_RPC_URL = process.env.DTWN_LOCAL_RPC_URL ?? "http://127.0.0.1:8545";
+
+/** How long a request waits for a node that refuses connections before failing, seconds. */
+export const DEFAULT_OUTAGE_SECONDS = 120;
 
 /** A reply as the node sends it: a result or an error. */
 type Reply = JsonRpcResult & { error?: unknown };
@@ -25,6 +28,13 @@ export interface LocalProviderOptions {
    */
   confirmations?: number;
   socketRetry?: SocketRetryOptions;
+  /**
+   * Seconds a request waits for a node that refuses connections (restarting, e.g. anvil with --state) before it fails
+   * with what to do (default 120). Transactions sent before the restart that the node lost are sent again.
+   */
+  outageSeconds?: number;
+  /** Told when the node stops answering and when it answers again (for the logs). */
+  onOutage?: (event: "down" | "up", seconds: number) => void;
 }
 
 /**
@@ -36,6 +46,7 @@ export interface LocalProviderOptions {
 export class LocalJsonRpcProvider extends JsonRpcProvider {
   readonly confirmations: number;
   private readonly socketRetry: SocketRetryOptions;
+  private readonly outage: { url: string; outageMs: number; onOutage?: (event: "down" | "up", seconds: number) => void };
   /** Signed transactions this provider sent whose receipt it has not yet returned, by hash. */
   private readonly unconfirmed = new Map<string, string>();
   /** Transactions sent again, for the logs and tests. */
@@ -47,11 +58,20 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
     this.confirmations = o.confirmations ?? 1;
     if (!(Number.isInteger(this.confirmations) && this.confirmations >= 1)) throw new Error(`confirmations ${o.confirmations}: give a whole number of blocks, at least 1.`);
     this.socketRetry = o.socketRetry ?? DEFAULT_SOCKET_RETRY;
+    // told once per outage, however many requests wait through it
+    let down = false;
+    const onOutage = o.onOutage;
+    const once = (event: "down" | "up", seconds: number) => {
+      if ((event === "down") === down) return;
+      down = event === "down";
+      onOutage?.(event, seconds);
+    };
+    this.outage = { url, outageMs: (o.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000, onOutage: once };
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     if (Array.isArray(payload)) return Promise.all(payload.map(async (p) => (await this._send(p))[0]));
-    const raw = (p: JsonRpcPayload) => requestWithSocketRetry(() => super._send(p), { method: p.method }, this.socketRetry) as Promise<Reply[]>;
+    const raw = (p: JsonRpcPayload) => requestThroughOutage(() => requestWithSocketRetry(() => super._send(p), { method: p.method }, this.socketRetry), this.outage) as Promise<Reply[]>;
     // Views at "pending" only on automine (see atPendingBlock): on interval mining the pending block holds
     // transactions not yet mined, whose events no reader can see yet.
     const p = payload.method === "eth_call" && (await (this.automine ??= isAutomine(this))) ? atPendingBlock(payload) : payload;

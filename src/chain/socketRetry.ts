@@ -48,3 +48,42 @@ export async function requestWithSocketRetry<T>(
     }
   }
 }
+
+/** A connection the node refused: nothing listens on its port (it is down, or restarting); the request never reached it. */
+export function isNodeDownError(e: unknown): boolean {
+  for (let err = e as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
+    if (err.code === "ECONNREFUSED") return true;
+    if (typeof err.message === "string" && /ECONNREFUSED/.test(err.message)) return true;
+    err = err.cause as typeof err;
+  }
+  return false;
+}
+
+/**
+ * Calls `send(args)`; while the node refuses connections (a restart), tries again every `pollMs` for up to
+ * `outageMs`, then fails saying so. Safe for every request, transactions too: a refused connection delivered nothing.
+ * `onOutage` is told once per outage, when it starts and when it ends.
+ */
+export async function requestThroughOutage<T>(
+  send: () => Promise<T>,
+  what: { url: string; outageMs: number; pollMs?: number; onOutage?: (event: "down" | "up", seconds: number) => void },
+): Promise<T> {
+  let since: number | undefined;
+  for (;;) {
+    try {
+      const r = await send();
+      if (since !== undefined) what.onOutage?.("up", (Date.now() - since) / 1000);
+      return r;
+    } catch (e) {
+      if (!isNodeDownError(e)) throw e;
+      if (since === undefined) {
+        since = Date.now();
+        what.onOutage?.("down", 0);
+      }
+      if (Date.now() - since >= what.outageMs) {
+        throw new Error(`the JSON-RPC node at ${what.url} has refused connections for ${Math.round(what.outageMs / 1000)} s: start it again (anvil --state FILE restarts with its chain) and start the run's processes again; every record on chain stays, and a restarted \`dtwn agent\` resumes from it.`);
+      }
+      await new Promise((r) => setTimeout(r, what.pollMs ?? 500));
+    }
+  }
+}

@@ -2,10 +2,10 @@
  * Many transactions without a block's wait between each: on a chain that mines every 12 s, sending 200 bootstrap
  * transactions one after another's receipt takes 40 minutes; sent back to back they fit in a few blocks.
  */
-import type { ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
+import type { Signer, TransactionReceipt, TransactionResponse } from "ethers";
 
 /** A transaction to send with the nonce it is given (so one signer's transactions need no receipt in between). */
-export type NoncedCall = (overrides: { nonce: number }) => Promise<ContractTransactionResponse>;
+export type NoncedCall = (overrides: { nonce: number }) => Promise<TransactionResponse>;
 
 /**
  * Send each signer's calls back to back with consecutive nonces from its pending nonce (the signers in parallel),
@@ -17,7 +17,7 @@ export async function sendBatch(batch: { signer: Signer; calls: { label: string;
   const sent = await Promise.all(
     batch.map(async ({ signer, calls }) => {
       let nonce = await signer.getNonce("pending");
-      const out: { label: string; tx: ContractTransactionResponse }[] = [];
+      const out: { label: string; tx: TransactionResponse }[] = [];
       for (const c of calls) {
         try {
           out.push({ label: c.label, tx: await c.send({ nonce: nonce++ }) });

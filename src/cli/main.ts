@@ -55,10 +55,11 @@ export function buildProgram(): Command {
     .option("-p, --port <n>", "TCP port on 127.0.0.1", positiveInt, 8545)
     .option("--block-time <s>", "mine a block every s seconds (interval mining, as on a public testnet); default: a block per transaction", positiveInt)
     .option("--state <file>", "anvil only: load the chain from this file if it exists and dump it there on exit (a restart keeps the chain)")
-    .action(async (opts: { client: string; port: number; blockTime?: number; state?: string }) => {
+    .option("--random-accounts <file>", "anvil only: fund the accounts of a fresh random mnemonic instead of the dev accounts (a testnet rehearsal: no key known in advance), and write their keys to file")
+    .action(async (opts: { client: string; port: number; blockTime?: number; state?: string; randomAccounts?: string }) => {
       if (!LOCAL_CLIENTS.includes(opts.client as LocalClient)) throw new Error(`--client ${opts.client}: use one of ${LOCAL_CLIENTS.join(", ")}.`);
-      const node = await startLocalNode({ client: opts.client as LocalClient, port: opts.port, blockTimeSeconds: opts.blockTime, stateFile: opts.state && path.resolve(opts.state) }, { inherit: true });
-      console.error(`dtwn: ${node.client} node on ${node.url} (chain id 31337, ${opts.blockTime ? `a block every ${opts.blockTime} s` : "a block per transaction"}); Ctrl-C stops it.`);
+      const node = await startLocalNode({ client: opts.client as LocalClient, port: opts.port, blockTimeSeconds: opts.blockTime, stateFile: opts.state && path.resolve(opts.state), randomAccountsFile: opts.randomAccounts && path.resolve(opts.randomAccounts) }, { inherit: !opts.randomAccounts });
+      console.error(`dtwn: ${node.client} node on ${node.url} (chain id 31337, ${opts.blockTime ? `a block every ${opts.blockTime} s` : "a block per transaction"}${opts.randomAccounts ? `; accounts of a random mnemonic, their keys in ${opts.randomAccounts}` : ""}); Ctrl-C stops it.`);
       const stop = () => void node.stop();
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

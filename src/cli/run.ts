@@ -70,6 +70,7 @@ function withRunOptions(cmd: Command): Command {
     .option("--verification-window-seconds <s>", "seconds after a round's deadline during which the BSs verify each other's models", positiveInt, DEFAULT_RUN.verificationWindowSeconds)
     .option("--proposal-window-seconds <s>", "seconds after a round opens during which the BSs propose their actions (the joint action is decoded from the proposals mined by then)", positiveInt, DEFAULT_RUN.proposalWindowSeconds)
     .option("--gas-price-gwei <x>", "gas price the report states each round's cost in ether at", finiteNumber, DEFAULT_RUN.gasPriceGwei)
+    .option("--fund-bs-ether <e>", "on a testnet: before deploying, the operator tops every BS's account up to e ether (each BS pays the gas of its own transactions)", finiteNumber)
     .option("--confirmations <n>", "blocks a block must be under before the MBS and the agents act on it (1: the latest block; more survives a reorg of n - 1 blocks, on a chain that mines on its own)", positiveInt, DEFAULT_RUN.confirmations)
     .option("--slot-seconds <s>", "DPoS slot length: each slot one elected producer may propose a block (at least the chain's block time)", positiveInt, DEFAULT_RUN.slotSeconds)
     .option("--crash <bs:round:phase>", "fault injection: BS bs dies after phase (observe|act|sync|train|upload|verify|collect) of round round, and is restarted", parseCrash)
@@ -83,7 +84,7 @@ function withRunOptions(cmd: Command): Command {
 export function registerRunCommand(program: Command): void {
   withRunOptions(program.command("run"))
     .description("run the system end to end: in-process chain, an IPFS node per BS, BS agents (MADDPG or a baseline), FL rounds on Fashion-MNIST; writes a report with figures")
-    .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process", "hardhat")
+    .option("-n, --network <name>", "hardhat: an in-process chain, everything in this process; localhost: the node of `npx hardhat node`, with every BS agent as its own process; testnet: the node at DTWN_RPC_URL, the operator's key in DTWN_DEPLOYER_KEY and BS i's in its keystore DTWN_BS<i>_KEYSTORE (password in DTWN_KEYSTORE_PASSWORD) or DTWN_BS<i>_KEY", "hardhat")
     .option("--agents <host>", `where the BS agents run: ${AGENT_HOSTS.join(" | ")} (default: in-process on the in-process chain, processes on a node)`)
     .option("--kill <bs:round:seconds|phase>", "with agent processes: SIGKILL BS bs's agent process in round round, that many seconds into it or right after that phase of its own; it is started again after the round", parseKill)
     .option("--mbs-attack <kind[:round]>", "fault injection: the MBS forges the global model; forge-global records Eq. 5 plus Gaussian noise (std 0.01) instead of Eq. 5, in every round or only in round round (`dtwn audit` reports it)", parseMbsAttack)

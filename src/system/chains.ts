@@ -4,7 +4,8 @@
  * The run driver (src/system/run.ts) deploys and bootstraps through it and takes its signers from it.
  *
  * Keys on a node: on localhost the node's well-known development accounts (account 0 the MBS, 1..M the BSs);
- * elsewhere DTWN_DEPLOYER_KEY and DTWN_BS_KEYS (comma-separated), as for `dtwn-deploy`.
+ * elsewhere the operator's key and each BS's own keystore or key from the environment (src/chain/keys.ts), as for
+ * `dtwn-deploy`.
  */
 import { detectBlockTime, type BlockTime } from "../chain/blockTime";
 import { spawnSync } from "node:child_process";
@@ -14,6 +15,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Deployment } from "../chain/deployment";
 import { LOCAL_RPC_URL, localProvider } from "../chain/provider";
 import { SerialSigner } from "../chain/serialSigner";
+import { topUp } from "../chain/fund";
+import { bsKey, operatorKey } from "../chain/keys";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The development mnemonic of `npx hardhat node` (public; only for the local node). */
@@ -54,13 +57,14 @@ export function devKey(i: number): string {
   return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${i}`).privateKey;
 }
 
-/** The MBS's and the BSs' keys: the node's development accounts on localhost, else from the environment. */
-export function runKeys(network: string, bss: number, env: NodeJS.ProcessEnv = process.env): { mbs: string; bss: string[] } {
-  if (network === "localhost") return { mbs: devKey(0), bss: Array.from({ length: bss }, (_, i) => devKey(i + 1)) };
-  const mbs = env.DTWN_DEPLOYER_KEY;
-  const keys = (env.DTWN_BS_KEYS ?? "").split(",").filter(Boolean);
-  if (!mbs || keys.length < bss) throw new Error(`--network ${network} needs DTWN_DEPLOYER_KEY and ${bss} comma-separated keys in DTWN_BS_KEYS.`);
-  return { mbs, bss: keys.slice(0, bss) };
+/** The MBS's (the operator's) key: the node's development account 0 on localhost, else DTWN_DEPLOYER_KEY. */
+export function mbsKeyFor(network: string, env: NodeJS.ProcessEnv = process.env): string {
+  return network === "localhost" ? devKey(0) : operatorKey(env);
+}
+
+/** BS `i`'s key: the node's development account i + 1 on localhost, else its own keystore or variable. */
+export function bsKeyFor(network: string, i: number, env: NodeJS.ProcessEnv = process.env): string {
+  return network === "localhost" ? devKey(i + 1) : bsKey(i, env);
 }
 
 /** JSON-RPC URLs of the networks a run can use (localhost as in hardhat.config.ts, overridable the same way). */
@@ -124,7 +128,7 @@ export class InProcessChain implements ChainHost {
   }
 }
 
-/** A standalone JSON-RPC node: deployment by `npx hardhat dtwn-deploy --network <name>`; keys from {@link runKeys}. */
+/** A standalone JSON-RPC node: deployment by `npx hardhat dtwn-deploy --network <name>`; keys from {@link mbsKeyFor} and {@link bsKeyFor}. */
 export class NodeChain implements ChainHost {
   readonly description: string;
   private readonly keys: { mbs: string; bss: string[] };
@@ -136,21 +140,27 @@ export class NodeChain implements ChainHost {
     /** Blocks deep a block must be before this run reads from it (LocalProviderOptions.confirmations). */
     readonly confirmations = 1,
   ) {
-    this.description = `${network} (${rpcUrl})`;
-    this.keys = runKeys(network, bss);
+    // a provider's URL may hold its API key: only the local node's is shown
+    this.description = network === "localhost" ? `${network} (${rpcUrl})` : `${network} (the node at DTWN_RPC_URL)`;
+    this.keys = { mbs: mbsKeyFor(network), bss: Array.from({ length: bss }, (_, i) => bsKeyFor(network, i)) };
   }
 
   /** The node of `network` (its URL from {@link RPC_URLS}, else DTWN_RPC_URL), once it answers. */
   static async connect(network: string, bss: number, confirmations = 1): Promise<NodeChain> {
     const url = RPC_URLS[network] ?? process.env.DTWN_RPC_URL;
     if (!url) throw new Error(`--network ${network}: no JSON-RPC URL; set DTWN_RPC_URL.`);
-    await checkNode(localProvider(url), url);
+    const probe = localProvider(url, undefined, { outageSeconds: 0 }); // no node: say so now, not after a restart's grace
+    try {
+      await checkNode(probe, url);
+    } finally {
+      probe.destroy();
+    }
     return new NodeChain(network, url, bss, confirmations);
   }
 
   async deploy(req: DeployRequest): Promise<string> {
     const args = ["hardhat", "dtwn-deploy", "--network", this.network, "--bootstrap", "--users", String(req.users), "--bss", String(req.bss), "--seed", String(req.seed), "--params", req.paramsFile, "--out", req.deploymentFile];
-    const r = spawnSync("npx", args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, DTWN_DEVICE_SECRET: req.deviceSecret, DTWN_CONFIRMATIONS: String(this.confirmations) } });
+    const r = spawnSync("npx", args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, DTWN_DEVICE_SECRET: req.deviceSecret, DTWN_CONFIRMATIONS: String(this.confirmations), DTWN_DEPLOYMENT_ID: `dtwn-${this.network}-${Date.now()}` } });
     const output = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0) throw Object.assign(new Error(`deployment failed (exit ${r.status}); see deploy.log in the run folder.`), { output });
     return output;
@@ -171,6 +181,21 @@ export class NodeChain implements ChainHost {
 
   async mbsSigner(deployment: Deployment): Promise<Signer> {
     return new SerialSigner(new Wallet(this.keys.mbs, localProvider(this.rpcUrl, deployment.chainId, { confirmations: this.confirmations })));
+  }
+
+  /**
+   * Top every BS's account up to `targetWei` from the operator's (before the deployment: the bootstrap's BS
+   * transactions need gas). Returns what each BS was sent (0 when it already had enough).
+   */
+  async fundBss(targetWei: bigint, log: (line: string) => void = () => undefined): Promise<bigint[]> {
+    const provider = localProvider(this.rpcUrl, undefined, { confirmations: this.confirmations });
+    try {
+      const operator = new Wallet(this.keys.mbs, provider);
+      const addresses = this.keys.bss.map((k) => new Wallet(k).address);
+      return await topUp(operator, addresses, targetWei, this.confirmations, log);
+    } finally {
+      provider.destroy();
+    }
   }
 
   /** One signer per BS for the whole run: a restarted in-process agent sends through the same nonce queue. */

@@ -79,6 +79,11 @@ export const RunOptionsSchema = z
     confirmations: z.number().int().min(1).max(64),
     /** Gas price the report prices each round's gas at, gwei (a testnet's is near 1). */
     gasPriceGwei: z.number().min(0),
+    /**
+     * On a chain whose accounts start empty (a testnet): before deploying, the operator tops every BS's account up
+     * to this many ether (undefined: no funding; the BSs pay their own gas from what they hold).
+     */
+    fundBsEther: z.number().min(0).max(1000).optional(),
     quiet: z.boolean(),
     /** Fault injection: BS `bs` sends a faulty submission of kind `kind` every round. */
     faults: z.array(z.object({ bs: z.number().int().min(0), kind: z.enum(SUBMISSION_FAULTS) }).strict()),

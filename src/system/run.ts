@@ -11,6 +11,7 @@
  * aggregation.json and the IPFS repositories, so that `dtwn audit <run folder>` can recompute every model after the
  * chain is gone (docs/audit.md).
  */
+import { parseEther } from "ethers";
 import { checkWindowsFitBlockTime } from "../chain/blockTime";
 import fs from "node:fs";
 import path from "node:path";
@@ -72,6 +73,7 @@ export async function hostsFor(o: RunOptions, p: RunPlacement = {}): Promise<{ c
   if (network === "hardhat" && agents === "processes") throw new Error("BS agent processes need a chain they can reach: use --network localhost (start a node with `npx hardhat node`).");
   if (agents === "in-process" && o.kill) throw new Error("--kill stops an agent process: use it with agent processes (--network localhost); in-process agents take --crash bs:round:phase.");
   if (agents === "processes" && o.crash) throw new Error("--crash injects a fault into in-process agents; with agent processes use --kill bs:round:phase (the agent process is SIGKILLed after that phase and started again after the round).");
+  if (network === "hardhat" && o.fundBsEther !== undefined) throw new Error("--fund-bs-ether needs a chain node (--network localhost or testnet); the in-process chain funds its accounts itself.");
   if (p.testbed && agents !== "processes") throw new Error("an emulated testbed runs every BS agent as its own process (--agents processes).");
   const chain = network === "hardhat" ? new InProcessChain() : await NodeChain.connect(network, o.bss, o.confirmations);
   return { chain, agents: agents === "in-process" ? new InProcessAgents() : new ProcessAgents(o.bss, p.testbed ? new EmulatedPlacement(p.testbed) : undefined) };
@@ -98,7 +100,10 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
   const backend = await initBackend("auto", log);
   const { policy, dispose: disposePolicy } = await loadAssociationPolicy(o, world);
 
-  // The chain: deploy and bootstrap.
+  // The chain: fund the BSs (a testnet's accounts start empty), deploy and bootstrap.
+  if (o.fundBsEther !== undefined) {
+    await (chain as NodeChain).fundBss(parseEther(String(o.fundBsEther)), log);
+  }
   log(`deploying the protocol to ${chain.description} ...`);
   const paramsFile = path.join(out, "protocol-params.json");
   fs.writeFileSync(paramsFile, JSON.stringify({ slotDurationSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, revealWindowSeconds: o.revealWindowSeconds, unbondingDelaySeconds: Math.max(DEFAULT_PROTOCOL_PARAMS.unbondingDelaySeconds, 2 * o.slotSeconds * DEFAULT_PROTOCOL_PARAMS.slotsPerEpoch) }, null, 2) + "\n");

@@ -33,7 +33,8 @@ describe("src/chain/localNode: a local node, Hardhat or anvil, on 127.0.0.1", fu
       args: ["--host", "127.0.0.1", "--port", "9000", "--chain-id", "31337", "--accounts", "20"],
       env: {},
     });
-    expect(localNodeCommand({ client: "anvil", port: 9000, blockTimeSeconds: 2, stateFile: "/s.json" }, bin).args.slice(-4)).to.deep.equal(["--block-time", "2", "--state", "/s.json"]);
+    expect(localNodeCommand({ client: "anvil", port: 9000, blockTimeSeconds: 2, stateFile: "/s.json" }, bin).args.slice(-5)).to.deep.equal(["--block-time", "2", "--state", "/s.json", "--preserve-historical-states"]);
+    expect(localNodeCommand({ client: "anvil", port: 9000, randomAccountsFile: "/a.json" }, bin).args.slice(-3)).to.deep.equal(["--mnemonic-random", "--config-out", "/a.json"]);
     expect(fs.existsSync(anvilPath()), "the pinned @foundry-rs/anvil ships this platform's binary").to.equal(true);
   });
 
@@ -43,6 +44,7 @@ describe("src/chain/localNode: a local node, Hardhat or anvil, on 127.0.0.1", fu
     expect(() => localNodeCommand({ client: "anvil", port: 1, blockTimeSeconds: 0.5 })).to.throw(/whole number of seconds, at least 1/);
     expect(() => localNodeCommand({ client: "anvil", port: 1, blockTimeSeconds: 0 })).to.throw(/at least 1/);
     expect(() => localNodeCommand({ client: "hardhat", port: 1, stateFile: "s.json" })).to.throw(/use --client anvil for a state file/);
+    expect(() => localNodeCommand({ client: "hardhat", port: 1, randomAccountsFile: "a.json" })).to.throw(/use --client anvil for random accounts/);
   });
 
   it("anvil with --block-time 1 mines blocks with no transaction, and a restart with its state file keeps the chain", async () => {
