@@ -1,13 +1,20 @@
 /**
  * End to end against a standalone node (node.hardhat.e2e.test.ts, node.anvil.e2e.test.ts), on each client (`hardhat node` and anvil, src/chain/localNode.ts): the node as
- * its own process (on a free 127.0.0.1 port), then `dtwn run --network localhost` with the MBS in its process and one
- * `dtwn agent` OS process per BS, 3 BSs, 12 users, 2 rounds. `hardhat node` mines a block per transaction; anvil
- * mines a block every 2 s, as a public chain does, the run acts on blocks 2 deep (`--confirmations 3`), and the test
- * reorganises the chain 2 blocks deep (`anvil_reorg`) right after the first model record of round 1 is mined.
+ * its own process (on a free 127.0.0.1 port), then `dtwn run` with the MBS in its process and one `dtwn agent` OS
+ * process per BS, 3 BSs, 12 users, 2 rounds.
+ * - `hardhat node` mines a block per transaction, with the public development accounts (`--network localhost`).
+ * - anvil is the testnet rehearsal (`--network testnet`): a block every 2 s, as a public chain mines, accounts of a
+ *   random mnemonic (no key known in advance), the operator's key in DTWN_DEPLOYER_KEY, each BS's key in its own
+ *   encrypted keystore (DTWN_BS<i>_KEYSTORE), the BSs funded by the operator (`--fund-bs-ether`); the run acts on
+ *   blocks 2 deep (`--confirmations 3`); the test reorganises the chain 2 blocks deep (`anvil_reorg`) right after the
+ *   first model record of round 1 is mined, and restarts the node (SIGTERM with its state dumped, 3 s down, started
+ *   again with the state) once round 2 is open.
  * BS 0's agent process is SIGKILLed right after it trained in round 2 (before it uploaded). Checked from the run
  * folder, the node and BS 0's IPFS repo:
  * - on anvil, the reorg dropped a model record of round 1; its BS sent the same signed transaction again, every BS's
  *   model of round 1 is recorded once and passed, and no agent acted twice (no refusal of a repeated action);
+ * - on anvil, every process waited through the node's restart and the run finished; no key or password is in the
+ *   run folder or the run's output;
  * - round 2 closes at its deadline with the other two BSs' models;
  * - the restarted process resumes round 2 from the chain (its committed action is found there), submits nothing
  *   late and nothing twice;
@@ -22,14 +29,91 @@ import { bytesToCid } from "../../src/chain/cid";
 import type { RunMetrics } from "../../src/system/metrics";
 import { decide } from "../../src/fl/acceptance";
 import { connectProtocol } from "../../src/system/protocol";
-import { freeLocalPort, startLocalNode, type LocalClient, type LocalNode } from "../../src/chain/localNode";
+import os from "node:os";
+import { randomBytes } from "node:crypto";
+import { Wallet, encryptKeystoreJsonSync } from "ethers";
+import { freeLocalPort, readNodeAccounts, startLocalNode, type LocalClient, type LocalNode } from "../../src/chain/localNode";
+import { devKey } from "../../src/system/chains";
 import { dtwnRunAsync, failingVerdicts } from "./dtwnRun";
 
-/** How each client runs: `hardhat node` on automine, anvil with 2 s blocks, 3 confirmations and a 2-block reorg. */
-const CASES: Record<LocalClient, { blockTimeSeconds?: number; confirmations: number; reorgDepth?: number }> = {
+/**
+ * How each client runs: `hardhat node` on automine with the dev accounts; anvil as a testnet rehearsal (random
+ * accounts, keystores, funding), with 2 s blocks, 3 confirmations, a 2-block reorg and a node restart in round 2.
+ */
+const CASES: Record<LocalClient, { blockTimeSeconds?: number; confirmations: number; reorgDepth?: number; testnet?: boolean; restartNodeInRound?: number }> = {
   hardhat: { confirmations: 1 },
-  anvil: { blockTimeSeconds: 2, confirmations: 3, reorgDepth: 2 },
+  anvil: { blockTimeSeconds: 2, confirmations: 3, reorgDepth: 2, testnet: true, restartNodeInRound: 2 },
 };
+
+/** The secrets of a testnet rehearsal: the operator's key, each BS's key and the keystores' password. */
+interface Rehearsal {
+  env: NodeJS.ProcessEnv;
+  secrets: string[];
+}
+
+/**
+ * Keys as a testnet has them: the operator is the node's first random account; each BS gets a fresh key in its own
+ * keystore (a light scrypt, so the test is quick), under `dir`, outside the run folder.
+ */
+function rehearsalKeys(accountsFile: string, dir: string, url: string, bss: number): Rehearsal {
+  const operator = readNodeAccounts(accountsFile)[0].privateKey;
+  const password = randomBytes(12).toString("hex");
+  const env: NodeJS.ProcessEnv = { DTWN_RPC_URL: url, DTWN_DEPLOYER_KEY: operator, DTWN_KEYSTORE_PASSWORD: password };
+  const secrets = [operator, password];
+  for (let i = 0; i < bss; i++) {
+    const w = Wallet.createRandom();
+    const file = path.join(dir, `bs-${i}.json`);
+    fs.writeFileSync(file, encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey }, password, { scrypt: { N: 1 << 10 } }));
+    env[`DTWN_BS${i}_KEYSTORE`] = file;
+    secrets.push(w.privateKey);
+  }
+  return { env, secrets };
+}
+
+/** Files under `dir` (recursively) whose bytes hold one of `secrets` (a key with or without 0x, in either case). */
+function filesHolding(dir: string, secrets: readonly string[]): string[] {
+  const needles = secrets.flatMap((s) => [s.replace(/^0x/, ""), s.replace(/^0x/, "").toUpperCase()]).map((s) => Buffer.from(s));
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile()) {
+        const bytes = fs.readFileSync(f);
+        if (needles.some((n) => bytes.includes(n))) hits.push(f);
+      }
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+/**
+ * Once round `round` is open: stop the node (SIGTERM: anvil dumps its state), wait `downMs`, start it again on the
+ * same port with that state. Returns the restarted node, or undefined when the run ended first.
+ */
+async function restartNodeInRound(node: LocalNode, start: () => Promise<LocalNode>, url: string, deploymentFile: string, round: number, downMs: number, stop: () => boolean): Promise<LocalNode | undefined> {
+  const provider = localProvider(url, 31337);
+  try {
+    while (!stop()) {
+      let deployment: ReturnType<typeof readDeployment> | undefined;
+      try {
+        deployment = readDeployment(deploymentFile);
+      } catch {
+        // not written yet
+      }
+      if (deployment && Number(await connectProtocol(deployment, provider).rounds.currentRound().catch(() => 0n)) >= round) {
+        await node.stop();
+        await sleep(downMs);
+        return await start();
+      }
+      await sleep(500);
+    }
+    return undefined;
+  } finally {
+    provider.destroy();
+  }
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -77,38 +161,88 @@ async function reorgAtFirstSubmission(url: string, deploymentFile: string, depth
 /** The end-to-end run against a `client` node (one file per client, so that `npm test` runs them in parallel). */
 export function describeNodeRun(client: LocalClient): void {
   const c = CASES[client];
-  describe(`dtwn run --network localhost on the ${client} node (${c.blockTimeSeconds ? `a block every ${c.blockTimeSeconds} s, ${c.confirmations} confirmations, a ${c.reorgDepth}-block reorg` : "a block per transaction"}; agent processes, one SIGKILLed mid-round)`, function () {
-    this.timeout(600_000);
+  describe(`dtwn run --network ${c.testnet ? "testnet" : "localhost"} on the ${client} node (${c.testnet ? "random accounts, keystores, BSs funded by the operator; " : ""}${c.blockTimeSeconds ? `a block every ${c.blockTimeSeconds} s, ${c.confirmations} confirmations, a ${c.reorgDepth}-block reorg` : "a block per transaction"}${c.restartNodeInRound ? `, a node restart in round ${c.restartNodeInRound}` : ""}; agent processes, one SIGKILLed mid-round)`, function () {
+    this.timeout(900_000);
     let node: LocalNode | undefined;
     let url: string;
     let out: string;
     let stdout: string;
     let m: RunMetrics;
     let reorg: Reorg | undefined;
+    let keysDir: string | undefined;
+    let rehearsal: Rehearsal | undefined;
+    let nodeRestarted = false;
 
     before(async () => {
-      node = await startLocalNode({ client, port: await freeLocalPort(), ...(c.blockTimeSeconds ? { blockTimeSeconds: c.blockTimeSeconds } : {}) });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-rehearsal-keys-"));
+      keysDir = dir;
+      const port = await freeLocalPort();
+      const start = (k: number) => startLocalNode({ client, port, ...(c.blockTimeSeconds ? { blockTimeSeconds: c.blockTimeSeconds } : {}), ...(c.testnet ? { randomAccountsFile: path.join(dir, `node-accounts-${k}.json`) } : {}), ...(c.restartNodeInRound ? { stateFile: path.join(dir, "state.json") } : {}) });
+      node = await start(0);
       url = node.url;
+      rehearsal = c.testnet ? rehearsalKeys(path.join(dir, "node-accounts-0.json"), dir, url, 3) : undefined;
       let finished = false;
       const run = dtwnRunAsync(
         [
-          "--network", "localhost", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
+          "--network", c.testnet ? "testnet" : "localhost", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
           "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "120", "--min-round-seconds", "60", "--verification-window-seconds", "45",
-          "--workers", "1", "--kill", "0:2:train", "--confirmations", String(c.confirmations),
+          "--workers", "1", "--kill", "0:2:train", "--confirmations", String(c.confirmations), ...(c.testnet ? ["--fund-bs-ether", "10"] : []),
         ],
-        { prefix: `dtwn-node-${client}-`, env: { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 560_000 },
+        { prefix: `dtwn-node-${client}-`, env: rehearsal?.env ?? { DTWN_LOCAL_RPC_URL: url }, timeoutMs: 840_000 },
       );
       out = run.out;
       const done = run.done.finally(() => (finished = true));
-      const reorged = c.reorgDepth ? reorgAtFirstSubmission(url, path.join(out, "deployment.json"), c.reorgDepth, () => finished) : Promise.resolve(undefined);
+      const deploymentFile = path.join(out, "deployment.json");
+      const reorged = c.reorgDepth ? reorgAtFirstSubmission(url, deploymentFile, c.reorgDepth, () => finished) : Promise.resolve(undefined);
+      const first = node;
+      const restarted = c.restartNodeInRound ? restartNodeInRound(first, () => start(1), url, deploymentFile, c.restartNodeInRound, 3_000, () => finished) : Promise.resolve(undefined);
       ({ stdout, metrics: m } = await done);
       reorg = await reorged;
+      const second = await restarted;
+      if (second) {
+        node = second;
+        nodeRestarted = true;
+      }
     });
 
     after(async () => {
       await node?.stop();
       if (out) fs.rmSync(out, { recursive: true, force: true });
+      if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
     });
+
+    if (c.testnet) {
+      it("rehearses a testnet: random accounts, the operator's key and each BS's keystore from the environment, the BSs funded by the operator, no dev account", async () => {
+        expect(m.network).to.include("testnet (the node at DTWN_RPC_URL), 3 BS agent processes");
+        expect(stdout).to.match(/funded BS 0 \(0x[0-9a-fA-F]{40}\) with 10\.0 ETH from the operator/);
+        const devAccounts = new Set(Array.from({ length: 20 }, (_, i) => new Wallet(devKey(i)).address.toLowerCase()));
+        expect(m.bsAddresses.filter((a) => devAccounts.has(a.toLowerCase()))).to.deep.equal([]);
+        const deployment = readDeployment(path.join(out, "deployment.json"));
+        expect(devAccounts.has(deployment.deployer.toLowerCase())).to.equal(false);
+        expect(deployment.rpcUrl, "a testnet's URL (it may hold an API key) is not written").to.equal(undefined);
+      });
+
+      it("writes no key or password into the run folder or the run's output", () => {
+        expect(filesHolding(out, rehearsal!.secrets)).to.deep.equal([]);
+        for (const secret of rehearsal!.secrets) expect(stdout.includes(secret.replace(/^0x/, ""))).to.equal(false);
+      });
+    }
+
+    if (c.restartNodeInRound) {
+      it(`survives a node restart in round ${c.restartNodeInRound} (3 s down, restarted with its state): every process waits for it, and the run finishes with every record`, async () => {
+        expect(nodeRestarted, "the node was restarted").to.equal(true);
+        expect(m.rounds.map((r) => r.round)).to.deep.equal([1, 2]);
+        expect(stdout).to.match(/the chain node refuses connections; waiting for it/);
+        expect(stdout).to.match(/the chain node answers again/);
+        const p = connectProtocol(readDeployment(path.join(out, "deployment.json")), localProvider(url, 31337));
+        try {
+          expect((await p.rounds.queryFilter(p.rounds.filters.ModelSubmitted(1))).length).to.equal(3); // round 1's records, from before the restart
+          expect(Number((await p.rounds.getRound(2)).status)).to.be.greaterThan(0);
+        } finally {
+          p.rounds.runner?.provider?.destroy();
+        }
+      });
+    }
 
     if (c.reorgDepth) {
       it(`survives a ${c.reorgDepth}-block reorg in round 1: the dropped model record is sent again, every model is recorded once and passes, no agent acts twice`, async () => {
@@ -136,7 +270,7 @@ export function describeNodeRun(client: LocalClient): void {
     }
 
     it("runs the MBS and every BS agent as separate OS processes", () => {
-      expect(m.network).to.include(`localhost (${url}), 3 BS agent processes`);
+      expect(m.network).to.include(c.testnet ? "testnet (the node at DTWN_RPC_URL), 3 BS agent processes" : `localhost (${url}), 3 BS agent processes`);
       const pids = new Set([...stdout.matchAll(/\[BS (\d) pid (\d+)\]/g)].map((x) => `${x[1]}:${x[2]}`));
       expect([...pids].filter((p) => !p.startsWith("0:"))).to.have.length(2);
       expect([...pids].filter((p) => p.startsWith("0:"))).to.have.length(2); // BS 0: the killed process and its successor
