@@ -153,13 +153,70 @@ contract TrainingRounds is MemberGated {
     /// @dev The deploying account: its one power is to wire `actionRecords` once.
     address private immutable _wirer;
 
+    /// @dev A round as stored: {Round} without its verdict windows (they follow from the deadline), with CIDv0s as
+    /// their digests, attestations as seat bitmaps and the submitters as a list of seats.
+    struct RoundState {
+        RoundStatus status;
+        uint64 deadline;
+        uint64 snapshot;
+        uint16 passed;
+        uint16 committed;
+        uint16 revealed;
+        uint8 submitted; // number of submissions (at most MAX_SUBMISSIONS)
+        bool globalV0; // globalCid is the CIDv0 of globalDigest (else its bytes are in _longCids)
+        bool newGlobalV0; // likewise newGlobalCid
+        uint128 memberStake;
+        uint128 attestStake;
+        uint128 disputeStake;
+        uint256 attesters; // registry seats of the members at the opening
+        uint256 attested; // seats of the BSs that attested or disputed the recorded global model
+        uint256 disputed; // seats of the BSs that disputed it
+        bytes32 globalDigest;
+        bytes32 newGlobalDigest;
+        uint256 submitterSeats; // byte i (from the least significant end): the seat of the i-th submitter
+    }
+
+    /// @dev A submission as stored: {Submission} without the verdict stakes (they follow from the revealed ballots).
+    struct SubmissionState {
+        bool exists;
+        Outcome outcome;
+        uint8 index; // position in the round's submitters
+        bool cidV0; // cid is the CIDv0 of cidDigest (else its bytes are in _longCids)
+        uint32 numTwins;
+        uint64 dataSize;
+        uint64 recordIndex;
+        bytes32 cidDigest;
+    }
+
+    /// @dev The committed ballots of a round, as settlement reads them (in commit order), with the round's snapshot
+    /// and the members' stake at it.
+    struct Ballots {
+        uint64 snapshot;
+        uint256 memberStake;
+        address[] verifiers;
+        uint256[] lanes;
+        uint256[] weights;
+    }
+
+    // Committer lanes: 3 lanes of 85 bits per word, one per committed ballot in commit order: bits 0-7 the verifier's
+    // registry seat, bit 8 revealed, bits 9-40 its pass bits, bits 41-72 its fail bits.
+    uint256 private constant LANE_BITS = 85;
+    uint256 private constant LANES_PER_WORD = 3;
+    uint256 private constant LANE_MASK = (uint256(1) << LANE_BITS) - 1;
+    uint256 private constant LANE_REVEALED = uint256(1) << 8;
+    uint256 private constant LANE_PASS_SHIFT = 9;
+    uint256 private constant LANE_FAIL_SHIFT = 41;
+    // Kinds of stored CIDs other than CIDv0 (keys of _longCids).
+    uint256 private constant CID_GLOBAL = 0;
+    uint256 private constant CID_NEW_GLOBAL = 1;
+    uint256 private constant CID_MODEL = 2;
+
     uint256 private _roundCount;
-    mapping(uint256 round => Round) private _rounds;
-    mapping(uint256 round => address[]) private _submitters;
-    mapping(uint256 round => mapping(address bs => Submission)) private _submissions;
-    mapping(uint256 round => address[]) private _committers;
-    mapping(uint256 round => mapping(address verifier => Ballot)) private _ballots;
-    mapping(uint256 round => mapping(address bs => Attestation)) private _attestations;
+    mapping(uint256 round => RoundState) private _rounds;
+    mapping(uint256 round => mapping(address bs => SubmissionState)) private _submissions;
+    mapping(uint256 round => mapping(address verifier => bytes32)) private _commitments;
+    mapping(uint256 round => mapping(uint256 word => uint256)) private _committerLanes;
+    mapping(bytes32 key => bytes) private _longCids; // CIDs that are not CIDv0, by keccak256(round, kind, bs)
 
     /// @notice A BS's word on a round's recorded global model.
     enum Attestation {
@@ -326,10 +383,11 @@ contract TrainingRounds is MemberGated {
         uint256 previous = _roundCount;
         round = previous + 1;
         if (previous != 0) {
-            Round storage p = _rounds[previous];
+            RoundState storage p = _rounds[previous];
             if (p.status != RoundStatus.Finalized) revert PreviousRoundNotFinalized(previous);
-            if (keccak256(p.newGlobalCid) != keccak256(globalCid)) {
-                revert GlobalModelMismatch(round, p.newGlobalCid, globalCid);
+            bytes32 key = _cidKey(previous, CID_NEW_GLOBAL, address(0));
+            if (!_sameCid(p.newGlobalV0, p.newGlobalDigest, key, globalCid)) {
+                revert GlobalModelMismatch(round, _cidOf(p.newGlobalV0, p.newGlobalDigest, key), globalCid);
             }
             // A new global model must be attested first (with no passed model it is the previous one, checked above).
             if (p.passed != 0) {
@@ -339,19 +397,23 @@ contract TrainingRounds is MemberGated {
             }
         }
         _roundCount = round;
-        Round storage r = _rounds[round];
+        RoundState storage r = _rounds[round];
+        uint64 snapshot = uint64(block.timestamp) - 1;
+        (bool v0, bytes32 digest) = _storeCid(globalCid, _cidKey(round, CID_GLOBAL, address(0)));
         r.status = RoundStatus.Open;
-        r.snapshot = uint64(block.timestamp) - 1;
-        r.globalCid = globalCid;
+        r.deadline = deadline;
+        r.snapshot = snapshot;
+        r.globalV0 = v0;
+        r.globalDigest = digest;
         // The attestations' base is fixed now: removing BSs later cannot lower the quorum (an MBS that removes the
         // honest BSs before the global model is attested would let a small coalition attest a forged model).
-        (uint256 base, uint256 seats) = _stakeOfMembers(r.snapshot);
+        (uint256 base, uint256 seats) = _stakeOfMembers(snapshot);
         r.memberStake = uint128(base); // below the coin supply
         r.attesters = seats;
-        _setDeadline(r, deadline);
+        (uint64 commitUntil, uint64 revealUntil) = _windows(deadline);
         uint256 limit = block.timestamp + stake.unbondingDelay() / 2;
-        if (r.revealUntil > limit) revert RoundTooLong(r.revealUntil, limit);
-        emit RoundOpened(round, globalCid, deadline, r.commitUntil, r.revealUntil, r.snapshot);
+        if (revealUntil > limit) revert RoundTooLong(revealUntil, limit);
+        emit RoundOpened(round, globalCid, deadline, commitUntil, revealUntil, snapshot);
     }
 
     /// @notice Submit the caller's model for round `round`: a training model record. Only a member BS that committed
@@ -361,24 +423,25 @@ contract TrainingRounds is MemberGated {
     /// @param cid Binary CID of the BS's aggregated model weights (Eq. 4) in IPFS.
     function submitModel(uint256 round, bytes calldata cid) external onlyMember {
         CidCheck.check(cid);
-        Round storage r = _openRound(round);
+        RoundState storage r = _openRound(round);
         if (block.timestamp > r.deadline) revert SubmissionTooLate(round, r.deadline);
         (uint32 numTwins, uint64 dataSize) = actionRecords.committedAction(round, msg.sender);
         if (numTwins == 0) revert NoCommittedAction(round, msg.sender);
         if (dataSize == 0) revert EmptyModel();
-        Submission storage s = _submissions[round][msg.sender];
+        SubmissionState storage s = _submissions[round][msg.sender];
         if (s.exists) revert AlreadySubmitted(round, msg.sender);
-        if (_submitters[round].length >= MAX_SUBMISSIONS) revert RoundFull(round);
+        uint256 index = r.submitted;
+        if (index >= MAX_SUBMISSIONS) revert RoundFull(round);
 
-        s.exists = true;
-        s.numTwins = numTwins;
-        s.dataSize = dataSize;
-        s.cid = cid;
-        _submitters[round].push(msg.sender);
+        (bool v0, bytes32 digest) = _storeCid(cid, _cidKey(round, CID_MODEL, msg.sender));
+        r.submitted = uint8(index + 1);
+        r.submitterSeats |= uint256(registry.seatOf(msg.sender)) << (8 * index);
         uint256 recordIndex = recordLog.append(
             RecordLog.RecordKind.TrainingModel, keccak256(abi.encode(round, msg.sender, cid, dataSize, numTwins))
         );
-        s.recordIndex = recordIndex;
+        // A record index fits 64 bits (the log grows by one per transaction at most a few times).
+        _submissions[round][msg.sender] =
+            SubmissionState(true, Outcome.Pending, uint8(index), v0, numTwins, dataSize, uint64(recordIndex), digest);
         emit ModelSubmitted(round, msg.sender, cid, dataSize, numTwins, recordIndex);
     }
 
@@ -388,15 +451,19 @@ contract TrainingRounds is MemberGated {
     /// @param round The round.
     /// @param commitment The hash of the ballot.
     function commitVerdicts(uint256 round, bytes32 commitment) external onlyMember {
-        Round storage r = _openRound(round);
-        if (block.timestamp <= r.deadline) revert SubmissionsStillOpen(round, r.deadline);
-        if (block.timestamp > r.commitUntil || r.revealed != 0) revert CommitClosed(round, r.commitUntil);
+        RoundState storage r = _openRound(round);
+        uint64 deadline = r.deadline;
+        if (block.timestamp <= deadline) revert SubmissionsStillOpen(round, deadline);
+        (uint64 commitUntil,) = _windows(deadline);
+        if (block.timestamp > commitUntil || r.revealed != 0) revert CommitClosed(round, commitUntil);
         if (commitment == bytes32(0)) revert EmptyCommitment();
-        Ballot storage b = _ballots[round][msg.sender];
-        if (b.commitment != bytes32(0)) revert AlreadyCommitted(round, msg.sender);
-        b.commitment = commitment;
-        _committers[round].push(msg.sender);
-        ++r.committed; // at most MAX_MEMBERS
+        mapping(address => bytes32) storage commitments = _commitments[round];
+        if (commitments[msg.sender] != bytes32(0)) revert AlreadyCommitted(round, msg.sender);
+        commitments[msg.sender] = commitment;
+        uint256 i = r.committed; // at most MAX_SEATS: a BS commits once per round
+        _committerLanes[round][i / LANES_PER_WORD] |=
+            uint256(registry.seatOf(msg.sender)) << ((i % LANES_PER_WORD) * LANE_BITS);
+        r.committed = uint16(i + 1);
         emit VerdictsCommitted(round, msg.sender, commitment);
     }
 
@@ -412,23 +479,13 @@ contract TrainingRounds is MemberGated {
         external
         onlyMember
     {
-        Round storage r = _openRound(round);
-        if (!_revealOpen(r)) revert RevealNotOpen(round, r.commitUntil);
-        if (block.timestamp > r.revealUntil) revert RevealClosed(round, r.revealUntil);
-        Ballot storage b = _ballots[round][msg.sender];
-        if (b.commitment == bytes32(0)) revert NotCommitted(round, msg.sender);
-        if (b.revealed) revert AlreadyRevealed(round, msg.sender);
-        uint256 n = _submitters[round].length;
-        if (verdicts.length != n || scores.length != n) revert VerdictCountMismatch(n, verdicts.length, scores.length);
-        if (keccak256(abi.encode(round, msg.sender, verdicts, scores, salt)) != b.commitment) {
-            revert CommitmentMismatch(round, msg.sender);
-        }
+        RoundState storage r = _openRound(round);
+        (uint256 word, uint256 shift, uint8 seat) = _revealLane(round, r);
+        _checkBallot(round, r.submitted, verdicts, scores, salt);
         uint256 weight = stake.bondedAt(msg.sender, r.snapshot);
-        (uint32 passBits, uint32 failBits) = _tally(round, verdicts, scores, weight);
-        b.revealed = true;
-        b.passBits = passBits;
-        b.failBits = failBits;
-        b.weight = weight;
+        (uint32 passBits, uint32 failBits) = _checkVerdicts(r.submitterSeats, seat, verdicts, scores);
+        _committerLanes[round][word] |=
+            (LANE_REVEALED | (uint256(passBits) << LANE_PASS_SHIFT) | (uint256(failBits) << LANE_FAIL_SHIFT)) << shift;
         ++r.revealed;
         emit VerdictsRevealed(round, msg.sender, verdicts, scores, weight);
     }
@@ -437,31 +494,36 @@ contract TrainingRounds is MemberGated {
     /// deadline becomes this block's timestamp and the verdict windows follow it. Only the operator (the MBS).
     /// @param round The open round.
     function closeSubmissions(uint256 round) external onlyOperator {
-        Round storage r = _openRound(round);
+        RoundState storage r = _openRound(round);
         if (block.timestamp >= r.deadline) revert SubmissionTooLate(round, r.deadline);
-        uint256 submitted = _submitters[round].length;
+        uint256 submitted = r.submitted;
         uint256 members = registry.memberCount();
         if (submitted < members) revert SubmissionsPending(round, submitted, members);
-        _setDeadline(r, uint64(block.timestamp));
-        emit SubmissionsClosed(round, r.deadline, r.commitUntil, r.revealUntil);
+        r.deadline = uint64(block.timestamp);
+        (uint64 commitUntil, uint64 revealUntil) = _windows(r.deadline);
+        emit SubmissionsClosed(round, r.deadline, commitUntil, revealUntil);
     }
 
     /// @notice Settle round `round` after its reveal window, or earlier once every member has committed and every
     /// ballot is revealed: decide every model by {AcceptanceRule.decide} over the verdict stakes, credit the models
     /// that passed and slash the ones that failed, then credit the verifiers whose verdicts agree with the outcomes and
     /// slash the ones with a verdict against an outcome or an unrevealed ballot. Any member BS or the operator.
+    /// @dev The verdict stakes are tallied here from the revealed ballots (each weighs its verifier's bond at the
+    /// snapshot, which no later bond changes), not at every reveal.
     /// @param round The round.
     function settleRound(uint256 round) external onlyMemberOrOperator {
-        Round storage r = _openRound(round);
-        if (block.timestamp <= r.revealUntil && !_allRevealed(r)) revert VerificationStillOpen(round, r.revealUntil);
+        RoundState storage r = _openRound(round);
+        (, uint64 revealUntil) = _windows(r.deadline);
+        if (block.timestamp <= revealUntil && !_allRevealed(r)) revert VerificationStillOpen(round, revealUntil);
         r.status = RoundStatus.Settled;
 
         // The stake of every member at the snapshot: a model's eligible verifiers are all members but its submitter.
-        (uint256 memberStake,) = _stakeOfMembers(r.snapshot);
-        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) =
-            _settleModels(round, r.snapshot, memberStake);
+        uint64 snapshot = r.snapshot;
+        Ballots memory ballots = _ballotsOf(round, r.committed, snapshot);
+        (ballots.memberStake,) = _stakeOfMembers(snapshot);
+        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) = _settleModels(round, r, ballots);
         r.passed = uint16(passed); // at most MAX_SUBMISSIONS
-        _settleVerifiers(round, passedBits, failedBits);
+        _settleVerifiers(round, passedBits, failedBits, ballots);
         emit RoundSettled(round, passed, failed);
     }
 
@@ -476,12 +538,15 @@ contract TrainingRounds is MemberGated {
         onlyOperator
     {
         CidCheck.check(newGlobalCid);
-        Round storage r = _rounds[round];
+        RoundState storage r = _rounds[round];
         if (r.status != RoundStatus.Settled) revert InvalidRoundStatus(round, r.status);
         uint256 n = aggregated.length;
         if (n != r.passed) revert AggregatedIncomplete(round, r.passed, n);
-        if (n == 0 && keccak256(newGlobalCid) != keccak256(r.globalCid)) {
-            revert GlobalModelMismatch(round, r.globalCid, newGlobalCid);
+        if (n == 0) {
+            bytes32 key = _cidKey(round, CID_GLOBAL, address(0));
+            if (!_sameCid(r.globalV0, r.globalDigest, key, newGlobalCid)) {
+                revert GlobalModelMismatch(round, _cidOf(r.globalV0, r.globalDigest, key), newGlobalCid);
+            }
         }
         address previous = address(0);
         for (uint256 i = 0; i < n; ++i) {
@@ -490,8 +555,10 @@ contract TrainingRounds is MemberGated {
             if (_submissions[round][bs].outcome != Outcome.Passed) revert ModelNotPassed(round, bs);
             previous = bs;
         }
+        (bool v0, bytes32 digest) = _storeCid(newGlobalCid, _cidKey(round, CID_NEW_GLOBAL, address(0)));
         r.status = RoundStatus.Finalized;
-        r.newGlobalCid = newGlobalCid;
+        r.newGlobalV0 = v0;
+        r.newGlobalDigest = digest;
         emit GlobalModelRecorded(round, newGlobalCid, aggregated);
     }
 
@@ -505,15 +572,20 @@ contract TrainingRounds is MemberGated {
     /// @param round The round whose global model is attested.
     /// @param agrees True to attest, false to dispute.
     function attestGlobalModel(uint256 round, bool agrees) external onlyMember {
-        Round storage r = _rounds[round];
+        RoundState storage r = _rounds[round];
         if (r.status != RoundStatus.Finalized) revert InvalidRoundStatus(round, r.status);
         if (round != _roundCount) revert AttestationClosed(round);
-        if (_attestations[round][msg.sender] != Attestation.None) revert AlreadyAttested(round, msg.sender);
-        if (r.attesters & (uint256(1) << registry.seatOf(msg.sender)) == 0) revert NotAttester(round, msg.sender);
+        uint256 bit = uint256(1) << registry.seatOf(msg.sender);
+        if (r.attested & bit != 0) revert AlreadyAttested(round, msg.sender);
+        if (r.attesters & bit == 0) revert NotAttester(round, msg.sender);
         uint256 weight = stake.bondedAt(msg.sender, r.snapshot);
-        _attestations[round][msg.sender] = agrees ? Attestation.Agrees : Attestation.Disputes;
-        if (agrees) r.attestStake += uint128(weight);
-        else r.disputeStake += uint128(weight);
+        r.attested |= bit;
+        if (agrees) {
+            r.attestStake += uint128(weight);
+        } else {
+            r.disputeStake += uint128(weight);
+            r.disputed |= bit;
+        }
         emit GlobalModelAttested(round, msg.sender, agrees, weight);
     }
 
@@ -521,7 +593,12 @@ contract TrainingRounds is MemberGated {
     /// @param round The round.
     /// @param bs The BS.
     function attestation(uint256 round, address bs) external view returns (Attestation) {
-        return _attestations[round][bs];
+        RoundState storage r = _rounds[round];
+        if (r.attested == 0) return Attestation.None;
+        (bool seated, uint8 seat) = _seatOf(bs);
+        uint256 bit = uint256(1) << seat;
+        if (!seated || r.attested & bit == 0) return Attestation.None;
+        return r.disputed & bit != 0 ? Attestation.Disputes : Attestation.Agrees;
     }
 
     /// @notice The stake that attested and disputed round `round`'s global model, and the quorum either needs.
@@ -531,7 +608,7 @@ contract TrainingRounds is MemberGated {
         view
         returns (uint256 attestStake, uint256 disputeStake, uint256 quorum)
     {
-        Round storage r = _rounds[round];
+        RoundState storage r = _rounds[round];
         return (r.attestStake, r.disputeStake, _attestationQuorum(r));
     }
 
@@ -543,59 +620,107 @@ contract TrainingRounds is MemberGated {
     /// @notice Whether round `round` accepts submissions now (open and before its deadline).
     /// @param round The round.
     function acceptsSubmissions(uint256 round) external view returns (bool) {
-        Round storage r = _rounds[round];
+        RoundState storage r = _rounds[round];
         return r.status == RoundStatus.Open && block.timestamp <= r.deadline;
     }
 
     /// @notice Round `round`.
     /// @param round The round.
-    function getRound(uint256 round) external view returns (Round memory) {
-        return _rounds[round];
+    function getRound(uint256 round) external view returns (Round memory info) {
+        RoundState storage r = _rounds[round];
+        info.status = r.status;
+        info.deadline = r.deadline;
+        if (r.status != RoundStatus.None) (info.commitUntil, info.revealUntil) = _windows(r.deadline);
+        info.snapshot = r.snapshot;
+        info.passed = r.passed;
+        info.committed = r.committed;
+        info.revealed = r.revealed;
+        info.memberStake = r.memberStake;
+        info.attestStake = r.attestStake;
+        info.disputeStake = r.disputeStake;
+        info.attesters = r.attesters;
+        if (r.status != RoundStatus.None) {
+            info.globalCid = _cidOf(r.globalV0, r.globalDigest, _cidKey(round, CID_GLOBAL, address(0)));
+        }
+        if (r.status == RoundStatus.Finalized) {
+            info.newGlobalCid = _cidOf(r.newGlobalV0, r.newGlobalDigest, _cidKey(round, CID_NEW_GLOBAL, address(0)));
+        }
     }
 
     /// @notice The BSs that submitted a model in round `round`, in submission order.
     /// @param round The round.
-    function submitters(uint256 round) external view returns (address[] memory) {
-        return _submitters[round];
+    function submitters(uint256 round) public view returns (address[] memory bss) {
+        RoundState storage r = _rounds[round];
+        uint256 n = r.submitted;
+        uint256 seats = r.submitterSeats;
+        bss = new address[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            bss[i] = registry.accountOfSeat(uint8(seats >> (8 * i)));
+        }
     }
 
     /// @notice `bs`'s submission in round `round`.
     /// @param round The round.
     /// @param bs The BS.
-    function submission(uint256 round, address bs) external view returns (Submission memory) {
-        return _submissions[round][bs];
+    function submission(uint256 round, address bs) external view returns (Submission memory info) {
+        SubmissionState storage s = _submissions[round][bs];
+        if (!s.exists) return info;
+        info.exists = true;
+        info.outcome = s.outcome;
+        info.numTwins = s.numTwins;
+        info.dataSize = s.dataSize;
+        info.recordIndex = s.recordIndex;
+        info.cid = _cidOf(s.cidV0, s.cidDigest, _cidKey(round, CID_MODEL, bs));
+        RoundState storage r = _rounds[round];
+        Ballots memory ballots = _ballotsOf(round, r.committed, r.snapshot);
+        (info.passStake, info.failStake) = _stakesOn(ballots, s.index);
     }
 
-    /// @notice `verifier`'s ballot in round `round`.
+    /// @notice `verifier`'s ballot in round `round`. Its weight is the verifier's bond at the round's snapshot once the
+    /// ballot is revealed, 0 before.
     /// @param round The round.
     /// @param verifier The verifying BS.
-    function ballot(uint256 round, address verifier) external view returns (Ballot memory) {
-        return _ballots[round][verifier];
+    function ballot(uint256 round, address verifier) external view returns (Ballot memory b) {
+        b.commitment = _commitments[round][verifier];
+        if (b.commitment == bytes32(0)) return b;
+        RoundState storage r = _rounds[round];
+        (,, uint256 lane) = _laneOf(round, r.committed, registry.seatOf(verifier));
+        if (lane & LANE_REVEALED == 0) return b;
+        b.revealed = true;
+        b.passBits = uint32(lane >> LANE_PASS_SHIFT);
+        b.failBits = uint32(lane >> LANE_FAIL_SHIFT);
+        b.weight = stake.bondedAt(verifier, r.snapshot);
     }
 
     /// @notice The BSs that committed a ballot in round `round`, in commit order.
     /// @param round The round.
-    function committers(uint256 round) external view returns (address[] memory) {
-        return _committers[round];
+    function committers(uint256 round) external view returns (address[] memory vs) {
+        uint256 n = _rounds[round].committed;
+        vs = new address[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 lane = _committerLanes[round][i / LANES_PER_WORD] >> ((i % LANES_PER_WORD) * LANE_BITS);
+            vs[i] = registry.accountOfSeat(uint8(lane));
+        }
     }
 
     /// @notice Whether round `round` accepts reveals now.
     /// @param round The round.
     function acceptsReveals(uint256 round) external view returns (bool) {
-        Round storage r = _rounds[round];
-        return r.status == RoundStatus.Open && _revealOpen(r) && block.timestamp <= r.revealUntil;
+        RoundState storage r = _rounds[round];
+        (uint64 commitUntil, uint64 revealUntil) = _windows(r.deadline);
+        return r.status == RoundStatus.Open && _revealOpen(r, commitUntil) && block.timestamp <= revealUntil;
     }
 
     /// @dev Decide every model and pay or slash its BS. Returns the bitmaps (by submission index) of the passed and
     /// failed models and their counts.
-    function _settleModels(uint256 round, uint64 snapshot, uint256 memberStake)
+    function _settleModels(uint256 round, RoundState storage r, Ballots memory ballots)
         private
         returns (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed)
     {
-        address[] storage bss = _submitters[round];
-        uint256 n = bss.length;
+        uint256 n = r.submitted;
+        uint256 seats = r.submitterSeats;
         for (uint256 i = 0; i < n; ++i) {
-            Outcome o = _settleModel(round, bss[i], snapshot, memberStake);
+            Outcome o = _settleModel(round, registry.accountOfSeat(uint8(seats >> (8 * i))), ballots, i);
             if (o == Outcome.Passed) {
                 passedBits |= uint32(1 << i);
                 ++passed;
@@ -607,18 +732,18 @@ contract TrainingRounds is MemberGated {
     }
 
     /// @dev Decide `bs`'s model out of the stake of every member but `bs`, then credit or slash `bs`.
-    function _settleModel(uint256 round, address bs, uint64 snapshot, uint256 memberStake)
+    function _settleModel(uint256 round, address bs, Ballots memory ballots, uint256 index)
         private
         returns (Outcome o)
     {
-        Submission storage s = _submissions[round][bs];
-        uint256 eligible = memberStake;
-        if (registry.isMember(bs)) eligible -= stake.bondedAt(bs, snapshot);
-        AcceptanceRule.Decision d = AcceptanceRule.decide(s.passStake, s.failStake, eligible, quorumBps);
+        (uint256 passStake, uint256 failStake) = _stakesOn(ballots, index);
+        uint256 eligible = ballots.memberStake;
+        if (registry.isMember(bs)) eligible -= stake.bondedAt(bs, ballots.snapshot);
+        AcceptanceRule.Decision d = AcceptanceRule.decide(passStake, failStake, eligible, quorumBps);
         if (d == AcceptanceRule.Decision.Passed) o = Outcome.Passed;
         else if (d == AcceptanceRule.Decision.Failed) o = Outcome.Failed;
         else o = Outcome.Unverified;
-        s.outcome = o;
+        _submissions[round][bs].outcome = o;
         uint256 reward = o == Outcome.Passed ? rewardPerModel : 0;
         uint256 slashed;
         if (reward != 0) stake.credit(bs, reward);
@@ -629,50 +754,123 @@ contract TrainingRounds is MemberGated {
     /// @dev Pay the verifiers whose revealed verdicts all agree with the decided outcomes (and decided at least one
     /// model with a non-zero weight), pay nothing to the ones with a verdict against an outcome, and slash the ones
     /// that never revealed their ballot.
-    function _settleVerifiers(uint256 round, uint32 passedBits, uint32 failedBits) private {
-        address[] storage vs = _committers[round];
-        uint256 n = vs.length;
+    function _settleVerifiers(uint256 round, uint32 passedBits, uint32 failedBits, Ballots memory ballots) private {
+        uint256 n = ballots.verifiers.length;
         for (uint256 i = 0; i < n; ++i) {
-            address v = vs[i];
-            Ballot storage b = _ballots[round][v];
-            bool agreed = b.revealed && (b.passBits & failedBits) == 0 && (b.failBits & passedBits) == 0;
+            address v = ballots.verifiers[i];
+            uint256 lane = ballots.lanes[i];
+            bool revealed = lane & LANE_REVEALED != 0;
+            uint32 passBits = uint32(lane >> LANE_PASS_SHIFT);
+            uint32 failBits = uint32(lane >> LANE_FAIL_SHIFT);
+            bool agreed = revealed && (passBits & failedBits) == 0 && (failBits & passedBits) == 0;
             uint256 reward;
             uint256 slashed;
-            if (!b.revealed) {
+            if (!revealed) {
                 slashed = stake.slash(v, withheldSlashBps);
-            } else if (agreed && ((b.passBits | b.failBits) & (passedBits | failedBits)) != 0 && b.weight != 0) {
+            } else if (agreed && ((passBits | failBits) & (passedBits | failedBits)) != 0 && ballots.weights[i] != 0) {
                 reward = verifierReward;
                 if (reward != 0) stake.credit(v, reward);
             }
-            emit VerifierSettled(round, v, b.revealed, agreed, reward, slashed);
+            emit VerifierSettled(round, v, revealed, agreed, reward, slashed);
         }
     }
 
-    /// @dev Add `weight` to the pass or fail stake of every model the verdicts judge; the verdicts' bitmaps.
-    function _tally(uint256 round, uint8[] calldata verdicts, uint16[] calldata scores, uint256 weight)
+    /// @dev The reveal window is open and the caller committed and has not revealed: its lane (word, bit offset)
+    /// and seat.
+    function _revealLane(uint256 round, RoundState storage r)
         private
+        view
+        returns (uint256 word, uint256 shift, uint8 seat)
+    {
+        (uint64 commitUntil, uint64 revealUntil) = _windows(r.deadline);
+        if (!_revealOpen(r, commitUntil)) revert RevealNotOpen(round, commitUntil);
+        if (block.timestamp > revealUntil) revert RevealClosed(round, revealUntil);
+        if (_commitments[round][msg.sender] == bytes32(0)) revert NotCommitted(round, msg.sender);
+        seat = registry.seatOf(msg.sender);
+        uint256 lane;
+        (word, shift, lane) = _laneOf(round, r.committed, seat);
+        if (lane & LANE_REVEALED != 0) revert AlreadyRevealed(round, msg.sender);
+    }
+
+    /// @dev The ballot has one verdict and one score per submission and hashes to the caller's commitment.
+    function _checkBallot(
+        uint256 round,
+        uint256 n,
+        uint8[] calldata verdicts,
+        uint16[] calldata scores,
+        bytes32 salt
+    ) private view {
+        if (verdicts.length != n || scores.length != n) revert VerdictCountMismatch(n, verdicts.length, scores.length);
+        if (keccak256(abi.encode(round, msg.sender, verdicts, scores, salt)) != _commitments[round][msg.sender]) {
+            revert CommitmentMismatch(round, msg.sender);
+        }
+    }
+
+    /// @dev Check every verdict and score (and that the verifier on `seat` judges no model of its own); the verdicts'
+    /// bitmaps.
+    function _checkVerdicts(uint256 submitterSeats, uint8 seat, uint8[] calldata verdicts, uint16[] calldata scores)
+        private
+        view
         returns (uint32 passBits, uint32 failBits)
     {
-        address[] storage bss = _submitters[round];
         for (uint256 i = 0; i < verdicts.length; ++i) {
             uint8 v = verdicts[i];
             if (v > FAIL) revert InvalidVerdict(i, v);
             if (scores[i] > MAX_SCORE) revert ScoreOutOfRange(scores[i]);
             if (v == ABSTAIN) continue;
-            if (bss[i] == msg.sender) revert SelfVerification(msg.sender);
-            Submission storage s = _submissions[round][bss[i]];
-            if (v == PASS) {
-                s.passStake += weight;
-                passBits |= uint32(1 << i);
-            } else {
-                s.failStake += weight;
-                failBits |= uint32(1 << i);
-            }
+            if (uint8(submitterSeats >> (8 * i)) == seat) revert SelfVerification(msg.sender);
+            if (v == PASS) passBits |= uint32(1 << i);
+            else failBits |= uint32(1 << i);
         }
     }
 
+    /// @dev The committed ballots of round `round` in commit order: verifier, lane and weight (the verifier's bond at
+    /// the snapshot for a revealed ballot, 0 for an unrevealed one).
+    function _ballotsOf(uint256 round, uint256 n, uint64 snapshot) private view returns (Ballots memory b) {
+        b.snapshot = snapshot;
+        b.verifiers = new address[](n);
+        b.lanes = new uint256[](n);
+        b.weights = new uint256[](n);
+        uint256 word;
+        for (uint256 i = 0; i < n; ++i) {
+            if (i % LANES_PER_WORD == 0) word = _committerLanes[round][i / LANES_PER_WORD];
+            uint256 lane = (word >> ((i % LANES_PER_WORD) * LANE_BITS)) & LANE_MASK;
+            address v = registry.accountOfSeat(uint8(lane));
+            b.verifiers[i] = v;
+            b.lanes[i] = lane;
+            if (lane & LANE_REVEALED != 0) b.weights[i] = stake.bondedAt(v, snapshot);
+        }
+    }
+
+    /// @dev The pass and fail stakes of the revealed ballots on submission `index`.
+    function _stakesOn(Ballots memory b, uint256 index) private pure returns (uint256 passStake, uint256 failStake) {
+        uint256 n = b.lanes.length;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 lane = b.lanes[i];
+            if ((lane >> (LANE_PASS_SHIFT + index)) & 1 != 0) passStake += b.weights[i];
+            else if ((lane >> (LANE_FAIL_SHIFT + index)) & 1 != 0) failStake += b.weights[i];
+        }
+    }
+
+    /// @dev The lane of the committer on `seat` among the `n` committers of round `round`: its word, bit offset and
+    /// value. Reverts {NotCommitted} if none.
+    function _laneOf(uint256 round, uint256 n, uint8 seat)
+        private
+        view
+        returns (uint256 word, uint256 shift, uint256 lane)
+    {
+        uint256 packed;
+        for (uint256 i = 0; i < n; ++i) {
+            if (i % LANES_PER_WORD == 0) packed = _committerLanes[round][i / LANES_PER_WORD];
+            shift = (i % LANES_PER_WORD) * LANE_BITS;
+            lane = (packed >> shift) & LANE_MASK;
+            if (uint8(lane) == seat) return (i / LANES_PER_WORD, shift, lane);
+        }
+        revert NotCommitted(round, msg.sender);
+    }
+
     /// @dev `quorumBps` of the round's `memberStake`, rounded up, and at least 1 (no stake, no quorum).
-    function _attestationQuorum(Round storage r) private view returns (uint256 quorum) {
+    function _attestationQuorum(RoundState storage r) private view returns (uint256 quorum) {
         quorum = (uint256(r.memberStake) * quorumBps + BPS - 1) / BPS;
         if (quorum == 0) quorum = 1;
     }
@@ -687,27 +885,57 @@ contract TrainingRounds is MemberGated {
         }
     }
 
-    /// @dev Set the deadline and the verdict windows that follow it.
-    function _setDeadline(Round storage r, uint64 deadline) private {
-        r.deadline = deadline;
-        r.commitUntil = deadline + verificationWindow;
-        r.revealUntil = r.commitUntil + revealWindow;
+    /// @dev The verdict windows that follow a deadline: the end of the commit window and of the reveal window.
+    function _windows(uint64 deadline) private view returns (uint64 commitUntil, uint64 revealUntil) {
+        commitUntil = deadline + verificationWindow;
+        revealUntil = commitUntil + revealWindow;
     }
 
     /// @dev Reveals are open after the commit window, or after the deadline once every member has committed, and stay
     /// open after the first reveal.
-    function _revealOpen(Round storage r) private view returns (bool) {
-        if (block.timestamp > r.commitUntil || r.revealed != 0) return true;
+    function _revealOpen(RoundState storage r, uint64 commitUntil) private view returns (bool) {
+        if (block.timestamp > commitUntil || r.revealed != 0) return true;
         return block.timestamp > r.deadline && r.committed >= registry.memberCount();
     }
 
     /// @dev Every member committed (after the deadline) and every ballot is revealed.
-    function _allRevealed(Round storage r) private view returns (bool) {
+    function _allRevealed(RoundState storage r) private view returns (bool) {
         return block.timestamp > r.deadline && r.committed >= registry.memberCount() && r.revealed == r.committed;
     }
 
-    function _openRound(uint256 round) private view returns (Round storage r) {
+    function _openRound(uint256 round) private view returns (RoundState storage r) {
         r = _rounds[round];
         if (r.status != RoundStatus.Open) revert InvalidRoundStatus(round, r.status);
+    }
+
+    /// @dev The registry seat of `account`, if it has one.
+    function _seatOf(address account) private view returns (bool seated, uint8 seat) {
+        try registry.seatOf(account) returns (uint8 s) {
+            return (true, s);
+        } catch {
+            return (false, 0);
+        }
+    }
+
+    /// @dev Where a CID that is not a CIDv0 is kept: `kind` of round `round` (and BS `bs` for a model).
+    function _cidKey(uint256 round, uint256 kind, address bs) private pure returns (bytes32) {
+        return keccak256(abi.encode(round, kind, bs));
+    }
+
+    /// @dev Store `cid`: a CIDv0 as its digest (returned), any other CID as bytes under `key`.
+    function _storeCid(bytes calldata cid, bytes32 key) private returns (bool v0, bytes32 digest) {
+        if (CidCheck.isV0(cid)) return (true, CidCheck.digestOf(cid));
+        _longCids[key] = cid;
+    }
+
+    /// @dev The CID stored as (`v0`, `digest`) or under `key`.
+    function _cidOf(bool v0, bytes32 digest, bytes32 key) private view returns (bytes memory) {
+        return v0 ? CidCheck.fromDigest(digest) : _longCids[key];
+    }
+
+    /// @dev Whether `cid` is the CID stored as (`v0`, `digest`) or under `key`.
+    function _sameCid(bool v0, bytes32 digest, bytes32 key, bytes calldata cid) private view returns (bool) {
+        if (v0) return CidCheck.isV0(cid) && CidCheck.digestOf(cid) == digest;
+        return !CidCheck.isV0(cid) && keccak256(_longCids[key]) == keccak256(cid);
     }
 }

@@ -30,6 +30,7 @@ contract BSRegistry is IBSRegistry, Ownable2Step {
     address[] private _memberList;
     mapping(address account => uint256) private _listPosition; // index + 1; 0 = not listed
     uint256 private _seatsUsed;
+    mapping(uint256 seat => address) private _seatHolder; // the BS holding each used seat (never changes)
 
     /// @notice A BS was admitted by the operator.
     event MemberAdmitted(address indexed bs, uint8 seat);
@@ -71,6 +72,7 @@ contract BSRegistry is IBSRegistry, Ownable2Step {
             if (_seatsUsed >= MAX_SEATS) revert SeatsExhausted();
             m.seat = uint8(_seatsUsed);
             m.seated = true;
+            _seatHolder[_seatsUsed] = bs;
             ++_seatsUsed;
         }
         m.active = true;
@@ -145,6 +147,11 @@ contract BSRegistry is IBSRegistry, Ownable2Step {
         Member storage m = _members[account];
         if (!m.seated) revert NotMember(account);
         return m.seat;
+    }
+
+    /// @inheritdoc IBSRegistry
+    function accountOfSeat(uint8 seat) external view returns (address) {
+        return _seatHolder[seat];
     }
 
     /// @notice The metadata registered by `bs` (empty until it registers).

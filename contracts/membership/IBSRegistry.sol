@@ -27,4 +27,8 @@ interface IBSRegistry {
 
     /// @notice The permanent seat (0..255) of a BS; a BS keeps its seat across removal and re-admission.
     function seatOf(address account) external view returns (uint8);
+
+    /// @notice The BS holding seat `seat` (address(0) if the seat was never given): the inverse of {seatOf}, so other
+    /// contracts can keep compact lists of seats instead of addresses.
+    function accountOfSeat(uint8 seat) external view returns (address);
 }

@@ -229,19 +229,49 @@ contract AssociationLedger is MemberGated, IActionRecords {
 
     /// @dev Check (18d), sorting and claims of the `count` twin entries, then associate each twin with the caller in
     /// the trusted twin registry (which checks each move's consent); returns the sum of their recorded data sizes.
+    /// When the entries list exactly the twins the caller hosts (no move, the usual case), no twin is read one by one:
+    /// the registry gives their data size sum. The claim bitmap is read and written once per word.
     function _associateListed(uint256 slot, bytes calldata twins, uint256 count, bytes calldata consents)
         private
         returns (uint256 dataSize)
     {
-        uint256 previous = 0;
+        uint256[] memory twinIds = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
-            (uint256 twinId, uint256 batch) = _entry(twins, i);
-            if (twinId <= previous) revert TwinsNotSorted(twinId);
-            if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
-            _claim(slot, twinId);
-            previous = twinId;
-            dataSize += twinRegistry.associate(twinId, msg.sender, slot, _consent(consents, i));
+            (twinIds[i],) = _entry(twins, i);
         }
+        bool exact;
+        (exact, dataSize) = twinRegistry.hostedExactly(msg.sender, twinIds); // (false, 0) unless exact
+        mapping(uint256 => uint256) storage claims = _claimed[slot];
+        uint256 previous = 0;
+        uint256 wordIndex = type(uint256).max;
+        uint256 claimed;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 twinId = twinIds[i];
+            if (twinId <= previous) revert TwinsNotSorted(twinId);
+            _checkBatch(twins, i, twinId);
+            if (twinId >> 8 != wordIndex) {
+                if (i != 0) claims[wordIndex] = claimed;
+                wordIndex = twinId >> 8;
+                claimed = claims[wordIndex];
+            }
+            if (claimed & (uint256(1) << (twinId & 0xff)) != 0) revert TwinAlreadyClaimed(twinId, slot);
+            claimed |= uint256(1) << (twinId & 0xff);
+            previous = twinId;
+            // Twins that stay need no consent and cannot fail to associate: the registry is called for moves only.
+            if (!exact) dataSize += _associate(slot, twinId, consents, i);
+        }
+        claims[wordIndex] = claimed;
+    }
+
+    /// @dev (18d) for entry `i` (twin `twinId`): b_min <= batch size <= b_max.
+    function _checkBatch(bytes calldata twins, uint256 i, uint256 twinId) private view {
+        (, uint256 batch) = _entry(twins, i);
+        if (batch < minBatchSize || batch > maxBatchSize) revert BatchSizeOutOfRange(twinId, batch);
+    }
+
+    /// @dev Associate twin `twinId` (entry `i`) with the caller in the twin registry; its data size.
+    function _associate(uint256 slot, uint256 twinId, bytes calldata consents, uint256 i) private returns (uint256) {
+        return twinRegistry.associate(twinId, msg.sender, slot, _consent(consents, i));
     }
 
     /// @dev Consent `i` of the `consents` encoding (empty when no consent was given).
@@ -255,13 +285,5 @@ contract AssociationLedger is MemberGated, IActionRecords {
         twinId = (uint256(uint8(twins[o])) << 24) | (uint256(uint8(twins[o + 1])) << 16)
             | (uint256(uint8(twins[o + 2])) << 8) | uint8(twins[o + 3]);
         batch = (uint256(uint8(twins[o + 4])) << 8) | uint8(twins[o + 5]);
-    }
-
-    /// @dev Mark `twinId` as listed in slot `slot`; reverts if another action of the slot listed it.
-    function _claim(uint256 slot, uint256 twinId) private {
-        uint256 bit = uint256(1) << (twinId & 0xff);
-        uint256 claimed = _claimed[slot][twinId >> 8];
-        if (claimed & bit != 0) revert TwinAlreadyClaimed(twinId, slot);
-        _claimed[slot][twinId >> 8] = claimed | bit;
     }
 }

@@ -74,6 +74,9 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     mapping(address bs => uint256) private _twinsOn; // K_j
     mapping(address bs => uint256) private _dataOn; // sum of D_DTi over twins on BS j
     uint256 private _totalData;
+    // twins on each BS: a bitmap, 256 twin ids per word (lets {associateMany} see that an action lists exactly the
+    // twins a BS hosts without reading every twin)
+    mapping(address bs => mapping(uint256 word => uint256)) private _hostedBits;
 
     /// @notice A twin was registered for `userId` on `bs`.
     event TwinRegistered(uint256 indexed twinId, bytes32 indexed userId, address indexed bs);
@@ -159,6 +162,7 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
         t.device = device;
         t.bs = msg.sender;
         ++_twinsOn[msg.sender];
+        _hostedBits[msg.sender][twinId >> 8] |= uint256(1) << (twinId & 0xff);
         emit TwinRegistered(twinId, userId, msg.sender);
         emit TwinAssociated(twinId, address(0), msg.sender, 0);
     }
@@ -178,16 +182,7 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     {
         Twin storage t = _existing(twinId);
         _checkMember(to);
-        size = t.dataSize;
-        address from = t.bs;
-        if (from == to) return size;
-        _checkConsent(twinId, t.device, keccak256(abi.encode(MOVE_TYPEHASH, twinId, to, slot)), consent);
-        t.bs = to;
-        --_twinsOn[from];
-        ++_twinsOn[to];
-        _dataOn[from] -= size;
-        _dataOn[to] += size;
-        emit TwinAssociated(twinId, from, to, size);
+        return _associate(twinId, t, to, slot, consent);
     }
 
     /// @notice Record the twin's data D_i (size, commitment) and live state s_t: a digital-twin data record, with
@@ -295,6 +290,22 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
         return _dataOn[bs];
     }
 
+    /// @notice Whether `twinIds` (strictly increasing) are exactly the twins associated with `bs`, and if so the sum
+    /// of their data sizes (`dataOn(bs)`): an action that lists exactly the twins its BS hosts moves none of them, and
+    /// its weight is read without reading every twin.
+    /// @param bs The BS.
+    /// @param twinIds The twins, strictly increasing (false otherwise).
+    /// @return exact Whether they are exactly the twins on `bs`.
+    /// @return dataSize Their data size sum when `exact`, else 0.
+    function hostedExactly(address bs, uint256[] calldata twinIds)
+        external
+        view
+        returns (bool exact, uint256 dataSize)
+    {
+        if (twinIds.length == 0 || twinIds.length != _twinsOn[bs] || !_hostsAll(bs, twinIds)) return (false, 0);
+        return (true, _dataOn[bs]);
+    }
+
     /// @notice Sum of D_DTi over all twins (samples).
     function totalData() external view returns (uint256) {
         return _totalData;
@@ -309,6 +320,45 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     function _checkConsent(uint256 twinId, address device, bytes32 structHash, bytes calldata consent) private view {
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), consent);
         if (err != ECDSA.RecoverError.NoError || signer != device) revert InvalidConsent(twinId, signer, device);
+    }
+
+    /// @dev Move twin `t` (`twinId`) to `to` with its user's consent, unless it is there already; its data size.
+    function _associate(uint256 twinId, Twin storage t, address to, uint256 slot, bytes calldata consent)
+        private
+        returns (uint64 size)
+    {
+        size = t.dataSize;
+        address from = t.bs;
+        if (from == to) return size;
+        _checkConsent(twinId, t.device, keccak256(abi.encode(MOVE_TYPEHASH, twinId, to, slot)), consent);
+        t.bs = to;
+        --_twinsOn[from];
+        ++_twinsOn[to];
+        _dataOn[from] -= size;
+        _dataOn[to] += size;
+        uint256 bit = uint256(1) << (twinId & 0xff);
+        _hostedBits[from][twinId >> 8] &= ~bit;
+        _hostedBits[to][twinId >> 8] |= bit;
+        emit TwinAssociated(twinId, from, to, size);
+    }
+
+    /// @dev Whether `bs` hosts every twin of `twinIds` (false unless they are strictly increasing).
+    function _hostsAll(address bs, uint256[] calldata twinIds) private view returns (bool) {
+        mapping(uint256 => uint256) storage hosted = _hostedBits[bs];
+        uint256 wordIndex = type(uint256).max;
+        uint256 word;
+        uint256 previous;
+        for (uint256 i = 0; i < twinIds.length; ++i) {
+            uint256 twinId = twinIds[i];
+            if (twinId <= previous) return false;
+            previous = twinId;
+            if (twinId >> 8 != wordIndex) {
+                wordIndex = twinId >> 8;
+                word = hosted[wordIndex];
+            }
+            if (word & (uint256(1) << (twinId & 0xff)) == 0) return false;
+        }
+        return true;
     }
 
     function _existing(uint256 twinId) private view returns (Twin storage t) {

@@ -18,4 +18,20 @@ library CidCheck {
     function check(bytes calldata cid) internal pure {
         if (cid.length < MIN_LENGTH || cid.length > MAX_LENGTH) revert InvalidCid(cid.length);
     }
+
+    /// @dev Whether `cid` is a CIDv0: 34 bytes, the sha2-256 multihash prefix 0x12 0x20, then the digest. Contracts
+    /// store such a CID as its 32-byte digest (one storage slot) and any other CID as bytes.
+    function isV0(bytes calldata cid) internal pure returns (bool) {
+        return cid.length == MIN_LENGTH && cid[0] == 0x12 && cid[1] == 0x20;
+    }
+
+    /// @dev The digest of CIDv0 `cid` (its last 32 bytes; call only when {isV0}).
+    function digestOf(bytes calldata cid) internal pure returns (bytes32) {
+        return bytes32(cid[2:MIN_LENGTH]);
+    }
+
+    /// @dev The CIDv0 of sha2-256 digest `digest`: 0x12 0x20 followed by the digest.
+    function fromDigest(bytes32 digest) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes2(0x1220), digest);
+    }
 }
