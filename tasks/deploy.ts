@@ -71,6 +71,11 @@ async function deploy(args: DeployArgs, hre: HardhatRuntimeEnvironment) {
     parameters: { DtwnCore: { ...params, mbs: deployer.address } as never },
     deploymentId,
     displayUi: false,
+    // Blocks each step waits under (DTWN_CONFIRMATIONS, set by `dtwn run --confirmations`). Passed here: the ethers
+    // helper does not read hardhat.config's `ignition` section, and Ignition's own default on a chain that does not
+    // automine is 5 (a minute per step at 12 s blocks, and it refuses to start while the operator's last transactions,
+    // the BSs' funding, are fewer than 5 blocks deep).
+    config: { requiredConfirmations: Number(process.env.DTWN_CONFIRMATIONS ?? 1) },
   });
   const byName: Record<(typeof CONTRACT_NAMES)[number], { getAddress(): Promise<string> }> = {
     BSRegistry: deployed.registry,
