@@ -62,7 +62,6 @@ contract BlockLedger is MemberGated {
     uint256 public immutable slashBps;
 
     Block[] private _blocks;
-    mapping(uint256 slot => uint256) private _blockOfSlot; // block id + 1
     mapping(uint256 blockId => uint256) private _voted; // bitmap over producer positions
     mapping(uint256 slot => bool) private _missReported;
     uint256 private _packedUpTo; // records [0, _packedUpTo) are in final blocks
@@ -154,7 +153,9 @@ contract BlockLedger is MemberGated {
         address producer = election.producerOfSlot(slot);
         if (producer != msg.sender) revert NotSlotProducer(slot, msg.sender, producer);
         if (election.isJailed(msg.sender)) revert ProducerIsJailed(msg.sender);
-        if (_blockOfSlot[slot] != 0) revert SlotAlreadyUsed(slot);
+        // Blocks are proposed for the current slot only, so their slots increase: a block of this slot is the last one.
+        uint256 count = _blocks.length;
+        if (count != 0 && _blocks[count - 1].slot == slot) revert SlotAlreadyUsed(slot);
         uint256 fromRecord = _packedUpTo;
         uint256 logLength = recordLog.length();
         if (toRecord < fromRecord || toRecord > logLength || toRecord - fromRecord > MAX_RECORDS_PER_BLOCK) {
@@ -181,7 +182,6 @@ contract BlockLedger is MemberGated {
                 root: root
             })
         );
-        _blockOfSlot[slot] = blockId + 1;
         _voted[blockId] = uint256(1) << (election.producerPosition(epoch, msg.sender) - 1);
         emit BlockProposed(blockId, slot, msg.sender, fromRecord, toRecord, root);
         _finalizeIfQuorum(blockId);
@@ -220,7 +220,8 @@ contract BlockLedger is MemberGated {
     /// @param slot The missed slot.
     function reportMissedSlot(uint256 slot) external onlyMemberOrOperator {
         if (slot >= election.currentSlot()) revert SlotNotOver(slot);
-        if (_blockOfSlot[slot] != 0) revert SlotNotMissed(slot);
+        (bool proposed,) = _blockOf(slot);
+        if (proposed) revert SlotNotMissed(slot);
         if (_missReported[slot]) revert AlreadyReported(slot);
         address producer = election.producerOfSlot(slot);
         // A producer jailed before or during this slot is not punished twice for the same absence.
@@ -262,8 +263,7 @@ contract BlockLedger is MemberGated {
     /// @return exists Whether a block was proposed.
     /// @return blockId Its id.
     function blockOfSlot(uint256 slot) external view returns (bool exists, uint256 blockId) {
-        uint256 v = _blockOfSlot[slot];
-        return (v != 0, v == 0 ? 0 : v - 1);
+        return _blockOf(slot);
     }
 
     /// @notice Whether the pending block `blockId` expired (its slot ended without finality).
@@ -287,6 +287,21 @@ contract BlockLedger is MemberGated {
         Block storage b = _blocks[blockId];
         if (b.status != BlockStatus.Final || recordIndex < b.fromRecord || recordIndex >= b.toRecord) return false;
         return MerkleProof.verifyCalldata(proof, b.root, recordLog.leafAt(recordIndex));
+    }
+
+    /// @dev The block proposed for `slot`, by binary search over the blocks, whose slots strictly increase (each is
+    /// proposed in its own slot, the current one, and at most one per slot).
+    function _blockOf(uint256 slot) private view returns (bool exists, uint256 blockId) {
+        uint256 lo = 0;
+        uint256 hi = _blocks.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            uint256 s = _blocks[mid].slot;
+            if (s == slot) return (true, mid);
+            if (s < slot) lo = mid + 1;
+            else hi = mid;
+        }
+        return (false, 0);
     }
 
     function _pending(uint256 blockId) private view returns (Block storage b) {

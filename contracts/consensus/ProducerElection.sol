@@ -46,9 +46,9 @@ contract ProducerElection is MemberGated, AccessControl {
     mapping(address bs => uint256) private _candidatePosition; // index + 1
     mapping(address voter => uint256) private _approvals; // bitmap over registry seats
     mapping(uint256 epoch => address[]) private _producers;
-    mapping(uint256 epoch => bool) private _elected;
-    mapping(uint256 epoch => uint256) private _electionSlot; // slot in which the epoch's producers were elected
-    mapping(uint256 epoch => mapping(address bs => uint256)) private _producerPosition; // index + 1
+    // 1 + the slot in which the epoch's producers were elected; 0 = not elected. A producer's position is found in
+    // `_producers` (at most MAX_CANDIDATES), not stored.
+    mapping(uint256 epoch => uint256) private _electedAt;
     mapping(address bs => uint256) private _jailedUntil; // first epoch in which it is free again
     uint256 private _lastElectedEpoch;
 
@@ -158,7 +158,7 @@ contract ProducerElection is MemberGated, AccessControl {
     /// @return producers The producers in slot order (highest tally first).
     function elect() external onlyMemberOrOperator returns (address[] memory producers) {
         uint256 epoch = currentEpoch();
-        if (_elected[epoch]) revert AlreadyElected(epoch);
+        if (_electedAt[epoch] != 0) revert AlreadyElected(epoch);
         uint256 snapshot = epochStart(epoch) - 1;
         (address[] memory eligible, uint256[] memory tallies, uint256 m) = _tallies(epoch, snapshot);
 
@@ -179,12 +179,10 @@ contract ProducerElection is MemberGated, AccessControl {
             eligible[best] = address(0);
         }
 
-        _elected[epoch] = true;
-        _electionSlot[epoch] = currentSlot();
+        _electedAt[epoch] = currentSlot() + 1;
         _lastElectedEpoch = epoch;
         for (uint256 k = 0; k < n; ++k) {
             _producers[epoch].push(producers[k]);
-            _producerPosition[epoch][producers[k]] = k + 1;
         }
         emit ProducersElected(epoch, producers, chosenTallies, snapshot);
     }
@@ -231,7 +229,7 @@ contract ProducerElection is MemberGated, AccessControl {
     function producerOfSlot(uint256 slot) external view returns (address) {
         uint256 epoch = epochOfSlot(slot);
         address[] storage p = _producers[epoch];
-        if (p.length == 0 || slot < _electionSlot[epoch]) revert NoProducers(epoch);
+        if (p.length == 0 || slot + 1 < _electedAt[epoch]) revert NoProducers(epoch);
         return p[slot % p.length];
     }
 
@@ -245,13 +243,18 @@ contract ProducerElection is MemberGated, AccessControl {
     /// @param epoch The epoch.
     /// @param bs The BS.
     function producerPosition(uint256 epoch, address bs) external view returns (uint256) {
-        return _producerPosition[epoch][bs];
+        address[] storage p = _producers[epoch];
+        uint256 n = p.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (p[i] == bs) return i + 1;
+        }
+        return 0;
     }
 
     /// @notice Whether the producers of `epoch` were elected.
     /// @param epoch The epoch.
     function isElected(uint256 epoch) external view returns (bool) {
-        return _elected[epoch];
+        return _electedAt[epoch] != 0;
     }
 
     /// @notice The latest epoch with an election.

@@ -150,6 +150,8 @@ contract TrainingRounds is MemberGated {
     uint256 public immutable withheldSlashBps;
     /// @notice The chain's records of the BSs' committed actions (the {AssociationLedger}), wired once.
     IActionRecords public actionRecords;
+    /// @dev Rounds opened so far (in the slot of `actionRecords`, which is written once before the first round).
+    uint96 private _roundCount;
     /// @dev The deploying account: its one power is to wire `actionRecords` once.
     address private immutable _wirer;
 
@@ -211,7 +213,6 @@ contract TrainingRounds is MemberGated {
     uint256 private constant CID_NEW_GLOBAL = 1;
     uint256 private constant CID_MODEL = 2;
 
-    uint256 private _roundCount;
     mapping(uint256 round => RoundState) private _rounds;
     mapping(uint256 round => mapping(address bs => SubmissionState)) private _submissions;
     mapping(uint256 round => mapping(address verifier => bytes32)) private _commitments;
@@ -396,7 +397,7 @@ contract TrainingRounds is MemberGated {
                 if (p.attestStake < quorum) revert GlobalModelNotAttested(previous, p.attestStake, quorum);
             }
         }
-        _roundCount = round;
+        _roundCount = uint96(round); // one more per openRound: never near 2^96
         RoundState storage r = _rounds[round];
         uint64 snapshot = uint64(block.timestamp) - 1;
         (bool v0, bytes32 digest) = _storeCid(globalCid, _cidKey(round, CID_GLOBAL, address(0)));

@@ -281,9 +281,8 @@ contract AssociationLedger is MemberGated, IActionRecords {
 
     /// @dev Entry `i` of the packed `twins` encoding: (uint32 twinId, uint16 batchSize), big-endian.
     function _entry(bytes calldata twins, uint256 i) private pure returns (uint256 twinId, uint256 batch) {
-        uint256 o = i * TWIN_ENTRY_BYTES;
-        twinId = (uint256(uint8(twins[o])) << 24) | (uint256(uint8(twins[o + 1])) << 16)
-            | (uint256(uint8(twins[o + 2])) << 8) | uint8(twins[o + 3]);
-        batch = (uint256(uint8(twins[o + 4])) << 8) | uint8(twins[o + 5]);
+        uint48 entry = uint48(bytes6(twins[i * TWIN_ENTRY_BYTES:(i + 1) * TWIN_ENTRY_BYTES]));
+        twinId = entry >> 16;
+        batch = uint16(entry);
     }
 }
