@@ -182,6 +182,16 @@ export class ProcessAgents implements AgentHost {
     this.description = placement ? `${bss} BS agent processes in the ${placement.description}` : `${bss} BS agent processes`;
   }
 
+  /**
+   * If this process ends before close() (an error, SIGINT or SIGTERM), its agent processes end with it: SIGKILLed
+   * (they resume from the chain when started again), not left running against the chain.
+   */
+  private readonly killChildren = () => this.children.forEach((c) => !exited(c) && c.kill("SIGKILL"));
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.killChildren();
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+
   private get agentThreads(): number {
     return this.placement?.threads ?? threadsPerProcess((this.ctx as AgentHostContext).o.bss + 1);
   }
@@ -189,6 +199,9 @@ export class ProcessAgents implements AgentHost {
   async start(ctx: AgentHostContext): Promise<TwinTrainer> {
     if (!ctx.chain.rpcUrl) throw new Error("BS agent processes need a chain they can reach: run with --network localhost (a node started by `npx hardhat node`).");
     this.ctx = ctx;
+    process.once("exit", this.killChildren);
+    process.once("SIGINT", this.onSignal);
+    process.once("SIGTERM", this.onSignal);
     fs.rmSync(path.join(ctx.out, "agents"), { recursive: true, force: true });
     this.devices = await serveDevices(ctx.devices);
     this.trainer = new ProcessPoolTrainer({ kind: "fashion-mnist" }, 1, threadsPerProcess(ctx.o.bss + 1));
@@ -283,6 +296,9 @@ export class ProcessAgents implements AgentHost {
   }
 
   async close(): Promise<void> {
+    process.removeListener("exit", this.killChildren);
+    process.removeListener("SIGINT", this.onSignal);
+    process.removeListener("SIGTERM", this.onSignal);
     this.placement?.close();
     this.children.forEach((c) => !exited(c) && c.kill());
     await this.trainer?.close();

@@ -1,5 +1,5 @@
 /** Shared by the end-to-end tests: run `dtwn run` as a user would (its own process), and read its run folder. */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -30,7 +30,7 @@ export function dtwnRun(args: string[], options: { prefix: string; env?: NodeJS.
  * As {@link dtwnRun}, without blocking this process: the test can act on the chain while the run goes on (a reorg).
  * `done` resolves when the run exits; rejects with its output if it fails or outlives `timeoutMs`.
  */
-export function dtwnRunAsync(args: string[], options: { prefix: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): { out: string; done: Promise<DtwnRun> } {
+export function dtwnRunAsync(args: string[], options: { prefix: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): { out: string; done: Promise<DtwnRun>; child: ChildProcess; output: () => string } {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), options.prefix));
   const child = spawn(process.execPath, ["bin/dtwn.js", "run", ...args, "-o", out], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -45,7 +45,7 @@ export function dtwnRunAsync(args: string[], options: { prefix: string; env?: No
       else resolve({ out, stdout, metrics: JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8")) as RunMetrics });
     });
   });
-  return { out, done };
+  return { out, done, child, output: () => stdout };
 }
 
 /** Every failing verdict of a run with its reason, for assertion messages: why an honest model failed shows in the log. */
