@@ -6,7 +6,7 @@ import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {RecordLog} from "../records/RecordLog.sol";
 import {IStakeVault} from "../token/IStakeVault.sol";
-import {ProducerElection} from "./ProducerElection.sol";
+import {MIN_EPOCH_PRODUCERS, ProducerElection} from "./ProducerElection.sol";
 
 /// @title BlockLedger
 /// @notice DPoS block production and validation (paper Section II-C, Fig. 2 steps 4-7). The producer of a slot packs
@@ -61,11 +61,26 @@ contract BlockLedger is MemberGated {
     /// @notice Fraction of a faulty producer's bonded and unbonding coins burned (basis points).
     uint256 public immutable slashBps;
 
-    Block[] private _blocks;
-    mapping(uint256 blockId => uint256) private _voted; // bitmap over producer positions
+    /// @dev A block as stored: {Block} in three words, with the bitmap of the producer positions that gave their
+    /// verdict in the word of the tallies (one word written per verdict).
+    struct BlockState {
+        BlockStatus status;
+        address producer;
+        uint64 slot;
+        uint16 producerCount;
+        uint64 epoch;
+        uint64 fromRecord;
+        uint64 toRecord;
+        uint16 approvals;
+        uint16 rejections;
+        uint32 voted; // bit k: producer position k + 1 gave its verdict (the proposer's approval included)
+        bytes32 root;
+    }
+
+    BlockState[] private _blocks;
     mapping(uint256 slot => bool) private _missReported;
-    uint256 private _packedUpTo; // records [0, _packedUpTo) are in final blocks
-    uint256 private _finalCount;
+    uint128 private _packedUpTo; // records [0, _packedUpTo) are in final blocks
+    uint128 private _finalCount; // (one word with _packedUpTo: both change at each finality)
 
     /// @notice `producer` proposed block `blockId` for `slot` over records [fromRecord, toRecord).
     event BlockProposed(
@@ -162,27 +177,28 @@ contract BlockLedger is MemberGated {
             revert InvalidInterval(fromRecord, toRecord, logLength);
         }
         uint256 epoch = election.epochOfSlot(slot);
-        uint256 producerCount = election.producersOf(epoch).length;
-        if (producerCount < election.MIN_PRODUCERS()) revert TooFewProducers(epoch, producerCount);
+        uint256 producerCount = election.producerCount(epoch);
+        if (producerCount < MIN_EPOCH_PRODUCERS) revert TooFewProducers(epoch, producerCount);
         bytes32 expected = recordLog.rootOf(fromRecord, toRecord);
         if (root != expected) revert RootMismatch(expected, root);
 
         blockId = _blocks.length;
+        // The proposer owns a slot of the epoch, so it is one of its (at most MAX_CANDIDATES = 32) producers.
         _blocks.push(
-            Block({
+            BlockState({
                 status: BlockStatus.Pending,
                 producer: msg.sender,
                 slot: uint64(slot),
+                producerCount: uint16(producerCount),
                 epoch: uint64(epoch),
                 fromRecord: uint64(fromRecord),
                 toRecord: uint64(toRecord),
-                producerCount: uint16(producerCount),
                 approvals: 1,
                 rejections: 0,
+                voted: uint32(1 << (election.producerPosition(epoch, msg.sender) - 1)),
                 root: root
             })
         );
-        _voted[blockId] = uint256(1) << (election.producerPosition(epoch, msg.sender) - 1);
         emit BlockProposed(blockId, slot, msg.sender, fromRecord, toRecord, root);
         _finalizeIfQuorum(blockId);
     }
@@ -193,14 +209,14 @@ contract BlockLedger is MemberGated {
     /// @param blockId The block.
     /// @param approve True to approve, false to reject.
     function validateBlock(uint256 blockId, bool approve) external onlyMember {
-        Block storage b = _pending(blockId);
+        BlockState storage b = _pending(blockId);
         if (block.timestamp >= election.slotEnd(b.slot)) revert ValidationClosed(blockId);
         uint256 position = election.producerPosition(b.epoch, msg.sender);
         if (position == 0) revert NotEpochProducer(b.epoch, msg.sender);
         if (election.isJailed(msg.sender)) revert ProducerIsJailed(msg.sender);
-        uint256 bit = uint256(1) << (position - 1);
-        if (_voted[blockId] & bit != 0) revert AlreadyValidated(blockId, msg.sender);
-        _voted[blockId] |= bit;
+        uint32 bit = uint32(1 << (position - 1)); // position <= MAX_CANDIDATES = 32
+        if (b.voted & bit != 0) revert AlreadyValidated(blockId, msg.sender);
+        b.voted |= bit;
         emit BlockValidated(blockId, msg.sender, approve);
         if (approve) {
             ++b.approvals;
@@ -228,9 +244,9 @@ contract BlockLedger is MemberGated {
         if (election.jailedUntil(producer) > election.epochOfSlot(slot)) revert ProducerIsJailed(producer);
         if (!registry.isMember(producer)) revert ProducerNotMember(producer);
         uint256 epoch = election.epochOfSlot(slot);
-        uint256 producerCount = election.producersOf(epoch).length;
+        uint256 producerCount = election.producerCount(epoch);
         // With too few producers no block could be proposed: nobody is at fault.
-        if (producerCount < election.MIN_PRODUCERS()) revert TooFewProducers(epoch, producerCount);
+        if (producerCount < MIN_EPOCH_PRODUCERS) revert TooFewProducers(epoch, producerCount);
         _missReported[slot] = true;
         emit SlotMissed(slot, producer, msg.sender);
         _penalize(producer);
@@ -255,7 +271,19 @@ contract BlockLedger is MemberGated {
     /// @param blockId The block.
     function getBlock(uint256 blockId) external view returns (Block memory) {
         if (blockId >= _blocks.length) revert UnknownBlock(blockId);
-        return _blocks[blockId];
+        BlockState storage b = _blocks[blockId];
+        return Block({
+            status: b.status,
+            producer: b.producer,
+            slot: b.slot,
+            epoch: b.epoch,
+            fromRecord: b.fromRecord,
+            toRecord: b.toRecord,
+            producerCount: b.producerCount,
+            approvals: b.approvals,
+            rejections: b.rejections,
+            root: b.root
+        });
     }
 
     /// @notice The block proposed for `slot`, if any.
@@ -270,7 +298,7 @@ contract BlockLedger is MemberGated {
     /// @param blockId The block.
     function isExpired(uint256 blockId) external view returns (bool) {
         if (blockId >= _blocks.length) revert UnknownBlock(blockId);
-        Block storage b = _blocks[blockId];
+        BlockState storage b = _blocks[blockId];
         return b.status == BlockStatus.Pending && block.timestamp >= election.slotEnd(b.slot);
     }
 
@@ -284,7 +312,7 @@ contract BlockLedger is MemberGated {
         returns (bool)
     {
         if (blockId >= _blocks.length) revert UnknownBlock(blockId);
-        Block storage b = _blocks[blockId];
+        BlockState storage b = _blocks[blockId];
         if (b.status != BlockStatus.Final || recordIndex < b.fromRecord || recordIndex >= b.toRecord) return false;
         return MerkleProof.verifyCalldata(proof, b.root, recordLog.leafAt(recordIndex));
     }
@@ -304,14 +332,14 @@ contract BlockLedger is MemberGated {
         return (false, 0);
     }
 
-    function _pending(uint256 blockId) private view returns (Block storage b) {
+    function _pending(uint256 blockId) private view returns (BlockState storage b) {
         if (blockId >= _blocks.length) revert UnknownBlock(blockId);
         b = _blocks[blockId];
         if (b.status != BlockStatus.Pending) revert BlockNotPending(blockId, b.status);
     }
 
     function _finalizeIfQuorum(uint256 blockId) private {
-        Block storage b = _blocks[blockId];
+        BlockState storage b = _blocks[blockId];
         if (uint256(b.approvals) * 3 >= uint256(b.producerCount) * 2) {
             b.status = BlockStatus.Final;
             _packedUpTo = b.toRecord;

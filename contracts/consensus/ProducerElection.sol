@@ -6,6 +6,9 @@ import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {IStakeVault} from "../token/IStakeVault.sol";
 
+/// @dev {ProducerElection.MIN_PRODUCERS}, readable as a constant by the {BlockLedger} (no call).
+uint256 constant MIN_EPOCH_PRODUCERS = 3;
+
 /// @title ProducerElection
 /// @notice Delegated Proof of Stake elections (paper Section II-C): "all the BSs vote for the candidate BSs by using
 /// their own training coins"; the elected BSs "take turns to pack the transactions in a time interval T into a
@@ -27,7 +30,7 @@ contract ProducerElection is MemberGated, AccessControl {
     /// @notice Fewest producers an epoch needs for its blocks to become final (and `producersPerEpoch`'s minimum).
     /// Attack stopped: with one producer its block is final on proposal (it finalises anything alone); with two, one
     /// rejection decides. With three, 2/3 finality needs two producers, so one dishonest producer decides nothing.
-    uint256 public constant MIN_PRODUCERS = 3;
+    uint256 public constant MIN_PRODUCERS = MIN_EPOCH_PRODUCERS;
 
     /// @notice The bonded stake whose checkpoints weight the approvals (liquid coins carry no vote).
     IStakeVault public immutable stake;
@@ -45,10 +48,13 @@ contract ProducerElection is MemberGated, AccessControl {
     address[] private _candidates;
     mapping(address bs => uint256) private _candidatePosition; // index + 1
     mapping(address voter => uint256) private _approvals; // bitmap over registry seats
-    mapping(uint256 epoch => address[]) private _producers;
-    // 1 + the slot in which the epoch's producers were elected; 0 = not elected. A producer's position is found in
-    // `_producers` (at most MAX_CANDIDATES), not stored.
+    // Byte k (from the least significant end): the registry seat of the epoch's producer k (seats are permanent and
+    // never reused, so a seat always names the same BS). One word per epoch instead of one per producer.
+    mapping(uint256 epoch => uint256) private _producerSeats;
+    // Bits 0-247: 1 + the slot in which the epoch's producers were elected (0 = not elected); bits 248-255: the number
+    // of producers. A producer's position is found in `_producerSeats` (at most MAX_CANDIDATES), not stored.
     mapping(uint256 epoch => uint256) private _electedAt;
+    uint256 private constant ELECTED_SLOT_MASK = (uint256(1) << 248) - 1;
     mapping(address bs => uint256) private _jailedUntil; // first epoch in which it is free again
     uint256 private _lastElectedEpoch;
 
@@ -160,30 +166,34 @@ contract ProducerElection is MemberGated, AccessControl {
         uint256 epoch = currentEpoch();
         if (_electedAt[epoch] != 0) revert AlreadyElected(epoch);
         uint256 snapshot = epochStart(epoch) - 1;
-        (address[] memory eligible, uint256[] memory tallies, uint256 m) = _tallies(epoch, snapshot);
+        (address[] memory eligible, uint256[] memory tallies, uint8[] memory seats, uint256 m) =
+            _tallies(epoch, snapshot);
 
         // Selection of the top-N by (tally desc, seat asc): N passes over at most MAX_CANDIDATES entries.
         uint256 n = producersPerEpoch < m ? producersPerEpoch : m;
         producers = new address[](n);
         uint256[] memory chosenTallies = new uint256[](n);
+        uint256 packedSeats;
         for (uint256 k = 0; k < n; ++k) {
             uint256 best = type(uint256).max;
             for (uint256 j = 0; j < m; ++j) {
                 if (eligible[j] == address(0)) continue;
-                if (best == type(uint256).max || _ranksBefore(eligible[j], tallies[j], eligible[best], tallies[best])) {
+                if (
+                    best == type(uint256).max || tallies[j] > tallies[best]
+                        || (tallies[j] == tallies[best] && seats[j] < seats[best])
+                ) {
                     best = j;
                 }
             }
             producers[k] = eligible[best];
             chosenTallies[k] = tallies[best];
+            packedSeats |= uint256(seats[best]) << (8 * k);
             eligible[best] = address(0);
         }
 
-        _electedAt[epoch] = currentSlot() + 1;
+        _electedAt[epoch] = (currentSlot() + 1) | (n << 248); // n <= MAX_CANDIDATES
         _lastElectedEpoch = epoch;
-        for (uint256 k = 0; k < n; ++k) {
-            _producers[epoch].push(producers[k]);
-        }
+        if (n != 0) _producerSeats[epoch] = packedSeats;
         emit ProducersElected(epoch, producers, chosenTallies, snapshot);
     }
 
@@ -228,25 +238,44 @@ contract ProducerElection is MemberGated, AccessControl {
     /// @param slot The slot.
     function producerOfSlot(uint256 slot) external view returns (address) {
         uint256 epoch = epochOfSlot(slot);
-        address[] storage p = _producers[epoch];
-        if (p.length == 0 || slot + 1 < _electedAt[epoch]) revert NoProducers(epoch);
-        return p[slot % p.length];
+        uint256 elected = _electedAt[epoch];
+        uint256 n = elected >> 248;
+        if (n == 0 || slot + 1 < (elected & ELECTED_SLOT_MASK)) revert NoProducers(epoch);
+        return registry.accountOfSeat(uint8(_producerSeats[epoch] >> (8 * (slot % n))));
     }
 
     /// @notice The producers of `epoch` in slot order (empty before its election).
     /// @param epoch The epoch.
-    function producersOf(uint256 epoch) external view returns (address[] memory) {
-        return _producers[epoch];
+    function producersOf(uint256 epoch) external view returns (address[] memory producers) {
+        uint256 n = _electedAt[epoch] >> 248;
+        uint256 seats = _producerSeats[epoch];
+        producers = new address[](n);
+        for (uint256 k = 0; k < n; ++k) {
+            producers[k] = registry.accountOfSeat(uint8(seats >> (8 * k)));
+        }
+    }
+
+    /// @notice Number of producers of `epoch` (0 before its election).
+    /// @param epoch The epoch.
+    function producerCount(uint256 epoch) external view returns (uint256) {
+        return _electedAt[epoch] >> 248;
     }
 
     /// @notice Position + 1 of `bs` among the producers of `epoch`, 0 if it is not one.
     /// @param epoch The epoch.
     /// @param bs The BS.
     function producerPosition(uint256 epoch, address bs) external view returns (uint256) {
-        address[] storage p = _producers[epoch];
-        uint256 n = p.length;
+        uint256 n = _electedAt[epoch] >> 248;
+        if (n == 0) return 0;
+        uint8 seat;
+        try registry.seatOf(bs) returns (uint8 s) {
+            seat = s;
+        } catch {
+            return 0; // never admitted: no seat, no producer
+        }
+        uint256 seats = _producerSeats[epoch];
         for (uint256 i = 0; i < n; ++i) {
-            if (p[i] == bs) return i + 1;
+            if (uint8(seats >> (8 * i)) == seat) return i + 1;
         }
         return 0;
     }
@@ -298,7 +327,7 @@ contract ProducerElection is MemberGated, AccessControl {
     /// @return tallies Their tallies (bonded coins at the current epoch's checkpoint).
     function currentTallies() external view returns (address[] memory eligible, uint256[] memory tallies) {
         uint256 epoch = currentEpoch();
-        (address[] memory all, uint256[] memory allTallies, uint256 m) = _tallies(epoch, epochStart(epoch) - 1);
+        (address[] memory all, uint256[] memory allTallies,, uint256 m) = _tallies(epoch, epochStart(epoch) - 1);
         eligible = new address[](m);
         tallies = new uint256[](m);
         for (uint256 j = 0; j < m; ++j) {
@@ -310,17 +339,20 @@ contract ProducerElection is MemberGated, AccessControl {
     function _tallies(uint256 epoch, uint256 snapshot)
         private
         view
-        returns (address[] memory eligible, uint256[] memory tallies, uint256 m)
+        returns (address[] memory eligible, uint256[] memory tallies, uint8[] memory seats, uint256 m)
     {
         uint256 nc = _candidates.length;
         eligible = new address[](nc);
         tallies = new uint256[](nc);
+        seats = new uint8[](nc);
         uint256[] memory bits = new uint256[](nc);
         for (uint256 j = 0; j < nc; ++j) {
             address c = _candidates[j];
             if (!registry.isMember(c) || _jailedUntil[c] > epoch) continue;
             eligible[m] = c;
-            bits[m] = uint256(1) << registry.seatOf(c);
+            uint8 seat = registry.seatOf(c);
+            seats[m] = seat;
+            bits[m] = uint256(1) << seat;
             ++m;
         }
         address[] memory voters = registry.members();
@@ -339,13 +371,9 @@ contract ProducerElection is MemberGated, AccessControl {
             if (tallies[j] == 0) continue;
             eligible[kept] = eligible[j];
             tallies[kept] = tallies[j];
+            seats[kept] = seats[j];
             ++kept;
         }
         m = kept;
-    }
-
-    function _ranksBefore(address a, uint256 ta, address b, uint256 tb) private view returns (bool) {
-        if (ta != tb) return ta > tb;
-        return registry.seatOf(a) < registry.seatOf(b);
     }
 }

@@ -167,9 +167,11 @@ contract TrainingRounds is MemberGated {
         uint8 submitted; // number of submissions (at most MAX_SUBMISSIONS)
         bool globalV0; // globalCid is the CIDv0 of globalDigest (else its bytes are in _longCids)
         bool newGlobalV0; // likewise newGlobalCid
+        uint32 passedBits; // bit i: the i-th submission passed (set at settlement)
         uint128 memberStake;
         uint128 attestStake;
         uint128 disputeStake;
+        uint32 failedBits; // bit i: the i-th submission failed (set at settlement)
         uint256 attesters; // registry seats of the members at the opening
         uint256 attested; // seats of the BSs that attested or disputed the recorded global model
         uint256 disputed; // seats of the BSs that disputed it
@@ -178,10 +180,10 @@ contract TrainingRounds is MemberGated {
         uint256 submitterSeats; // byte i (from the least significant end): the seat of the i-th submitter
     }
 
-    /// @dev A submission as stored: {Submission} without the verdict stakes (they follow from the revealed ballots).
+    /// @dev A submission as stored: {Submission} without the verdict stakes (they follow from the revealed ballots) and
+    /// without its outcome (the round's `passedBits` and `failedBits` at its index).
     struct SubmissionState {
         bool exists;
-        Outcome outcome;
         uint8 index; // position in the round's submitters
         bool cidV0; // cid is the CIDv0 of cidDigest (else its bytes are in _longCids)
         uint32 numTwins;
@@ -198,6 +200,23 @@ contract TrainingRounds is MemberGated {
         address[] verifiers;
         uint256[] lanes;
         uint256[] weights;
+    }
+
+    /// @dev The current members, their seats and their bonds at a snapshot (two calls for all of them), with the sum
+    /// of the bonds and the bitmap of the seats.
+    struct MemberStakes {
+        address[] accounts;
+        uint8[] seats;
+        uint256[] weights;
+        uint256 total;
+        uint256 seatBits;
+    }
+
+    /// @dev The rewards of a settlement, one entry per BS (model and verifier rewards summed), paid with one call.
+    struct Credits {
+        address[] accounts;
+        uint256[] amounts;
+        uint256 count;
     }
 
     // Committer lanes: 3 lanes of 85 bits per word, one per committed ballot in commit order: bits 0-7 the verifier's
@@ -408,9 +427,9 @@ contract TrainingRounds is MemberGated {
         r.globalDigest = digest;
         // The attestations' base is fixed now: removing BSs later cannot lower the quorum (an MBS that removes the
         // honest BSs before the global model is attested would let a small coalition attest a forged model).
-        (uint256 base, uint256 seats) = _stakeOfMembers(snapshot);
-        r.memberStake = uint128(base); // below the coin supply
-        r.attesters = seats;
+        MemberStakes memory m = _memberStakes(snapshot);
+        r.memberStake = uint128(m.total); // below the coin supply
+        r.attesters = m.seatBits;
         (uint64 commitUntil, uint64 revealUntil) = _windows(deadline);
         uint256 limit = block.timestamp + stake.unbondingDelay() / 2;
         if (revealUntil > limit) revert RoundTooLong(revealUntil, limit);
@@ -442,7 +461,7 @@ contract TrainingRounds is MemberGated {
         );
         // A record index fits 64 bits (the log grows by one per transaction at most a few times).
         _submissions[round][msg.sender] =
-            SubmissionState(true, Outcome.Pending, uint8(index), v0, numTwins, dataSize, uint64(recordIndex), digest);
+            SubmissionState(true, uint8(index), v0, numTwins, dataSize, uint64(recordIndex), digest);
         emit ModelSubmitted(round, msg.sender, cid, dataSize, numTwins, recordIndex);
     }
 
@@ -519,12 +538,23 @@ contract TrainingRounds is MemberGated {
         r.status = RoundStatus.Settled;
 
         // The stake of every member at the snapshot: a model's eligible verifiers are all members but its submitter.
+        // Each member's bond is read once; the rewards are paid with one call once every failed model is slashed and
+        // before any withheld ballot is (each BS then ends with exactly the stake of crediting and slashing in the
+        // order of the outcomes: a BS is slashed for a failed model before it could earn a verifier reward, and for a
+        // withheld ballot after its model reward).
         uint64 snapshot = r.snapshot;
-        Ballots memory ballots = _ballotsOf(round, r.committed, snapshot);
-        (ballots.memberStake,) = _stakeOfMembers(snapshot);
-        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) = _settleModels(round, r, ballots);
+        MemberStakes memory m = _memberStakes(snapshot);
+        Ballots memory ballots = _ballotsOf(round, r.committed, snapshot, m);
+        ballots.memberStake = m.total;
+        uint256 n = r.submitted;
+        Credits memory credits =
+            Credits(new address[](n + ballots.lanes.length), new uint256[](n + ballots.lanes.length), 0);
+        (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) =
+            _settleModels(round, r, ballots, m, credits);
         r.passed = uint16(passed); // at most MAX_SUBMISSIONS
-        _settleVerifiers(round, passedBits, failedBits, ballots);
+        r.passedBits = passedBits;
+        if (failedBits != 0) r.failedBits = failedBits;
+        _settleVerifiers(round, passedBits, failedBits, ballots, credits);
         emit RoundSettled(round, passed, failed);
     }
 
@@ -550,10 +580,12 @@ contract TrainingRounds is MemberGated {
             }
         }
         address previous = address(0);
+        uint256 passedBits = r.passedBits;
         for (uint256 i = 0; i < n; ++i) {
             address bs = aggregated[i];
             if (bs <= previous) revert AggregatedNotSorted();
-            if (_submissions[round][bs].outcome != Outcome.Passed) revert ModelNotPassed(round, bs);
+            SubmissionState storage s = _submissions[round][bs];
+            if (!s.exists || (passedBits >> s.index) & 1 == 0) revert ModelNotPassed(round, bs);
             previous = bs;
         }
         (bool v0, bytes32 digest) = _storeCid(newGlobalCid, _cidKey(round, CID_NEW_GLOBAL, address(0)));
@@ -667,13 +699,14 @@ contract TrainingRounds is MemberGated {
         SubmissionState storage s = _submissions[round][bs];
         if (!s.exists) return info;
         info.exists = true;
-        info.outcome = s.outcome;
+        RoundState storage r = _rounds[round];
+        info.outcome = _outcomeOf(r, s.index);
         info.numTwins = s.numTwins;
         info.dataSize = s.dataSize;
         info.recordIndex = s.recordIndex;
         info.cid = _cidOf(s.cidV0, s.cidDigest, _cidKey(round, CID_MODEL, bs));
-        RoundState storage r = _rounds[round];
-        Ballots memory ballots = _ballotsOf(round, r.committed, r.snapshot);
+        MemberStakes memory none;
+        Ballots memory ballots = _ballotsOf(round, r.committed, r.snapshot, none);
         (info.passStake, info.failStake) = _stakesOn(ballots, s.index);
     }
 
@@ -712,16 +745,19 @@ contract TrainingRounds is MemberGated {
         return r.status == RoundStatus.Open && _revealOpen(r, commitUntil) && block.timestamp <= revealUntil;
     }
 
-    /// @dev Decide every model and pay or slash its BS. Returns the bitmaps (by submission index) of the passed and
-    /// failed models and their counts.
-    function _settleModels(uint256 round, RoundState storage r, Ballots memory ballots)
-        private
-        returns (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed)
-    {
+    /// @dev Decide every model, slash the BSs of the failed ones and note the rewards of the passed ones in `credits`.
+    /// Returns the bitmaps (by submission index) of the passed and failed models and their counts.
+    function _settleModels(
+        uint256 round,
+        RoundState storage r,
+        Ballots memory ballots,
+        MemberStakes memory m,
+        Credits memory credits
+    ) private returns (uint32 passedBits, uint32 failedBits, uint256 passed, uint256 failed) {
         uint256 n = r.submitted;
         uint256 seats = r.submitterSeats;
         for (uint256 i = 0; i < n; ++i) {
-            Outcome o = _settleModel(round, registry.accountOfSeat(uint8(seats >> (8 * i))), ballots, i);
+            Outcome o = _settleModel(round, uint8(seats >> (8 * i)), m, ballots, i, credits);
             if (o == Outcome.Passed) {
                 passedBits |= uint32(1 << i);
                 ++passed;
@@ -732,48 +768,109 @@ contract TrainingRounds is MemberGated {
         }
     }
 
-    /// @dev Decide `bs`'s model out of the stake of every member but `bs`, then credit or slash `bs`.
-    function _settleModel(uint256 round, address bs, Ballots memory ballots, uint256 index)
-        private
-        returns (Outcome o)
-    {
-        (uint256 passStake, uint256 failStake) = _stakesOn(ballots, index);
-        uint256 eligible = ballots.memberStake;
-        if (registry.isMember(bs)) eligible -= stake.bondedAt(bs, ballots.snapshot);
-        AcceptanceRule.Decision d = AcceptanceRule.decide(passStake, failStake, eligible, quorumBps);
-        if (d == AcceptanceRule.Decision.Passed) o = Outcome.Passed;
-        else if (d == AcceptanceRule.Decision.Failed) o = Outcome.Failed;
-        else o = Outcome.Unverified;
-        _submissions[round][bs].outcome = o;
+    /// @dev Decide the model of the BS on `seat` out of the stake of every member but that BS, then note its reward in
+    /// `credits` or slash it.
+    function _settleModel(
+        uint256 round,
+        uint8 seat,
+        MemberStakes memory m,
+        Ballots memory ballots,
+        uint256 index,
+        Credits memory credits
+    ) private returns (Outcome o) {
+        (bool member, uint256 k) = _findSeat(m, seat);
+        address bs = member ? m.accounts[k] : registry.accountOfSeat(seat);
+        o = _decide(ballots, index, ballots.memberStake - (member ? m.weights[k] : 0));
         uint256 reward = o == Outcome.Passed ? rewardPerModel : 0;
         uint256 slashed;
-        if (reward != 0) stake.credit(bs, reward);
+        if (reward != 0) _addCredit(credits, bs, reward);
         if (o == Outcome.Failed) slashed = stake.slash(bs, slashBps);
         emit ModelSettled(round, bs, o, reward, slashed);
     }
 
+    /// @dev {AcceptanceRule.decide} on the verdict stakes of submission `index` out of `eligible`.
+    function _decide(Ballots memory ballots, uint256 index, uint256 eligible) private view returns (Outcome) {
+        (uint256 passStake, uint256 failStake) = _stakesOn(ballots, index);
+        AcceptanceRule.Decision d = AcceptanceRule.decide(passStake, failStake, eligible, quorumBps);
+        if (d == AcceptanceRule.Decision.Passed) return Outcome.Passed;
+        if (d == AcceptanceRule.Decision.Failed) return Outcome.Failed;
+        return Outcome.Unverified;
+    }
+
     /// @dev Pay the verifiers whose revealed verdicts all agree with the decided outcomes (and decided at least one
-    /// model with a non-zero weight), pay nothing to the ones with a verdict against an outcome, and slash the ones
-    /// that never revealed their ballot.
-    function _settleVerifiers(uint256 round, uint32 passedBits, uint32 failedBits, Ballots memory ballots) private {
+    /// model with a non-zero weight) together with the model rewards in `credits` (one vault call), pay nothing to the
+    /// ones with a verdict against an outcome, then slash the ones that never revealed their ballot.
+    function _settleVerifiers(
+        uint256 round,
+        uint32 passedBits,
+        uint32 failedBits,
+        Ballots memory ballots,
+        Credits memory credits
+    ) private {
         uint256 n = ballots.verifiers.length;
+        uint256 reward = verifierReward;
+        if (reward != 0) {
+            for (uint256 i = 0; i < n; ++i) {
+                (, bool rewarded) = _verdictOf(ballots.lanes[i], passedBits, failedBits, ballots.weights[i]);
+                if (rewarded) _addCredit(credits, ballots.verifiers[i], reward);
+            }
+        }
+        uint256 count = credits.count;
+        if (count != 0) {
+            address[] memory accounts = new address[](count);
+            uint256[] memory amounts = new uint256[](count);
+            for (uint256 i = 0; i < count; ++i) {
+                accounts[i] = credits.accounts[i];
+                amounts[i] = credits.amounts[i];
+            }
+            stake.creditMany(accounts, amounts);
+        }
         for (uint256 i = 0; i < n; ++i) {
             address v = ballots.verifiers[i];
             uint256 lane = ballots.lanes[i];
+            (bool agreed, bool rewarded) = _verdictOf(lane, passedBits, failedBits, ballots.weights[i]);
             bool revealed = lane & LANE_REVEALED != 0;
-            uint32 passBits = uint32(lane >> LANE_PASS_SHIFT);
-            uint32 failBits = uint32(lane >> LANE_FAIL_SHIFT);
-            bool agreed = revealed && (passBits & failedBits) == 0 && (failBits & passedBits) == 0;
-            uint256 reward;
             uint256 slashed;
-            if (!revealed) {
-                slashed = stake.slash(v, withheldSlashBps);
-            } else if (agreed && ((passBits | failBits) & (passedBits | failedBits)) != 0 && ballots.weights[i] != 0) {
-                reward = verifierReward;
-                if (reward != 0) stake.credit(v, reward);
-            }
-            emit VerifierSettled(round, v, revealed, agreed, reward, slashed);
+            if (!revealed) slashed = stake.slash(v, withheldSlashBps);
+            emit VerifierSettled(round, v, revealed, agreed, rewarded ? reward : 0, slashed);
         }
+    }
+
+    /// @dev Whether a ballot (`lane`, with weight `weight`) agrees with the outcomes, and whether it earns the verifier
+    /// reward (revealed, agreeing, deciding at least one decided model, with a non-zero weight).
+    function _verdictOf(uint256 lane, uint32 passedBits, uint32 failedBits, uint256 weight)
+        private
+        view
+        returns (bool agreed, bool rewarded)
+    {
+        bool revealed = lane & LANE_REVEALED != 0;
+        uint32 passBits = uint32(lane >> LANE_PASS_SHIFT);
+        uint32 failBits = uint32(lane >> LANE_FAIL_SHIFT);
+        agreed = revealed && (passBits & failedBits) == 0 && (failBits & passedBits) == 0;
+        rewarded = agreed && ((passBits | failBits) & (passedBits | failedBits)) != 0 && weight != 0
+            && verifierReward != 0;
+    }
+
+    /// @dev Add `amount` to `bs`'s entry of `credits` (a new entry at the end for a BS not listed yet).
+    function _addCredit(Credits memory credits, address bs, uint256 amount) private pure {
+        uint256 n = credits.count;
+        for (uint256 i = 0; i < n; ++i) {
+            if (credits.accounts[i] == bs) {
+                credits.amounts[i] += amount;
+                return;
+            }
+        }
+        credits.accounts[n] = bs;
+        credits.amounts[n] = amount;
+        credits.count = n + 1;
+    }
+
+    /// @dev The outcome of the submission at `index` of round `r`: Pending until settlement, then its bitmaps'.
+    function _outcomeOf(RoundState storage r, uint256 index) private view returns (Outcome) {
+        if (r.status != RoundStatus.Settled && r.status != RoundStatus.Finalized) return Outcome.Pending;
+        if ((r.passedBits >> index) & 1 != 0) return Outcome.Passed;
+        if ((r.failedBits >> index) & 1 != 0) return Outcome.Failed;
+        return Outcome.Unverified;
     }
 
     /// @dev The reveal window is open and the caller committed and has not revealed: its lane (word, bit offset)
@@ -826,8 +923,13 @@ contract TrainingRounds is MemberGated {
     }
 
     /// @dev The committed ballots of round `round` in commit order: verifier, lane and weight (the verifier's bond at
-    /// the snapshot for a revealed ballot, 0 for an unrevealed one).
-    function _ballotsOf(uint256 round, uint256 n, uint64 snapshot) private view returns (Ballots memory b) {
+    /// the snapshot for a revealed ballot, 0 for an unrevealed one). A verifier among the members `m` is read from it,
+    /// any other from the registry and the vault.
+    function _ballotsOf(uint256 round, uint256 n, uint64 snapshot, MemberStakes memory m)
+        private
+        view
+        returns (Ballots memory b)
+    {
         b.snapshot = snapshot;
         b.verifiers = new address[](n);
         b.lanes = new uint256[](n);
@@ -836,10 +938,11 @@ contract TrainingRounds is MemberGated {
         for (uint256 i = 0; i < n; ++i) {
             if (i % LANES_PER_WORD == 0) word = _committerLanes[round][i / LANES_PER_WORD];
             uint256 lane = (word >> ((i % LANES_PER_WORD) * LANE_BITS)) & LANE_MASK;
-            address v = registry.accountOfSeat(uint8(lane));
+            (bool member, uint256 k) = _findSeat(m, uint8(lane));
+            address v = member ? m.accounts[k] : registry.accountOfSeat(uint8(lane));
             b.verifiers[i] = v;
             b.lanes[i] = lane;
-            if (lane & LANE_REVEALED != 0) b.weights[i] = stake.bondedAt(v, snapshot);
+            if (lane & LANE_REVEALED != 0) b.weights[i] = member ? m.weights[k] : stake.bondedAt(v, snapshot);
         }
     }
 
@@ -876,14 +979,24 @@ contract TrainingRounds is MemberGated {
         if (quorum == 0) quorum = 1;
     }
 
-    /// @dev Sum of the current members' bonds at `snapshot` and the bitmap of their registry seats (at most
-    /// `MAX_MEMBERS` lookups).
-    function _stakeOfMembers(uint64 snapshot) private view returns (uint256 total, uint256 seats) {
-        address[] memory members = registry.members();
-        for (uint256 i = 0; i < members.length; ++i) {
-            total += stake.bondedAt(members[i], snapshot);
-            seats |= uint256(1) << registry.seatOf(members[i]);
+    /// @dev The current members with their seats and their bonds at `snapshot`, the sum of the bonds and the bitmap of
+    /// the seats (at most `MAX_MEMBERS` each).
+    function _memberStakes(uint64 snapshot) private view returns (MemberStakes memory m) {
+        (m.accounts, m.seats) = registry.membersAndSeats();
+        m.weights = stake.bondedAtMany(m.accounts, snapshot);
+        for (uint256 i = 0; i < m.accounts.length; ++i) {
+            m.total += m.weights[i];
+            m.seatBits |= uint256(1) << m.seats[i];
         }
+    }
+
+    /// @dev The position of the member on `seat` in `m`, if it is one.
+    function _findSeat(MemberStakes memory m, uint8 seat) private pure returns (bool found, uint256 k) {
+        uint8[] memory seats = m.seats;
+        for (k = 0; k < seats.length; ++k) {
+            if (seats[k] == seat) return (true, k);
+        }
+        return (false, 0);
     }
 
     /// @dev The verdict windows that follow a deadline: the end of the commit window and of the reveal window.

@@ -143,6 +143,15 @@ contract BSRegistry is IBSRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IBSRegistry
+    function membersAndSeats() external view returns (address[] memory accounts, uint8[] memory seats) {
+        accounts = _memberList;
+        seats = new uint8[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            seats[i] = _members[accounts[i]].seat; // every member is seated
+        }
+    }
+
+    /// @inheritdoc IBSRegistry
     function seatOf(address account) external view returns (uint8) {
         Member storage m = _members[account];
         if (!m.seated) revert NotMember(account);

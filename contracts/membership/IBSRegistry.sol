@@ -25,6 +25,9 @@ interface IBSRegistry {
     /// @notice All admitted BSs (bounded by `MAX_MEMBERS`).
     function members() external view returns (address[] memory);
 
+    /// @notice {members} and the seat of each (one call instead of one {seatOf} per member).
+    function membersAndSeats() external view returns (address[] memory accounts, uint8[] memory seats);
+
     /// @notice The permanent seat (0..255) of a BS; a BS keeps its seat across removal and re-admission.
     function seatOf(address account) external view returns (uint8);
 

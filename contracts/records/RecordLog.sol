@@ -75,16 +75,38 @@ contract RecordLog is AccessControl {
         uint256 n = toRecord - fromRecord;
         if (n == 0) return bytes32(0);
         bytes32[] memory level = new bytes32[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            level[i] = _leaves[fromRecord + i];
+        bytes32[] storage leaves = _leaves;
+        // The range is checked above: the leaves are read straight from their slots, and each level is hashed in
+        // place (pair i into node i), with no bounds checks (n <= length, which fits memory only when bounded). Saves a
+        // length read and a bounds check per leaf.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            mstore(0, leaves.slot)
+            let base := add(keccak256(0, 32), fromRecord)
+            let data := add(level, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(data, shl(5, i)), sload(add(base, i)))
+            }
         }
         while (n > 1) {
-            uint256 half = (n + 1) / 2;
-            for (uint256 i = 0; i < n / 2; ++i) {
-                level[i] = Hashes.commutativeKeccak256(level[2 * i], level[2 * i + 1]);
+            uint256 pairs = n / 2;
+            for (uint256 i = 0; i < pairs; ++i) {
+                bytes32 a;
+                bytes32 b;
+                // solhint-disable-next-line no-inline-assembly
+                assembly ("memory-safe") {
+                    let p := add(add(level, 32), shl(6, i))
+                    a := mload(p)
+                    b := mload(add(p, 32))
+                }
+                bytes32 node = Hashes.commutativeKeccak256(a, b);
+                // solhint-disable-next-line no-inline-assembly
+                assembly ("memory-safe") {
+                    mstore(add(add(level, 32), shl(5, i)), node)
+                }
             }
-            if (n % 2 == 1) level[half - 1] = level[n - 1];
-            n = half;
+            if (n % 2 == 1) level[pairs] = level[n - 1];
+            n = n - pairs;
         }
         return level[0];
     }

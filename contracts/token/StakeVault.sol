@@ -115,6 +115,29 @@ contract StakeVault is IStakeVault, MemberGated, AccessControl {
         coin.mint(address(this), amount);
     }
 
+    /// @notice {credit} `amounts[i]` to `bss[i]` for every i (in that order; zero amounts are skipped, no event), and
+    /// mint their sum into the vault once. Only a protocol contract (a round's settlement pays its rewards with one
+    /// call: one `Credited` per listed BS, one mint).
+    /// @param bss The BSs credited.
+    /// @param amounts Coins minted and bonded to each (coin base units).
+    function creditMany(address[] calldata bss, uint256[] calldata amounts) external onlyRole(PROTOCOL_ROLE) {
+        if (bss.length != amounts.length) revert InvalidParameter();
+        uint256 total;
+        for (uint256 i = 0; i < bss.length; ++i) {
+            address bs = bss[i];
+            uint256 amount = amounts[i];
+            if (bs == address(0)) revert ZeroAddress();
+            if (amount == 0) continue;
+            Account storage a = _accounts[bs];
+            _setBond(a, a.bondHistory.latest() + amount);
+            total += amount;
+            emit Credited(bs, amount);
+        }
+        if (total == 0) return;
+        _totalBonded += total;
+        coin.mint(address(this), total);
+    }
+
     /// @notice Bond `amount` of the caller's liquid coins (pulled with `transferFrom`; approve the vault first).
     /// Only a member BS.
     /// @dev The coins count in {bondedAt} from this block's timestamp on, never before: coins withdrawn by one BS and
@@ -233,6 +256,19 @@ contract StakeVault is IStakeVault, MemberGated, AccessControl {
         uint48 currentClock = clock();
         if (timepoint >= currentClock) revert FutureLookup(timepoint, currentClock);
         return _accounts[bs].bondHistory.upperLookupRecent(SafeCast.toUint48(timepoint));
+    }
+
+    /// @notice {bondedAt} of every account of `bss`.
+    /// @param bss The accounts.
+    /// @param timepoint A timestamp before the current block's.
+    function bondedAtMany(address[] calldata bss, uint256 timepoint) external view returns (uint256[] memory bonds) {
+        uint48 currentClock = clock();
+        if (timepoint >= currentClock) revert FutureLookup(timepoint, currentClock);
+        uint48 t = SafeCast.toUint48(timepoint);
+        bonds = new uint256[](bss.length);
+        for (uint256 i = 0; i < bss.length; ++i) {
+            bonds[i] = _accounts[bss[i]].bondHistory.upperLookupRecent(t);
+        }
     }
 
     /// @notice The sum of every account's bond (unbonding coins excluded).

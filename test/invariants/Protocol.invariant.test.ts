@@ -2167,6 +2167,16 @@ class World {
           let passedBits = 0;
           let failedBits = 0;
           let failed = 0;
+          // The settlement pays its rewards with one StakeVault.creditMany: one Credited per BS (its model and
+          // verifier rewards summed; BSs in the order of their first reward: passed models in submission order, then
+          // verifiers in commit order), after every failed model is slashed and before any withheld ballot is. Each
+          // BS's coins end exactly where crediting and slashing in outcome order leaves them (a failed model earns no
+          // model reward, so its slash came before any verifier reward of that BS; a withheld ballot earns no verifier
+          // reward, so its slash comes after any model reward).
+          const credits = new Map<string, bigint>();
+          const addCredit = (a: string, amount: bigint) => {
+            if (amount !== 0n) credits.set(a, (credits.get(a) ?? 0n) + amount);
+          };
           r.order.forEach((bs, i) => {
             const s = r.subs.get(bs)!;
             const eligible = memberStake - (this.isMember(bs) ? this.bondedAt(bs, r.snapshot) : 0n);
@@ -2179,7 +2189,7 @@ class World {
               passedBits |= 1 << i;
               r.passedCount++;
               reward = PARAMS.rewardPerModel;
-              this.credit(bs, reward);
+              addCredit(bs, reward);
             } else if (decision === "failed") {
               s.outcome = ModelOutcome.Failed;
               failedBits |= 1 << i;
@@ -2190,11 +2200,21 @@ class World {
             this.notes.outcomes[decision]++;
             expected.push(`ModelSettled ${r.id} ${bs} ${s.outcome} ${reward} ${slashed}`);
           });
+          // a ballot never revealed costs withheldSlashBps; a verdict against an outcome forfeits the reward only
+          const agreedOf = (v: string) => {
+            const b = r.ballots.get(v)!;
+            return b.revealed && (b.passBits & failedBits) === 0 && (b.failBits & passedBits) === 0;
+          };
+          const rewardOf = (v: string) => {
+            const b = r.ballots.get(v)!;
+            return agreedOf(v) && ((b.passBits | b.failBits) & (passedBits | failedBits)) !== 0 && b.weight !== 0n ? PARAMS.verifierReward : 0n;
+          };
+          for (const v of r.committers) addCredit(v, rewardOf(v));
+          for (const [a, amount] of credits) this.credit(a, amount);
           for (const v of r.committers) {
             const b = r.ballots.get(v)!;
-            // a ballot never revealed costs withheldSlashBps; a verdict against an outcome forfeits the reward only
-            const agreed = b.revealed && (b.passBits & failedBits) === 0 && (b.failBits & passedBits) === 0;
-            let reward = 0n;
+            const agreed = agreedOf(v);
+            const reward = rewardOf(v);
             let slashed = 0n;
             if (!b.revealed) {
               this.noteEscape(v, r);
@@ -2203,9 +2223,7 @@ class World {
               this.notes.withheldSlashed++;
             } else if (!agreed) {
               this.notes.disagreed++;
-            } else if (((b.passBits | b.failBits) & (passedBits | failedBits)) !== 0 && b.weight !== 0n) {
-              reward = PARAMS.verifierReward;
-              this.credit(v, reward);
+            } else if (reward !== 0n) {
               this.notes.verifierRewards++;
             }
             expected.push(`VerifierSettled ${r.id} ${v} ${b.revealed} ${agreed} ${reward} ${slashed}`);
@@ -3103,7 +3121,16 @@ class World {
       same(b1 - b0, dBond.get(a) ?? 0n, `change of ${this.label(a)}'s bond == its Credited + Bonded - UnbondingStarted - Slashed.fromBond`);
       same(u1 - u0, dUnbonding.get(a) ?? 0n, `change of ${this.label(a)}'s unbonding coins == its UnbondingStarted - Withdrawn - Slashed.fromUnbonding`);
     }
-    sameList(mintsAndBurns, expectedMintsAndBurns, "mints and burns are exactly the vault's credits and slashes");
+    // StakeVault.creditMany (a settlement's rewards) mints the sum of its Credited events once: a run of consecutive
+    // credits is compared with the run of consecutive mints, by their sums.
+    const mergeMints = (list: string[]) =>
+      list.reduce<string[]>((out, e) => {
+        const last = out[out.length - 1];
+        if (e.startsWith("mint ") && last?.startsWith("mint ")) out[out.length - 1] = `mint ${BigInt(last.slice(5)) + BigInt(e.slice(5))}`;
+        else out.push(e);
+        return out;
+      }, []);
+    sameList(mergeMints(mintsAndBurns), mergeMints(expectedMintsAndBurns), "mints and burns are exactly the vault's credits and slashes");
     same(after.big("supply") - before.big("supply"), credited - slashed, "change of totalSupply == credited - slashed");
   }
 
