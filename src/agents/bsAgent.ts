@@ -806,7 +806,9 @@ export class BsAgent {
           // Fetch its twin models first (the transfer on its uplink, timed), then recompute Eq. 4 from the local copies.
           const twins = [...(await records.twinModels(round, bs, sub.at, record.openedAt)).values()];
           const t = performance.now();
-          await Promise.all(twins.map((tw) => fetchBlob(store, tw.cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)));
+          // One model at a time from each BS (the BSs in parallel): K_i transfers at once from every peer (80 at the
+          // demo's scale, in every verifier) starved each other past the fetch timeout, and honest models failed.
+          for (const tw of twins) await fetchBlob(store, tw.cid, [peer], settings.fetchTimeoutMs).catch(() => undefined);
           const fetchSeconds = (performance.now() - t) / 1000;
           // Its twin models from its node; the submitted model itself is not fetched (on a mismatch it stays unread),
           // unless it is one of them: with K_i = 1, Eq. 4 of one twin model is that model, and so is its CID.
