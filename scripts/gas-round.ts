@@ -5,7 +5,8 @@
  * 100 users (the operator admits the BSs and, in UserRegistry.admitUsers batches, the users with their device keys;
  * each twin is registered and given its data record with its user's EIP-712 consent, both checked on chain; the
  * Eq. 6 coins; producer candidates and votes), its gas per call read from the receipts of its blocks.
- * Round steps (paper Fig. 2): open round -> 5 association actions -> 5 training model records -> 5 committed and
+ * Round steps (paper Fig. 2): open round -> 5 proposals and 5 association actions -> the 100 digital-twin model records
+ * (in batches) and 5 training model records -> 5 committed and
  * 5 revealed ballots -> settle (coins paid) -> global model record -> 5 attestations of the global model (the next
  * round cannot open without them) -> DPoS election -> block proposal -> approvals to finality. Each BS's action
  * lists the twins it hosts (no twin moves, so its consents are empty); a twin that moved would carry its device's
@@ -19,7 +20,8 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { Contract, type ContractTransactionResponse, id, Interface, keccak256, toUtf8Bytes } from "ethers";
 import { ballotCommitment, VERDICT, type Ballot } from "../src/chain/ballot";
 import { CONTRACT_NAMES, type Deployment } from "../src/chain/deployment";
-import { encodeAction } from "../src/chain/actionCodec";
+import { encodeAction, encodeRawAction, RAW_ACTION_ENTRIES } from "../src/chain/actionCodec";
+import { TWIN_RECORDS_PER_TX } from "../src/agents/bsAgent";
 import { merkleRoot } from "../src/chain/merkle";
 import { bootstrapDeployment, DEFAULT_BOOTSTRAP, DEV_DEVICE_SECRET, userIdOf } from "../src/chain/bootstrap";
 import { consentDomain, deviceKey, packConsents, signMove } from "../src/chain/consent";
@@ -128,6 +130,10 @@ async function main(): Promise<void> {
     return signMove(deviceKey(DEVICE_SECRET, u), domain, { twinId, to, slot: round });
   };
   const subchannels = Number(await ledger.subchannels());
+  // 2a. Each BS proposes its raw action (the joint action is decoded from the proposals; Algorithm 1's a_i(t)).
+  for (const bs of bss) {
+    await track("AssociationLedger.proposeAction", (ledger.connect(bs) as Contract).proposeAction(round, encodeRawAction(Array.from({ length: RAW_ACTION_ENTRIES }, (_, k) => ((k * 37) % 100) / 100))));
+  }
   let moved = 0;
   for (const bs of bss) {
     const listed = hosted.get(bs.address) ?? [];
@@ -137,7 +143,16 @@ async function main(): Promise<void> {
     await track("AssociationLedger.commitAction", (ledger.connect(bs) as Contract).commitAction(round, action.twins, action.tau, packConsents(consents)));
   }
 
-  // 3. Each BS submits its training model record (weighted by the chain's record of its committed action).
+  // 3. Each BS records its twins' models of the round (the digital-twin model records, Eq. 4's inputs, which the
+  // verifiers recompute it from), in batches as the agents send them, then its training model record (weighted by
+  // the chain's record of its committed action).
+  for (const bs of bss) {
+    const mine = hosted.get(bs.address) ?? [];
+    for (let k = 0; k < mine.length; k += TWIN_RECORDS_PER_TX) {
+      const batch = mine.slice(k, k + TWIN_RECORDS_PER_TX);
+      await track("TwinRegistry.recordTwinModels", (twins.connect(bs) as Contract).recordTwinModels(round, batch, batch.map((t) => cid(`twin-${t}-round-${round}`))));
+    }
+  }
   for (const bs of bss) {
     await track("TrainingRounds.submitModel", (rounds.connect(bs) as Contract).submitModel(round, cid(`model-${bs.address}`)));
   }
