@@ -172,6 +172,7 @@ export function describeNodeRun(client: LocalClient): void {
     let keysDir: string | undefined;
     let rehearsal: Rehearsal | undefined;
     let nodeRestarted = false;
+    let restarting: Promise<LocalNode | undefined> | undefined;
 
     before(async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-rehearsal-keys-"));
@@ -196,6 +197,7 @@ export function describeNodeRun(client: LocalClient): void {
       const reorged = c.reorgDepth ? reorgAtFirstSubmission(url, deploymentFile, c.reorgDepth, () => finished) : Promise.resolve(undefined);
       const first = node;
       const restarted = c.restartNodeInRound ? restartNodeInRound(first, () => start(1), url, deploymentFile, c.restartNodeInRound, 3_000, () => finished) : Promise.resolve(undefined);
+      restarting = restarted;
       ({ stdout, metrics: m } = await done);
       reorg = await reorged;
       const second = await restarted;
@@ -207,6 +209,9 @@ export function describeNodeRun(client: LocalClient): void {
 
     after(async () => {
       await node?.stop();
+      // the restarted node, also when the run failed before this hook saw it
+      const second = await restarting?.catch(() => undefined);
+      if (second && second !== node) await second.stop();
       if (out) fs.rmSync(out, { recursive: true, force: true });
       if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
     });
