@@ -807,13 +807,20 @@ export class BsAgent {
           const twins = [...(await records.twinModels(round, bs, sub.at, record.openedAt)).values()];
           const t = performance.now();
           // One model at a time from each BS (the BSs in parallel): K_i transfers at once from every peer (80 at the
-          // demo's scale, in every verifier) starved each other past the fetch timeout, and honest models failed.
-          for (const tw of twins) await fetchBlob(store, tw.cid, [peer], settings.fetchTimeoutMs).catch(() => undefined);
+          // demo's scale, in every verifier) starved each other past the fetch timeout, and honest models failed. The
+          // first model that cannot be fetched ends it: the model fails without it (it is fetched again later).
+          const missing = new Set<string>();
+          for (const tw of twins) {
+            if (await fetchBlob(store, tw.cid, [peer], settings.fetchTimeoutMs).then(() => false, () => true)) {
+              missing.add(tw.cid);
+              break;
+            }
+          }
           const fetchSeconds = (performance.now() - t) / 1000;
           // Its twin models from its node; the submitted model itself is not fetched (on a mismatch it stays unread),
           // unless it is one of them: with K_i = 1, Eq. 4 of one twin model is that model, and so is its CID.
           const twinCids = new Set(twins.map((tw) => tw.cid));
-          const source: ModelSource = { get: async (cid) => (cid === sub.cid && !twinCids.has(cid) ? undefined : fetchBlob(store, cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)) };
+          const source: ModelSource = { get: async (cid) => ((cid === sub.cid && !twinCids.has(cid)) || missing.has(cid) ? undefined : fetchBlob(store, cid, [peer], settings.fetchTimeoutMs).catch(() => undefined)) };
           const { check, weights } = await recomputeBsModel(records, source, sub, record.openedAt);
           if (check.status === "unavailable") return { bs, error: `its twin models could not be fetched: ${check.reason ?? ""}`, unavailable: true, fetchSeconds };
           if (check.status === "mismatch" || !weights) return { bs, error: `not Eq. 4 of its twin model records: ${check.maxAbsDiff !== undefined ? `max |diff| ${check.maxAbsDiff.toExponential(1)}` : check.reason ?? ""}`, fetchSeconds };
