@@ -14,6 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
+import { filesHolding } from "../src/io/secretScan";
 import { freeLocalPort, readNodeAccounts, startLocalNode } from "../src/chain/localNode";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -21,21 +22,6 @@ const ROOT = path.resolve(__dirname, "..");
 function arg(name: string, fallback: string): string {
   const k = process.argv.indexOf(name);
   return k >= 0 && k + 1 < process.argv.length ? process.argv[k + 1] : fallback;
-}
-
-/** Files under `dir` whose bytes hold one of `secrets` (hex without 0x, either case). */
-function filesHolding(dir: string, secrets: readonly string[]): string[] {
-  const needles = secrets.flatMap((s) => [s.replace(/^0x/, ""), s.replace(/^0x/, "").toUpperCase()]).map((s) => Buffer.from(s));
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const f = path.join(d, e.name);
-      if (e.isDirectory()) walk(f);
-      else if (e.isFile() && needles.some((n) => fs.readFileSync(f).includes(n))) hits.push(f);
-    }
-  };
-  walk(dir);
-  return hits;
 }
 
 async function main(): Promise<void> {

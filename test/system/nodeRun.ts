@@ -32,6 +32,7 @@ import { connectProtocol } from "../../src/system/protocol";
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { Wallet, encryptKeystoreJsonSync } from "ethers";
+import { filesHolding } from "../../src/io/secretScan";
 import { freeLocalPort, readNodeAccounts, startLocalNode, type LocalClient, type LocalNode } from "../../src/chain/localNode";
 import { devKey } from "../../src/system/chains";
 import { dtwnRunAsync, failingVerdicts } from "./dtwnRun";
@@ -70,24 +71,6 @@ function rehearsalKeys(accountsFile: string, dir: string, url: string, bss: numb
   return { env, secrets };
 }
 
-/** Files under `dir` (recursively) whose bytes hold one of `secrets` (a key with or without 0x, in either case). */
-function filesHolding(dir: string, secrets: readonly string[]): string[] {
-  const needles = secrets.flatMap((s) => [s.replace(/^0x/, ""), s.replace(/^0x/, "").toUpperCase()]).map((s) => Buffer.from(s));
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const f = path.join(d, e.name);
-      if (e.isDirectory()) walk(f);
-      else if (e.isFile()) {
-        const bytes = fs.readFileSync(f);
-        if (needles.some((n) => bytes.includes(n))) hits.push(f);
-      }
-    }
-  };
-  walk(dir);
-  return hits;
-}
-
 /**
  * Once round `round` is open: stop the node (SIGTERM: anvil dumps its state), wait `downMs`, start it again on the
  * same port with that state. Returns the restarted node, or undefined when the run ended first.
@@ -96,12 +79,7 @@ async function restartNodeInRound(node: LocalNode, start: () => Promise<LocalNod
   const provider = localProvider(url, 31337);
   try {
     while (!stop()) {
-      let deployment: ReturnType<typeof readDeployment> | undefined;
-      try {
-        deployment = readDeployment(deploymentFile);
-      } catch {
-        // not written yet
-      }
+      const deployment = deploymentIfWritten(deploymentFile);
       if (deployment && Number(await connectProtocol(deployment, provider).rounds.currentRound().catch(() => 0n)) >= round) {
         await node.stop();
         await sleep(downMs);
@@ -116,6 +94,15 @@ async function restartNodeInRound(node: LocalNode, start: () => Promise<LocalNod
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The run's deployment file once the run has written it whole, else undefined. */
+function deploymentIfWritten(file: string): ReturnType<typeof readDeployment> | undefined {
+  try {
+    return readDeployment(file);
+  } catch {
+    return undefined; // not written yet (or half written)
+  }
+}
 
 /** What the reorg removed: the model records of round 1 in the dropped blocks (their transactions' hashes). */
 interface Reorg {
@@ -132,12 +119,7 @@ async function reorgAtFirstSubmission(url: string, deploymentFile: string, depth
   const provider = localProvider(url, 31337);
   try {
     while (!stop()) {
-      let deployment: ReturnType<typeof readDeployment> | undefined;
-      try {
-        deployment = readDeployment(deploymentFile);
-      } catch {
-        // not written yet (or half written)
-      }
+      const deployment = deploymentIfWritten(deploymentFile);
       if (deployment) {
         const p = connectProtocol(deployment, provider);
         const events = await p.rounds.queryFilter(p.rounds.filters.ModelSubmitted(1)).catch(() => []);
