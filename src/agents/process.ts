@@ -43,7 +43,8 @@ export async function runAgentProcess(a: AgentProcessOptions, log: (line: string
   const url = deployment.rpcUrl ?? RPC_URLS[deployment.network] ?? process.env.DTWN_RPC_URL;
   if (!url) throw new Error(`the deployment ${a.deployment} (network ${deployment.network}) has no rpcUrl: set DTWN_RPC_URL to its node's JSON-RPC URL.`);
   const onOutage = (event: "down" | "up", seconds: number) => log(event === "down" ? `BS ${a.bs}: the chain node refuses connections; waiting for it` : `BS ${a.bs}: the chain node answers again (down ${seconds.toFixed(0)} s)`);
-  const provider = localProvider(url, deployment.chainId, { confirmations: o.confirmations, onOutage });
+  const onResend = (hash: string, error?: string) => log(error === undefined ? `BS ${a.bs}: sent transaction ${hash} again (the node had dropped it: a reorg or a restart)` : `BS ${a.bs}: the node refused transaction ${hash} sent again (${error}); asking again at the next block`);
+  const provider = localProvider(url, deployment.chainId, { confirmations: o.confirmations, onOutage, onResend });
   await checkNode(provider, url);
   await initBackend("auto", () => undefined);
   const world = buildWorld(worldOptions(o), 60_000);

@@ -35,6 +35,11 @@ export interface LocalProviderOptions {
   outageSeconds?: number;
   /** Told when the node stops answering and when it answers again (for the logs). */
   onOutage?: (event: "down" | "up", seconds: number) => void;
+  /**
+   * Told when a transaction of ours the node no longer knows is sent again (for the logs): `error` is the node's
+   * refusal when it would not take it back (the provider keeps asking on every later receipt poll).
+   */
+  onResend?: (hash: string, error?: string) => void;
 }
 
 /**
@@ -52,6 +57,7 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
   /** Transactions sent again, for the logs and tests. */
   readonly resent: string[] = [];
   private head?: { number: number; at: number };
+  private readonly onResend?: (hash: string, error?: string) => void;
 
   constructor(url: string, chainId?: number, o: LocalProviderOptions = {}) {
     super(url, chainId === undefined ? undefined : Network.from(chainId), { batchMaxCount: 1, staticNetwork: chainId !== undefined, cacheTimeout: -1 });
@@ -67,6 +73,7 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
       onOutage?.(event, seconds);
     };
     this.outage = { url, outageMs: (o.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000, onOutage: once };
+    this.onResend = o.onResend;
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
@@ -143,19 +150,32 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
     }
   }
 
-  /** A transaction of ours with no receipt: if the node does not know it any more, send the same signed bytes again. */
+  /**
+   * A transaction of ours with no receipt: if the node does not know it any more, send the same signed bytes again.
+   * A refusal does not make the provider forget it: asked again at every later receipt poll, until the chain has its
+   * receipt at the confirmed depth. (A node answers "nonce too low" to a resend that races its own reorg, while its
+   * state still holds the dropped block; forgetting the transaction then left its `wait()` polling for a receipt that
+   * never came, and the agent stuck in its round.) If another transaction of ours really took the nonce, ethers'
+   * replacement check ends the `wait()` with TRANSACTION_REPLACED.
+   */
   private async resendIfDropped(hash: string, raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<void> {
     const [known] = await raw({ method: "eth_getTransactionByHash", params: [hash], id: 0, jsonrpc: "2.0" });
     if (known.error !== undefined || known.result) return; // pending or mined: nothing to do
     const signed = this.unconfirmed.get(hash)!;
     const [again] = await raw({ method: "eth_sendRawTransaction", params: [signed], id: 0, jsonrpc: "2.0" });
     if (again.error !== undefined) {
-      // nonce too low: another transaction of the sender took its nonce; its `wait()` reports the replacement
-      if (/nonce too low|already known|known transaction/i.test(JSON.stringify(again.error))) this.unconfirmed.delete(hash);
+      this.onResend?.(hash, errorText(again.error));
       return;
     }
     this.resent.push(hash);
+    this.onResend?.(hash);
   }
+}
+
+/** A JSON-RPC error's message, for the logs. */
+function errorText(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : JSON.stringify(error);
 }
 
 /**

@@ -81,4 +81,31 @@ describe("localProvider with confirmations (chain/provider, on anvil with 1 s bl
     expect(await head.getTransactionCount(wallet.address)).to.equal(nonce + 1); // one transaction, not two
     expect(await head.getBalance(DEAD)).to.equal(parseEther("2"));
   });
+
+  it("keeps a dropped transaction it could not send again (the node refused: nonce too low, as in a race with its own reorg) and sends it once the node takes it", async () => {
+    const refusals: string[] = [];
+    const racing = localProvider(node.url, 31337, { confirmations: 4, onResend: (hash, error) => error !== undefined && refusals.push(`${hash}: ${error}`) });
+    racing.pollingInterval = 250;
+    try {
+      const wallet = new Wallet(DEV_KEY, racing);
+      const nonce = await head.getTransactionCount(wallet.address);
+      const tx = await wallet.sendTransaction({ to: DEAD, value: parseEther("3") });
+      while (!(await head.getTransactionReceipt(tx.hash))) await sleep(100);
+      await head.send("anvil_reorg", [2, []]);
+      // the node's account state says the nonce is used (what a resend racing the reorg saw): the resend is refused
+      await head.send("anvil_setNonce", [wallet.address, `0x${(nonce + 1).toString(16)}`]);
+      const waited = tx.wait();
+      while (refusals.length === 0) await sleep(100);
+      expect(refusals[0]).to.match(/nonce/i);
+      expect(racing.resent).to.deep.equal([]);
+      await head.send("anvil_setNonce", [wallet.address, `0x${nonce.toString(16)}`]);
+      const receipt = (await waited)!;
+      expect(racing.resent).to.deep.equal([tx.hash]);
+      expect(receipt.status).to.equal(1);
+      expect(await head.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+      expect(await head.getBalance(DEAD)).to.equal(parseEther("3"));
+    } finally {
+      racing.destroy();
+    }
+  });
 });
