@@ -96,7 +96,7 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
         this.unconfirmed.delete(hash);
         return [r];
       }
-      if (r.error === undefined && this.unconfirmed.has(hash)) await this.resendIfDropped(hash, raw);
+      if (r.error === undefined && this.unconfirmed.has(hash)) await this.resendOnce(hash, raw);
       return [r];
     }
     if (this.confirmations === 1) return raw(p);
@@ -150,13 +150,26 @@ export class LocalJsonRpcProvider extends JsonRpcProvider {
     }
   }
 
+  /** Resends in flight, by hash: ethers polls a receipt from two listeners at once, which must not both resend. */
+  private readonly resending = new Map<string, Promise<void>>();
+
+  private resendOnce(hash: string, raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<void> {
+    let inFlight = this.resending.get(hash);
+    if (!inFlight) {
+      inFlight = this.resendIfDropped(hash, raw).finally(() => this.resending.delete(hash));
+      this.resending.set(hash, inFlight);
+    }
+    return inFlight;
+  }
+
   /**
    * A transaction of ours with no receipt: if the node does not know it any more, send the same signed bytes again.
    * A refusal does not make the provider forget it: asked again at every later receipt poll, until the chain has its
-   * receipt at the confirmed depth. (A node answers "nonce too low" to a resend that races its own reorg, while its
-   * state still holds the dropped block; forgetting the transaction then left its `wait()` polling for a receipt that
-   * never came, and the agent stuck in its round.) If another transaction of ours really took the nonce, ethers'
-   * replacement check ends the `wait()` with TRANSACTION_REPLACED.
+   * receipt at the confirmed depth. (Under load, in the anvil rehearsal, a transaction a reorg dropped stayed lost and
+   * its BS waited for its model record forever, with the transaction gone from this map; the node's answers to a
+   * resend include "transaction already imported" and "nonce too low" while its state still shows the dropped block.)
+   * If another transaction of ours really took the nonce, ethers' replacement check ends the `wait()` with
+   * TRANSACTION_REPLACED.
    */
   private async resendIfDropped(hash: string, raw: (p: JsonRpcPayload) => Promise<Reply[]>): Promise<void> {
     const [known] = await raw({ method: "eth_getTransactionByHash", params: [hash], id: 0, jsonrpc: "2.0" });
