@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     const mine = hosted.get(bs.address) ?? [];
     for (let k = 0; k < mine.length; k += TWIN_RECORDS_PER_TX) {
       const batch = mine.slice(k, k + TWIN_RECORDS_PER_TX);
-      await track("TwinRegistry.recordTwinModels", (twins.connect(bs) as Contract).recordTwinModels(round, batch, batch.map((t) => cid(`twin-${t}-round-${round}`))));
+      await track("TwinRegistry.recordTwinModels", (twins.connect(bs) as Contract).recordTwinModels(round, batch, batch.map((t) => id(`twin-${t}-round-${round}`))));
     }
   }
   for (const bs of bss) {

@@ -18,6 +18,10 @@ import {CidCheck} from "../utils/CidCheck.sol";
 /// {RecordLog}. Every change emits an event with what an agent needs to rebuild the state without reading storage.
 /// A BS records the models its twins trained in FL round r in batches ({recordTwinModels}), each batch tagged with
 /// the round, so that anyone can recompute the BS's Eq. 4 model of round r from its twins' models (docs/audit.md).
+/// A batch is one record of the log, whose leaf commits to the round, the BS, the twins and their CIDs; the CIDs live
+/// in the batch's event and calldata only (no storage: nothing on chain reads them, the verifiers and auditors read
+/// the event and check it against the leaf). Before, each twin's model was a storage entry and a leaf of its own,
+/// 108 kgas per twin and 10.8 of the 15.3 Mgas of a paper-scale round.
 /// This contract does not know the rounds: the round is the BS's statement, which an auditor checks against the
 /// order of the chain's events (the batch must be mined after round r opened and before the BS's model of round r).
 /// Consent of the end user (issue class 2): every twin belongs to a user admitted with a device key in the
@@ -35,9 +39,9 @@ import {CidCheck} from "../utils/CidCheck.sol";
 contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     /// @notice Role of the contract allowed to re-associate twins (the {AssociationLedger}).
     bytes32 public constant ASSOCIATOR_ROLE = keccak256("ASSOCIATOR_ROLE");
-    /// @notice Largest number of model records in one {recordTwinModels} call. A twin's first model record costs
-    /// about 124k gas, so a full batch stays below the 2^24 gas cap of one transaction (EIP-7825).
-    uint256 public constant MAX_MODELS_PER_BATCH = 128;
+    /// @notice Largest number of twins in one {recordTwinModels} call (a BS with more records several batches):
+    /// bounds the calldata and the event of one transaction.
+    uint256 public constant MAX_MODELS_PER_BATCH = 256;
     /// @notice EIP-712 type of a user's consent to register its twin on a BS.
     bytes32 public constant REGISTER_TYPEHASH = keccak256("RegisterTwin(bytes32 userId,address bs)");
     /// @notice EIP-712 type of a user's consent to one digital-twin data record.
@@ -53,11 +57,9 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
         address bs; // associated BS (Definition 1), never zero once registered
         uint64 dataSize; // |D_i| in samples
         uint32 dataVersion;
-        uint32 modelVersion;
         address device; // the user's device key (from the {UserRegistry}), which signs its consents
         bytes32 dataCommitment; // hash commitment to the twin's data D_i
         bytes32 state; // hash of the live state s_t
-        bytes modelCid; // CID of the behaviour model M_i
     }
 
     /// @notice The record log the twin records are appended to.
@@ -92,14 +94,13 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
         uint32 version,
         uint256 recordIndex
     );
-    /// @notice A digital-twin model record.
-    event TwinModelRecorded(
-        uint256 indexed twinId, address indexed bs, bytes modelCid, uint32 version, uint256 recordIndex
+    /// @notice The digital-twin model records of twins `twinIds` of `bs` for FL round `round`: twin `twinIds[k]`'s
+    /// behaviour model M_i is the CIDv0 with sha2-256 digest `modelDigests[k]` (the CID `0x1220 || digest`). Record
+    /// `recordIndex` of the {RecordLog} commits to it: its payload hash is
+    /// `keccak256(abi.encode(round, bs, twinIds, modelDigests))`.
+    event TwinModelsRecorded(
+        uint256 indexed round, address indexed bs, uint256 recordIndex, uint256[] twinIds, bytes32[] modelDigests
     );
-    /// @notice A batch of digital-twin model records of FL round `round` by `bs`: the `count` {TwinModelRecorded}
-    /// events just before this one in the same transaction, with record indices `firstRecordIndex` to
-    /// `firstRecordIndex + count - 1`.
-    event TwinModelsRecorded(uint256 indexed round, address indexed bs, uint256 count, uint256 firstRecordIndex);
 
     /// @dev The user id must be non-zero.
     error InvalidUserId();
@@ -116,7 +117,9 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     /// @dev A batch of model records must hold 1 to `MAX_MODELS_PER_BATCH` records.
     error InvalidBatchLength(uint256 length, uint256 maxLength);
     /// @dev A batch lists a different number of twins and CIDs.
-    error BatchLengthMismatch(uint256 twinIds, uint256 modelCids);
+    error BatchLengthMismatch(uint256 twinIds, uint256 modelDigests);
+    /// @dev A twin model's CID digest is zero (no model has it).
+    error ZeroModelDigest(uint256 twinId);
     /// @dev The twin ids of a batch must be strictly increasing (no twin twice).
     error TwinsNotSorted(uint256 twinId);
     /// @dev FL rounds are numbered from 1.
@@ -223,36 +226,42 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
         emit TwinDataRecorded(twinId, msg.sender, dataSize, dataCommitment, state, version, recordIndex);
     }
 
-    /// @notice Record the CID of the twin's behaviour model M_i: a digital-twin model record.
-    /// Only the member BS hosting the twin.
-    /// @param twinId The twin.
-    /// @param modelCid Binary CID of the model weights in IPFS.
-    function recordTwinModel(uint256 twinId, bytes calldata modelCid) external onlyMember {
-        _recordModel(twinId, modelCid);
-    }
-
-    /// @notice Record the models that the caller's twins `twinIds` trained in FL round `round`: one digital-twin
-    /// model record per twin (as {recordTwinModel}: record-log entry and {TwinModelRecorded}), then one
-    /// {TwinModelsRecorded} tagging the batch with the round. Only the member BS hosting every listed twin.
-    /// @dev The round is not checked against the FL rounds (see the contract documentation). A BS with more twins
-    /// than `MAX_MODELS_PER_BATCH` records them in several batches.
+    /// @notice Record the models that the caller's twins `twinIds` trained in FL round `round`: one digital-twin model
+    /// record for the batch ({TwinModelsRecorded}). Only the member BS hosting every listed twin (attack stopped: a BS
+    /// recording models for twins it does not hold, which its peers would then take as Eq. 4's inputs).
+    /// @dev The round is not checked against the FL rounds (see the contract documentation). Hosting is read from
+    /// the caller's bitmap, one storage word per 256 twin ids.
     /// @param round The FL round the models were trained in (from 1).
-    /// @param twinIds The twins, strictly increasing.
-    /// @param modelCids Binary CID of each twin's model weights in IPFS, in the order of `twinIds`.
-    function recordTwinModels(uint256 round, uint256[] calldata twinIds, bytes[] calldata modelCids)
+    /// @param twinIds The twins, strictly increasing, at most `MAX_MODELS_PER_BATCH`.
+    /// @param modelDigests The sha2-256 digest of each twin's model CID (CIDv0) in IPFS, in the order of `twinIds`;
+    /// never zero.
+    function recordTwinModels(uint256 round, uint256[] calldata twinIds, bytes32[] calldata modelDigests)
         external
         onlyMember
     {
         uint256 n = twinIds.length;
         if (n == 0 || n > MAX_MODELS_PER_BATCH) revert InvalidBatchLength(n, MAX_MODELS_PER_BATCH);
-        if (modelCids.length != n) revert BatchLengthMismatch(n, modelCids.length);
+        if (modelDigests.length != n) revert BatchLengthMismatch(n, modelDigests.length);
         if (round == 0) revert InvalidRound();
-        uint256 first = _recordModel(twinIds[0], modelCids[0]);
-        for (uint256 i = 1; i < n; ++i) {
-            if (twinIds[i] <= twinIds[i - 1]) revert TwinsNotSorted(twinIds[i]);
-            _recordModel(twinIds[i], modelCids[i]);
+        mapping(uint256 => uint256) storage hosted = _hostedBits[msg.sender];
+        uint256 wordIndex = type(uint256).max;
+        uint256 word;
+        uint256 previous;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 twinId = twinIds[i];
+            if (twinId <= previous) revert TwinsNotSorted(twinId);
+            previous = twinId;
+            if (modelDigests[i] == bytes32(0)) revert ZeroModelDigest(twinId);
+            if (twinId >> 8 != wordIndex) {
+                wordIndex = twinId >> 8;
+                word = hosted[wordIndex];
+            }
+            if (word & (uint256(1) << (twinId & 0xff)) == 0) revert NotTwinHost(twinId, msg.sender, _existing(twinId).bs);
         }
-        emit TwinModelsRecorded(round, msg.sender, n, first);
+        uint256 recordIndex = recordLog.append(
+            RecordLog.RecordKind.TwinModel, keccak256(abi.encode(round, msg.sender, twinIds, modelDigests))
+        );
+        emit TwinModelsRecorded(round, msg.sender, recordIndex, twinIds, modelDigests);
     }
 
     /// @notice The twin `twinId`.
@@ -364,18 +373,6 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
     function _existing(uint256 twinId) private view returns (Twin storage t) {
         t = _twins[twinId];
         if (t.bs == address(0)) revert UnknownTwin(twinId);
-    }
-
-    /// @dev A digital-twin model record of the caller's twin `twinId`; returns its record index.
-    function _recordModel(uint256 twinId, bytes calldata modelCid) private returns (uint256 recordIndex) {
-        CidCheck.check(modelCid);
-        Twin storage t = _hosted(twinId);
-        t.modelCid = modelCid;
-        uint32 version = ++t.modelVersion;
-        recordIndex = recordLog.append(
-            RecordLog.RecordKind.TwinModel, keccak256(abi.encode(twinId, msg.sender, modelCid, version))
-        );
-        emit TwinModelRecorded(twinId, msg.sender, modelCid, version, recordIndex);
     }
 
     function _hosted(uint256 twinId) private view returns (Twin storage t) {

@@ -26,7 +26,7 @@ import { packConsents } from "../chain/consent";
 import { dataCommitmentOf, DeviceRefused, type DeviceLink } from "../system/devices";
 import { JointActionReader } from "./jointAction";
 import { ballotCommitment, ballotSalt, VERDICT, type Ballot } from "../chain/ballot";
-import { bytesToCid, cidToBytes } from "../chain/cid";
+import { bytesToCid, cidToBytes, cidToDigest } from "../chain/cid";
 import { attack, INFLATE_FACTOR, isModelAttack, type AttackName } from "../fl/attacks";
 import type { LocalOptimizer } from "../fl/cnn";
 import { canonicalBsModel, type ModelUpdate, type TwinModel } from "../fl/aggregation";
@@ -87,8 +87,8 @@ export interface AgentSettings {
   globalCheck?: AggregationSettings;
 }
 
-/** Twin model records per transaction (a twin's first record costs about 124k gas). */
-export const TWIN_RECORDS_PER_TX = 64;
+/** Twins per twin-model-record transaction (TwinRegistry.MAX_MODELS_PER_BATCH; about 3 kgas per twin). */
+export const TWIN_RECORDS_PER_TX = 256;
 
 /** An injected crash (see {@link AgentSettings.crash}): the agent's process would be gone at this point. */
 export class AgentCrashed extends Error {
@@ -329,7 +329,7 @@ export class BsAgent {
     if (todo.length === 0 && twins.length > 0) resumed.push("record");
     for (let k = 0; k < todo.length; k += TWIN_RECORDS_PER_TX) {
       const batch = todo.slice(k, k + TWIN_RECORDS_PER_TX);
-      await (await this.ctx.protocol.twins.recordTwinModels(round, batch.map((b) => b.twinId), batch.map((b) => cidToBytes(b.cid)))).wait();
+      await (await this.ctx.protocol.twins.recordTwinModels(round, batch.map((b) => b.twinId), batch.map((b) => cidToDigest(b.cid)))).wait();
     }
     return twins.length;
   }

@@ -4,11 +4,11 @@
  * - TrainingRounds: RoundOpened (the round's global model), ModelSubmitted (a BS model and its Eq. 5 weight),
  *   GlobalModelRecorded (the new global model and the BSs it aggregated);
  * - AssociationLedger: ActionCommitted / ActionWeighed (the twins of a BS's action in slot t = round t, K_i and D_i);
- * - TwinRegistry: TwinDataRecorded (a twin's data size), TwinModelRecorded + TwinModelsRecorded (the twin models a BS
- *   recorded for a round).
+ * - TwinRegistry: TwinDataRecorded (a twin's data size), TwinModelsRecorded (the twin models a BS recorded for a
+ *   round: one record of the log per batch, the twins and their CIDs' digests in the event).
  */
 import { Interface, getBytes, toBeHex, zeroPadValue, type LogDescription } from "ethers";
-import { bytesToCid } from "../chain/cid";
+import { bytesToCid, digestToCid } from "../chain/cid";
 import type { ContractName, Deployment } from "../chain/deployment";
 import { compareLogs, type ChainLogEntry, type ChainSource } from "./chainSource";
 
@@ -55,7 +55,8 @@ export interface ActionRecord {
 export interface TwinModelRecord {
   twinId: number;
   cid: string;
-  version: number;
+  /** The record of the log that commits to its batch (TwinModelsRecorded.recordIndex). */
+  recordIndex: number;
   at: Position;
 }
 
@@ -169,21 +170,16 @@ export class ChainRecords {
   async twinModels(round: number, bs: string, until?: Position, since?: Position): Promise<Map<number, TwinModelRecord>> {
     const batches = (await this.events("TwinRegistry", "TwinModelsRecorded", [uintTopic(round), addressTopic(bs)])).filter(({ log }) => (!until || before(position(log), until)) && (!since || before(since, position(log))));
     const out = new Map<number, TwinModelRecord>();
-    if (batches.length === 0) return out;
-    const txs = new Set(batches.map(({ log }) => log.transactionHash.toLowerCase()));
-    const records = (await this.events("TwinRegistry", "TwinModelRecorded", [null, addressTopic(bs)])).filter(({ log }) => txs.has(log.transactionHash.toLowerCase()));
-    for (const { log: batchLog, e: batch } of batches) {
-      const first = Number(batch.args.firstRecordIndex);
-      const count = Number(batch.args.count);
-      for (const { log, e } of records) {
-        const index = Number(e.args.recordIndex);
-        if (log.transactionHash.toLowerCase() !== batchLog.transactionHash.toLowerCase() || index < first || index >= first + count) continue;
-        const twinId = Number(e.args.twinId);
-        const rec = { twinId, cid: bytesToCid(e.args.modelCid), version: Number(e.args.version), at: position(log) };
+    for (const { log, e } of batches) {
+      const twinIds = (e.args.twinIds as bigint[]).map(Number);
+      const digests = e.args.modelDigests as string[];
+      twinIds.forEach((twinId, k) => {
+        const rec = { twinId, cid: digestToCid(digests[k]), recordIndex: Number(e.args.recordIndex), at: position(log) };
         const seen = out.get(twinId);
         if (!seen || before(seen.at, rec.at)) out.set(twinId, rec);
-      }
+      });
     }
     return out;
   }
+
 }

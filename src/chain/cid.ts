@@ -63,3 +63,20 @@ export function bytesToCid(hex: string): string {
   if (bytes.length >= 34 && bytes[0] === 0x01) return "b" + base32Encode(bytes);
   throw new Error(`On-chain bytes ${hex} are not a CID.`);
 }
+
+/**
+ * A CIDv0's sha2-256 digest (0x-hex, 32 bytes): how TwinRegistry's digital-twin model records carry a CID. Refuses any
+ * other CID (a twin model is stored as a CIDv0 by src/ipfs).
+ */
+export function cidToDigest(cid: string): string {
+  const bytes = cidToBytes(cid);
+  if (!bytes.startsWith("0x1220") || bytes.length !== 2 + 68) throw new Error(`${JSON.stringify(cid)} is not a CIDv0 ("Qm..."): a twin model record holds a CIDv0's sha2-256 digest.`);
+  return "0x" + bytes.slice(6);
+}
+
+/** The CIDv0 ("Qm...") of a sha2-256 digest (0x-hex, 32 bytes), as {@link cidToDigest} wrote it. */
+export function digestToCid(digest: string): string {
+  const bytes = getBytes(digest);
+  if (bytes.length !== 32) throw new Error(`${digest} is not a 32-byte digest.`);
+  return bytesToCid("0x1220" + digest.slice(2).toLowerCase());
+}

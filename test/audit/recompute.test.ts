@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { hexlify, Interface, type InterfaceAbi } from "ethers";
-import { cidToBytes } from "../../src/chain/cid";
+import { cidToBytes, cidToDigest } from "../../src/chain/cid";
 import { encodeAction } from "../../src/chain/actionCodec";
 import { canonicalBsModel, CanonicalEq4, FedAvg, recomputeGlobal, type ModelUpdate } from "../../src/fl/aggregation";
 import { perturbed } from "../../src/fl/attacks";
@@ -98,9 +98,8 @@ async function build(s: Scenario = {}) {
     );
     const recordTx = (bs: number): [Name, string, unknown[]][] => {
       const { twins, cids } = trained[bs];
-      const first = record;
-      const emits: [Name, string, unknown[]][] = twins.map((t, k) => ["TwinRegistry", "TwinModelRecorded", [t.twinId, BSS[bs], cidToBytes(cids[k]), round, record++]]);
-      return [...emits, ["TwinRegistry", "TwinModelsRecorded", [round, BSS[bs], twins.length, first]]];
+      // one record of the log for the batch; the CIDs (CIDv0) as their digests
+      return [["TwinRegistry", "TwinModelsRecorded", [round, BSS[bs], record++, twins.map((t) => t.twinId), cids.map(cidToDigest)]]];
     };
     const early = s.earlyRecords?.round === round ? s.earlyRecords.bs : undefined;
     if (early !== undefined) chain.tx(recordTx(early));

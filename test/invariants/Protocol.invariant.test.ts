@@ -1261,23 +1261,90 @@ class World {
     return { kind: "twinData", desc, send, outcome };
   }
 
+  /**
+   * A BS records the models its twins trained in an FL round: one batch, one record of the log. The batch is the
+   * twin of {@link twinAndCaller} and often more twins of the caller, sorted. Defects: an empty or oversized batch,
+   * fewer or more digests than twins, round 0, unsorted or repeated twins, a zero digest, a twin of another BS or an
+   * unknown twin (or twin 0) in the batch.
+   */
   opTwinModel(): Plan {
     const { twins } = this.p;
     const { id, caller } = this.twinAndCaller();
-    let cid = fakeCid(`twin-model-${this.rng.int(0, 1e9)}`);
+    const own = this.twins.flatMap((t, i) => (t.host === caller && i + 1 !== id ? [i + 1] : []));
+    let ids = [id, ...this.rng.sample(own, this.rng.int(0, 4))].sort((x, y) => x - y);
+    let round = this.rng.int(1, this.rounds.length + 2);
+    const digest = () => ethers.dataSlice(fakeCid(`twin-model-${this.rng.int(0, 1e9)}`), 2); // the CIDv0's sha2-256 digest
+    let digests = ids.map(digest);
+    let defect: string | undefined;
     const d = this.rng.float();
-    if (d < 0.07) cid = ethers.dataSlice(cid, 0, 33);
-    else if (d < 0.1) cid = ethers.concat([cid, cid]);
-    const len = ethers.dataLength(cid);
-    const desc = `${this.label(caller)} records model of twin ${id} (cid ${len} bytes)`;
-    const send = () => twins.connect(this.signer(caller)).recordTwinModel(id, cid);
-    const twin = this.twins[id - 1];
-    let outcome: Outcome;
+    if (d < 0.02) {
+      ids = [];
+      digests = this.rng.chance(0.5) ? [] : [digest()];
+      defect = "empty batch";
+    } else if (d < 0.03) {
+      ids = Array.from({ length: 257 }, (_, k) => k + 1);
+      digests = ids.map(digest);
+      defect = "257 twins";
+    } else if (d < 0.06) {
+      if (this.rng.chance(0.5)) digests.pop();
+      else digests.push(digest());
+      defect = "batch lengths";
+    } else if (d < 0.08) {
+      round = 0;
+      defect = "round 0";
+    } else if (d < 0.12 && ids.length >= 2) {
+      const k = this.rng.int(1, ids.length - 1);
+      if (this.rng.chance(0.5)) [ids[k - 1], ids[k]] = [ids[k], ids[k - 1]];
+      else ids[k] = ids[k - 1];
+      defect = "unsorted twins";
+    } else if (d < 0.15) {
+      digests[this.rng.int(0, digests.length - 1)] = ZeroHash;
+      defect = "zero digest";
+    } else if (d < 0.2 && this.twins.length) {
+      // another twin (any host) or an unknown one slipped into the batch, kept sorted
+      const other = this.rng.chance(0.8) ? this.rng.int(1, this.twins.length) : this.twins.length + this.rng.int(1, 300);
+      if (!ids.includes(other)) {
+        ids = [...ids, other].sort((x, y) => x - y);
+        digests = ids.map(digest);
+        defect = `twin ${other} added`;
+      }
+    }
+    const n = ids.length;
+    const desc = `${this.label(caller)} records models of round ${round} for twins ${n > 8 ? `${ids.slice(0, 8).join(",")},...` : ids.join(",")} (${digests.length} digests)${defect ? ` (${defect})` : ""}`;
+    const [sentRound, sentIds, sentDigests] = [round, ids, digests];
+    const send = () => twins.connect(this.signer(caller)).recordTwinModels(sentRound, sentIds, sentDigests);
+    let outcome: Outcome | undefined;
     if (!this.isMember(caller)) outcome = this.fail(twins, "NotMember", caller);
-    else if (len < 34 || len > 64) outcome = this.fail(twins, "InvalidCid", len);
-    else if (!twin) outcome = this.fail(twins, "UnknownTwin", id);
-    else if (twin.host !== caller) outcome = this.fail(twins, "NotTwinHost", id, caller, twin.host);
-    else outcome = { ok: true, apply: (rc) => this.expectRecords(rc, 1) };
+    else if (n === 0 || n > 256) outcome = this.fail(twins, "InvalidBatchLength", n, 256);
+    else if (digests.length !== n) outcome = this.fail(twins, "BatchLengthMismatch", n, digests.length);
+    else if (round === 0) outcome = this.fail(twins, "InvalidRound");
+    else {
+      let previous = 0;
+      for (let k = 0; k < n && !outcome; k++) {
+        const t = ids[k];
+        const twin = t >= 1 ? this.twins[t - 1] : undefined;
+        if (t <= previous) outcome = this.fail(twins, "TwinsNotSorted", t);
+        else if (digests[k] === ZeroHash) outcome = this.fail(twins, "ZeroModelDigest", t);
+        else if (!twin) outcome = this.fail(twins, "UnknownTwin", t);
+        else if (twin.host !== caller) outcome = this.fail(twins, "NotTwinHost", t, caller, twin.host);
+        previous = t;
+      }
+    }
+    outcome ??= {
+      ok: true,
+      apply: (rc) => {
+        const index = this.leaves.length;
+        this.expectRecords(rc, 1);
+        // the record commits to the round, the BS, the twins and their digests; the event lists them
+        const payload = keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "address", "uint256[]", "bytes32[]"], [sentRound, caller, sentIds, sentDigests]));
+        const appended = rc.logs.map((l) => parseLogOf(this.p.recordLog, l)).find((e) => e?.name === "RecordAppended")!;
+        same(appended.args.payloadHash, payload, "twin model batch payload hash");
+        const events = rc.logs.map((l) => parseLogOf(twins, l)).filter((e) => e !== undefined);
+        expect(events.map((e) => e!.name), "TwinRegistry events").to.deep.equal(["TwinModelsRecorded"]);
+        const ev = events[0]!.args;
+        expect([ev.round, ev.bs, ev.recordIndex, [...ev.twinIds], [...ev.modelDigests]]).to.deep.equal([BigInt(sentRound), caller, BigInt(index), sentIds.map(BigInt), sentDigests]);
+      },
+    };
     return { kind: "twinModel", desc, send, outcome };
   }
 

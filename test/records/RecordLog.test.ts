@@ -185,9 +185,11 @@ describe("RecordLog", () => {
       await expect(twins.connect(bs).recordTwinData(twinId, 100, ethers.id("data-0"), ethers.id("state-0"), consent))
         .to.emit(recordLog, "RecordAppended")
         .withArgs(0n, Kind.TwinData, dataPayload, dataLeaf);
-      const cid = fakeCid("model-0");
-      const modelPayload = ethers.keccak256(coder.encode(["uint256", "address", "bytes", "uint32"], [twinId, bs.address, cid, 1]));
-      await twins.connect(bs).recordTwinModel(twinId, cid);
+      const digest = ethers.dataSlice(fakeCid("model-0"), 2); // the CIDv0's sha2-256 digest
+      const modelPayload = ethers.keccak256(coder.encode(["uint256", "address", "uint256[]", "bytes32[]"], [1, bs.address, [twinId], [digest]]));
+      await expect(twins.connect(bs).recordTwinModels(1, [twinId], [digest]))
+        .to.emit(recordLog, "RecordAppended")
+        .withArgs(1n, Kind.TwinModel, modelPayload, expectedLeaf(1n, Kind.TwinModel, modelPayload));
       expect(await recordLog.length()).to.equal(2n);
       expect(await recordLog.leafAt(0n)).to.equal(dataLeaf);
       expect(await recordLog.leafAt(1n)).to.equal(expectedLeaf(1n, Kind.TwinModel, modelPayload));

@@ -62,8 +62,14 @@ function dataPayload(twinId: bigint, bs: string, size: bigint, commitment: strin
   );
 }
 
-function modelPayload(twinId: bigint, bs: string, cid: string, version: bigint): string {
-  return keccak256(abi.encode(["uint256", "address", "bytes", "uint32"], [twinId, bs, cid, version]));
+/** The payload hash of a batch of digital-twin model records: keccak256(abi.encode(round, bs, twinIds, modelDigests)). */
+function modelsPayload(round: bigint, bs: string, twinIds: readonly bigint[], digests: readonly string[]): string {
+  return keccak256(abi.encode(["uint256", "address", "uint256[]", "bytes32[]"], [round, bs, twinIds, digests]));
+}
+
+/** The sha2-256 digest of the CIDv0 {@link fakeCid}(label) (which is 0x1220 || digest). */
+function modelDigest(label: string): string {
+  return ethers.dataSlice(fakeCid(label), 2);
 }
 
 // Fixtures build on each other through nested loadFixture calls: a derived fixture restores its parent's snapshot
@@ -94,6 +100,16 @@ async function twinsFixture() {
   await recordTwinData(p, a, 2, 50, ethers.id("d2"), ethers.id("s2"));
   await recordTwinData(p, b, 3, 30, ethers.id("d3"), ethers.id("s3"));
   return p;
+}
+
+/** On top of twinsFixture: c hosts 257 more twins (users 100..356), twins 5..261, listed in `onC`. */
+async function manyTwinsFixture() {
+  const p = await loadFixture(twinsFixture);
+  const users = Array.from({ length: 257 }, (_, k) => 100 + k);
+  for (let k = 0; k < users.length; k += 128) await admitUsers(p, users.slice(k, k + 128)); // UserRegistry takes 200 a batch
+  const onC: bigint[] = [];
+  for (const u of users) onC.push(await registerTwin(p, p.c, u));
+  return { ...p, onC };
 }
 
 describe("TwinRegistry", () => {
@@ -173,10 +189,8 @@ describe("TwinRegistry", () => {
       expect(t.bs).to.equal(a.address);
       expect(t.dataSize).to.equal(0n);
       expect(t.dataVersion).to.equal(0n);
-      expect(t.modelVersion).to.equal(0n);
       expect(t.dataCommitment).to.equal(ZeroHash);
       expect(t.state).to.equal(ZeroHash);
-      expect(t.modelCid).to.equal("0x");
     });
 
     it("twin().device is the user's device key from the UserRegistry, and stays so after a move", async () => {
@@ -554,7 +568,6 @@ describe("TwinRegistry", () => {
       const t = await twins.twin(1);
       expect(t.dataSize).to.equal(250n);
       expect(t.dataVersion).to.equal(2n);
-      expect(t.modelVersion).to.equal(0n);
       expect(t.dataCommitment).to.equal(commitment);
       expect(t.state).to.equal(state);
       expect(await twins.dataOn(a.address)).to.equal(300n);
@@ -708,156 +721,191 @@ describe("TwinRegistry", () => {
     });
   });
 
-  describe("recordTwinModel", () => {
-    it("records the model CID, increments the version and appends a TwinModel record with the right leaf", async () => {
-      const { twins, recordLog, a } = await loadFixture(twinsFixture);
-      const cid = fakeCid("model-1");
-      const payload = modelPayload(1n, a.address, cid, 1n);
+  describe("recordTwinModels", () => {
+    it("records a batch of round r as ONE TwinModel record (leaf over round, BS, twins, digests) and one TwinModelsRecorded", async () => {
+      const { twins, recordLog, a, b } = await loadFixture(twinsFixture);
+      const ids = [1n, 2n];
+      const digests = [modelDigest("r3-t1"), modelDigest("r3-t2")];
+      const payload = modelsPayload(3n, a.address, ids, digests);
       const leaf = leafOf(3n, KIND.TwinModel, payload);
-      await expect(twins.connect(a).recordTwinModel(1, cid))
-        .to.emit(twins, "TwinModelRecorded")
-        .withArgs(1n, a.address, cid, 1n, 3n)
+      const tx = twins.connect(a).recordTwinModels(3, ids, digests);
+      await expect(tx)
+        .to.emit(twins, "TwinModelsRecorded")
+        .withArgs(3n, a.address, 3n, ids, digests)
         .and.to.emit(recordLog, "RecordAppended")
         .withArgs(3n, KIND.TwinModel, payload, leaf);
+      // exactly one record of the log for the batch, and exactly one event of the registry
+      expect(await recordLog.length()).to.equal(4n);
       expect(await recordLog.leafAt(3)).to.equal(leaf);
-      let t = await twins.twin(1);
-      expect(t.modelCid).to.equal(cid);
-      expect(t.modelVersion).to.equal(1n);
-      expect(t.dataVersion).to.equal(1n);
-
-      const cid2 = fakeCid("model-2");
-      await expect(twins.connect(a).recordTwinModel(1, cid2))
-        .to.emit(twins, "TwinModelRecorded")
-        .withArgs(1n, a.address, cid2, 2n, 4n);
-      expect(await recordLog.leafAt(4)).to.equal(leafOf(4n, KIND.TwinModel, modelPayload(1n, a.address, cid2, 2n)));
-      t = await twins.twin(1);
-      expect(t.modelCid).to.equal(cid2);
-      expect(t.modelVersion).to.equal(2n);
-      // model records do not touch the data sums
-      expect(await twins.dataOn(a.address)).to.equal(150n);
-    });
-
-    it("accepts CIDs of 34 and 64 bytes", async () => {
-      const { twins, b } = await loadFixture(twinsFixture);
-      const min = ethers.hexlify(ethers.randomBytes(34));
-      const max = ethers.hexlify(ethers.randomBytes(64));
-      await expect(twins.connect(b).recordTwinModel(3, min)).to.emit(twins, "TwinModelRecorded").withArgs(3n, b.address, min, 1n, 3n);
-      await expect(twins.connect(b).recordTwinModel(3, max)).to.emit(twins, "TwinModelRecorded").withArgs(3n, b.address, max, 2n, 4n);
-      expect((await twins.twin(3)).modelCid).to.equal(max);
-    });
-
-    it("reverts with CidCheck.InvalidCid for too short or too long CIDs", async () => {
-      const { twins, a } = await loadFixture(twinsFixture);
-      for (const len of [0, 1, 33, 65, 100]) {
-        await expect(twins.connect(a).recordTwinModel(1, new Uint8Array(len)))
-          .to.be.revertedWithCustomError(twins, "InvalidCid")
-          .withArgs(len);
-      }
-    });
-
-    it("reverts with NotMember, UnknownTwin and NotTwinHost", async () => {
-      const { twins, a, b, outsider } = await loadFixture(twinsFixture);
-      const cid = fakeCid("m");
-      await expect(twins.connect(outsider).recordTwinModel(1, cid))
-        .to.be.revertedWithCustomError(twins, "NotMember")
-        .withArgs(outsider.address);
-      await expect(twins.connect(a).recordTwinModel(0, cid)).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(0n);
-      await expect(twins.connect(a).recordTwinModel(3, cid))
-        .to.be.revertedWithCustomError(twins, "NotTwinHost")
-        .withArgs(3n, a.address, b.address);
-    });
-  });
-
-  describe("recordTwinModels", () => {
-    it("records a batch of round r: one model record and TwinModelRecorded per twin, then TwinModelsRecorded(r)", async () => {
-      const { twins, recordLog, a } = await loadFixture(twinsFixture);
-      const [c1, c2] = [fakeCid("r3-t1"), fakeCid("r3-t2")];
-      const tx = twins.connect(a).recordTwinModels(3, [1, 2], [c1, c2]);
-      await expect(tx)
-        .to.emit(twins, "TwinModelRecorded")
-        .withArgs(1n, a.address, c1, 1n, 3n)
-        .and.to.emit(twins, "TwinModelRecorded")
-        .withArgs(2n, a.address, c2, 1n, 4n)
-        .and.to.emit(twins, "TwinModelsRecorded")
-        .withArgs(3n, a.address, 2n, 3n);
-      // the same record-log entries as recordTwinModel would append
-      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinModel, modelPayload(1n, a.address, c1, 1n)));
-      expect(await recordLog.leafAt(4)).to.equal(leafOf(4n, KIND.TwinModel, modelPayload(2n, a.address, c2, 1n)));
-      // the batch event comes after the twins' events of the same transaction
+      expect(await recordLog.leafHash(3, KIND.TwinModel, payload)).to.equal(leaf);
       const receipt = await (await tx).wait();
-      const names = receipt!.logs.filter((l) => l.address === twins.target).map((l) => twins.interface.parseLog(l)?.name);
-      expect(names).to.deep.equal(["TwinModelRecorded", "TwinModelRecorded", "TwinModelsRecorded"]);
-      expect((await twins.twin(1)).modelCid).to.equal(c1);
-      expect((await twins.twin(2)).modelVersion).to.equal(1n);
-
-      // the next round's batch (one twin) bumps the version; data sums are untouched
-      const c3 = fakeCid("r4-t2");
-      await expect(twins.connect(a).recordTwinModels(4, [2], [c3]))
-        .to.emit(twins, "TwinModelRecorded")
-        .withArgs(2n, a.address, c3, 2n, 5n)
-        .and.to.emit(twins, "TwinModelsRecorded")
-        .withArgs(4n, a.address, 1n, 5n);
-      expect((await twins.twin(2)).modelCid).to.equal(c3);
+      const ours = receipt!.logs.filter((l) => l.address === twins.target).map((l) => twins.interface.parseLog(l)?.name);
+      expect(ours).to.deep.equal(["TwinModelsRecorded"]);
+      const appended = receipt!.logs.filter((l) => l.address === recordLog.target).map((l) => recordLog.interface.parseLog(l)?.name);
+      expect(appended).to.deep.equal(["RecordAppended"]);
+      // the digest is the CIDv0's: fakeCid(label) = 0x1220 || digest
+      expect(ethers.concat(["0x1220", digests[0]])).to.equal(fakeCid("r3-t1"));
+      // the leaf commits to each field: another round, BS, twin list or digest gives another payload
+      expect(payload).to.not.equal(modelsPayload(4n, a.address, ids, digests));
+      expect(payload).to.not.equal(modelsPayload(3n, b.address, ids, digests));
+      expect(payload).to.not.equal(modelsPayload(3n, a.address, [1n], [digests[0]]));
+      expect(payload).to.not.equal(modelsPayload(3n, a.address, ids, [digests[1], digests[0]]));
+      // model records touch neither the twin's data record nor the data sums
+      const t = await twins.twin(1);
+      expect(t.dataVersion).to.equal(1n);
+      expect(t.dataSize).to.equal(100n);
       expect(await twins.dataOn(a.address)).to.equal(150n);
-      expect(await recordLog.length()).to.equal(6n);
+      expect(await twins.totalData()).to.equal(180n);
     });
 
-    it("takes a full batch of MAX_MODELS_PER_BATCH (128) twins in one transaction, within the 2^24 transaction gas cap", async () => {
-      const p = await loadFixture(twinsFixture);
-      const { twins, c } = p;
-      expect(await twins.MAX_MODELS_PER_BATCH()).to.equal(128n);
-      const users = Array.from({ length: 128 }, (_, k) => 100 + k);
-      await admitUsers(p, users);
-      const ids: number[] = [];
-      for (const u of users) ids.push(Number(await registerTwin(p, c, u)));
-      expect(ids[0]).to.equal(5);
-      const receipt = await (await twins.connect(c).recordTwinModels(1, ids, ids.map((id) => fakeCid(`t${id}`)))).wait();
-      // about 124k gas per first record of a twin (its CID stored, the record-log leaf and the event)
+    it("a later round's batch for the same twin is a new record of its own", async () => {
+      const { twins, recordLog, a, b } = await loadFixture(twinsFixture);
+      await twins.connect(a).recordTwinModels(3, [1, 2], [modelDigest("r3-t1"), modelDigest("r3-t2")]);
+      const d = modelDigest("r4-t2");
+      await expect(twins.connect(a).recordTwinModels(4, [2], [d]))
+        .to.emit(twins, "TwinModelsRecorded")
+        .withArgs(4n, a.address, 4n, [2n], [d])
+        .and.to.emit(recordLog, "RecordAppended")
+        .withArgs(4n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d]), leafOf(4n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d])));
+      // the same twin and digest in the same round again (e.g. a BS resending) is recorded too: the round is the BS's statement
+      await expect(twins.connect(a).recordTwinModels(4, [2], [d])).to.emit(twins, "TwinModelsRecorded").withArgs(4n, a.address, 5n, [2n], [d]);
+      // another BS's batch of its own twins
+      await expect(twins.connect(b).recordTwinModels(4, [3, 4], [modelDigest("b3"), modelDigest("b4")]))
+        .to.emit(twins, "TwinModelsRecorded")
+        .withArgs(4n, b.address, 6n, [3n, 4n], [modelDigest("b3"), modelDigest("b4")]);
+      expect(await recordLog.length()).to.equal(7n);
+      expect(await recordLog.leafAt(5)).to.equal(leafOf(5n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d])));
+      expect(await recordLog.leafAt(6)).to.equal(leafOf(6n, KIND.TwinModel, modelsPayload(4n, b.address, [3n, 4n], [modelDigest("b3"), modelDigest("b4")])));
+    });
+
+    it("takes a full batch of MAX_MODELS_PER_BATCH (256) twins over two bitmap words in one transaction", async () => {
+      const p = await loadFixture(manyTwinsFixture);
+      const { twins, recordLog, c } = p;
+      expect(await twins.MAX_MODELS_PER_BATCH()).to.equal(256n);
+      const ids = p.onC.slice(0, 256);
+      expect(ids[0]).to.equal(5n);
+      expect(ids[255]).to.equal(260n); // twins 5..255 in word 0 of c's bitmap, 256..260 in word 1
+      const digests = ids.map((id) => modelDigest(`t${id}`));
+      const tx = twins.connect(c).recordTwinModels(1, ids, digests);
+      await expect(tx).to.emit(twins, "TwinModelsRecorded").withArgs(1n, c.address, 3n, ids, digests);
+      const receipt = await (await tx).wait();
       expect(receipt!.gasUsed).to.be.below(2n ** 24n);
-      expect((await twins.twin(132)).modelVersion).to.equal(1n);
+      expect(await recordLog.length()).to.equal(4n);
+      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinModel, modelsPayload(1n, c.address, ids, digests)));
     });
 
-    it("reverts with InvalidBatchLength for an empty batch or one above MAX_MODELS_PER_BATCH", async () => {
-      const { twins, a } = await loadFixture(twinsFixture);
-      await expect(twins.connect(a).recordTwinModels(1, [], []))
+    it("reverts with InvalidBatchLength for an empty batch or one of 257 twins (before the other checks)", async () => {
+      const p = await loadFixture(manyTwinsFixture);
+      const { twins, c } = p;
+      await expect(twins.connect(c).recordTwinModels(1, [], []))
         .to.be.revertedWithCustomError(twins, "InvalidBatchLength")
-        .withArgs(0n, 128n);
-      const ids = Array.from({ length: 129 }, (_, k) => k + 1);
-      await expect(twins.connect(a).recordTwinModels(1, ids, ids.map(() => fakeCid("x"))))
+        .withArgs(0n, 256n);
+      // checked before the digests' number and the round
+      await expect(twins.connect(c).recordTwinModels(0, [], [modelDigest("x")]))
         .to.be.revertedWithCustomError(twins, "InvalidBatchLength")
-        .withArgs(129n, 128n);
+        .withArgs(0n, 256n);
+      // 257 twins, all hosted by c: only the length is wrong
+      const ids = p.onC;
+      expect(ids.length).to.equal(257);
+      const digests = ids.map((id) => modelDigest(`t${id}`));
+      await expect(twins.connect(c).recordTwinModels(1, ids, digests))
+        .to.be.revertedWithCustomError(twins, "InvalidBatchLength")
+        .withArgs(257n, 256n);
+      await expect(twins.connect(c).recordTwinModels(1, ids.slice(1), digests.slice(1))).to.emit(twins, "TwinModelsRecorded");
+      // the host check in the second bitmap word: a hosts nothing there, an id past the last twin is unknown
+      await expect(twins.connect(p.a).recordTwinModels(1, [1, 2, 261], digests.slice(0, 3)))
+        .to.be.revertedWithCustomError(twins, "NotTwinHost")
+        .withArgs(261n, p.a.address, c.address);
+      await expect(twins.connect(c).recordTwinModels(1, [5, 256, 262], digests.slice(0, 3))).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(262n);
     });
 
-    it("reverts with BatchLengthMismatch when twins and CIDs differ in number, InvalidRound for round 0", async () => {
+    it("reverts with BatchLengthMismatch when twins and digests differ in number, then InvalidRound for round 0", async () => {
       const { twins, a } = await loadFixture(twinsFixture);
-      await expect(twins.connect(a).recordTwinModels(1, [1, 2], [fakeCid("m")]))
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2], [modelDigest("m")]))
         .to.be.revertedWithCustomError(twins, "BatchLengthMismatch")
         .withArgs(2n, 1n);
-      await expect(twins.connect(a).recordTwinModels(0, [1], [fakeCid("m")])).to.be.revertedWithCustomError(twins, "InvalidRound");
+      await expect(twins.connect(a).recordTwinModels(1, [1], [modelDigest("m"), modelDigest("n")]))
+        .to.be.revertedWithCustomError(twins, "BatchLengthMismatch")
+        .withArgs(1n, 2n);
+      // the mismatch is checked before the round
+      await expect(twins.connect(a).recordTwinModels(0, [1, 2], [modelDigest("m")]))
+        .to.be.revertedWithCustomError(twins, "BatchLengthMismatch")
+        .withArgs(2n, 1n);
+      await expect(twins.connect(a).recordTwinModels(0, [1], [modelDigest("m")])).to.be.revertedWithCustomError(twins, "InvalidRound");
+      // the round is checked before the twins (here unsorted, a zero digest and a twin of b)
+      await expect(twins.connect(a).recordTwinModels(0, [2, 1], [modelDigest("m"), modelDigest("n")])).to.be.revertedWithCustomError(twins, "InvalidRound");
+      await expect(twins.connect(a).recordTwinModels(0, [3], [ZeroHash])).to.be.revertedWithCustomError(twins, "InvalidRound");
+      await expect(twins.connect(a).recordTwinModels(1, [1], [modelDigest("m")])).to.emit(twins, "TwinModelsRecorded");
     });
 
-    it("reverts with TwinsNotSorted for descending or repeated twin ids", async () => {
+    it("reverts with TwinsNotSorted for descending or repeated twin ids, and for twin id 0", async () => {
       const { twins, a } = await loadFixture(twinsFixture);
-      const cids = [fakeCid("m1"), fakeCid("m2")];
-      await expect(twins.connect(a).recordTwinModels(1, [2, 1], cids)).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
-      await expect(twins.connect(a).recordTwinModels(1, [1, 1], cids)).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
+      const digests = [modelDigest("m1"), modelDigest("m2")];
+      await expect(twins.connect(a).recordTwinModels(1, [2, 1], digests)).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 1], digests)).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
+      await expect(twins.connect(a).recordTwinModels(1, [0], [digests[0]])).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(0n);
+      // the order is checked at each twin before that twin's digest: the zero digest of the out-of-order twin is not reached
+      await expect(twins.connect(a).recordTwinModels(1, [2, 1], [digests[0], ZeroHash])).to.be.revertedWithCustomError(twins, "TwinsNotSorted").withArgs(1n);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2], digests)).to.emit(twins, "TwinModelsRecorded");
     });
 
-    it("reverts as a whole (nothing recorded) with NotMember, UnknownTwin, NotTwinHost or InvalidCid in any entry", async () => {
-      const { twins, recordLog, a, b, outsider } = await loadFixture(twinsFixture);
-      const cid = fakeCid("m");
-      await expect(twins.connect(outsider).recordTwinModels(1, [1], [cid]))
-        .to.be.revertedWithCustomError(twins, "NotMember")
-        .withArgs(outsider.address);
-      await expect(twins.connect(a).recordTwinModels(1, [1, 9], [cid, cid])).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(9n);
-      await expect(twins.connect(a).recordTwinModels(1, [1, 3], [cid, cid]))
+    it("reverts with ZeroModelDigest for a zero digest in any entry", async () => {
+      const { twins, a } = await loadFixture(twinsFixture);
+      await expect(twins.connect(a).recordTwinModels(1, [1], [ZeroHash])).to.be.revertedWithCustomError(twins, "ZeroModelDigest").withArgs(1n);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2], [modelDigest("m"), ZeroHash])).to.be.revertedWithCustomError(twins, "ZeroModelDigest").withArgs(2n);
+      // checked before the host: a zero digest for b's twin 3 or an unknown twin 9 is a ZeroModelDigest
+      await expect(twins.connect(a).recordTwinModels(1, [3], [ZeroHash])).to.be.revertedWithCustomError(twins, "ZeroModelDigest").withArgs(3n);
+      await expect(twins.connect(a).recordTwinModels(1, [9], [ZeroHash])).to.be.revertedWithCustomError(twins, "ZeroModelDigest").withArgs(9n);
+      // a digest with a single non-zero byte is fine
+      await expect(twins.connect(a).recordTwinModels(1, [1], [toBeHex(1, 32)])).to.emit(twins, "TwinModelsRecorded").withArgs(1n, a.address, 3n, [1n], [toBeHex(1, 32)]);
+    });
+
+    it("reverts with NotTwinHost for a twin on another BS and UnknownTwin for an unknown twin, in any entry", async () => {
+      const { twins, a, b, c } = await loadFixture(twinsFixture);
+      const d = modelDigest("m");
+      await expect(twins.connect(a).recordTwinModels(1, [3], [d]))
         .to.be.revertedWithCustomError(twins, "NotTwinHost")
         .withArgs(3n, a.address, b.address);
-      await expect(twins.connect(a).recordTwinModels(1, [1, 2], [cid, new Uint8Array(33)]))
-        .to.be.revertedWithCustomError(twins, "InvalidCid")
-        .withArgs(33n);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2, 4], [d, d, d]))
+        .to.be.revertedWithCustomError(twins, "NotTwinHost")
+        .withArgs(4n, a.address, b.address);
+      // a member hosting no twin at all
+      await expect(twins.connect(c).recordTwinModels(1, [1], [d]))
+        .to.be.revertedWithCustomError(twins, "NotTwinHost")
+        .withArgs(1n, c.address, a.address);
+      // the twins are checked in order: b's twin 3 before the unsorted twin 2 behind it
+      await expect(twins.connect(a).recordTwinModels(1, [3, 2], [d, d]))
+        .to.be.revertedWithCustomError(twins, "NotTwinHost")
+        .withArgs(3n, a.address, b.address);
+      await expect(twins.connect(a).recordTwinModels(1, [1, 9], [d, d])).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(9n);
+      await expect(twins.connect(a).recordTwinModels(1, [5], [d])).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(5n);
+      // an unknown id in another word of the bitmap
+      await expect(twins.connect(a).recordTwinModels(1, [1, 2n ** 255n], [d, d])).to.be.revertedWithCustomError(twins, "UnknownTwin").withArgs(2n ** 255n);
+    });
+
+    it("follows the twin's host: after a move the old host reverts with NotTwinHost and the new one records", async () => {
+      const p = await loadFixture(twinsFixture);
+      const { twins, associator, a, b } = p;
+      const d = modelDigest("m");
+      await twins.connect(associator).associate(1, b.address, SLOT, await moveConsent(p, 1, b.address, SLOT));
+      await expect(twins.connect(a).recordTwinModels(1, [1], [d]))
+        .to.be.revertedWithCustomError(twins, "NotTwinHost")
+        .withArgs(1n, a.address, b.address);
+      await expect(twins.connect(a).recordTwinModels(1, [2], [d])).to.emit(twins, "TwinModelsRecorded").withArgs(1n, a.address, 3n, [2n], [d]);
+      await expect(twins.connect(b).recordTwinModels(1, [1, 3, 4], [d, d, d])).to.emit(twins, "TwinModelsRecorded").withArgs(1n, b.address, 4n, [1n, 3n, 4n], [d, d, d]);
+    });
+
+    it("reverts with NotMember for a non-member and a removed host; a reverted batch records nothing", async () => {
+      const { twins, registry, recordLog, a, outsider } = await loadFixture(twinsFixture);
+      const d = modelDigest("m");
+      await expect(twins.connect(outsider).recordTwinModels(1, [1], [d]))
+        .to.be.revertedWithCustomError(twins, "NotMember")
+        .withArgs(outsider.address);
+      await registry.remove(a.address);
+      await expect(twins.connect(a).recordTwinModels(1, [1], [d]))
+        .to.be.revertedWithCustomError(twins, "NotMember")
+        .withArgs(a.address);
       expect(await recordLog.length()).to.equal(3n);
-      expect((await twins.twin(1)).modelVersion).to.equal(0n);
     });
   });
 
