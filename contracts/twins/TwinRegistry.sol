@@ -8,7 +8,6 @@ import {IBSRegistry} from "../membership/IBSRegistry.sol";
 import {MemberGated} from "../membership/MemberGated.sol";
 import {UserRegistry} from "../membership/UserRegistry.sol";
 import {RecordLog} from "../records/RecordLog.sol";
-import {CidCheck} from "../utils/CidCheck.sol";
 
 /// @title TwinRegistry
 /// @notice Digital twins DT_i = (M_i, D_i, s_t) of end users (paper Section II) and their edge association
@@ -256,7 +255,9 @@ contract TwinRegistry is MemberGated, AccessControl, EIP712 {
                 wordIndex = twinId >> 8;
                 word = hosted[wordIndex];
             }
-            if (word & (uint256(1) << (twinId & 0xff)) == 0) revert NotTwinHost(twinId, msg.sender, _existing(twinId).bs);
+            if (word & (uint256(1) << (twinId & 0xff)) == 0) {
+                revert NotTwinHost(twinId, msg.sender, _existing(twinId).bs);
+            }
         }
         uint256 recordIndex = recordLog.append(
             RecordLog.RecordKind.TwinModel, keccak256(abi.encode(round, msg.sender, twinIds, modelDigests))
