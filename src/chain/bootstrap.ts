@@ -5,7 +5,7 @@
  * the Eq. 6 coin allocation, every BS a producer candidate approving the BSs with
  * the most data. Uses only ethers v6 contracts, so it runs against any JSON-RPC node.
  */
-import { Contract, id, type Signer } from "ethers";
+import { Contract, id, type Signer, type TransactionReceipt } from "ethers";
 import { consentDomain, deviceKey, signRegistration, signTwinData } from "./consent";
 import type { Deployment } from "./deployment";
 import { sendBatch, type NoncedCall } from "./txBatch";
@@ -136,15 +136,23 @@ export async function bootstrapDeployment(
   }
   await send(bsSigners.map((signer, i) => ({ signer, calls: perBs[i] })));
   // The twins one after another, in user order: twin ids then follow user order (user n's twin is id n + 1), which
-  // the agents' and the audit's orderings of twins rely on.
+  // the agents' and the audit's orderings of twins rely on. Each registration waits only until it is mined (a block,
+  // not `confirmations` blocks: at 12 s blocks and 3 confirmations that was 36 s per twin), the last one until it is
+  // `confirmations` deep; then the order is checked, since a reorg in between could have reordered them.
   const reader = at("TwinRegistry", operator);
+  let last: TransactionReceipt | undefined;
   for (const [u] of scenario.users.entries()) {
     const best = association[u];
     const userId = userIdOf(u);
     if ((await reader.twinOfUser(userId)) !== 0n) continue;
     const signature = await signRegistration(devices[u], domain, userId, bsAddresses[best]);
     const twins = at("TwinRegistry", bsSigners[best]);
-    await send([{ signer: bsSigners[best], calls: [{ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) }] }]);
+    [last] = await sendBatch([{ signer: bsSigners[best], calls: [{ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) }] }], 1);
+  }
+  if (last && confirmations > 1) await (await last.getTransaction()).wait(confirmations);
+  for (const [u] of scenario.users.entries()) {
+    const twinId = await reader.twinOfUser(userIdOf(u));
+    if (twinId !== BigInt(u + 1)) throw new Error(`user ${u}'s twin has id ${twinId}, not ${u + 1}: the twin registrations were reordered (a reorg during the bootstrap?); deploy again.`);
   }
   for (const [i, b] of bss.entries()) log(`admitted BS ${i + 1}/${m} ${b.address} (${(b.cpuFrequencyHz / 1e9).toFixed(1)} GHz at ${b.x},${b.y} m)`);
 

@@ -133,7 +133,9 @@ export const DEFAULT_RUN: RunOptions = {
   workers: Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8)),
   out: "runs/latest",
   slotSeconds: 4,
-  verificationWindowSeconds: 60,
+  // paper scale (5 BSs, 100 twins): each verifier fetches and scores K_i twin models of every peer, 60 s failed every
+  // model on 2 cores (0 of 5 passed), 300 s passed all (5 of 5); a round whose ballots are all in settles earlier
+  verificationWindowSeconds: 300,
   revealWindowSeconds: 30,
   firstRoundSeconds: 120,
   minRoundSeconds: 20,

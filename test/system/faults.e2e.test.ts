@@ -18,7 +18,7 @@ describe("dtwn run with faulty submissions (unknown CID, wrong shape, late)", fu
       [
         "--users", "12", "--bss", "4", "--rounds", "1", "--policy", "average", "--local-steps", "2", "--test-images", "200",
         "--held-out-per-bs", "50", "--first-round-seconds", "40", "--fault", "1:unknown-cid", "--fault", "2:wrong-shape",
-        "--fault", "3:late", "-q",
+        "--fault", "3:late", "--verification-window-seconds", "60", "-q",
       ],
       { prefix: "dtwn-faults-" },
     ));

@@ -31,7 +31,7 @@ describe("dtwn run stopped with SIGTERM (agent processes)", function () {
   it("kills its BS agent processes and exits with 143", async () => {
     node = await startLocalNode({ client: "anvil", port: await freeLocalPort() });
     const run = dtwnRunAsync(
-      ["--network", "localhost", "--users", "4", "--bss", "2", "--rounds", "3", "--policy", "average", "--local-steps", "2", "--test-images", "100", "--held-out-per-bs", "30", "--workers", "1"],
+      ["--network", "localhost", "--users", "4", "--bss", "2", "--rounds", "3", "--policy", "average", "--local-steps", "2", "--test-images", "100", "--held-out-per-bs", "30", "--workers", "1", "--verification-window-seconds", "60"],
       { prefix: "dtwn-stop-", env: { DTWN_LOCAL_RPC_URL: node.url }, timeoutMs: 200_000 },
     );
     out = run.out;

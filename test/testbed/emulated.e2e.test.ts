@@ -15,7 +15,7 @@ import { testbedPrerequisites } from "../../src/testbed/prerequisites";
 import { readTestbedSpec } from "../../src/testbed/spec";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const SMALL = ["--users", "4", "--bss", "2", "--policy", "average", "--local-steps", "4", "--test-images", "200"];
+const SMALL = ["--users", "4", "--bss", "2", "--policy", "average", "--local-steps", "4", "--test-images", "200", "--verification-window-seconds", "60"];
 
 /** `dtwn run --testbed emulated` as a child; resolves with its exit code and output. `onLine` may act on a line. */
 function launch(args: string[], onLine?: (line: string, pid: number) => void): { pid: number; done: Promise<{ code: number | null; out: string }> } {
