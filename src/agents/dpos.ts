@@ -6,7 +6,8 @@
  * Every action first checks the chain, so a restarted agent neither proposes nor validates twice.
  */
 import { BlockStatus } from "../chain/enums";
-import { AbiCoder, keccak256 } from "ethers";
+import { AbiCoder, keccak256, type JsonRpcProvider } from "ethers";
+import { detectBlockTime } from "../chain/blockTime";
 import { merkleRoot } from "../chain/merkle";
 import { describeRevert, type Protocol } from "../system/protocol";
 
@@ -72,7 +73,7 @@ export class DposDuty {
         this.stats.elections++;
         this.log(`elected the producers of epoch ${epoch}`);
       }
-      const slot = await election.currentSlot();
+      const slot = await this.landingSlot();
       const producer = await election.producerOfSlot(slot);
       if (producer.toLowerCase() === this.me.toLowerCase() && !(await blocks.blockOfSlot(slot)).exists && !(await election.isJailed(this.me))) {
         const from = Number(await blocks.packedUpTo());
@@ -91,6 +92,28 @@ export class DposDuty {
     } finally {
       this.busy = false;
     }
+  }
+
+  private timing?: { genesis: number; slotSeconds: number; blockSeconds: number; confirmations: number };
+
+  /**
+   * The DPoS slot of the block a transaction sent now lands in: what `proposeBlock` must name. On automine that is
+   * the current slot. On interval mining this provider reads the chain `confirmations - 1` blocks behind its head and
+   * the transaction waits for the next block, so the slot is the one of (confirmed block's timestamp + confirmations
+   * block times). Naming the slot of the confirmed block instead, a producer at 12 s slots of one block and 2
+   * confirmations never proposed in its own slot (the 12 s rehearsal's DPoS finalised no block in 25 minutes).
+   */
+  private async landingSlot(): Promise<bigint> {
+    const { election, clock } = this.p;
+    if (await clock.isAutomine()) return election.currentSlot();
+    if (!this.timing) {
+      const provider = election.runner?.provider as (JsonRpcProvider & { confirmations?: number }) | undefined;
+      if (!provider) throw new Error("the election contract has no provider");
+      this.timing = { genesis: Number(await election.genesisTime()), slotSeconds: Number(await election.slotDuration()), blockSeconds: (await detectBlockTime(provider)).seconds, confirmations: provider.confirmations ?? 1 };
+    }
+    const { genesis, slotSeconds, blockSeconds, confirmations } = this.timing;
+    const landsAt = (await clock.latest()) + confirmations * blockSeconds;
+    return BigInt(Math.max(0, Math.floor((landsAt - genesis) / slotSeconds)));
   }
 
   private async validatePending(epoch: bigint): Promise<void> {
