@@ -730,21 +730,25 @@ export class BsAgent {
 
     // Score the models (fetch failures fail a model), wait for the deadline, and score again if a late model came in.
     let subs = [...(await rounds.submitters(round))];
-    let scored = await this.score(round, globalCid, subs);
+    const scored = await this.score(round, globalCid, subs);
     while (!(await protocol.clock.isPast(Number((await rounds.getRound(round)).deadline)))) await sleep(settings.pollMs);
     const final = [...(await rounds.submitters(round))];
     if (final.length !== subs.length) {
+      // only the models that came in meanwhile: the others' scores stand
+      const late = final.filter((bs) => !scored.has(bs));
       subs = final;
-      scored = await this.score(round, globalCid, subs);
+      for (const [bs, v] of await this.score(round, globalCid, late)) scored.set(bs, v);
     }
     // A model whose twin models could not be fetched is fetched again until half the commit window is gone: a BS
     // that crashed right after submitting (or whose node was briefly unreachable) is not failed for the seconds its
     // node was down, and a BS withholding its data still fails, with half the window left for the ballots.
     r = await rounds.getRound(round);
     const retryUntil = Number(r.deadline) + Math.floor((Number(r.commitUntil) - Number(r.deadline)) / 2);
-    while ([...scored.values()].some((v) => v.unavailable) && !(await protocol.clock.isPast(retryUntil))) {
+    const unavailable = () => subs.filter((bs) => scored.get(bs)?.unavailable);
+    while (unavailable().length > 0 && !(await protocol.clock.isPast(retryUntil))) {
       await sleep(Math.max(2_000, settings.pollMs));
-      scored = await this.score(round, globalCid, subs);
+      // only those: the models already scored are not fetched, recomputed and evaluated again
+      for (const [bs, v] of await this.score(round, globalCid, unavailable())) scored.set(bs, v);
     }
     const salt = await ballotSalt(signer, await rounds.getAddress(), round);
     // Attack "collude": pass the colluders' models and fail every other, whatever the scores say.
