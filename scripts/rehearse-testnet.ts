@@ -48,8 +48,9 @@ async function main(): Promise<void> {
     const s = blockTime;
     const args = [
       "bin/dtwn.js", "run", "--network", "testnet", "--bss", String(bss), "--users", "12", "--rounds", "3", "--policy", "average",
-      // windows in blocks (every transaction waits a block or two; they close early once every BS is done)
-      "--fund-bs-ether", "1", "--confirmations", "2", "--slot-seconds", String(s), "--proposal-window-seconds", String(Math.max(20, 4 * s)),
+      // windows in blocks (every transaction waits a block or two; they close early once every BS is done); a DPoS
+      // slot of c + 1 = 3 blocks (src/chain/blockTime.ts)
+      "--fund-bs-ether", "1", "--confirmations", "2", "--slot-seconds", String(3 * s), "--proposal-window-seconds", String(Math.max(20, 4 * s)),
       "--reveal-window-seconds", String(Math.max(30, 5 * s)), "--first-round-seconds", String(Math.max(120, 25 * s)), "--min-round-seconds", String(Math.max(60, 15 * s)),
       "--verification-window-seconds", String(Math.max(60, 10 * s)), "--test-images", "1000", "--held-out-per-bs", "100",
       ...passThrough, "-o", out,

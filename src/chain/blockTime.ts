@@ -46,12 +46,19 @@ const FLAGS: Record<keyof ProtocolWindows, string> = {
   proposalWindowSeconds: "--proposal-window-seconds",
 };
 
-/** What cannot work at this block time, one line per window; empty when everything fits. */
-export function blockTimeProblems(w: ProtocolWindows, blockTime: BlockTime, minBlocks = MIN_BLOCKS_PER_WINDOW): string[] {
+/**
+ * What cannot work at this block time, one line per window; empty when everything fits. `confirmations`: the depth
+ * the agents read the chain at (`--confirmations`). A DPoS block must be proposed and approved within its slot
+ * (BlockLedger.validateBlock refuses after the slot's end): proposed in the slot's first block, read by the other
+ * producers c - 1 blocks later, approved in the block after, so a slot must hold c + 1 blocks. (At 12 s slots of one
+ * block the rehearsal's producers proposed, but no block was ever approved in time.)
+ */
+export function blockTimeProblems(w: ProtocolWindows, blockTime: BlockTime, minBlocks = MIN_BLOCKS_PER_WINDOW, confirmations = 1): string[] {
   const b = blockTime.seconds;
   if (!(b > 0)) return [];
   const problems: string[] = [];
-  if (w.slotSeconds < b) problems.push(`a DPoS slot of ${w.slotSeconds} s is shorter than a block (${b} s): a slot can pass with no block in it; use ${FLAGS.slotSeconds} ${Math.ceil(b)} or more`);
+  const slotBlocks = confirmations + 1;
+  if (w.slotSeconds < slotBlocks * b) problems.push(`a DPoS slot of ${w.slotSeconds} s holds fewer than ${slotBlocks} blocks of ${b} s: a block proposed in it must be read by the other producers (${confirmations} confirmation${confirmations === 1 ? "" : "s"}) and approved before the slot ends; use ${FLAGS.slotSeconds} ${Math.ceil(slotBlocks * b)} or more`);
   for (const key of ["verificationWindowSeconds", "revealWindowSeconds", "firstRoundSeconds", "minRoundSeconds", "proposalWindowSeconds"] as const) {
     if (w[key] < minBlocks * b) problems.push(`${key} = ${w[key]} s spans fewer than ${minBlocks} blocks of ${b} s: set ${FLAGS[key]} to ${Math.ceil(minBlocks * b)} or more`);
   }
@@ -59,8 +66,8 @@ export function blockTimeProblems(w: ProtocolWindows, blockTime: BlockTime, minB
 }
 
 /** @throws Error listing every window that cannot work at the chain's block time, and the value that would. */
-export function checkWindowsFitBlockTime(w: ProtocolWindows, blockTime: BlockTime, minBlocks = MIN_BLOCKS_PER_WINDOW): void {
-  const problems = blockTimeProblems(w, blockTime, minBlocks);
+export function checkWindowsFitBlockTime(w: ProtocolWindows, blockTime: BlockTime, minBlocks = MIN_BLOCKS_PER_WINDOW, confirmations = 1): void {
+  const problems = blockTimeProblems(w, blockTime, minBlocks, confirmations);
   if (problems.length > 0) throw new Error(`The chain mines a block every ${blockTime.seconds} s (${blockTime.how}); these windows cannot work with it:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
 

@@ -86,7 +86,7 @@ export async function runSystem(o: RunOptions, hooks: RunHooks = {}, placement: 
   const { chain, agents: host } = await hostsFor(o, placement); // a placement that cannot work fails before anything is written
   // Windows shorter than the chain's blocks allow fail here, before anything is deployed.
   const blockTime = await chain.blockTime();
-  checkWindowsFitBlockTime({ slotSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, revealWindowSeconds: o.revealWindowSeconds, firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: o.minRoundSeconds, proposalWindowSeconds: o.proposalWindowSeconds }, blockTime);
+  checkWindowsFitBlockTime({ slotSeconds: o.slotSeconds, verificationWindowSeconds: o.verificationWindowSeconds, revealWindowSeconds: o.revealWindowSeconds, firstRoundSeconds: o.firstRoundSeconds, minRoundSeconds: o.minRoundSeconds, proposalWindowSeconds: o.proposalWindowSeconds }, blockTime, undefined, o.confirmations);
   if (blockTime.seconds > 0) log(`the chain mines a block every ${blockTime.seconds} s (${blockTime.how})`);
   if (o.confirmations > 1 && !(blockTime.seconds > 0)) {
     throw new Error(`--confirmations ${o.confirmations} needs a chain that mines blocks on its own: ${chain.description} mines a block per transaction, so the confirmations of the last transactions never come. Start the node with a block time (\`npm run node -- --client anvil --block-time 2\`) or leave out --confirmations.`);

@@ -26,7 +26,7 @@ describe("src/chain/blockTime: windows against the chain's block time", function
     expect(blockTimeProblems(DEFAULTS, { seconds: 2, how: "t" })).to.deep.equal([]);
     const problems = blockTimeProblems({ ...DEFAULTS, slotSeconds: 1, minRoundSeconds: 5 }, { seconds: 2, how: "t" });
     expect(problems).to.have.length(2);
-    expect(problems[0]).to.equal("a DPoS slot of 1 s is shorter than a block (2 s): a slot can pass with no block in it; use --slot-seconds 2 or more");
+    expect(problems[0]).to.equal("a DPoS slot of 1 s holds fewer than 2 blocks of 2 s: a block proposed in it must be read by the other producers (1 confirmation) and approved before the slot ends; use --slot-seconds 4 or more");
     expect(problems[1]).to.equal(`minRoundSeconds = 5 s spans fewer than ${MIN_BLOCKS_PER_WINDOW} blocks of 2 s: set --min-round-seconds to 6 or more`);
   });
 
@@ -34,12 +34,20 @@ describe("src/chain/blockTime: windows against the chain's block time", function
     expect(() => checkWindowsFitBlockTime(DEFAULTS, { seconds: 12, how: "a testnet" })).to.throw(
       [
         "The chain mines a block every 12 s (a testnet); these windows cannot work with it:",
-        "  - a DPoS slot of 4 s is shorter than a block (12 s): a slot can pass with no block in it; use --slot-seconds 12 or more",
+        "  - a DPoS slot of 4 s holds fewer than 2 blocks of 12 s: a block proposed in it must be read by the other producers (1 confirmation) and approved before the slot ends; use --slot-seconds 24 or more",
         "  - revealWindowSeconds = 30 s spans fewer than 3 blocks of 12 s: set --reveal-window-seconds to 36 or more",
         "  - minRoundSeconds = 20 s spans fewer than 3 blocks of 12 s: set --min-round-seconds to 36 or more",
         "  - proposalWindowSeconds = 20 s spans fewer than 3 blocks of 12 s: set --proposal-window-seconds to 36 or more",
       ].join("\n"),
     );
+  });
+
+  it("with c confirmations a DPoS slot must hold c + 1 blocks (proposed, read c - 1 blocks later, approved in the next)", () => {
+    expect(blockTimeProblems({ ...DEFAULTS, slotSeconds: 8 }, { seconds: 2, how: "t" }, MIN_BLOCKS_PER_WINDOW, 3)).to.deep.equal([]);
+    expect(blockTimeProblems(DEFAULTS, { seconds: 2, how: "t" }, MIN_BLOCKS_PER_WINDOW, 3)).to.deep.equal([
+      "a DPoS slot of 4 s holds fewer than 4 blocks of 2 s: a block proposed in it must be read by the other producers (3 confirmations) and approved before the slot ends; use --slot-seconds 8 or more",
+    ]);
+    expect(blockTimeProblems({ ...DEFAULTS, slotSeconds: 12, revealWindowSeconds: 36, minRoundSeconds: 36, proposalWindowSeconds: 36 }, { seconds: 12, how: "t" }, MIN_BLOCKS_PER_WINDOW, 2)[0]).to.match(/use --slot-seconds 36 or more$/);
   });
 
   it("reads anvil's interval, and 0 on automine", async () => {
@@ -75,7 +83,7 @@ describe("src/chain/blockTime: windows against the chain's block time", function
       const r = spawnSync(process.execPath, ["bin/dtwn.js", "run", "--network", "localhost", "--users", "6", "--bss", "3", "-o", out], { cwd: ROOT, encoding: "utf8", env: { ...process.env, DTWN_LOCAL_RPC_URL: node.url }, timeout: 60_000 });
       expect(r.status, r.stdout + r.stderr).to.equal(1);
       expect(r.stderr).to.include("The chain mines a block every 12 s (anvil's interval mining); these windows cannot work with it:");
-      expect(r.stderr).to.include("use --slot-seconds 12 or more");
+      expect(r.stderr).to.include("use --slot-seconds 24 or more");
       expect(fs.existsSync(path.join(out, "deployment.json")), "nothing deployed").to.equal(false);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
