@@ -730,25 +730,22 @@ export class BsAgent {
 
     // Score the models (fetch failures fail a model), wait for the deadline, and score again if a late model came in.
     let subs = [...(await rounds.submitters(round))];
-    const scored = await this.score(round, globalCid, subs);
+    let scored = await this.score(round, globalCid, subs);
     while (!(await protocol.clock.isPast(Number((await rounds.getRound(round)).deadline)))) await sleep(settings.pollMs);
     const final = [...(await rounds.submitters(round))];
     if (final.length !== subs.length) {
       // only the models that came in meanwhile: the others' scores stand
-      const late = final.filter((bs) => !scored.has(bs));
       subs = final;
-      for (const [bs, v] of await this.score(round, globalCid, late)) scored.set(bs, v);
+      scored = await this.score(round, globalCid, subs, scored);
     }
     // A model whose twin models could not be fetched is fetched again until half the commit window is gone: a BS
     // that crashed right after submitting (or whose node was briefly unreachable) is not failed for the seconds its
     // node was down, and a BS withholding its data still fails, with half the window left for the ballots.
     r = await rounds.getRound(round);
     const retryUntil = Number(r.deadline) + Math.floor((Number(r.commitUntil) - Number(r.deadline)) / 2);
-    const unavailable = () => subs.filter((bs) => scored.get(bs)?.unavailable);
-    while (unavailable().length > 0 && !(await protocol.clock.isPast(retryUntil))) {
+    while ([...scored.values()].some((v) => v.unavailable) && !(await protocol.clock.isPast(retryUntil))) {
       await sleep(Math.max(2_000, settings.pollMs));
-      // only those: the models already scored are not fetched, recomputed and evaluated again
-      for (const [bs, v] of await this.score(round, globalCid, unavailable())) scored.set(bs, v);
+      scored = await this.score(round, globalCid, subs, scored);
     }
     const salt = await ballotSalt(signer, await rounds.getAddress(), round);
     // Attack "collude": pass the colluders' models and fail every other, whatever the scores say.
@@ -793,16 +790,20 @@ export class BsAgent {
    * on other data, or poisoned after aggregation), which the accuracy test alone may let through. These are also the
    * bytes Eq. 15 prices: K_i models per verifier on the BS's uplink. All BSs are fetched from at once.
    */
-  private async score(round: number, globalCid: string, subs: readonly string[]): Promise<Map<string, Score>> {
+  private async score(round: number, globalCid: string, subs: readonly string[], known?: ReadonlyMap<string, Score>): Promise<Map<string, Score>> {
     const { protocol, address, settings, index, world, store } = this.ctx;
     const others = subs.filter((a) => a.toLowerCase() !== address.toLowerCase());
     const out = new Map<string, Score>();
     if (others.length === 0) return out;
+    // `known`: an earlier scoring of this round; its models are kept unless their twin models were unavailable (the
+    // reference, a median over the models, is recomputed over all of them and every model judged again)
+    const kept = new Map([...(known ?? [])].filter(([bs, v]) => !v.unavailable && others.includes(bs)));
+    const todo = others.filter((bs) => !kept.has(bs));
     const global = await fetchWeights(store, globalCid, this.ctx.arch, this.ctx.mbsPeers, settings.fetchTimeoutMs);
     const records = this.records();
     const [record] = await records.rounds(round);
     const fetched = await Promise.all(
-      others.map(async (bs): Promise<{ bs: string; weights?: WeightTensor[]; error?: string; unavailable?: true; fetchSeconds?: number }> => {
+      todo.map(async (bs): Promise<{ bs: string; weights?: WeightTensor[]; error?: string; unavailable?: true; fetchSeconds?: number }> => {
         try {
           const sub = record?.submissions.find((x) => x.bs.toLowerCase() === bs.toLowerCase());
           if (!record || !sub) throw new Error(`no submission of ${bs} in round ${round} among the chain's events`);
@@ -844,7 +845,9 @@ export class BsAgent {
       [0, ...scoredModels.map((_, k) => k + 1)].map((model) => ({ model, split: "train" as const, indices: held })),
     );
     const accuracyOf = new Map(scoredModels.map((f, k) => [f.bs, results[k + 1].accuracy]));
+    for (const [bs, v] of kept) if (!v.error) accuracyOf.set(bs, v.accuracy);
     const reference = referenceAccuracy(results[0].accuracy, [...accuracyOf.values()]);
+    for (const [bs, v] of kept) out.set(bs, { ...v, pass: v.error ? false : judge(v.accuracy, reference, settings.maxDrop).accepted, reference });
     for (const f of fetched) {
       const accuracy = accuracyOf.get(f.bs) ?? 0;
       out.set(f.bs, { pass: f.error ? false : judge(accuracy, reference, settings.maxDrop).accepted, accuracy, reference, ...(f.error ? { error: f.error } : {}), ...(f.unavailable ? { unavailable: true as const } : {}), ...(f.fetchSeconds !== undefined ? { fetchSeconds: f.fetchSeconds } : {}) });
