@@ -29,20 +29,9 @@ export function measuresTime(file: string): boolean {
   return TIMED_TEST_FILES.some((t) => f.endsWith(`/${t}`) || f === t);
 }
 
-/**
- * The file that runs longest, started before every other: the anvil testnet rehearsal waits on 2 s blocks for about 9
- * minutes whatever the load, so the parallel part cannot end before it does. Started fourth (after three other
- * end-to-end files, in name order), it ended the parallel part minutes after the others.
- */
-export const LONGEST_TEST_FILES = ["test/system/node.anvil.e2e.test.ts"];
-
-/** The longest file first, then the end-to-end files (they run longest), so the workers finish together. */
+/** End-to-end files first: they run longest, so the workers finish together. */
 export function longestFirst(files: string[]): string[] {
-  const weight = (f: string) => {
-    const p = f.split(path.sep).join("/");
-    if (LONGEST_TEST_FILES.some((l) => p.endsWith(`/${l}`) || p === l)) return -1;
-    return /\.e2e\.test\.ts$/.test(p) ? 0 : /\/test\/(cli|invariants)\//.test(p) ? 1 : 2;
-  };
+  const weight = (f: string) => (/\.e2e\.test\.ts$/.test(f) ? 0 : /\/test\/(cli|invariants)\//.test(f.split(path.sep).join("/")) ? 1 : 2);
   return [...files].sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
 }
 
