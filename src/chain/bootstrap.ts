@@ -150,8 +150,10 @@ export async function bootstrapDeployment(
     [last] = await sendBatch([{ signer: bsSigners[best], calls: [{ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) }] }], 1);
   }
   if (last && confirmations > 1) await (await last.getTransaction()).wait(confirmations);
+  const twinIds: bigint[] = [];
   for (const [u] of scenario.users.entries()) {
-    const twinId = await reader.twinOfUser(userIdOf(u));
+    const twinId: bigint = await reader.twinOfUser(userIdOf(u));
+    twinIds.push(twinId);
     if (twinId !== BigInt(u + 1)) throw new Error(`user ${u}'s twin has id ${twinId}, not ${u + 1}: the twin registrations were reordered (a reorg during the bootstrap?); deploy again.`);
   }
   for (const [i, b] of bss.entries()) log(`admitted BS ${i + 1}/${m} ${b.address} (${(b.cpuFrequencyHz / 1e9).toFixed(1)} GHz at ${b.x},${b.y} m)`);
@@ -163,7 +165,7 @@ export async function bootstrapDeployment(
     const best = association[u];
     const samples = user.dataSamples;
     const userId = userIdOf(u);
-    const twinId: bigint = await reader.twinOfUser(userId);
+    const twinId = twinIds[u]; // read and checked above
     const record = { twinId, bs: bsAddresses[best], dataSize: samples, dataCommitment: id(`${userId}:${samples}`), state: id(`state:${userId}:0`), version: (await reader.twin(twinId)).dataVersion + 1n };
     const signature = await signTwinData(devices[u], domain, record);
     const twins = at("TwinRegistry", bsSigners[best]);

@@ -10,7 +10,10 @@ export function filesHolding(dir: string, secrets: readonly string[]): string[] 
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const f = path.join(d, e.name);
       if (e.isDirectory()) walk(f);
-      else if (e.isFile() && needles.some((n) => fs.readFileSync(f).includes(n))) hits.push(f);
+      else if (e.isFile()) {
+        const bytes = fs.readFileSync(f); // once per file, not once per needle (IPFS repositories hold GBs)
+        if (needles.some((n) => bytes.includes(n))) hits.push(f);
+      }
     }
   };
   walk(dir);
