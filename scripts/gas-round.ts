@@ -17,9 +17,10 @@ import hre from "hardhat";
 import os from "node:os";
 import path from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { Contract, type ContractTransactionResponse, id, Interface, keccak256, toUtf8Bytes } from "ethers";
+import { Contract, type ContractTransactionResponse, id, keccak256, toUtf8Bytes } from "ethers";
+import { deploymentContracts, gasByCall, gasTableMarkdown, totalGas, type CallGas } from "../src/chain/gasByCall";
 import { ballotCommitment, VERDICT, type Ballot } from "../src/chain/ballot";
-import { CONTRACT_NAMES, type Deployment } from "../src/chain/deployment";
+import { type Deployment } from "../src/chain/deployment";
 import { encodeAction, encodeRawAction, RAW_ACTION_ENTRIES } from "../src/chain/actionCodec";
 import { TWIN_RECORDS_PER_TX } from "../src/agents/bsAgent";
 import { merkleRoot } from "../src/chain/merkle";
@@ -30,52 +31,17 @@ const USERS = 100;
 /** The users' device secret of this measurement: fixed (the public development secret), so every run is the same. */
 const DEVICE_SECRET = DEV_DEVICE_SECRET;
 
-type GasTable = Map<string, { calls: number; total: bigint }>;
-
-function add(table: GasTable, label: string, gasUsed: bigint): void {
-  const g = table.get(label) ?? { calls: 0, total: 0n };
+/** The round's calls, tracked one transaction at a time (in order of first appearance). */
+function add(table: CallGas[], call: string, gasUsed: bigint): void {
+  let g = table.find((x) => x.call === call);
+  if (!g) table.push((g = { call, calls: 0, gas: 0n }));
   g.calls++;
-  g.total += gasUsed;
-  table.set(label, g);
+  g.gas += gasUsed;
 }
 
-function print(title: string, table: GasTable, totalLabel: string, column: string): void {
-  let total = 0n;
+function print(title: string, table: CallGas[], totalLabel: string, column: string): void {
   console.log(`\n${title}\n`);
-  console.log(`| call | calls | gas per call (mean) | ${column} |`);
-  console.log("|---|---:|---:|---:|");
-  for (const [label, g] of table) {
-    total += g.total;
-    console.log(`| ${label} | ${g.calls} | ${(g.total / BigInt(g.calls)).toLocaleString("en-US")} | ${g.total.toLocaleString("en-US")} |`);
-  }
-  console.log(`| **${totalLabel}** | ${[...table.values()].reduce((s, g) => s + g.calls, 0)} | | **${total.toLocaleString("en-US")}** |`);
-}
-
-/** Gas of every transaction mined in blocks (from, to], by `Contract.function` (contract creations by name). */
-async function gasOfBlocks(deployment: Deployment, from: number, to: number): Promise<GasTable> {
-  const byAddress = new Map<string, { name: string; iface: Interface }>();
-  for (const name of CONTRACT_NAMES) {
-    const c = deployment.contracts[name];
-    byAddress.set(c.address.toLowerCase(), { name, iface: new Interface(c.abi as never) });
-  }
-  const creations = new Map<string, string>([...byAddress].map(([a, c]) => [a, c.name]));
-  const table: GasTable = new Map();
-  for (let n = from + 1; n <= to; n++) {
-    const block = await hre.ethers.provider.getBlock(n, true);
-    for (const tx of block!.prefetchedTransactions) {
-      const receipt = (await hre.ethers.provider.getTransactionReceipt(tx.hash))!;
-      let label: string;
-      if (tx.to === null) {
-        label = `${creations.get(receipt.contractAddress!.toLowerCase()) ?? "other contract"} (deployment)`;
-      } else {
-        const c = byAddress.get(tx.to.toLowerCase());
-        const parsed = c?.iface.parseTransaction({ data: tx.data });
-        label = c && parsed ? `${c.name}.${parsed.name}` : `call to ${tx.to}`;
-      }
-      add(table, label, receipt.gasUsed);
-    }
-  }
-  return table;
+  console.log(gasTableMarkdown(table, totalLabel, column));
 }
 
 async function main(): Promise<void> {
@@ -88,8 +54,8 @@ async function main(): Promise<void> {
   const deployed = await hre.ethers.provider.getBlockNumber();
   const boot = await bootstrapDeployment(deployment, mbs, bss, { ...DEFAULT_BOOTSTRAP, users: USERS, seed: 1, deviceSecret: DEVICE_SECRET });
   const bootstrapped = await hre.ethers.provider.getBlockNumber();
-  const deploymentGas = [...(await gasOfBlocks(deployment, start, deployed)).values()].reduce((s, g) => s + g.total, 0n);
-  const setup = await gasOfBlocks(deployment, deployed, bootstrapped);
+  const deploymentGas = totalGas(await gasByCall(hre.ethers.provider, deploymentContracts(deployment), start, deployed));
+  const setup = await gasByCall(hre.ethers.provider, deploymentContracts(deployment), deployed, bootstrapped);
   const c = (name: keyof Deployment["contracts"]) =>
     new Contract(deployment.contracts[name].address, deployment.contracts[name].abi as never, mbs);
   const rounds = c("TrainingRounds");
@@ -99,7 +65,7 @@ async function main(): Promise<void> {
   const blocks = c("BlockLedger");
   const recordLog = c("RecordLog");
 
-  const gas: GasTable = new Map();
+  const gas: CallGas[] = [];
   const track = async (label: string, tx: Promise<ContractTransactionResponse>) => {
     const receipt = await (await tx).wait();
     add(gas, label, receipt!.gasUsed);

@@ -5,10 +5,10 @@
  * the Eq. 6 coin allocation, every BS a producer candidate approving the BSs with
  * the most data. Uses only ethers v6 contracts, so it runs against any JSON-RPC node.
  */
-import { Contract, id, type Signer, type TransactionReceipt } from "ethers";
+import { Contract, id, type Signer } from "ethers";
 import { consentDomain, deviceKey, signRegistration, signTwinData } from "./consent";
 import type { Deployment } from "./deployment";
-import { sendBatch, type NoncedCall } from "./txBatch";
+import { confirmAll, sendBatch, type NoncedCall, type SentCall } from "./txBatch";
 import { generateScenario, PAPER_BS_CPU_HZ } from "../twins/scenario";
 import { nearestBsAssociation } from "../twins/mdp";
 
@@ -29,7 +29,10 @@ export interface BootstrapOptions {
   deviceSecret?: string;
   /** Called with a line of progress. */
   log?: (line: string) => void;
-  /** Blocks a transaction must be mined under before the next step builds on it (1: mined; default 1). */
+  /**
+   * Blocks every bootstrap transaction must be under when the bootstrap returns (1: mined; default 1). Each step
+   * waits only until the previous one is mined; one wait at the end covers them all.
+   */
   confirmations?: number;
 }
 
@@ -99,7 +102,10 @@ export async function bootstrapDeployment(
   const scenario = bootstrapScenario(options, m);
 
   const confirmations = options.confirmations ?? 1;
-  const send = (batch: Parameters<typeof sendBatch>[0]) => sendBatch(batch.filter((b) => b.calls.length > 0), confirmations);
+  // Each step is mined (1 block) before the next builds on it; every transaction is waited `confirmations` deep once,
+  // at the end (at 12 s blocks and 3 confirmations a wait per step cost 24 s more per step).
+  const sent: SentCall[] = [];
+  const send = (batch: Parameters<typeof sendBatch>[0]) => sendBatch(batch.filter((b) => b.calls.length > 0), 1, sent);
   const operatorCalls = (calls: { label: string; send: NoncedCall }[]) => ({ signer: operator, calls });
 
   // 1. The operator admits the BSs and, in batches, the users with their device keys.
@@ -137,19 +143,19 @@ export async function bootstrapDeployment(
   await send(bsSigners.map((signer, i) => ({ signer, calls: perBs[i] })));
   // The twins one after another, in user order: twin ids then follow user order (user n's twin is id n + 1), which
   // the agents' and the audit's orderings of twins rely on. Each registration waits only until it is mined (a block,
-  // not `confirmations` blocks: at 12 s blocks and 3 confirmations that was 36 s per twin), the last one until it is
-  // `confirmations` deep; then the order is checked, since a reorg in between could have reordered them.
+  // not `confirmations` blocks: at 12 s blocks and 3 confirmations that was 36 s per twin), then everything sent so
+  // far until it is `confirmations` deep; then the order is checked, since a reorg in between could have reordered them.
   const reader = at("TwinRegistry", operator);
-  let last: TransactionReceipt | undefined;
   for (const [u] of scenario.users.entries()) {
     const best = association[u];
     const userId = userIdOf(u);
     if ((await reader.twinOfUser(userId)) !== 0n) continue;
     const signature = await signRegistration(devices[u], domain, userId, bsAddresses[best]);
     const twins = at("TwinRegistry", bsSigners[best]);
-    [last] = await sendBatch([{ signer: bsSigners[best], calls: [{ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) }] }], 1);
+    await send([{ signer: bsSigners[best], calls: [{ label: `twin of user ${u}`, send: (o) => twins.registerTwin(userId, signature, o) }] }]);
   }
-  if (last && confirmations > 1) await (await last.getTransaction()).wait(confirmations);
+  // The order is checked on registrations `confirmations` deep (a reorg above that depth is beyond what runs guard).
+  await confirmAll(sent, confirmations);
   const twinIds: bigint[] = [];
   for (const [u] of scenario.users.entries()) {
     const twinId: bigint = await reader.twinOfUser(userIdOf(u));
@@ -194,6 +200,7 @@ export async function bootstrapDeployment(
     })),
   );
   await send(bsSigners.map((signer, i) => ({ signer, calls: [{ label: `BS ${i} votes`, send: (o: { nonce: number }) => (election.connect(signer) as Contract).vote(approved, o) }] })));
+  await confirmAll(sent, confirmations);
   log(`every BS is a producer candidate; votes approve ${approved.length} BSs with the most data`);
   return { bss, twins: options.users };
 }

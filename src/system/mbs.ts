@@ -24,7 +24,8 @@ import type { WeightTensor } from "../fl/tensors";
 import { ServerOptimizer, type ServerOptimizerConfig } from "../fl/serverOptimizer";
 import { putWeights, type WeightsStore } from "../ipfs/store";
 import { fetchWeights } from "./fetch";
-import { describeRevert, type Protocol } from "./protocol";
+import { describeRevert, protocolContracts, type Protocol } from "./protocol";
+import { gasByCall, totalGas } from "../chain/gasByCall";
 
 export interface MbsSettings {
   /** Submission window of the first round, seconds. */
@@ -69,7 +70,10 @@ export interface MbsRoundReport {
   phases: { submit: number; verify: number; fetch: number; aggregate: number; evaluate: number };
   /** Seconds after opening at which each BS's model record was mined. */
   submissionDelays: Record<string, number>;
+  /** Gas of every transaction mined from the opening to the end of the round (decimal string of a bigint). */
   gasUsed: string;
+  /** The same gas by call (`Contract.function`, src/chain/gasByCall.ts), gas as decimal strings; absent in older runs. */
+  gasByCall?: { call: string; calls: number; gas: string }[];
   seconds: number;
 }
 
@@ -256,12 +260,8 @@ export class Mbs {
       this.windowSeconds = Math.min(this.settings.maxRoundSeconds, Math.max(this.settings.minRoundSeconds, Math.ceil(1.5 * Math.max(...delays))));
     }
     const provider = this.p.rounds.runner!.provider!;
-    let gas = 0n;
-    const endBlock = await provider.getBlockNumber();
-    for (let b = startBlock + 1; b <= endBlock; b++) {
-      const block = await provider.getBlock(b);
-      if (block) gas += block.gasUsed;
-    }
+    // Every transaction mined during the round (the MBS's, the agents', DPoS blocks), by call.
+    const byCall = await gasByCall(provider, protocolContracts(this.p), startBlock, await provider.getBlockNumber());
     return {
       round,
       globalCid,
@@ -282,7 +282,8 @@ export class Mbs {
         evaluate: (tEnd - tAggregate) / 1000,
       },
       submissionDelays,
-      gasUsed: gas.toString(),
+      gasUsed: totalGas(byCall).toString(),
+      gasByCall: byCall.map((g) => ({ call: g.call, calls: g.calls, gas: g.gas.toString() })),
       seconds: (tEnd - t0) / 1000,
     };
   }

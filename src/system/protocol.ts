@@ -3,8 +3,9 @@
  * the chain. Built from a deployment file, so the same code runs on the in-process Hardhat network, `npx hardhat
  * node` and a testnet.
  */
-import type { ContractRunner } from "ethers";
-import type { Deployment } from "../chain/deployment";
+import type { ContractRunner, Interface } from "ethers";
+import type { ContractName, Deployment } from "../chain/deployment";
+import type { NamedContract } from "../chain/gasByCall";
 import { ChainClock } from "../chain/clock";
 import { userIdOf } from "../chain/bootstrap";
 import {
@@ -39,6 +40,25 @@ export function connectProtocol(deployment: Deployment, runner: ContractRunner) 
 }
 
 export type Protocol = ReturnType<typeof connectProtocol>;
+
+/** The contract name of each contract of a {@link Protocol}. */
+const CONTRACT_OF: Record<Exclude<keyof Protocol, "clock">, ContractName> = {
+  registry: "BSRegistry",
+  users: "UserRegistry",
+  coin: "TrainingCoin",
+  stake: "StakeVault",
+  recordLog: "RecordLog",
+  twins: "TwinRegistry",
+  rounds: "TrainingRounds",
+  ledger: "AssociationLedger",
+  election: "ProducerElection",
+  blocks: "BlockLedger",
+};
+
+/** The protocol's contracts by contract name, to label transactions by call (src/chain/gasByCall.ts). */
+export function protocolContracts(p: Protocol): NamedContract[] {
+  return (Object.keys(CONTRACT_OF) as (keyof typeof CONTRACT_OF)[]).map((k) => ({ name: CONTRACT_OF[k], address: p[k].target as string, iface: p[k].interface as unknown as Interface }));
+}
 
 function clockOf(runner: ContractRunner): ChainClock {
   const provider = runner.provider;

@@ -113,6 +113,20 @@ export function etherOf(gas: number, gwei: number): number {
   return (gas * gwei) / 1e9;
 }
 
+/** The rounds' gas by call summed over the rounds, largest first (empty for runs that did not record it). */
+function gasByCallOverRounds(m: RunMetrics): { call: string; calls: number; gas: number }[] {
+  const table = new Map<string, { call: string; calls: number; gas: number }>();
+  for (const r of m.rounds) {
+    for (const g of r.mbs.gasByCall ?? []) {
+      const t = table.get(g.call) ?? { call: g.call, calls: 0, gas: 0 };
+      t.calls += g.calls;
+      t.gas += gasOf(g.gas);
+      table.set(g.call, t);
+    }
+  }
+  return [...table.values()].sort((a, b) => b.gas - a.gas);
+}
+
 /** Gas as a number of gas units (MbsRoundReport.gasUsed is a decimal string of a bigint); NaN when unreadable. */
 function gasOf(gasUsed: string): number {
   try {
@@ -437,6 +451,21 @@ function reportMarkdown(m: RunMetrics, figures: Figure[]): string {
     ),
   );
   lines.push("");
+
+  // Gas by call
+  const byCall = gasByCallOverRounds(m);
+  if (byCall.length > 0) {
+    const total = byCall.reduce((s, g) => s + g.gas, 0);
+    lines.push("## Gas by call", "");
+    lines.push(`Every transaction mined during the ${m.rounds.length} round(s), by call, read from the blocks' receipts (deployment and bootstrap not included).`, "");
+    lines.push(
+      ...mdTable(
+        ["Call", "Transactions", "Gas per transaction (mean)", "Gas", "Share (%)"],
+        byCall.map((g) => [g.call, g.calls, Math.round(g.gas / g.calls).toLocaleString("en-US"), g.gas.toLocaleString("en-US"), fixed((100 * g.gas) / total, 1)]),
+      ),
+    );
+    lines.push("");
+  }
 
   // Verification
   const v = verdictCounts(m);

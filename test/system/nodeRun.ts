@@ -168,7 +168,7 @@ export function describeNodeRun(client: LocalClient): void {
       const run = dtwnRunAsync(
         [
           "--network", c.testnet ? "testnet" : "localhost", "--users", "12", "--bss", "3", "--rounds", "2", "--policy", "average", "--local-steps", "3",
-          "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "120", "--min-round-seconds", "60", "--verification-window-seconds", "45",
+          "--test-images", "300", "--held-out-per-bs", "60", "--first-round-seconds", "120", "--min-round-seconds", "60", "--verification-window-seconds", "45", "--reveal-window-seconds", "15",
           "--workers", "1", "--kill", "0:2:train", "--confirmations", String(c.confirmations), ...(c.testnet ? ["--fund-bs-ether", "10"] : []),
           ...(c.blockTimeSeconds ? ["--slot-seconds", String((c.confirmations + 1) * c.blockTimeSeconds)] : []), // c + 1 blocks (src/chain/blockTime.ts)
         ],

@@ -93,6 +93,10 @@ function round(r: number, accuracy: number, loss: number, coins: number[], agent
       phases: { submit: 30 + r, verify: 9, fetch: 0.5, aggregate: 0.25, evaluate: 1.25 },
       submissionDelays: { [ADDRESSES[0]]: 20, [ADDRESSES[1]]: 22, [ADDRESSES[2]]: 25 },
       gasUsed: String(2_500_000 * r),
+      gasByCall: [
+        { call: "TrainingRounds.submitModel", calls: 3, gas: String(1_500_000 * r) },
+        { call: "BlockLedger.proposeBlock", calls: r, gas: String(1_000_000 * r) },
+      ],
       seconds: 41 + r,
     },
     agents,
@@ -199,6 +203,20 @@ describe("system/report", () => {
     writeRunReport(dir, { ...run, options: { ...run.options, gasPriceGwei: 20 } });
     const md = fs.readFileSync(path.join(dir, "report.md"), "utf8");
     expect(md).to.include("| Cost (ETH at 20 gwei) |").and.include("| 2.500 | 0.050000 |").and.include("7.500 Mgas, 0.150000 ETH at 20 gwei");
+  });
+
+  it("adds up the rounds' gas by call, largest first, with each call's share", () => {
+    writeRunReport(dir, syntheticRun());
+    const md = fs.readFileSync(path.join(dir, "report.md"), "utf8");
+    // rounds 1 and 2: submitModel 1.5 + 3.0 Mgas in 6 transactions, proposeBlock 1.0 + 2.0 Mgas in 3
+    expect(md).to.include("## Gas by call");
+    expect(md).to.include("| TrainingRounds.submitModel | 6 | 750,000 | 4,500,000 | 60.0 |");
+    expect(md).to.include("| BlockLedger.proposeBlock | 3 | 1,000,000 | 3,000,000 | 40.0 |");
+    expect(md.indexOf("submitModel |")).to.be.lessThan(md.indexOf("proposeBlock |"));
+    const old = syntheticRun();
+    for (const r of old.rounds) delete r.mbs.gasByCall; // a run written before the breakdown existed
+    writeRunReport(dir, old);
+    expect(fs.readFileSync(path.join(dir, "report.md"), "utf8")).to.not.include("## Gas by call");
   });
 
   it("report.md summarises the run, the last round per BS, the verdicts by target and DPoS, and embeds each figure", () => {
