@@ -14,14 +14,20 @@ import {MIN_EPOCH_PRODUCERS, ProducerElection} from "./ProducerElection.sol";
 /// periods) into a block whose body is the Merkle root of their leaves, and the other producers of the epoch validate
 /// it and approve or reject it. With approvals from at least 2/3 of the epoch's producers (the proposer counts as
 /// one) the block is final and never changes again; with rejections from more than 1/3 it can no longer become
-/// final and is rejected (its records are packed again). A producer that lets its slot pass without a block is
-/// reported, jailed and slashed.
+/// final and is rejected (its records are packed again). A producer that lets its slot pass without a block while
+/// records were waiting to be packed is reported, jailed and slashed; a slot with nothing to pack needs no block (an
+/// empty block would cost a proposal and its approvals and record nothing).
 /// @dev Checks the chain makes itself (each names the attack it stops):
 /// - the proposed root must equal {RecordLog.rootOf} over the interval (`RootMismatch`): producers cannot finalise a
 ///   root of records that are not on chain, however many of them collude. Since the root is checked, a rejection
 ///   costs the proposer nothing (a coalition rejecting correct blocks can delay finality, never punish);
 /// - an epoch needs at least {ProducerElection.MIN_PRODUCERS} producers before any block is proposed
-///   (`TooFewProducers`): no lone producer's block is final on proposal, no single rejection decides.
+///   (`TooFewProducers`): no lone producer's block is final on proposal, no single rejection decides;
+/// - a missed slot is punished only with proof that a record was waiting when the slot began: the first record not in
+///   a final block at the slot's start, with its leaf's fields, appended before that start (`NothingWaiting`,
+///   `RecordProofMismatch`): a reporter (the MBS or a coalition of BSs) cannot jail and slash a producer whose slot
+///   had nothing to pack, and a producer that sits out its slot while records wait (censoring them) is still
+///   punished.
 /// Merkle tree: leaves in log order; each level hashes pairs with OpenZeppelin's commutative keccak256 (sorted pair),
 /// an odd last node is carried up unchanged; the root of one leaf is the leaf itself and of zero leaves bytes32(0).
 /// Verdicts are accepted until the end of the block's slot, so at most one block is pending at a time; a pending
@@ -133,6 +139,11 @@ contract BlockLedger is MemberGated {
     error RootMismatch(bytes32 expected, bytes32 proposed);
     /// @dev The epoch has fewer than {ProducerElection.MIN_PRODUCERS} producers: none of its blocks could be final.
     error TooFewProducers(uint256 epoch, uint256 producers);
+    /// @dev No record was waiting to be packed when the slot began (record `waiting` is not on the log, or was appended
+    /// at or after `slotStart`): the producer had nothing to pack.
+    error NothingWaiting(uint256 slot, uint256 waiting, uint256 slotStart);
+    /// @dev The given fields are not those of record `index`'s leaf.
+    error RecordProofMismatch(uint256 index);
 
     /// @param registry_ The BS membership.
     /// @param election_ The producer schedule (this contract needs JAILER_ROLE).
@@ -230,11 +241,19 @@ contract BlockLedger is MemberGated {
         }
     }
 
-    /// @notice Report that the producer of past slot `slot` proposed no block: it is jailed and slashed.
-    /// Any member BS or the operator. A producer already jailed past that slot's epoch, or no longer a member, is not
-    /// punished again (so a producer pays at most one missed-slot penalty per jail period).
+    /// @notice Report that the producer of past slot `slot` proposed no block although a record was waiting: it is
+    /// jailed and slashed. Any member BS or the operator, with the fields of the first record that was not in a final
+    /// block when the slot began ({packedAtSlotStart}; they are in its `RecordAppended` event). A producer already
+    /// jailed past that slot's epoch, or no longer a member, is not punished again (so a producer pays at most one
+    /// missed-slot penalty per jail period).
     /// @param slot The missed slot.
-    function reportMissedSlot(uint256 slot) external onlyMemberOrOperator {
+    /// @param kind The waiting record's kind.
+    /// @param payloadHash The waiting record's payload hash.
+    /// @param appendedAt The block timestamp at which the waiting record was appended (before the slot began).
+    function reportMissedSlot(uint256 slot, RecordLog.RecordKind kind, bytes32 payloadHash, uint64 appendedAt)
+        external
+        onlyMemberOrOperator
+    {
         if (slot >= election.currentSlot()) revert SlotNotOver(slot);
         (bool proposed,) = _blockOf(slot);
         if (proposed) revert SlotNotMissed(slot);
@@ -247,9 +266,22 @@ contract BlockLedger is MemberGated {
         uint256 producerCount = election.producerCount(epoch);
         // With too few producers no block could be proposed: nobody is at fault.
         if (producerCount < MIN_EPOCH_PRODUCERS) revert TooFewProducers(epoch, producerCount);
+        _checkWaiting(slot, kind, payloadHash, appendedAt);
         _missReported[slot] = true;
         emit SlotMissed(slot, producer, msg.sender);
         _penalize(producer);
+    }
+
+    /// @notice The records [0, packedAtSlotStart(slot)) were in final blocks when slot `slot` began: the record at
+    /// this index is the first one its producer had to pack (if it was appended before the slot began).
+    /// @dev Blocks are proposed in their own slot and validated only until its end, so the last block of an earlier
+    /// slot was decided before `slot` began: its end if it became final, its start otherwise.
+    /// @param slot The slot.
+    function packedAtSlotStart(uint256 slot) public view returns (uint256) {
+        uint256 k = _firstBlockFrom(slot);
+        if (k == 0) return 0;
+        BlockState storage b = _blocks[k - 1];
+        return b.status == BlockStatus.Final ? b.toRecord : b.fromRecord;
     }
 
     /// @notice Number of blocks proposed.
@@ -317,19 +349,36 @@ contract BlockLedger is MemberGated {
         return MerkleProof.verifyCalldata(proof, b.root, recordLog.leafAt(recordIndex));
     }
 
-    /// @dev The block proposed for `slot`, by binary search over the blocks, whose slots strictly increase (each is
-    /// proposed in its own slot, the current one, and at most one per slot).
+    /// @dev The block proposed for `slot`: blocks' slots strictly increase (each is proposed in its own slot, the
+    /// current one, and at most one per slot).
     function _blockOf(uint256 slot) private view returns (bool exists, uint256 blockId) {
-        uint256 lo = 0;
+        blockId = _firstBlockFrom(slot);
+        if (blockId < _blocks.length && _blocks[blockId].slot == slot) return (true, blockId);
+        return (false, 0);
+    }
+
+    /// @dev The id of the first block proposed for `slot` or a later slot (the number of blocks if none), by binary
+    /// search over the blocks' increasing slots.
+    function _firstBlockFrom(uint256 slot) private view returns (uint256 lo) {
         uint256 hi = _blocks.length;
         while (lo < hi) {
             uint256 mid = (lo + hi) / 2;
-            uint256 s = _blocks[mid].slot;
-            if (s == slot) return (true, mid);
-            if (s < slot) lo = mid + 1;
+            if (_blocks[mid].slot < slot) lo = mid + 1;
             else hi = mid;
         }
-        return (false, 0);
+    }
+
+    /// @dev The record at {packedAtSlotStart} of `slot` has these leaf fields and was appended before the slot began.
+    function _checkWaiting(uint256 slot, RecordLog.RecordKind kind, bytes32 payloadHash, uint64 appendedAt)
+        private
+        view
+    {
+        uint256 waiting = packedAtSlotStart(slot);
+        uint256 slotStart = election.slotEnd(slot) - election.slotDuration();
+        if (waiting >= recordLog.length() || appendedAt >= slotStart) revert NothingWaiting(slot, waiting, slotStart);
+        if (recordLog.leafAt(waiting) != recordLog.leafHash(waiting, kind, payloadHash, appendedAt)) {
+            revert RecordProofMismatch(waiting);
+        }
     }
 
     function _pending(uint256 blockId) private view returns (BlockState storage b) {

@@ -9,7 +9,9 @@ import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 /// digital-twin data records and training model records. DPoS block producers pack consecutive ranges of this log
 /// into blocks (a block = the Merkle root of the leaves of its interval, see {BlockLedger}).
 /// @dev Only writer contracts ({TwinRegistry}, {TrainingRounds}) append. A leaf is
-/// `keccak256(abi.encode(index, kind, payloadHash))`, so a leaf commits to its position and kind.
+/// `keccak256(abi.encode(index, kind, payloadHash, appendedAt))`, so a leaf commits to its position, its kind and the
+/// block timestamp at which it was appended: anyone can prove on chain that a record was waiting to be packed at a
+/// given time ({BlockLedger.reportMissedSlot}) with the event's fields alone.
 contract RecordLog is AccessControl {
     /// @notice Role of the contracts allowed to append records.
     bytes32 public constant WRITER_ROLE = keccak256("WRITER_ROLE");
@@ -23,8 +25,10 @@ contract RecordLog is AccessControl {
 
     bytes32[] private _leaves;
 
-    /// @notice A record was appended at `index`.
-    event RecordAppended(uint256 indexed index, RecordKind indexed kind, bytes32 payloadHash, bytes32 leaf);
+    /// @notice A record was appended at `index`, at block timestamp `appendedAt`.
+    event RecordAppended(
+        uint256 indexed index, RecordKind indexed kind, bytes32 payloadHash, uint64 appendedAt, bytes32 leaf
+    );
 
     /// @dev The admin must not be address(0): nobody could grant WRITER_ROLE.
     error ZeroAdmin();
@@ -45,9 +49,10 @@ contract RecordLog is AccessControl {
     /// @return index The record's position in the log.
     function append(RecordKind kind, bytes32 payloadHash) external onlyRole(WRITER_ROLE) returns (uint256 index) {
         index = _leaves.length;
-        bytes32 leaf = leafHash(index, kind, payloadHash);
+        uint64 appendedAt = uint64(block.timestamp);
+        bytes32 leaf = leafHash(index, kind, payloadHash, appendedAt);
         _leaves.push(leaf);
-        emit RecordAppended(index, kind, payloadHash, leaf);
+        emit RecordAppended(index, kind, payloadHash, appendedAt, leaf);
     }
 
     /// @notice Number of records.
@@ -115,7 +120,12 @@ contract RecordLog is AccessControl {
     /// @param index Position in the log.
     /// @param kind The record kind.
     /// @param payloadHash keccak256 of the record's payload.
-    function leafHash(uint256 index, RecordKind kind, bytes32 payloadHash) public pure returns (bytes32) {
-        return keccak256(abi.encode(index, kind, payloadHash));
+    /// @param appendedAt The block timestamp at which the record was appended.
+    function leafHash(uint256 index, RecordKind kind, bytes32 payloadHash, uint64 appendedAt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(index, kind, payloadHash, appendedAt));
     }
 }

@@ -1,14 +1,16 @@
 /**
  * A BS's Delegated-Proof-of-Stake duties (Section II-C, Fig. 2), run on a timer next to its FL work:
- * - open the epoch's election when nobody has yet (producers by coin-weighted approval votes);
- * - in its own slot, pack the next interval of model records into a block: the Merkle root of their leaves;
+ * - open the epoch's election when records wait to be packed and nobody has elected it yet (producers by
+ *   coin-weighted approval votes);
+ * - in its own slot, pack the next interval of records into a block (the Merkle root of their leaves), when there
+ *   is one: a slot with no record waiting needs no block;
  * - validate the pending block of another producer of the epoch by recomputing that root from the records' events.
  * Every action first checks the chain, so a restarted agent neither proposes nor validates twice.
  */
 import { BlockStatus } from "../chain/enums";
-import { AbiCoder, keccak256, type JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import { detectBlockTime } from "../chain/blockTime";
-import { merkleRoot } from "../chain/merkle";
+import { merkleRoot, recordLeaf } from "../chain/merkle";
 import { describeRevert, type Protocol } from "../system/protocol";
 
 /** Counters of what this BS did as a block producer. */
@@ -20,8 +22,6 @@ export interface DposStats {
   errors: string[];
 }
 
-const coder = AbiCoder.defaultAbiCoder();
-
 /** The leaves of records [from, to) rebuilt from the RecordLog's events (never from its storage). */
 export async function recordLeaves(p: Protocol, from: number, to: number): Promise<string[]> {
   if (to <= from) return [];
@@ -29,13 +29,26 @@ export async function recordLeaves(p: Protocol, from: number, to: number): Promi
   const byIndex = new Map<number, string>();
   for (const e of events) {
     const index = Number(e.args.index);
-    if (index >= from && index < to) byIndex.set(index, keccak256(coder.encode(["uint256", "uint8", "bytes32"], [e.args.index, e.args.kind, e.args.payloadHash])));
+    if (index >= from && index < to) byIndex.set(index, recordLeaf(e.args.index, e.args.kind, e.args.payloadHash, e.args.appendedAt));
   }
   return Array.from({ length: to - from }, (_, k) => {
     const leaf = byIndex.get(from + k);
     if (!leaf) throw new Error(`record ${from + k} has no RecordAppended event on this node.`);
     return leaf;
   });
+}
+
+/**
+ * What `BlockLedger.reportMissedSlot` needs to punish the producer of past slot `slot`: the fields of the first record
+ * that was not in a final block when the slot began, if it was appended before the slot began; undefined when nothing
+ * was waiting (the slot needed no block).
+ */
+export async function missedSlotEvidence(p: Pick<Protocol, "recordLog" | "blocks" | "election">, slot: bigint | number): Promise<{ kind: bigint; payloadHash: string; appendedAt: bigint } | undefined> {
+  const waiting = await p.blocks.packedAtSlotStart(slot);
+  const [e] = await p.recordLog.queryFilter(p.recordLog.filters.RecordAppended(waiting));
+  if (!e) return undefined;
+  const slotStart = (await p.election.slotEnd(slot)) - (await p.election.slotDuration());
+  return e.args.appendedAt < slotStart ? { kind: e.args.kind, payloadHash: e.args.payloadHash, appendedAt: e.args.appendedAt } : undefined;
 }
 
 const BENIGN = /AlreadyElected|SlotAlreadyUsed|AlreadyValidated|ValidationClosed|BlockNotPending|WrongSlot|NoProducers|NotSlotProducer/;
@@ -67,6 +80,12 @@ export class DposDuty {
     this.busy = true;
     try {
       const { election, blocks, recordLog } = this.p;
+      // Nothing waiting to be packed (every record is in a final block, so no block is pending either): no election,
+      // no block, nothing to validate. An epoch is elected when it has records to pack, a slot with none needs no
+      // block (BlockLedger.reportMissedSlot), and an empty block or an idle election only costs gas.
+      const from = Number(await blocks.packedUpTo());
+      const length = Number(await recordLog.length());
+      if (length === from) return;
       const epoch = await election.currentEpoch();
       if (!(await election.isElected(epoch))) {
         await (await election.elect()).wait();
@@ -76,8 +95,6 @@ export class DposDuty {
       const slot = await this.landingSlot();
       const producer = await election.producerOfSlot(slot);
       if (producer.toLowerCase() === this.me.toLowerCase() && !(await blocks.blockOfSlot(slot)).exists && !(await election.isJailed(this.me))) {
-        const from = Number(await blocks.packedUpTo());
-        const length = Number(await recordLog.length());
         const to = Math.min(length, from + Number(await blocks.MAX_RECORDS_PER_BLOCK()));
         const root = merkleRoot(await recordLeaves(this.p, from, to));
         await (await blocks.proposeBlock(slot, to, root)).wait();

@@ -3,7 +3,15 @@
  * hashes pairs with keccak256 of the sorted pair (OpenZeppelin's commutative hashing, so MerkleProof.verify accepts
  * the proofs); an odd last node is carried up unchanged. The root of one leaf is the leaf, of none bytes32(0).
  */
-import { concat, keccak256, ZeroHash } from "ethers";
+import { AbiCoder, concat, keccak256, ZeroHash } from "ethers";
+
+/**
+ * A record's leaf, as RecordLog.leafHash: keccak256(abi.encode(uint256 index, uint8 kind, bytes32 payloadHash,
+ * uint64 appendedAt)), appendedAt the block timestamp of the append (all four are in its RecordAppended event).
+ */
+export function recordLeaf(index: bigint | number, kind: bigint | number, payloadHash: string, appendedAt: bigint | number): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint8", "bytes32", "uint64"], [index, kind, payloadHash, appendedAt]));
+}
 
 function hashPair(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a]));

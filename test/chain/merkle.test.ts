@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { concat, id, keccak256, ZeroHash } from "ethers";
-import { merkleProof, merkleRoot } from "../../src/chain/merkle";
+import { concat, id, keccak256, toBeHex, ZeroHash } from "ethers";
+import { merkleProof, merkleRoot, recordLeaf } from "../../src/chain/merkle";
 import { deployDpos, electSelfVoters, enterSlot, leavesOf, loadPinned } from "../consensus/dpos.helpers";
 
 const L = Array.from({ length: 12 }, (_, i) => id(`leaf-${i}`));
@@ -17,6 +17,34 @@ function verify(proof: string[], root: string, leaf: string): boolean {
 }
 
 describe("src/chain/merkle", () => {
+  describe("recordLeaf", () => {
+    it("is keccak256 of the four 32-byte words index, kind, payloadHash, appendedAt (abi.encode, as RecordLog.leafHash)", () => {
+      const payload = id("payload");
+      for (const [index, kind, at] of [
+        [0n, 0n, 0n],
+        [7n, 1n, 1_700_000_000n],
+        [2n ** 256n - 1n, 2n, 2n ** 64n - 1n],
+      ]) {
+        const words = concat([toBeHex(index, 32), toBeHex(kind, 32), payload, toBeHex(at, 32)]);
+        expect(recordLeaf(index, kind, payload, at)).to.equal(keccak256(words));
+        // numbers and bigints alike
+        if (index < 2n ** 53n && at < 2n ** 53n) expect(recordLeaf(Number(index), Number(kind), payload, Number(at))).to.equal(keccak256(words));
+      }
+    });
+
+    it("commits to appendedAt: the same record appended a second later has another leaf", () => {
+      const payload = id("payload");
+      expect(recordLeaf(3, 1, payload, 1_000)).to.not.equal(recordLeaf(3, 1, payload, 1_001));
+      expect(recordLeaf(3, 1, payload, 1_000)).to.not.equal(recordLeaf(3, 2, payload, 1_000));
+      expect(recordLeaf(3, 1, payload, 1_000)).to.not.equal(recordLeaf(4, 1, payload, 1_000));
+    });
+
+    it("refuses an appendedAt beyond uint64 and a kind beyond uint8 (what the event cannot carry)", () => {
+      expect(() => recordLeaf(0, 0, ZeroHash, 2n ** 64n)).to.throw();
+      expect(() => recordLeaf(0, 256, ZeroHash, 0)).to.throw();
+    });
+  });
+
   describe("merkleRoot", () => {
     it("is bytes32(0) for no leaves and the leaf itself for one", () => {
       expect(merkleRoot([])).to.equal(ZeroHash);

@@ -3,12 +3,15 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { PARAMS, deployWithFiveBssWithTestAdmin } from "../fixtures";
-import { merkleProof, merkleRoot } from "../../src/chain/merkle";
+import { merkleProof, merkleRoot, recordLeaf } from "../../src/chain/merkle";
+import { missedSlotEvidence } from "../../src/agents/dpos";
 import { ROLES } from "../../src/chain/roles";
-import { BlockLedger__factory, type BlockLedger, type ProducerElection } from "../../typechain-types";
-import { appendRecords, deployDpos, electSelfVoters, enterSlot, leavesOf, loadPinned } from "./dpos.helpers";
+import { BlockLedger__factory, type BlockLedger, type ProducerElection, type RecordLog } from "../../typechain-types";
+import { appendRecords, deployDpos, electSelfVoters, enterSlot, leavesOf, loadPinned, recordFields, slotStart, type RecordFields } from "./dpos.helpers";
 
 const Status = { None: 0n, Pending: 1n, Final: 2n, Rejected: 3n } as const;
+/** RecordLog.RecordKind */
+const Kind = { TwinModel: 0n, TwinData: 1n, TrainingModel: 2n } as const;
 const SLASH_BPS = BigInt(PARAMS.blockSlashBps);
 
 /** The Ignition deployment with 5 BSs (10 twin data records), all standing, each approving itself; epoch elected. */
@@ -35,9 +38,15 @@ async function twoProducersFixture() {
   return { ...d, epoch, first: epoch * 10n, producers, leaves: await leavesOf(d.recordLog) };
 }
 async function oneEpochJailFixture() {
-  const d = await deployDpos({ jailEpochs: 1 });
+  const d = await deployDpos({ jailEpochs: 1, records: 1 }); // one record waiting from before the election
   const { epoch, producers } = await electSelfVoters(d.election, d.bss);
   return { ...d, epoch, first: epoch * 10n, producers };
+}
+/** A direct deployment with an empty record log (the operator holds WRITER_ROLE); three of five BSs elected. */
+async function noRecordsFixture() {
+  const d = await deployDpos();
+  const { epoch, producers } = await electSelfVoters(d.election, d.bss);
+  return { ...d, epoch, first: epoch * 10n, producers, nonProducers: d.bss.filter((s) => !producers.includes(s)), leaves: [] as string[] };
 }
 async function fourProducersFixture() {
   const d = await deployDpos({ producersPerEpoch: 4, records: 10 });
@@ -78,6 +87,37 @@ async function blockIn(f: Ctx, slot: bigint, to: number, verdicts: (boolean | nu
   const others = f.producers.filter((p) => p !== owner(f, slot));
   for (const [i, v] of verdicts.entries()) if (v !== null) await f.blocks.connect(others[i]).validateBlock(id, v);
   return id;
+}
+
+/**
+ * `who` reports missed slot `slot` with the leaf fields of record `index` (read from its RecordAppended event): by
+ * default record 0, the one waiting at the start of every slot before the first final block.
+ */
+async function report(f: { blocks: BlockLedger; recordLog: RecordLog }, who: HardhatEthersSigner, slot: bigint, index: bigint | number = 0n) {
+  return reportWith(f, who, slot, await recordFields(f.recordLog, index));
+}
+
+/** `who` reports missed slot `slot` with the given leaf fields (true or forged). */
+function reportWith(f: { blocks: BlockLedger }, who: HardhatEthersSigner, slot: bigint, r: RecordFields) {
+  return f.blocks.connect(who).reportMissedSlot(slot, r.kind, r.payloadHash, r.appendedAt);
+}
+
+/** Nobody was reported, jailed or slashed: no SlotMissed, every producer free, bonds and supply as in `before`. */
+async function expectNobodyPunished(
+  f: Ctx & { stake: { bondedOf(a: string): Promise<bigint> }; coin: { totalSupply(): Promise<bigint> } },
+  before: { bonds: bigint[]; supply: bigint },
+) {
+  expect(await f.blocks.queryFilter(f.blocks.filters.SlotMissed())).to.have.length(0);
+  expect(await f.blocks.queryFilter(f.blocks.filters.ProducerSlashed())).to.have.length(0);
+  for (const [i, p] of f.producers.entries()) {
+    expect(await f.election.isJailed(p.address)).to.equal(false);
+    expect(await f.stake.bondedOf(p.address)).to.equal(before.bonds[i]);
+  }
+  expect(await f.coin.totalSupply()).to.equal(before.supply);
+}
+
+async function holdings(f: Ctx & { stake: { bondedOf(a: string): Promise<bigint> }; coin: { totalSupply(): Promise<bigint> } }) {
+  return { bonds: await Promise.all(f.producers.map((p) => f.stake.bondedOf(p.address))), supply: await f.coin.totalSupply() };
 }
 
 const proofsFor = (f: Ctx, from: number, to: number) =>
@@ -228,7 +268,7 @@ describe("BlockLedger", () => {
       const missed = f.first + 1n;
       const p = owner(f, missed);
       await enterSlot(f.election, missed + 1n);
-      await f.blocks.connect(f.nonProducers[0]).reportMissedSlot(missed);
+      await report(f, f.nonProducers[0], missed);
       const again = missed + 3n; // p's next slot
       expect(owner(f, again)).to.equal(p);
       await enterSlot(f.election, again);
@@ -297,7 +337,7 @@ describe("BlockLedger", () => {
         .withArgs(f.epoch, 2n);
       // nobody could propose, so nobody is punished for the empty slot
       await enterSlot(f.election, s + 1n);
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s)).to.be.revertedWithCustomError(f.blocks, "TooFewProducers").withArgs(f.epoch, 2n);
+      await expect(report(f, f.mbs, s)).to.be.revertedWithCustomError(f.blocks, "TooFewProducers").withArgs(f.epoch, 2n);
       expect(await f.election.MIN_PRODUCERS()).to.equal(3n);
     });
 
@@ -440,7 +480,7 @@ describe("BlockLedger", () => {
       const s = f.first + 1n;
       const missed = owner(f, s);
       await enterSlot(f.election, s + 1n);
-      await f.blocks.connect(f.mbs).reportMissedSlot(s);
+      await report(f, f.mbs, s);
       expect(await f.election.isJailed(missed.address)).to.be.true;
       await propose(f, s + 1n, 10);
       expect(owner(f, s + 1n)).to.not.equal(missed);
@@ -508,7 +548,7 @@ describe("BlockLedger", () => {
       const third = f.producers.filter((x) => x !== owner(f, s))[1];
       await expect(f.blocks.connect(third).validateBlock(0n, false)).to.be.revertedWithCustomError(f.blocks, "BlockNotPending");
       await blockIn(f, s + 1n, 8, [false, false]);
-      await expect(f.blocks.connect(f.nonProducers[0]).reportMissedSlot(s))
+      await expect(report(f, f.nonProducers[0], s))
         .to.be.revertedWithCustomError(f.blocks, "SlotNotMissed")
         .withArgs(s);
       await blockIn(f, s + 2n, 10, [null, true]); // the proposer of s + 1 is jailed: leave it out
@@ -550,7 +590,7 @@ describe("BlockLedger", () => {
         .to.be.revertedWithCustomError(f.blocks, "ValidationClosed")
         .withArgs(0n);
       // The slot had a block, so its producer cannot be reported for it.
-      await expect(f.blocks.connect(f.nonProducers[0]).reportMissedSlot(s))
+      await expect(report(f, f.nonProducers[0], s))
         .to.be.revertedWithCustomError(f.blocks, "SlotNotMissed")
         .withArgs(s);
 
@@ -578,15 +618,18 @@ describe("BlockLedger", () => {
   });
 
   describe("reportMissedSlot", () => {
-    it("jails and slashes the producer of a missed slot (reported by a member or the operator)", async () => {
+    it("jails and slashes the producer of a missed slot while a record was waiting (reported by a member or the operator, with the record's fields)", async () => {
       const f = await loadPinned(electedFixture);
       const s = f.first + 1n;
       const p = owner(f, s);
       await enterSlot(f.election, s + 1n);
+      // The ten twin data records of the fixture were appended before the election: record 0 was waiting.
+      expect(await f.blocks.packedAtSlotStart(s)).to.equal(0n);
+      expect((await recordFields(f.recordLog, 0n)).appendedAt).to.be.below(await slotStart(f.election, s));
       const balance = await f.stake.bondedOf(p.address);
       const amount = (balance * SLASH_BPS) / 10_000n;
       const reporter = f.nonProducers[0];
-      await expect(f.blocks.connect(reporter).reportMissedSlot(s))
+      await expect(report(f, reporter, s))
         .to.emit(f.blocks, "SlotMissed")
         .withArgs(s, p.address, reporter.address)
         .and.to.emit(f.blocks, "ProducerSlashed")
@@ -600,11 +643,245 @@ describe("BlockLedger", () => {
       const p2 = owner(f, s2);
       await enterSlot(f.election, s2 + 1n);
       const amount2 = ((await f.stake.bondedOf(p2.address)) * SLASH_BPS) / 10_000n;
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s2))
+      await expect(report(f, f.mbs, s2))
         .to.emit(f.blocks, "SlotMissed")
         .withArgs(s2, p2.address, f.mbs.address)
         .and.to.emit(f.blocks, "ProducerSlashed")
         .withArgs(p2.address, amount2);
+    });
+
+    it("(attack) cannot jail and slash the producer of a slot with nothing to pack, all records being in final blocks: NothingWaiting, for the MBS and every BS", async () => {
+      // The attack: the MBS, or a coalition of BSs, reports an idle slot to jail and slash its producer.
+      const f = await loadPinned(electedFixture);
+      await blockIn(f, f.first + 1n, 10, [true]); // every record in a final block
+      const s = f.first + 2n;
+      await enterSlot(f.election, s + 1n);
+      const start = await slotStart(f.election, s);
+      expect(await f.blocks.packedAtSlotStart(s)).to.equal(10n);
+      expect(await f.recordLog.length()).to.equal(10n);
+      expect(await missedSlotEvidence(f, s)).to.equal(undefined);
+      const before = await holdings(f);
+      const last = await recordFields(f.recordLog, 9n); // a real record's true fields, but an already packed one
+      const forged: RecordFields = { kind: Kind.TrainingModel, payloadHash: ethers.id("a record that is not on chain"), appendedAt: start - 1n };
+      for (const who of [f.mbs, ...f.five]) {
+        for (const fields of [last, forged]) {
+          await expect(reportWith(f, who, s, fields)).to.be.revertedWithCustomError(f.blocks, "NothingWaiting").withArgs(s, 10n, start);
+        }
+      }
+      // A record appended after the slot (now) does not make it reportable: it was not waiting when the slot began.
+      await f.recordLog.grantRole(ROLES.WRITER, f.mbs.address);
+      await f.recordLog.append(Number(Kind.TrainingModel), ethers.id("late record"));
+      const late = await recordFields(f.recordLog, 10n);
+      expect(late.appendedAt).to.be.above(start);
+      await expect(reportWith(f, f.mbs, s, late)).to.be.revertedWithCustomError(f.blocks, "NothingWaiting").withArgs(s, 10n, start);
+      // ... nor a backdated claim of it (which is not its leaf).
+      await expect(reportWith(f, f.mbs, s, { ...late, appendedAt: start - 1n }))
+        .to.be.revertedWithCustomError(f.blocks, "RecordProofMismatch")
+        .withArgs(10n);
+      expect(await missedSlotEvidence(f, s)).to.equal(undefined);
+      await expectNobodyPunished(f, before);
+    });
+
+    it("(attack) cannot jail and slash the producer of a slot when the log is empty: NothingWaiting for forged fields", async () => {
+      const f = await loadPinned(noRecordsFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s + 1n);
+      const start = await slotStart(f.election, s);
+      expect(await f.recordLog.length()).to.equal(0n);
+      expect(await f.blocks.packedAtSlotStart(s)).to.equal(0n);
+      expect(await missedSlotEvidence(f, s)).to.equal(undefined);
+      const before = await holdings(f);
+      for (const who of [f.mbs, ...f.bss]) {
+        for (const kind of [Kind.TwinModel, Kind.TwinData, Kind.TrainingModel]) {
+          await expect(reportWith(f, who, s, { kind, payloadHash: ethers.id("fabricated"), appendedAt: start - 1n }))
+            .to.be.revertedWithCustomError(f.blocks, "NothingWaiting")
+            .withArgs(s, 0n, start);
+        }
+      }
+      await expectNobodyPunished(f, before);
+    });
+
+    it("(attack) a record appended during the slot, not before: NothingWaiting (even at the slot's first second, or backdated: RecordProofMismatch); the next producer that sits it out is punished", async () => {
+      const f = await loadPinned(noRecordsFixture);
+      const s = f.first + 1n;
+      const start = await slotStart(f.election, s);
+      await enterSlot(f.election, s - 1n, 5n);
+      await time.setNextBlockTimestamp(start); // appended in the first block of slot s
+      await f.recordLog.append(Number(Kind.TwinData), ethers.id("record 0"));
+      await enterSlot(f.election, s, 6n);
+      await f.recordLog.append(Number(Kind.TrainingModel), ethers.id("record 1")); // mid-slot
+      const r0 = await recordFields(f.recordLog, 0n);
+      const r1 = await recordFields(f.recordLog, 1n);
+      expect(r0.appendedAt).to.equal(start);
+      expect(r1.appendedAt).to.be.above(start);
+      expect(r1.appendedAt).to.be.below(await f.election.slotEnd(s));
+      await enterSlot(f.election, s + 2n);
+      expect(await f.blocks.packedAtSlotStart(s)).to.equal(0n);
+      expect(await missedSlotEvidence(f, s)).to.equal(undefined);
+      const before = await holdings(f);
+      await expect(reportWith(f, f.mbs, s, r0)).to.be.revertedWithCustomError(f.blocks, "NothingWaiting").withArgs(s, 0n, start);
+      await expect(reportWith(f, f.bss[0], s, r1))
+        .to.be.revertedWithCustomError(f.blocks, "NothingWaiting")
+        .withArgs(s, 0n, start);
+      // A reporter claiming the record was appended a second before the slot: not the record's leaf.
+      await expect(reportWith(f, f.mbs, s, { ...r0, appendedAt: start - 1n }))
+        .to.be.revertedWithCustomError(f.blocks, "RecordProofMismatch")
+        .withArgs(0n);
+      await expectNobodyPunished(f, before);
+
+      // Slot s + 1 began with record 0 waiting: its producer, which proposed nothing (censoring it), is punished.
+      const next = s + 1n;
+      const p = owner(f, next);
+      expect(await f.blocks.packedAtSlotStart(next)).to.equal(0n);
+      expect(await missedSlotEvidence(f, next)).to.deep.equal(r0);
+      const amount = ((await f.stake.bondedOf(p.address)) * SLASH_BPS) / 10_000n;
+      await expect(reportWith(f, f.bss[0], next, r0))
+        .to.emit(f.blocks, "SlotMissed")
+        .withArgs(next, p.address, f.bss[0].address)
+        .and.to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, amount)
+        .and.to.emit(f.election, "ProducerJailed");
+      expect(await f.election.isJailed(p.address)).to.equal(true);
+    });
+
+    it("a record appended in the last second before the slot began was waiting: the report succeeds", async () => {
+      const f = await loadPinned(noRecordsFixture);
+      const s = f.first + 1n;
+      const start = await slotStart(f.election, s);
+      await enterSlot(f.election, s - 1n, 5n);
+      await time.setNextBlockTimestamp(start - 1n);
+      await f.recordLog.append(Number(Kind.TwinModel), ethers.id("just in time"));
+      await enterSlot(f.election, s + 1n);
+      const r0 = await recordFields(f.recordLog, 0n);
+      expect(r0.appendedAt).to.equal(start - 1n);
+      expect(await missedSlotEvidence(f, s)).to.deep.equal(r0);
+      await expect(reportWith(f, f.mbs, s, r0)).to.emit(f.blocks, "SlotMissed").withArgs(s, owner(f, s).address, f.mbs.address);
+    });
+
+    it("(attack) fields that are not the waiting record's leaf: RecordProofMismatch (payload, appendedAt, kind, another record's); a claimed appendedAt from the slot's start: NothingWaiting", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s + 1n);
+      const start = await slotStart(f.election, s);
+      const r0 = await recordFields(f.recordLog, 0n);
+      expect(r0.kind).to.equal(Kind.TwinData);
+      const before = await holdings(f);
+      const wrong: RecordFields[] = [
+        { ...r0, payloadHash: ethers.id("another payload") },
+        { ...r0, payloadHash: ethers.ZeroHash },
+        { ...r0, appendedAt: r0.appendedAt - 1n },
+        { ...r0, appendedAt: r0.appendedAt + 1n },
+        { ...r0, appendedAt: 0n },
+        { ...r0, kind: Kind.TwinModel },
+        { ...r0, kind: Kind.TrainingModel },
+        await recordFields(f.recordLog, 1n), // a real record, but not the waiting one
+      ];
+      for (const fields of wrong) {
+        expect(fields.appendedAt).to.be.below(start);
+        await expect(reportWith(f, f.mbs, s, fields)).to.be.revertedWithCustomError(f.blocks, "RecordProofMismatch").withArgs(0n);
+      }
+      for (const appendedAt of [start, start + 1n, 2n ** 64n - 1n]) {
+        await expect(reportWith(f, f.mbs, s, { ...r0, appendedAt }))
+          .to.be.revertedWithCustomError(f.blocks, "NothingWaiting")
+          .withArgs(s, 0n, start);
+      }
+      // A kind outside the enum does not even decode.
+      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s, 3, r0.payloadHash, r0.appendedAt)).to.be.revertedWithoutReason();
+      await expectNobodyPunished(f, before);
+      // The true fields succeed.
+      await expect(reportWith(f, f.mbs, s, r0)).to.emit(f.blocks, "SlotMissed").withArgs(s, owner(f, s).address, f.mbs.address);
+    });
+
+    it("the last earlier block was rejected: its records were still waiting, reported with its fromRecord's fields", async () => {
+      const f = await loadPinned(electedFixture);
+      await blockIn(f, f.first + 1n, 4, [true]); // final: records 0..3
+      await blockIn(f, f.first + 2n, 10, [false, false]); // rejected: records 4..9 waiting again
+      const s = f.first + 3n;
+      await enterSlot(f.election, s + 1n);
+      expect(await f.blocks.packedUpTo()).to.equal(4n);
+      expect(await f.blocks.packedAtSlotStart(s)).to.equal(4n);
+      const r4 = await recordFields(f.recordLog, 4n);
+      expect(await missedSlotEvidence(f, s)).to.deep.equal(r4);
+      for (const other of [0n, 3n, 5n]) {
+        await expect(report(f, f.mbs, s, other)).to.be.revertedWithCustomError(f.blocks, "RecordProofMismatch").withArgs(4n);
+      }
+      const p = owner(f, s);
+      const amount = ((await f.stake.bondedOf(p.address)) * SLASH_BPS) / 10_000n;
+      await expect(reportWith(f, f.nonProducers[0], s, r4))
+        .to.emit(f.blocks, "SlotMissed")
+        .withArgs(s, p.address, f.nonProducers[0].address)
+        .and.to.emit(f.blocks, "ProducerSlashed")
+        .withArgs(p.address, amount);
+      expect(await f.election.isJailed(p.address)).to.equal(true);
+    });
+
+    it("the last earlier block expired: its records were still waiting, reported with its fromRecord's fields", async () => {
+      const f = await loadPinned(electedFixture);
+      await blockIn(f, f.first + 1n, 4, [true]); // final: records 0..3
+      await blockIn(f, f.first + 2n, 10); // pending, expires at the end of its slot
+      const s = f.first + 3n;
+      await enterSlot(f.election, s + 1n);
+      expect(await f.blocks.isExpired(1n)).to.equal(true);
+      expect(await f.blocks.packedAtSlotStart(s)).to.equal(4n);
+      await expect(report(f, f.mbs, f.first + 2n, 4n)).to.be.revertedWithCustomError(f.blocks, "SlotNotMissed").withArgs(f.first + 2n);
+      await expect(report(f, f.mbs, s, 0n)).to.be.revertedWithCustomError(f.blocks, "RecordProofMismatch").withArgs(4n);
+      expect(await missedSlotEvidence(f, s)).to.deep.equal(await recordFields(f.recordLog, 4n));
+      await expect(report(f, f.mbs, s, 4n)).to.emit(f.blocks, "SlotMissed").withArgs(s, owner(f, s).address, f.mbs.address);
+    });
+
+    it("packedAtSlotStart: 0 before any block; the last earlier block's toRecord if final, its fromRecord if rejected or expired; blocks of the slot itself or later do not count", async () => {
+      const f = await loadPinned(electedFixture);
+      const s = f.first + 1n;
+      const at = async (slots: bigint[]) => Promise.all(slots.map((x) => f.blocks.packedAtSlotStart(x)));
+      expect(await at([0n, s, s + 5n, s + 1000n])).to.deep.equal([0n, 0n, 0n, 0n]);
+      await blockIn(f, s, 4, [true]); // block 0: final [0, 4)
+      expect(await at([s - 1n, s, s + 1n, s + 1000n])).to.deep.equal([0n, 0n, 4n, 4n]);
+      await blockIn(f, s + 1n, 10, [false, false]); // block 1: rejected [4, 10)
+      expect(await at([s, s + 1n, s + 2n])).to.deep.equal([0n, 4n, 4n]);
+      await blockIn(f, s + 2n, 7); // block 2: pending [4, 7), expires
+      await enterSlot(f.election, s + 3n);
+      expect(await at([s + 2n, s + 3n])).to.deep.equal([4n, 4n]);
+      await propose(f, s + 3n, 7); // block 3: final [4, 7)
+      await f.blocks.connect(f.producers.filter((x) => x !== owner(f, s + 3n))[0]).validateBlock(3n, true);
+      // Slots skipped between blocks take the last block before them.
+      await blockIn(f, s + 6n, 7, [true]); // block 4: final, empty [7, 7)
+      expect(await at([0n, s, s + 1n, s + 2n, s + 3n, s + 4n, s + 5n, s + 6n, s + 7n])).to.deep.equal([0n, 0n, 4n, 4n, 4n, 7n, 7n, 7n, 7n]);
+      expect(await f.blocks.packedUpTo()).to.equal(7n);
+      // The views agree with the events: the record at packedAtSlotStart rebuilds its stored leaf from its fields.
+      const r = await recordFields(f.recordLog, await f.blocks.packedAtSlotStart(s + 7n));
+      expect(recordLeaf(7n, r.kind, r.payloadHash, r.appendedAt)).to.equal(await f.recordLog.leafAt(7n));
+    });
+
+    it("missedSlotEvidence (src/agents/dpos.ts): the waiting record's fields from its RecordAppended event, or undefined when nothing was waiting", async () => {
+      const f = await loadPinned(electedFixture);
+      await f.recordLog.grantRole(ROLES.WRITER, f.mbs.address);
+      const s = f.first + 1n;
+      await enterSlot(f.election, s + 1n);
+      // Nothing proposed yet: record 0 was waiting.
+      const ev = await missedSlotEvidence(f, s);
+      expect(ev).to.deep.equal(await recordFields(f.recordLog, 0n));
+      expect(ev!.kind).to.equal(Kind.TwinData);
+      expect(recordLeaf(0n, ev!.kind, ev!.payloadHash, ev!.appendedAt)).to.equal(f.leaves[0]);
+      await expect(reportWith(f, f.mbs, s, ev!)).to.emit(f.blocks, "SlotMissed");
+      // Every record final: nothing waits for the next slots.
+      await propose(f, s + 1n, 10);
+      await f.blocks.connect(f.producers.filter((x) => x !== owner(f, s + 1n) && x !== owner(f, s))[0]).validateBlock(0n, true);
+      await enterSlot(f.election, s + 3n);
+      expect(await missedSlotEvidence(f, s + 2n)).to.equal(undefined);
+      // A record appended during slot s + 3 was not waiting at its start, but was at the start of s + 4.
+      await f.recordLog.append(Number(Kind.TwinModel), ethers.id("new record"));
+      await enterSlot(f.election, s + 5n);
+      expect(await missedSlotEvidence(f, s + 3n)).to.equal(undefined);
+      const r10 = await recordFields(f.recordLog, 10n);
+      expect(r10).to.deep.equal({ kind: Kind.TwinModel, payloadHash: ethers.id("new record"), appendedAt: r10.appendedAt });
+      expect(r10.appendedAt).to.be.at.least(await slotStart(f.election, s + 3n));
+      expect(await missedSlotEvidence(f, s + 4n)).to.deep.equal(r10);
+      // Its evidence is what the chain takes (s + 4 is owned by a producer not jailed: the one of s + 1).
+      const p = owner(f, s + 4n);
+      expect(p).to.equal(owner(f, s + 1n));
+      await expect(reportWith(f, f.mbs, s + 4n, (await missedSlotEvidence(f, s + 4n))!))
+        .to.emit(f.blocks, "SlotMissed")
+        .withArgs(s + 4n, p.address, f.mbs.address);
     });
 
     it("reverts ProducerNotMember when the slot's producer was removed (it could not propose)", async () => {
@@ -614,7 +891,7 @@ describe("BlockLedger", () => {
       await f.registry.connect(f.mbs).remove(p.address);
       await enterSlot(f.election, s + 1n);
       const balance = await f.stake.bondedOf(p.address);
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
+      await expect(report(f, f.mbs, s))
         .to.be.revertedWithCustomError(f.blocks, "ProducerNotMember")
         .withArgs(p.address);
       expect(await f.stake.bondedOf(p.address)).to.equal(balance);
@@ -626,7 +903,7 @@ describe("BlockLedger", () => {
       const s = f.first + 2n;
       await enterSlot(f.election, s);
       for (const slot of [s, s + 1n]) {
-        await expect(f.blocks.connect(f.mbs).reportMissedSlot(slot))
+        await expect(report(f, f.mbs, slot))
           .to.be.revertedWithCustomError(f.blocks, "SlotNotOver")
           .withArgs(slot);
       }
@@ -640,7 +917,7 @@ describe("BlockLedger", () => {
       await blockIn(f, s + 2n, 4);
       await enterSlot(f.election, s + 3n);
       for (const slot of [s, s + 1n, s + 2n]) {
-        await expect(f.blocks.connect(f.mbs).reportMissedSlot(slot))
+        await expect(report(f, f.mbs, slot))
           .to.be.revertedWithCustomError(f.blocks, "SlotNotMissed")
           .withArgs(slot);
       }
@@ -650,8 +927,8 @@ describe("BlockLedger", () => {
       const f = await loadPinned(electedFixture);
       const s = f.first + 1n;
       await enterSlot(f.election, s + 1n);
-      await f.blocks.connect(f.mbs).reportMissedSlot(s);
-      await expect(f.blocks.connect(f.five[0]).reportMissedSlot(s))
+      await report(f, f.mbs, s);
+      await expect(report(f, f.five[0], s))
         .to.be.revertedWithCustomError(f.blocks, "AlreadyReported")
         .withArgs(s);
     });
@@ -662,16 +939,16 @@ describe("BlockLedger", () => {
       const p = owner(f, s); // jailed for a missed slot
       const q = owner(f, s + 1n); // jailed for a missed slot
       await enterSlot(f.election, s + 2n);
-      await f.blocks.connect(f.mbs).reportMissedSlot(s);
-      await f.blocks.connect(f.mbs).reportMissedSlot(s + 1n);
+      await report(f, f.mbs, s);
+      await report(f, f.mbs, s + 1n);
       // Neither can propose in its next slot (jailed), and those absences are not punished again.
       await enterSlot(f.election, s + 5n);
       expect(owner(f, s + 3n)).to.equal(p);
       expect(owner(f, s + 4n)).to.equal(q);
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s + 3n))
+      await expect(report(f, f.mbs, s + 3n))
         .to.be.revertedWithCustomError(f.blocks, "ProducerIsJailed")
         .withArgs(p.address);
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s + 4n))
+      await expect(report(f, f.mbs, s + 4n))
         .to.be.revertedWithCustomError(f.blocks, "ProducerIsJailed")
         .withArgs(q.address);
     });
@@ -687,7 +964,7 @@ describe("BlockLedger", () => {
       await enterSlot(f.election, s + 1n);
       const supply = await f.coin.totalSupply();
       const amount = (bond * SLASH_BPS) / 10_000n;
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
+      await expect(report(f, f.mbs, s))
         .to.emit(f.blocks, "ProducerSlashed")
         .withArgs(p.address, amount)
         .and.to.emit(f.election, "ProducerJailed");
@@ -705,7 +982,7 @@ describe("BlockLedger", () => {
       await f.stake.slash(p.address, 10_000);
       await enterSlot(f.election, s + 1n);
       const supply = await f.coin.totalSupply();
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(s))
+      await expect(report(f, f.mbs, s))
         .to.emit(f.blocks, "ProducerSlashed")
         .withArgs(p.address, 0n)
         .and.to.emit(f.election, "ProducerJailed");
@@ -715,7 +992,7 @@ describe("BlockLedger", () => {
 
     it("reverts the election's NoProducers for a slot of an epoch without an election", async () => {
       const f = await loadPinned(electedFixture);
-      await expect(f.blocks.connect(f.mbs).reportMissedSlot(f.first - 1n))
+      await expect(report(f, f.mbs, f.first - 1n))
         .to.be.revertedWithCustomError(f.election, "NoProducers")
         .withArgs(f.epoch - 1n);
     });
@@ -730,27 +1007,27 @@ describe("BlockLedger", () => {
       await p.election.elect();
       await enterSlot(p.election, first + 5n);
       for (let s = first; s < first + 4n; s++) {
-        await expect(p.blocks.connect(p.mbs).reportMissedSlot(s))
+        await expect(report(p, p.mbs, s))
           .to.be.revertedWithCustomError(p.election, "NoProducers")
           .withArgs(epoch);
       }
       // The slot in which the election happened is the producers' first.
       const producer = await p.election.producerOfSlot(first + 4n);
-      await expect(p.blocks.connect(p.mbs).reportMissedSlot(first + 4n))
+      await expect(report(p, p.mbs, first + 4n))
         .to.emit(p.blocks, "SlotMissed")
         .withArgs(first + 4n, producer, p.mbs.address);
     });
 
     it("with jailEpochs = 1: not punished twice within the jail epoch, punishable again once re-elected", async () => {
       const d = await loadPinned(oneEpochJailFixture);
-      const report = (slot: bigint) => d.blocks.connect(d.mbs).reportMissedSlot(slot);
+      const reportAt = (slot: bigint) => report(d, d.mbs, slot); // record 0, appended before the election, is waiting
       const s = d.first + 1n;
       const p = await d.election.producerOfSlot(s);
       await enterSlot(d.election, s + 1n);
-      await expect(report(s)).to.emit(d.election, "ProducerJailed").withArgs(p, d.epoch + 1n);
+      await expect(reportAt(s)).to.emit(d.election, "ProducerJailed").withArgs(p, d.epoch + 1n);
       await enterSlot(d.election, s + 4n);
       expect(await d.election.producerOfSlot(s + 3n)).to.equal(p);
-      await expect(report(s + 3n)).to.be.revertedWithCustomError(d.blocks, "ProducerIsJailed").withArgs(p);
+      await expect(reportAt(s + 3n)).to.be.revertedWithCustomError(d.blocks, "ProducerIsJailed").withArgs(p);
 
       // Free again in the next epoch (jailedUntil = that epoch): re-elected, and a new absence is punished.
       const next = d.epoch + 1n;
@@ -761,7 +1038,7 @@ describe("BlockLedger", () => {
       let missed = next * 10n;
       while ((await d.election.producerOfSlot(missed)) !== p) missed++;
       await enterSlot(d.election, missed + 1n);
-      await expect(report(missed))
+      await expect(reportAt(missed))
         .to.emit(d.blocks, "SlotMissed")
         .withArgs(missed, p, d.mbs.address)
         .and.to.emit(d.election, "ProducerJailed")
@@ -771,7 +1048,7 @@ describe("BlockLedger", () => {
     it("reverts NotMember for a caller that is neither a member nor the operator", async () => {
       const f = await loadPinned(electedFixture);
       await enterSlot(f.election, f.first + 2n);
-      await expect(f.blocks.connect(f.outsider).reportMissedSlot(f.first + 1n))
+      await expect(report(f, f.outsider, f.first + 1n))
         .to.be.revertedWithCustomError(f.blocks, "NotMember")
         .withArgs(f.outsider.address);
     });

@@ -7,6 +7,7 @@ import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ROLES } from "../../src/chain/roles";
+import { recordLeaf } from "../../src/chain/merkle";
 import { PARAMS, COIN } from "../fixtures";
 import {
   BlockLedger__factory,
@@ -51,13 +52,36 @@ export async function enterEpoch(election: ProducerElection, epoch: bigint): Pro
   return enterSlot(election, epoch * (await election.slotsPerEpoch()));
 }
 
-/** Every leaf of the record log, in log order. */
+/**
+ * Every leaf of the record log, in log order, rebuilt from its events' fields (index, kind, payloadHash, appendedAt);
+ * throws if a rebuilt leaf is not the event's own leaf.
+ */
 export async function leavesOf(recordLog: RecordLog): Promise<string[]> {
   const events = await recordLog.queryFilter(recordLog.filters.RecordAppended());
   const leaves: string[] = [];
-  for (const e of events) leaves[Number(e.args.index)] = e.args.leaf;
+  for (const e of events) {
+    const leaf = recordLeaf(e.args.index, e.args.kind, e.args.payloadHash, e.args.appendedAt);
+    if (leaf !== e.args.leaf) throw new Error(`record ${e.args.index}: the event's fields do not rebuild its leaf`);
+    leaves[Number(e.args.index)] = leaf;
+  }
   expectDense(leaves, Number(await recordLog.length()));
   return leaves;
+}
+
+/** The leaf fields of a record, as `BlockLedger.reportMissedSlot` takes them after the slot. */
+export interface RecordFields {
+  kind: bigint;
+  payloadHash: string;
+  appendedAt: bigint;
+}
+
+/** The leaf fields of record `index`, read from its RecordAppended event (and checked against the stored leaf). */
+export async function recordFields(recordLog: RecordLog, index: bigint | number): Promise<RecordFields> {
+  const [e] = await recordLog.queryFilter(recordLog.filters.RecordAppended(index));
+  if (!e) throw new Error(`record ${index} has no RecordAppended event`);
+  const f = { kind: e.args.kind, payloadHash: e.args.payloadHash, appendedAt: e.args.appendedAt };
+  if (recordLeaf(index, f.kind, f.payloadHash, f.appendedAt) !== (await recordLog.leafAt(index))) throw new Error(`record ${index}: the event's fields are not the stored leaf's`);
+  return f;
 }
 
 function expectDense(leaves: string[], length: number) {

@@ -69,8 +69,9 @@ function trainingPayload(round: bigint, bs: string, cid: string, dataSize: bigin
   return keccak256(abi.encode(["uint256", "address", "bytes", "uint64", "uint32"], [round, bs, cid, dataSize, numTwins]));
 }
 
-function leafOf(index: bigint, kind: number, payloadHash: string): string {
-  return keccak256(abi.encode(["uint256", "uint8", "bytes32"], [index, kind, payloadHash]));
+/** RecordLog's leaf: keccak256(abi.encode(index, kind, payloadHash, appendedAt)), appendedAt the append's block timestamp. */
+function leafOf(index: bigint, kind: number, payloadHash: string, appendedAt: bigint): string {
+  return keccak256(abi.encode(["uint256", "uint8", "bytes32", "uint64"], [index, kind, payloadHash, appendedAt]));
 }
 
 const sortAddresses = (xs: string[]) => [...xs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
@@ -517,12 +518,15 @@ describe("TrainingRounds", () => {
       const cid = fakeCid("m");
       const index = await recordLog.length();
       const payload = trainingPayload(1n, bs.address, cid, 600n, 2n); // its action: twins 5 and 6, 300 samples each
-      const leaf = leafOf(index, TRAINING_MODEL, payload);
+      // the record's appendedAt is the timestamp of the block of the submission: pinned here to know it beforehand
+      const at = BigInt(await time.latest()) + 1n;
+      await time.setNextBlockTimestamp(at);
+      const leaf = leafOf(index, TRAINING_MODEL, payload, at);
       await expect(rounds.connect(bs).submitModel(1, cid))
         .to.emit(rounds, "ModelSubmitted")
         .withArgs(1n, bs.address, cid, 600n, 2n, index)
         .and.to.emit(recordLog, "RecordAppended")
-        .withArgs(index, TRAINING_MODEL, payload, leaf);
+        .withArgs(index, TRAINING_MODEL, payload, at, leaf);
       expect(await recordLog.leafAt(index)).to.equal(leaf);
       const s = await rounds.submission(1, bs.address);
       expect(s.exists).to.equal(true);

@@ -105,6 +105,13 @@ library Devices {
     }
 }
 
+/// @notice A record of the log as its RecordAppended event gives it: the fields of its leaf besides its index.
+struct RecordFields {
+    RecordLog.RecordKind kind;
+    bytes32 payloadHash;
+    uint64 appendedAt;
+}
+
 /// @notice The log-recording cheatcodes of forge 1.x (the npm forge-std 1.1.2 Vm interface predates them).
 interface VmLogs {
     struct Log {
@@ -138,8 +145,13 @@ interface VmLogs {
 /// `forgedConsentsRefused`). The BSs attest or dispute every recorded global model (attestGlobal) with their snapshot
 /// bonds, which the ghost adds up (invariant_attestationTallyIsTheGhost), and openRound must be refused until the
 /// previous model is attested by the quorum, and for good once the quorum disputed it. Attack (class 7): the MBS
-/// records a forged global model, which the honest BSs dispute (attackForgedGlobal). Ghost state records what the
-/// chain must agree with.
+/// records a forged global model, which the honest BSs dispute (attackForgedGlobal). The ghost of the record log keeps
+/// every record's fields from its RecordAppended event (each leaf must be keccak256(abi.encode(index, kind,
+/// payloadHash, appendedAt)) of them, appendedAt the call's timestamp) and packedUpTo after every finalization, so it
+/// knows which record was waiting when any slot began: a missed slot is reported with that record's fields, and
+/// attack: a report of a slot that had nothing to pack, or with fields that are not the waiting record's (a forged
+/// payload, a backdated or wrong appendedAt, a wrong kind), must be refused with NothingWaiting or RecordProofMismatch
+/// (reportMissed). Ghost state records what the chain must agree with.
 contract ProtocolHandler {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     VmLogs private constant VML = VmLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
@@ -201,6 +213,16 @@ contract ProtocolHandler {
     uint256 public attestationsRefused;
     uint256 public opensRefused;
     uint256 public forgedModelsDisputed;
+    // ghost of the record log: every record's fields (from its RecordAppended event), and packedUpTo after each
+    // finalization with its timestamp; counts for the report: missed slots reported, reports refused for a slot with
+    // nothing waiting and for fields that are not the waiting record's
+    mapping(uint256 index => RecordFields) private _ghostRecords;
+    uint256 public ghostRecordCount;
+    uint64[] private _finalizedAt;
+    uint256[] private _packedAfter;
+    uint256 public missedSlotsReported;
+    uint256 public idleReportsRefused;
+    uint256 public forgedEvidenceRefused;
 
     /// @dev A ballot a BS committed: what it reveals, and whether it will (or can) reveal it.
     struct Ballot {
@@ -236,8 +258,18 @@ contract ProtocolHandler {
     uint256 private _supply0;
     bool private _logsTaken;
 
-    constructor(Deployed memory d_, address operator_, address[] memory bss_, uint256 users_, uint256 start) {
+    /// @param bootLogs The logs of the deployment's calls (its twin data records' RecordAppended events).
+    constructor(
+        Deployed memory d_,
+        address operator_,
+        address[] memory bss_,
+        uint256 users_,
+        uint256 start,
+        VmLogs.Log[] memory bootLogs
+    ) {
         d = d_;
+        _takeRecords(bootLogs);
+        if (ghostRecordCount != d_.recordLog.length()) _violate("a deployed record has no RecordAppended event");
         operator = operator_;
         bss = bss_;
         userCount = users_;
@@ -260,9 +292,14 @@ contract ProtocolHandler {
         minted = d_.coin.totalSupply(); // the Eq. 6 allocation, credited bonded at deployment
     }
 
+    /// @dev Every action records its logs: the RecordAppended events feed the ghost of the record log (the vault's
+    /// events, for the actions that reach it, are replayed by `staked`, which takes the records first).
     modifier timed() {
         VM.warp(now_);
+        VML.recordLogs();
         _;
+        _takeRecords(VML.getRecordedLogs());
+        _notePacked();
         ++successes;
     }
 
@@ -563,7 +600,9 @@ contract ProtocolHandler {
         TrainingRounds.Round memory r = d.rounds.getRound(round);
         if (wait) {
             require(now_ > r.deadline && !_revealPending(round, r.revealUntil), "verdicts pending");
-            now_ = r.revealUntil + 1;
+            // wait for the reveals to close, never back in time (a chain's clock only moves forward: the records'
+            // appendedAt, the blocks' slots and the snapshots rely on it)
+            if (now_ <= r.revealUntil) now_ = r.revealUntil + 1;
             VM.warp(now_);
         }
         VM.prank(operator);
@@ -1048,14 +1087,75 @@ contract ProtocolHandler {
         d.blocks.validateBlock(count - 1, approve);
     }
 
-    /// @notice A BS reports one of the last 20 slots as missed: its producer is jailed and slashed (blockSlashBps of
-    /// its bonded and unbonding coins).
-    function reportMissed(uint256 slotSeed) external timed staked {
+    /// @notice A BS reports one of the last 20 slots as missed, with the fields of the record that was waiting when
+    /// the slot began (the first not in a final block then, by the ghost's history of packedUpTo, if it was appended
+    /// before the slot began): its producer is jailed and slashed (blockSlashBps of its bonded and unbonding coins).
+    /// The chain's packedAtSlotStart must be the ghost's. Attack first (a reporter jailing and slashing a producer that
+    /// had nothing to pack): a slot with no record waiting is reported with the fields of the record at that position
+    /// (appended during the slot) or of one nobody appended; and (`forgeSeed` % 8 >= 5) a slot is first reported with
+    /// fields that are not the waiting record's (another payload hash, a backdated appendedAt, another kind). Each must
+    /// be refused, when it gets past the earlier checks, with NothingWaiting (nothing was waiting, or the claimed
+    /// appendedAt is not before the slot) or else RecordProofMismatch, with their arguments; then the true fields of a
+    /// waiting record are given, and must never be refused with either.
+    function reportMissed(uint256 slotSeed, uint256 forgeSeed) external timed staked {
         uint256 current = d.election.currentSlot();
         uint256 back = 1 + (slotSeed % 20);
         require(current >= back, "no such slot");
-        VM.prank(bss[slotSeed % bss.length]);
-        d.blocks.reportMissedSlot(current - back);
+        uint256 slot = current - back;
+        uint256 start = d.election.genesisTime() + slot * d.election.slotDuration();
+        uint256 waiting = packedBefore(start);
+        if (d.blocks.packedAtSlotStart(slot) != waiting) _violate("packedAtSlotStart is not packedUpTo when the slot began");
+        RecordFields memory truth = waiting < ghostRecordCount
+            ? _ghostRecords[waiting]
+            : RecordFields(RecordLog.RecordKind.TrainingModel, keccak256(abi.encode("no record", forgeSeed)), uint64(start - 1));
+        bool waited = waiting < ghostRecordCount && truth.appendedAt < start;
+        address reporter = bss[slotSeed % bss.length];
+        uint256 mode = forgeSeed % 8;
+        if (!waited || mode >= 5) {
+            RecordFields memory f = RecordFields(truth.kind, truth.payloadHash, truth.appendedAt);
+            if (mode == 5) f.payloadHash = keccak256(abi.encode("forged payload", forgeSeed));
+            else if (mode == 6) f.appendedAt = _backdated(f.appendedAt, 1 + (forgeSeed >> 8) % 600);
+            else if (mode == 7) f.kind = RecordLog.RecordKind((uint8(f.kind) + 1 + (forgeSeed >> 8) % 2) % 3);
+            _reportRefused(reporter, slot, f, waiting, start);
+            if (!waited) return;
+        }
+        VM.prank(reporter);
+        try d.blocks.reportMissedSlot(slot, truth.kind, truth.payloadHash, truth.appendedAt) {
+            ++missedSlotsReported;
+        } catch (bytes memory err) {
+            bytes4 sel = bytes4(err);
+            if (sel == BlockLedger.NothingWaiting.selector || sel == BlockLedger.RecordProofMismatch.selector) {
+                _violate("a producer that sat out its slot while a record waited could not be reported");
+            }
+            // refused by an earlier check (not over, not missed, reported, jailed, not a member, too few producers)
+            assembly {
+                revert(add(err, 32), mload(err))
+            }
+        }
+    }
+
+    /// @dev `t` moved `dt` seconds back (not below 0).
+    function _backdated(uint64 t, uint256 dt) private pure returns (uint64) {
+        return t > dt ? t - uint64(dt) : 0;
+    }
+
+    /// @dev Attack: `reporter` reports `slot` with fields `f` that are not those of a record waiting when it began
+    /// (record `waiting`; the slot began at `start`). It must be refused: by an earlier check, or with the
+    /// NothingWaiting or RecordProofMismatch the fields call for.
+    function _reportRefused(address reporter, uint256 slot, RecordFields memory f, uint256 waiting, uint256 start) private {
+        bytes memory refusal = waiting >= ghostRecordCount || f.appendedAt >= start
+            ? abi.encodeWithSelector(BlockLedger.NothingWaiting.selector, slot, waiting, start)
+            : abi.encodeWithSelector(BlockLedger.RecordProofMismatch.selector, waiting);
+        VM.prank(reporter);
+        try d.blocks.reportMissedSlot(slot, f.kind, f.payloadHash, f.appendedAt) {
+            _violate("a producer was punished without the true fields of a record waiting when its slot began");
+        } catch (bytes memory err) {
+            bytes4 sel = bytes4(err);
+            if (sel != BlockLedger.NothingWaiting.selector && sel != BlockLedger.RecordProofMismatch.selector) return;
+            if (keccak256(err) != keccak256(refusal)) _violate("a report without a waiting record was refused with another error");
+            else if (sel == BlockLedger.NothingWaiting.selector) ++idleReportsRefused;
+            else ++forgedEvidenceRefused;
+        }
     }
 
     // ----- views for the invariants -----------------------------------------------------------------------------
@@ -1080,6 +1180,16 @@ contract ProtocolHandler {
             n = m;
         }
         return level[0];
+    }
+
+    /// @notice What packedUpTo was just before `ts`, by the ghost's history of finalizations (0 before the first).
+    function packedBefore(uint256 ts) public view returns (uint256 packed) {
+        for (uint256 k = 0; k < _finalizedAt.length && _finalizedAt[k] < ts; ++k) packed = _packedAfter[k];
+    }
+
+    /// @notice The ghost's fields of record `index` (from its RecordAppended event).
+    function ghostRecord(uint256 index) external view returns (RecordFields memory) {
+        return _ghostRecords[index];
     }
 
     /// @notice The five BSs.
@@ -1210,6 +1320,7 @@ contract ProtocolHandler {
     function _takeLogs() private returns (VmLogs.Log[] memory logs) {
         logs = VML.getRecordedLogs();
         _logsTaken = true;
+        _takeRecords(logs);
         Replay memory st;
         st.bonded = _bonded0;
         st.unbonding = _unbonding0;
@@ -1302,6 +1413,39 @@ contract ProtocolHandler {
             ++slashes;
         }
         return true;
+    }
+
+    // ----- record log ------------------------------------------------------------------------------------------
+
+    /// @dev The RecordAppended events of `logs`, into the ghost of the record log: in index order, each one's fields
+    /// giving its stored leaf (keccak256(abi.encode(index, kind, payloadHash, appendedAt)), as the event's own leaf),
+    /// appendedAt the call's timestamp. Events of calls that reverted (a refused append in a try) are left out: their
+    /// leaf is not the one stored at their index, if any.
+    function _takeRecords(VmLogs.Log[] memory logs) private {
+        uint256 length = d.recordLog.length();
+        for (uint256 k = 0; k < logs.length; ++k) {
+            VmLogs.Log memory l = logs[k];
+            if (l.emitter != address(d.recordLog) || l.topics[0] != RecordLog.RecordAppended.selector) continue;
+            uint256 index = uint256(l.topics[1]);
+            (bytes32 payloadHash, uint64 appendedAt, bytes32 leaf) = abi.decode(l.data, (bytes32, uint64, bytes32));
+            if (index >= length || d.recordLog.leafAt(index) != leaf) continue;
+            RecordFields memory f = RecordFields(RecordLog.RecordKind(uint8(uint256(l.topics[2]))), payloadHash, appendedAt);
+            if (index != ghostRecordCount) _violate("a record was appended out of order");
+            if (keccak256(abi.encode(index, f.kind, f.payloadHash, f.appendedAt)) != leaf) {
+                _violate("a record's leaf is not keccak256(abi.encode(index, kind, payloadHash, appendedAt))");
+            }
+            if (appendedAt != block.timestamp) _violate("a record's appendedAt is not the timestamp of its append");
+            _ghostRecords[index] = f;
+            ghostRecordCount = index + 1;
+        }
+    }
+
+    /// @dev packedUpTo after the call, into the ghost's history when a block became final in it (at most one per call).
+    function _notePacked() private {
+        if (d.blocks.finalBlockCount() == _packedAfter.length) return;
+        _finalizedAt.push(uint64(block.timestamp));
+        _packedAfter.push(d.blocks.packedUpTo());
+        if (d.blocks.finalBlockCount() != _packedAfter.length) _violate("more than one block became final in one call");
     }
 
     // ----- helpers ----------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import {AssociationLedger} from "../../contracts/twins/AssociationLedger.sol";
 import {StakeGenesis} from "../../contracts/token/StakeGenesis.sol";
 import {ProducerElection} from "../../contracts/consensus/ProducerElection.sol";
 import {BlockLedger} from "../../contracts/consensus/BlockLedger.sol";
-import {ProtocolHandler, Deployed, Devices} from "./ProtocolHandler.sol";
+import {ProtocolHandler, Deployed, Devices, RecordFields, VmLogs} from "./ProtocolHandler.sol";
 
 /// @title ProtocolInvariants
 /// @notice Stateful fuzzing of the whole protocol with forge (`npm run fuzz`: 256 runs x depth 500; `npm test` runs
@@ -29,6 +29,7 @@ import {ProtocolHandler, Deployed, Devices} from "./ProtocolHandler.sol";
 /// whose calls are all refused cannot pass unnoticed.
 contract ProtocolInvariants {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    VmLogs private constant VML = VmLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
     address private constant OPERATOR = address(0xB0B);
     /// @dev 12 minutes (the deployment default is a day): withdrawals happen within a run, and a round may last up to
     /// 360 s (RoundTooLong): its deadline at most 270 s after opening, then the commit (60 s) and reveal (30 s) windows.
@@ -90,6 +91,7 @@ contract ProtocolInvariants {
         VM.prank(OPERATOR);
         d.users.admitUsers(userIds, devices);
         require(Devices.domain(d.twins) == d.twins.domainSeparator(), "the consents' domain is not EIP712(dtwn TwinRegistry, 1)");
+        VML.recordLogs(); // the twin data records' RecordAppended events, for the handler's ghost of the record log
         for (uint256 i = 0; i < 5; ++i) {
             address bs = address(uint160(0xB500 + i));
             bss.push(bs);
@@ -101,7 +103,7 @@ contract ProtocolInvariants {
         }
         VM.prank(OPERATOR);
         genesis.allocate();
-        handler = new ProtocolHandler(d, OPERATOR, bss, USERS, block.timestamp + 1);
+        handler = new ProtocolHandler(d, OPERATOR, bss, USERS, block.timestamp + 1, VML.getRecordedLogs());
     }
 
     /// @dev User `u`'s twin on `bs` with one data record of `size` samples, both signed by the user's device.
@@ -311,6 +313,27 @@ contract ProtocolInvariants {
         require(next == d.blocks.packedUpTo(), "packedUpTo is not the end of the final blocks");
     }
 
+    /// @notice Every record's leaf is keccak256(abi.encode(index, kind, payloadHash, appendedAt)) of the fields its
+    /// RecordAppended event gave (the handler's ghost, appendedAt the timestamp of its append), and the records in
+    /// final blocks when the current slot began (packedAtSlotStart, which a missed-slot report proves a waiting record
+    /// against) are what packedUpTo was then, by the ghost's history of finalizations.
+    function invariant_recordsAreTheirEvents() public {
+        VM.warp(handler.now_());
+        uint256 n = d.recordLog.length();
+        require(handler.ghostRecordCount() == n, "a record has no RecordAppended event");
+        for (uint256 i = 0; i < n; ++i) {
+            RecordFields memory f = handler.ghostRecord(i);
+            require(
+                d.recordLog.leafAt(i) == keccak256(abi.encode(i, f.kind, f.payloadHash, f.appendedAt)),
+                "a leaf is not keccak256(abi.encode(index, kind, payloadHash, appendedAt)) of its event"
+            );
+            require(i == 0 || f.appendedAt >= handler.ghostRecord(i - 1).appendedAt, "records were appended back in time");
+        }
+        uint256 slot = d.election.currentSlot();
+        uint256 start = d.election.genesisTime() + slot * d.election.slotDuration();
+        require(d.blocks.packedAtSlotStart(slot) == handler.packedBefore(start), "packedAtSlotStart is not packedUpTo when the slot began");
+    }
+
     /// @notice Every handler action can succeed on the deployed protocol (so the campaign's calls are not all
     /// refused): one scripted round through every action, each of which must not revert, with each attack tried.
     function test_everyActionSucceedsInAScriptedRound() public {
@@ -367,15 +390,32 @@ contract ProtocolInvariants {
             } catch {} // the proposer itself cannot validate
         }
         require(validated, "no producer could validate the block");
-        handler.warp(23); // the next slot passes without a block
-        handler.reportMissed(0); // its producer is jailed and slashed
+        handler.warp(23); // the next slot passes without a block, records waiting (the block left some out)
+        require(d.blocks.packedUpTo() < d.recordLog.length(), "the scripted block packed every record");
+        // attack first: another payload hash than the waiting record's (RecordProofMismatch); then its true fields:
+        // its producer is jailed and slashed
+        handler.reportMissed(0, 5);
+        // the next slot's producer packs every record, and the slot after it passes with nothing to pack
+        handler.propose(d.recordLog.length() - d.blocks.packedUpTo(), false);
+        validated = false;
+        for (uint256 k = 0; k < 3 && !validated; ++k) {
+            try handler.validate(k, true) {
+                validated = true;
+            } catch {} // the proposer and the jailed producer cannot validate
+        }
+        require(validated && d.blocks.packedUpTo() == d.recordLog.length(), "the second block did not pack every record");
+        handler.warp(23);
+        handler.reportMissed(0, 0); // attack: a slot with nothing to pack (refused with NothingWaiting)
+        require(handler.forgedEvidenceRefused() == 1 && handler.idleReportsRefused() == 1, "a forged report was not refused");
+        require(handler.missedSlotsReported() == 1, "the missed slot with a record waiting was not reported");
         require(!handler.violation(), handler.violationReason());
         require(!handler.stakeViolation(), handler.stakeViolationReason());
         // 84 calls + the one validation that succeeded (55 before the consents: + registerTwin, twinData, the commit
         // with a move and the 3 forged-consent attacks = 61 before the attestations: + 12 attestGlobal calls, 3
         // refused openRound calls, and round 2 to its settlement (submit, 4 ballots committed, 4 revealed, settle) and
-        // the forged global model = 85)
-        require(handler.successes() == 85, "an action did not count its success");
+        // the forged global model = 85) + the second block, its validation, a warp and the report of a slot with
+        // nothing to pack = 89
+        require(handler.successes() == 89, "an action did not count its success");
         require(handler.attestations() == 5 && handler.disputes() == 5, "the global models were not attested as scripted");
         require(handler.attestationsRefused() == 5, "an invalid attestation was not tried or not refused with its error");
         require(handler.opensRefused() == 3 && handler.forgedModelsDisputed() == 1, "a refused opening was not tried");
@@ -387,7 +427,7 @@ contract ProtocolInvariants {
         require(d.rounds.submission(2, bss[0]).outcome == TrainingRounds.Outcome.Passed, "BS 0's round-2 model did not pass");
         // 4 verifiers paid in each round (4 before round 2 was settled)
         require(handler.verifierRewards() == 8 && handler.withheldSlashes() == 1, "verifiers paid or slashed other than scripted");
-        require(d.blocks.finalBlockCount() == 1, "the block did not become final");
+        require(d.blocks.finalBlockCount() == 2, "the blocks did not become final");
         require(handler.slashes() == 2, "the withheld ballot and the missed slot were not both slashed");
         invariant_stakeConservation();
         invariant_slashesExact();
@@ -398,8 +438,10 @@ contract ProtocolInvariants {
         invariant_roundsContinue();
         invariant_roundsOpenOnlyFromAttestedModels();
         invariant_attestationTallyIsTheGhost();
+        invariant_recordsAreTheirEvents();
+        invariant_finalBlocksAreTheRecords();
         console.log(
-            "scripted rounds: 85 actions succeeded, 6 models passed, block final, 2 slashes, 11 forged consents refused, 1 forged global model disputed"
+            "scripted rounds: 89 actions succeeded, 6 models passed, 2 blocks final, 2 slashes, 11 forged consents refused, 1 forged global model disputed, 2 forged missed-slot reports refused"
         );
     }
 }

@@ -9,7 +9,9 @@
  * keys, made here synchronously and checked against src/chain/consent.ts at bootstrap), stand as a candidate, vote,
  * elect, open a round, commit an action, submit a model, commit and reveal verdict ballots, settle a round and record
  * its global model ("close a round"), attest or dispute the recorded global model, propose and approve/reject a block,
- * let a slot pass without a block ("miss a slot") and report it ("slash"), bond, unbond and withdraw stake, approve the
+ * let a slot pass without a block ("miss a slot") and report it ("slash", with the fields of the record that was
+ * waiting when the slot began, or with wrong fields, or for a slot with nothing to pack), bond, unbond and withdraw
+ * stake, approve the
  * vault and move liquid coins. About a quarter of the operations are deliberately invalid or attacks (a reveal before
  * the reveal opens, a reveal that does not open its commitment or opens another verifier's, a copied commitment, a
  * verdict on the BS's own model, a withheld ballot, an unbond beyond the bond, a withdrawal before the delay, a user
@@ -17,7 +19,9 @@
  * key, of the wrong size, malleated, given to another BS or for another slot, a data record above the size its device
  * signed or replaying its last consent, a twin moved without its user's consent, an attestation of a round not
  * finalized or after the next round opened, a second one, a round opened before its predecessor's global model is
- * attested or after it was disputed, ...): each refused one must revert with the exact custom error (and arguments)
+ * attested or after it was disputed, a missed slot reported although nothing was waiting when it began, or with fields
+ * that are not the waiting record's leaf (a reporter jailing and slashing a producer that had nothing to pack), ...):
+ * each refused one must revert with the exact custom error (and arguments)
  * predicted from a TypeScript model of the protocol, and leave every probed view unchanged; the accepted ones (a
  * withheld ballot, a verdict against the majority) must cost or forfeit exactly what the model predicts. The model
  * predicts the consent checks from the bytes sent (ecrecover as OpenZeppelin's ECDSA does it), and must agree that
@@ -40,7 +44,11 @@
  *      tally > 0, ties by seat), computed independently in TypeScript when the election ran, from the model's own
  *      bond history (and right after each election, `bondedAt` itself is checked against that history);
  *   3. no final (or rejected) block ever changes, final blocks tile the record log [0, packedUpTo), and no block
- *      with a wrong Merkle root is ever accepted (the chain compares it with the record log at proposal);
+ *      with a wrong Merkle root is ever accepted (the chain compares it with the record log at proposal); every
+ *      record's leaf is keccak256(abi.encode(index, kind, payloadHash, appendedAt)) of its event's fields, appendedAt
+ *      the timestamp of its step; packedAtSlotStart of the current slot is what packedUpTo was when the slot began
+ *      (from the model's history of finalizations, and from the last earlier block), and a missed slot is punished
+ *      only with the true fields of the record then waiting (appended before the slot began);
  *   4. every twin is on exactly one BS (hostOf), sum of twinsOn == twinCount, and sum of dataOn over every BS ever
  *      admitted == totalData, per BS equal to the model; userCount == the users the model admitted, and a twin moves
  *      only with its user's consent (each commitAction's TwinAssociated events are the model's moves);
@@ -101,7 +109,7 @@ import {
 import { encodeAction, TAU_SCALE, TWIN_ENTRY_BYTES } from "../../src/chain/actionCodec";
 import { ballotCommitment, VERDICT, type VerdictCode } from "../../src/chain/ballot";
 import { CONSENT_BYTES, CONSENT_TYPES, consentDomain, signRegistration } from "../../src/chain/consent";
-import { merkleProof, merkleRoot } from "../../src/chain/merkle";
+import { merkleProof, merkleRoot, recordLeaf } from "../../src/chain/merkle";
 import { decide } from "../../src/fl/acceptance";
 import DtwnModule from "../../ignition/modules/Dtwn";
 import { deployModule, device, fakeCid, PARAMS, type Protocol } from "../fixtures";
@@ -362,6 +370,18 @@ enum BlockStatus {
   Rejected = 3,
 }
 
+/** A record of the log: its leaf's fields, from its RecordAppended event. */
+interface ModelRecord {
+  kind: number;
+  payloadHash: string;
+  appendedAt: number;
+}
+
+/** The fields a report of a missed slot gives for the record it claims was waiting. */
+interface Evidence extends ModelRecord {
+  desc: string;
+}
+
 interface ModelBlock {
   id: number;
   status: BlockStatus;
@@ -601,6 +621,10 @@ class World {
   readonly rng: Rng;
   /** The attestations' own draws (who speaks, on which round, what it says): tuning them leaves every other draw as it was. */
   readonly attestRng: Rng;
+  /** The missed-slot reports' own draws (an idle slot now and then, the fields given): the same for every other draw. */
+  readonly evidenceRng: Rng;
+  /** Reports with a record waiting that got past every earlier check (what {@link scheduledEvidence} takes turns on). */
+  evidenceTurn = 0;
   readonly accounts: string[];
   readonly signerOf = new Map<string, HardhatEthersSigner>();
   readonly poolAddrs: string[];
@@ -650,6 +674,8 @@ class World {
   twins: ModelTwin[] = [];
   userSeq = 0;
   leaves: string[] = [];
+  /** The fields of each leaf (same indices as `leaves`). */
+  records: ModelRecord[] = [];
 
   // rounds and actions
   rounds: ModelRound[] = [];
@@ -662,6 +688,8 @@ class World {
   blockOfSlot = new Map<number, number>();
   reported = new Set<number>();
   packedUpTo = 0;
+  /** packedUpTo after each finalization, with the timestamp of the step that made the block final. */
+  packedHistory: { ts: number; packedUpTo: number }[] = [];
   finalCount = 0;
   frozenBlocks = new Map<number, string>();
 
@@ -708,6 +736,12 @@ class World {
     preElectionReportsRefused: 0,
     nonMemberProducerSlashed: 0,
     jailAmnesties: 0,
+    /** Reports refused because nothing was waiting when the slot began (all packed, or appended during the slot). */
+    idleSlotReportsRefused: 0,
+    /** Reports with fields that are not the waiting record's (forged, another record's, backdated, ...). */
+    forgedEvidenceRefused: 0,
+    /** Reports refused because they claimed an appendedAt at or after the slot's start while a record was waiting. */
+    lateEvidenceRefused: 0,
     finalBlocks: 0,
     rejectedBlocks: 0,
     electionsWithProducers: 0,
@@ -721,6 +755,7 @@ class World {
   ) {
     this.rng = new Rng(seed);
     this.attestRng = new Rng(seed ^ 0xa77e5700);
+    this.evidenceRng = new Rng(seed ^ 0x5107e71d);
     const [mbs, ...rest] = signers;
     const pool = rest.slice(0, 8);
     const outsider = rest[10];
@@ -915,15 +950,24 @@ class World {
   fail(c: BaseContract, name: string, ...args: unknown[]): Outcome {
     return { ok: false, c, name, args };
   }
-  /** Records appended by a transaction (RecordLog events), added to the model's leaves; returns how many. */
+  /**
+   * Records appended by a transaction (RecordLog events), added to the model's leaves and records; returns how many.
+   * Each record's appendedAt is the timestamp of the step (every step is one block at its planned time), and its
+   * leaf is rebuilt from the event's fields (src/chain/merkle.ts recordLeaf, as RecordLog.leafHash).
+   */
   takeRecords(rc: ContractTransactionReceipt): number {
     const log = this.p.recordLog;
     let n = 0;
     for (const l of rc.logs) {
       const ev = parseLogOf(log, l);
       if (ev?.name !== "RecordAppended") continue;
-      expect(Number(ev.args.index)).to.equal(this.leaves.length, "record index");
+      const index = this.leaves.length;
+      expect(Number(ev.args.index)).to.equal(index, "record index");
+      const record: ModelRecord = { kind: Number(ev.args.kind), payloadHash: ev.args.payloadHash as string, appendedAt: Number(ev.args.appendedAt) };
+      same(record.appendedAt, this.clock.next, `record ${index} appendedAt is the timestamp of its block`);
+      same(recordLeaf(index, record.kind, record.payloadHash, record.appendedAt), ev.args.leaf, `record ${index} leaf = keccak256(abi.encode(index, kind, payloadHash, appendedAt))`);
       this.leaves.push(ev.args.leaf as string);
+      this.records.push(record);
       n++;
     }
     return n;
@@ -2545,10 +2589,84 @@ class World {
     if (b.approvals * 3 >= b.producerCount * 2) {
       b.status = BlockStatus.Final;
       this.packedUpTo = b.to;
+      this.packedHistory.push({ ts: this.clock.next, packedUpTo: b.to });
       this.finalCount++;
       this.notes.finalBlocks++;
       if (!b.correct) throw new Error(`model: block ${b.id} with a wrong root became final (the chain checks roots at proposal)`);
     }
+  }
+
+  /**
+   * BlockLedger.packedAtSlotStart as the contract derives it: the last block of an earlier slot, its end if final,
+   * its start otherwise (0 without one).
+   */
+  packedAtSlotStart(slot: number): number {
+    for (let i = this.blocks.length - 1; i >= 0; i--) {
+      const b = this.blocks[i];
+      if (b.slot < slot) return b.status === BlockStatus.Final ? b.to : b.from;
+    }
+    return 0;
+  }
+
+  /** What packedUpTo was when `slot` began, from the history of finalizations (what packedAtSlotStart stands for). */
+  packedUpToBefore(ts: number): number {
+    let x = 0;
+    for (const h of this.packedHistory) if (h.ts < ts) x = h.packedUpTo;
+    return x;
+  }
+
+  /** The record waiting when `slot` began (the first not in a final block, appended before the slot), if any. */
+  waitingRecord(slot: number): { index: number; record: ModelRecord } | undefined {
+    const index = this.packedAtSlotStart(slot);
+    const record = this.records[index];
+    return record && record.appendedAt < this.slotStart(slot) ? { index, record } : undefined;
+  }
+
+  /**
+   * The fields a reporter gives for a report that gets past every earlier check: of a slot with a record waiting, in
+   * turn the true ones, fields that are not its leaf, the true ones again, and a claim that it was appended at the
+   * slot's start or later (so that every refusal occurs in a short run); of a slot with nothing waiting, any
+   * ({@link evidenceFor}).
+   */
+  scheduledEvidence(slot: number): Evidence {
+    const w = this.waitingRecord(slot);
+    if (!w) return this.evidenceFor(slot);
+    const turn = this.evidenceTurn++ % 4;
+    const rng = this.evidenceRng;
+    if (turn === 0 || turn === 2) return { ...w.record, desc: `record ${w.index}'s fields` };
+    if (turn === 3) return { ...w.record, appendedAt: this.slotStart(slot) + rng.int(0, 5), desc: `record ${w.index} claimed appended at or after the slot's start` };
+    for (;;) {
+      const e = this.evidenceFor(slot);
+      if (recordLeaf(w.index, e.kind, e.payloadHash, e.appendedAt) !== this.leaves[w.index] && e.appendedAt < this.slotStart(slot)) return e;
+    }
+  }
+
+  /**
+   * The fields a reporter gives: mostly the true ones of the record at the waiting position; else a wrong payload
+   * hash, appendedAt or kind, another record's fields, a claim that the record was appended at the slot's start or
+   * later, or fields of a record nobody appended.
+   */
+  evidenceFor(slot: number): Evidence {
+    const start = this.slotStart(slot);
+    const w = this.waitingRecord(slot);
+    const index = this.packedAtSlotStart(slot);
+    // the record at the waiting position, even if it was appended during the slot (its true fields)
+    const rec = this.records[index];
+    const rng = this.evidenceRng;
+    const e = rng.float();
+    if (rec && e < 0.72) return { ...rec, desc: w ? `record ${index}'s fields` : `record ${index}'s fields (appended ${rec.appendedAt - start} s after the slot began)` };
+    if (rec && e < 0.77) return { ...rec, payloadHash: rng.bytes32(), desc: `record ${index} with a wrong payload hash` };
+    if (rec && e < 0.82) {
+      const delta = rng.chance(0.5) ? -rng.int(1, 30) : rng.int(1, 3);
+      return { ...rec, appendedAt: Math.max(0, rec.appendedAt + delta), desc: `record ${index} with appendedAt ${delta > 0 ? "+" : ""}${delta} s` };
+    }
+    if (rec && e < 0.86) return { ...rec, kind: (rec.kind + rng.int(1, 2)) % 3, desc: `record ${index} with a wrong kind` };
+    if (this.records.length && e < 0.91) {
+      const other = rng.int(0, this.records.length - 1);
+      return { ...this.records[other], desc: `record ${other}'s fields` };
+    }
+    if (rec && e < 0.95) return { ...rec, appendedAt: start + rng.int(0, 5), desc: `record ${index} claimed appended at or after the slot's start` };
+    return { kind: rng.int(0, 2), payloadHash: rng.bytes32(), appendedAt: start - rng.int(1, 200), desc: "fields of a record nobody appended" };
   }
 
   /** The latest block, if it still accepts verdicts from a producer that has not given one. */
@@ -2622,10 +2740,15 @@ class World {
     const now = this.clock.next;
     const current = this.slotAt(now);
     const missed: number[] = [];
+    /** Missed slots that had nothing to pack when they began: reporting them is the attack NothingWaiting stops. */
+    const idle: number[] = [];
     const beforeElection: number[] = [];
     for (let s = Math.max(0, current - 4 * SLOTS_PER_EPOCH); s < current; s++) {
       if (this.blockOfSlot.has(s) || this.reported.has(s)) continue;
-      if (this.producerOfSlot(s)) missed.push(s);
+      if (this.producerOfSlot(s)) {
+        missed.push(s);
+        if (!this.waitingRecord(s)) idle.push(s);
+      }
       else if (this.producers(this.epochOfSlot(s)).length) beforeElection.push(s);
     }
     let slot: number;
@@ -2636,12 +2759,20 @@ class World {
     else if (r < 0.87 && this.blockOfSlot.size) slot = this.rng.pick([...this.blockOfSlot.keys()]);
     else if (r < 0.93 && this.reported.size) slot = this.rng.pick([...this.reported]);
     else slot = this.rng.int(0, Math.max(0, current - 1));
+    // now and then a missed slot that had nothing to pack: the attack NothingWaiting stops
+    if (idle.length && this.evidenceRng.chance(0.2)) slot = this.evidenceRng.pick(idle);
     const c = this.rng.float();
     const caller = c < 0.3 ? this.mbs : c < 0.94 && this.members.length ? this.randomMember() : this.rng.pick(this.nonMembers());
     const epoch = this.epochOfSlot(slot);
     const producer = this.producerOfSlot(slot);
-    const desc = `${this.label(caller)} reports slot ${slot} (epoch ${epoch}, producer ${producer ? this.label(producer) : "-"}) as missed`;
-    const send = () => blocks.connect(this.signer(caller)).reportMissedSlot(slot);
+    const reachesEvidence =
+      (caller === this.mbs || this.isMember(caller)) && slot < current && !this.blockOfSlot.has(slot) && !this.reported.has(slot) &&
+      producer !== undefined && this.jail(producer) <= epoch && this.isMember(producer) && this.producers(epoch).length >= MIN_PRODUCERS;
+    const ev = reachesEvidence ? this.scheduledEvidence(slot) : this.evidenceFor(slot);
+    const waiting = this.packedAtSlotStart(slot);
+    const start = this.slotStart(slot);
+    const desc = `${this.label(caller)} reports slot ${slot} (epoch ${epoch}, producer ${producer ? this.label(producer) : "-"}) as missed, with ${ev.desc}`;
+    const send = () => blocks.connect(this.signer(caller)).reportMissedSlot(slot, ev.kind, ev.payloadHash, ev.appendedAt);
     let outcome: Outcome;
     if (caller !== this.mbs && !this.isMember(caller)) outcome = this.fail(blocks, "NotMember", caller);
     else if (slot >= current) outcome = this.fail(blocks, "SlotNotOver", slot);
@@ -2659,10 +2790,23 @@ class World {
       outcome = this.fail(blocks, "ProducerNotMember", producer);
     } else if (this.producers(epoch).length < MIN_PRODUCERS) {
       outcome = this.fail(blocks, "TooFewProducers", epoch, this.producers(epoch).length);
+    } else if (waiting >= this.records.length || ev.appendedAt >= start) {
+      // nothing on the log was waiting, or the claimed record was appended at or after the slot's start
+      if (!this.waitingRecord(slot)) this.notes.idleSlotReportsRefused++;
+      else this.notes.lateEvidenceRefused++;
+      outcome = this.fail(blocks, "NothingWaiting", slot, waiting, start);
+    } else if (recordLeaf(waiting, ev.kind, ev.payloadHash, ev.appendedAt) !== this.leaves[waiting]) {
+      this.notes.forgedEvidenceRefused++;
+      outcome = this.fail(blocks, "RecordProofMismatch", waiting);
     } else
       outcome = {
         ok: true,
         apply: (rc) => {
+          // the fields that passed are the true ones of the record waiting when the slot began
+          const w = this.waitingRecord(slot);
+          if (!w || w.index !== waiting || w.record.kind !== ev.kind || w.record.payloadHash !== ev.payloadHash || w.record.appendedAt !== ev.appendedAt) {
+            throw new Error(`model: slot ${slot} punished without the waiting record's true fields (${ev.desc})`);
+          }
           this.reported.add(slot);
           const amount = this.penalize(producer, now);
           sameList(this.eventsOf(rc, blocks, ["ProducerSlashed"]), [`ProducerSlashed ${producer} ${amount}`], "ProducerSlashed (blockSlashBps of bonded + unbonding)");
@@ -2993,6 +3137,8 @@ class World {
     rd.add("blockCount", blocks, "blockCount");
     rd.add("finalCount", blocks, "finalBlockCount");
     rd.add("packedUpTo", blocks, "packedUpTo");
+    const slotNow = this.slotAt(this.clock.last);
+    rd.add(`packedAtSlotStart:${slotNow}`, blocks, "packedAtSlotStart", [slotNow]);
     const latest = this.blocks[this.blocks.length - 1];
     for (const b of this.blocks) {
       if (b.status === BlockStatus.Final || this.frozenBlocks.has(b.id) || b === latest) rd.add(`block:${b.id}`, blocks, "getBlock", [b.id]);
@@ -3071,6 +3217,10 @@ class World {
       tiled = b.to;
     }
     same(tiled, this.packedUpTo, "final blocks cover [0, packedUpTo)");
+    // the records in final blocks when the current slot began: from the last earlier block, as the contract derives
+    // it, and from the history of finalizations (what it stands for: every earlier block was decided by then)
+    same(this.packedAtSlotStart(slotNow), this.packedUpToBefore(this.slotStart(slotNow)), `model: packedAtSlotStart(${slotNow}) = packedUpTo when the slot began`);
+    same(s.num(`packedAtSlotStart:${slotNow}`), this.packedAtSlotStart(slotNow), `packedAtSlotStart(${slotNow})`);
     same(s.num("logLength"), this.leaves.length, "record log length");
 
     // (4) one BS per twin; per-BS counts and data sums agree with the hosts and with the totals; the admitted users
@@ -3469,7 +3619,10 @@ function report(w: World, run: SeedRun, ms: number): void {
       `  observations: twin listed by two BSs in one slot x${w.notes.doubleClaims}; ` +
       `report refused for a slot before its epoch's election x${w.notes.preElectionReportsRefused}; ` +
       `missed slot unreportable because of a later jail x${w.notes.jailAmnesties}; ` +
-      `report refused because the slot's producer was removed x${w.notes.nonMemberProducerSlashed}\n` +
+      `report refused because the slot's producer was removed x${w.notes.nonMemberProducerSlashed}; ` +
+      `report refused because nothing was waiting when the slot began x${w.notes.idleSlotReportsRefused}, ` +
+      `because the claimed appendedAt was not before the slot began (a record was waiting) x${w.notes.lateEvidenceRefused}, ` +
+      `because the fields were not the waiting record's leaf x${w.notes.forgedEvidenceRefused}\n` +
       `  stake: outcomes ${w.notes.outcomes.passed} passed, ${w.notes.outcomes.failed} failed, ${w.notes.outcomes.unverified} unverified; ` +
       `verifiers ${w.notes.verifierRewards} rewarded, ${w.notes.disagreed} unpaid for a verdict against an outcome, ${w.notes.withheldSlashed} slashed for a ballot never revealed; ` +
       `${ethers.formatEther(w.notes.creditedCoins)} DTC credited, ${ethers.formatEther(w.notes.slashedCoins)} slashed (${w.notes.zeroSlashes} slashes of nothing); ` +
@@ -3494,6 +3647,8 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
   const rejectedOverSeeds = new Map<string, number>();
   /** Rejections per kind and error summed over the seeds (for the consent checks). */
   const errorsOverSeeds = new Map<string, number>();
+  /** The missed-slot evidence observations summed over the seeds. */
+  const notesOverSeeds = new Map<string, number>();
 
   for (const run of runsFromEnv()) {
     const hex = `0x${run.seed.toString(16).padStart(8, "0")}`;
@@ -3510,6 +3665,7 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
         for (const [e, n] of s.errors) errorsOverSeeds.set(`${k} ${e}`, (errorsOverSeeds.get(`${k} ${e}`) ?? 0) + n);
       }
       expect(w.notes.finalBlocks, "some blocks became final").to.be.greaterThan(0);
+      for (const n of ["idleSlotReportsRefused", "lateEvidenceRefused", "forgedEvidenceRefused"] as const) notesOverSeeds.set(n, (notesOverSeeds.get(n) ?? 0) + w.notes[n]);
     });
   }
 
@@ -3534,6 +3690,13 @@ describe("Protocol invariants (seeded random operation sequences)", function () 
       "openRound GlobalModelNotAttested",
     ];
     for (const e of expected) expect(errorsOverSeeds.get(e) ?? 0, `${e} at least once`).to.be.greaterThan(0);
+  });
+
+  it("every missed-slot evidence check refused over the seeds (a slot with nothing waiting, a record appended during the slot, fields that are not the waiting record's leaf)", () => {
+    for (const e of ["reportMissedSlot NothingWaiting", "reportMissedSlot RecordProofMismatch"]) expect(errorsOverSeeds.get(e) ?? 0, `${e} at least once`).to.be.greaterThan(0);
+    for (const n of ["idleSlotReportsRefused", "lateEvidenceRefused", "forgedEvidenceRefused"] as const) {
+      expect(notesOverSeeds.get(n) ?? 0, `${n} at least once`).to.be.greaterThan(0);
+    }
   });
 
   it("every seed runs 500 or more operations", () => {

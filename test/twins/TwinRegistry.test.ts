@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, Signature, TypedDataEncoder, ZeroAddress, ZeroHash, concat, getBytes, hexlify, keccak256, toBeHex, toUtf8Bytes, verifyTypedData, type TypedDataDomain } from "ethers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { AbiCoder, type ContractTransactionResponse, Signature, TypedDataEncoder, ZeroAddress, ZeroHash, concat, getBytes, hexlify, keccak256, toBeHex, toUtf8Bytes, verifyTypedData, type TypedDataDomain } from "ethers";
 import {
   admitUsers,
   dataConsent,
@@ -49,8 +49,22 @@ function highS(sig: string): string {
 /** RecordLog.RecordKind */
 const KIND = { TwinModel: 0, TwinData: 1, TrainingModel: 2 } as const;
 
-function leafOf(index: bigint, kind: number, payloadHash: string): string {
-  return keccak256(abi.encode(["uint256", "uint8", "bytes32"], [index, kind, payloadHash]));
+/** RecordLog's leaf: keccak256(abi.encode(index, kind, payloadHash, appendedAt)), appendedAt the append's block timestamp. */
+function leafOf(index: bigint, kind: number, payloadHash: string, appendedAt: bigint): string {
+  return keccak256(abi.encode(["uint256", "uint8", "bytes32", "uint64"], [index, kind, payloadHash, appendedAt]));
+}
+
+/** Pin the next block's timestamp (a record appended in it has this appendedAt) and return it. */
+async function pinNextTimestamp(): Promise<bigint> {
+  const t = BigInt(await time.latest()) + 5n;
+  await time.setNextBlockTimestamp(t);
+  return t;
+}
+
+/** The timestamp of the block that mined `tx` (the appendedAt of the records it appended). */
+async function minedAt(tx: Promise<ContractTransactionResponse> | ContractTransactionResponse): Promise<bigint> {
+  const rc = await (await tx).wait();
+  return BigInt((await rc!.getBlock()).timestamp);
 }
 
 function dataPayload(twinId: bigint, bs: string, size: bigint, commitment: string, state: string, version: bigint): string {
@@ -554,17 +568,19 @@ describe("TwinRegistry", () => {
       const commitment = ethers.id("data-v2");
       const state = ethers.id("state-v2");
       const payload = dataPayload(1n, a.address, 250n, commitment, state, 2n);
-      const leaf = leafOf(index, KIND.TwinData, payload);
+      const consent = await dataConsent(p, a.address, 1n, 250n, commitment, state);
+      const at = await pinNextTimestamp();
+      const leaf = leafOf(index, KIND.TwinData, payload, at);
 
-      await expect(recordTwinData(p, a, 1, 250, commitment, state))
+      await expect(twins.connect(a).recordTwinData(1, 250, commitment, state, consent))
         .to.emit(twins, "TwinDataRecorded")
         .withArgs(1n, a.address, 250n, commitment, state, 2n, index)
         .and.to.emit(recordLog, "RecordAppended")
-        .withArgs(index, KIND.TwinData, payload, leaf);
+        .withArgs(index, KIND.TwinData, payload, at, leaf);
 
       expect(await recordLog.length()).to.equal(index + 1n);
       expect(await recordLog.leafAt(index)).to.equal(leaf);
-      expect(await recordLog.leafHash(index, KIND.TwinData, payload)).to.equal(leaf);
+      expect(await recordLog.leafHash(index, KIND.TwinData, payload, at)).to.equal(leaf);
       const t = await twins.twin(1);
       expect(t.dataSize).to.equal(250n);
       expect(t.dataVersion).to.equal(2n);
@@ -581,7 +597,8 @@ describe("TwinRegistry", () => {
       await expect(recordTwinData(p, b, 4, 7, ZeroHash, ethers.id("s")))
         .to.emit(twins, "TwinDataRecorded")
         .withArgs(4n, b.address, 7n, ZeroHash, ethers.id("s"), 1n, 3n);
-      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinData, payload));
+      // appendedAt: the timestamp of the block of the record (the last one mined)
+      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinData, payload, BigInt(await time.latest())));
       expect(await twins.dataOn(b.address)).to.equal(37n);
     });
 
@@ -727,17 +744,18 @@ describe("TwinRegistry", () => {
       const ids = [1n, 2n];
       const digests = [modelDigest("r3-t1"), modelDigest("r3-t2")];
       const payload = modelsPayload(3n, a.address, ids, digests);
-      const leaf = leafOf(3n, KIND.TwinModel, payload);
+      const at = await pinNextTimestamp();
+      const leaf = leafOf(3n, KIND.TwinModel, payload, at);
       const tx = twins.connect(a).recordTwinModels(3, ids, digests);
       await expect(tx)
         .to.emit(twins, "TwinModelsRecorded")
         .withArgs(3n, a.address, 3n, ids, digests)
         .and.to.emit(recordLog, "RecordAppended")
-        .withArgs(3n, KIND.TwinModel, payload, leaf);
+        .withArgs(3n, KIND.TwinModel, payload, at, leaf);
       // exactly one record of the log for the batch, and exactly one event of the registry
       expect(await recordLog.length()).to.equal(4n);
       expect(await recordLog.leafAt(3)).to.equal(leaf);
-      expect(await recordLog.leafHash(3, KIND.TwinModel, payload)).to.equal(leaf);
+      expect(await recordLog.leafHash(3, KIND.TwinModel, payload, at)).to.equal(leaf);
       const receipt = await (await tx).wait();
       const ours = receipt!.logs.filter((l) => l.address === twins.target).map((l) => twins.interface.parseLog(l)?.name);
       expect(ours).to.deep.equal(["TwinModelsRecorded"]);
@@ -762,20 +780,23 @@ describe("TwinRegistry", () => {
       const { twins, recordLog, a, b } = await loadFixture(twinsFixture);
       await twins.connect(a).recordTwinModels(3, [1, 2], [modelDigest("r3-t1"), modelDigest("r3-t2")]);
       const d = modelDigest("r4-t2");
+      const at4 = await pinNextTimestamp();
       await expect(twins.connect(a).recordTwinModels(4, [2], [d]))
         .to.emit(twins, "TwinModelsRecorded")
         .withArgs(4n, a.address, 4n, [2n], [d])
         .and.to.emit(recordLog, "RecordAppended")
-        .withArgs(4n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d]), leafOf(4n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d])));
+        .withArgs(4n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d]), at4, leafOf(4n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d]), at4));
       // the same twin and digest in the same round again (e.g. a BS resending) is recorded too: the round is the BS's statement
-      await expect(twins.connect(a).recordTwinModels(4, [2], [d])).to.emit(twins, "TwinModelsRecorded").withArgs(4n, a.address, 5n, [2n], [d]);
+      const resend = await twins.connect(a).recordTwinModels(4, [2], [d]);
+      await expect(resend).to.emit(twins, "TwinModelsRecorded").withArgs(4n, a.address, 5n, [2n], [d]);
       // another BS's batch of its own twins
-      await expect(twins.connect(b).recordTwinModels(4, [3, 4], [modelDigest("b3"), modelDigest("b4")]))
+      const other = await twins.connect(b).recordTwinModels(4, [3, 4], [modelDigest("b3"), modelDigest("b4")]);
+      await expect(other)
         .to.emit(twins, "TwinModelsRecorded")
         .withArgs(4n, b.address, 6n, [3n, 4n], [modelDigest("b3"), modelDigest("b4")]);
       expect(await recordLog.length()).to.equal(7n);
-      expect(await recordLog.leafAt(5)).to.equal(leafOf(5n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d])));
-      expect(await recordLog.leafAt(6)).to.equal(leafOf(6n, KIND.TwinModel, modelsPayload(4n, b.address, [3n, 4n], [modelDigest("b3"), modelDigest("b4")])));
+      expect(await recordLog.leafAt(5)).to.equal(leafOf(5n, KIND.TwinModel, modelsPayload(4n, a.address, [2n], [d]), await minedAt(resend)));
+      expect(await recordLog.leafAt(6)).to.equal(leafOf(6n, KIND.TwinModel, modelsPayload(4n, b.address, [3n, 4n], [modelDigest("b3"), modelDigest("b4")]), await minedAt(other)));
     });
 
     it("takes a full batch of MAX_MODELS_PER_BATCH (256) twins over two bitmap words in one transaction", async () => {
@@ -791,7 +812,7 @@ describe("TwinRegistry", () => {
       const receipt = await (await tx).wait();
       expect(receipt!.gasUsed).to.be.below(2n ** 24n);
       expect(await recordLog.length()).to.equal(4n);
-      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinModel, modelsPayload(1n, c.address, ids, digests)));
+      expect(await recordLog.leafAt(3)).to.equal(leafOf(3n, KIND.TwinModel, modelsPayload(1n, c.address, ids, digests), await minedAt(tx)));
     });
 
     it("reverts with InvalidBatchLength for an empty batch or one of 257 twins (before the other checks)", async () => {
