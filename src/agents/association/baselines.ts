@@ -16,7 +16,9 @@ import { availableCpuHz } from "../../twins/state";
 import { thetaG, timeCost } from "../../twins/timeCost";
 import { uplinkSpectralEfficiency, downlinkRatesBps } from "../../twins/wireless";
 import { randInt, type Rng } from "../../twins/random";
-import { apportion, assignTwins, repairBatches, targetMeanBatch } from "./decode";
+import { apportion, assignTwins, balancedBatchLevels, repairBatches, targetMeanBatch } from "./decode";
+
+export { balancedBatchLevels };
 import { optimalTau } from "./subchannels";
 
 function equalTau(m: number, c: number): number[][] {
@@ -52,38 +54,6 @@ export function randomAllocation(scenario: Scenario, state: SlotState, rng: Rng)
     w.forEach((x, i) => (tau[i][c] = x / sum));
   }
   return { association, batchSize, tau };
-}
-
-/**
- * Batch sizes that equalise the local training time (Eq. 12) across BSs at the data-weighted mean b_req, before
- * rounding: BS i gets b_i = clamp(lambda f_i / S_i) for its S_i samples, with the common time lambda found by
- * bisection. For a fixed association this minimises max_i of Eq. 12 under 18a and 18d exactly (a water-filling
- * problem), so the exact optimum uses it unrounded.
- */
-export function balancedBatchLevels(scenario: Scenario, state: SlotState, association: readonly number[]): number[] {
-  const m = scenario.bss.length;
-  const k = scenario.constants;
-  const need = targetMeanBatch(scenario);
-  const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state);
-  const samples = new Array<number>(m).fill(0);
-  association.forEach((bs, n) => (samples[bs] += state.dataSamples[n]));
-  const total = samples.reduce((s, x) => s + x, 0);
-  const twins = new Array<number>(m).fill(0);
-  association.forEach((bs) => twins[bs]++);
-  // Eq. 12 (with its calibrated terms): T_i = ((b_i + b^0) S_i f^C + K_i f^T) / f_i = lambda f^C  =>  b_i = (lambda f_i - K_i f^T / f^C) / S_i - b^0
-  const b0 = k.trainStepSamples ?? 0;
-  const perTwin = (k.trainTwinCycles ?? 0) / k.trainCyclesPerSample;
-  const batchAt = (lambda: number) => samples.map((s, i) => (s === 0 ? k.minBatchSize : Math.min(k.maxBatchSize, Math.max(k.minBatchSize, (lambda * cpu[i] - twins[i] * perTwin) / s - b0))));
-  const work = (b: number[]) => b.reduce((acc, x, i) => acc + x * samples[i], 0);
-  let lo = 0;
-  let hi = ((k.maxBatchSize + b0) * total + association.length * perTwin) / Math.min(...cpu) + 1;
-  for (let it = 0; it < 100; it++) {
-    const mid = (lo + hi) / 2;
-    if (work(batchAt(mid)) >= need * total) hi = mid;
-    else lo = mid;
-  }
-  const perBs = batchAt(hi);
-  return association.map((bs) => perBs[bs]);
 }
 
 /** {@link balancedBatchLevels} rounded to whole samples and lifted to theta_th if rounding fell short. */

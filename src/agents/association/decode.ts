@@ -3,21 +3,26 @@
  * every twin on exactly one BS (18b), batch sizes in [b_min, b_max] (18d) and high enough for theta_th (18a),
  * sum_i tau_{i,c} <= 1 on every subchannel (18c), and uplink time for every BS that hosts twins.
  *
- * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A:
- *   [0] load: K_i is proportional to exp(LOAD_SHARPNESS * (load - 1/2)) (largest remainder over the N twins);
- *   [1] batch level: the relative batch size exp(BATCH_SHARPNESS * (level - 1/2)) of the twins on BS i; the decoder
- *       scales all batch sizes by one
- *       factor so that their data-weighted mean is exactly b_req, the smallest that reaches theta_th (18a):
- *       the objective (Eq. 18) rises with every batch size, so no optimal allocation spends more;
+ * Raw action of BS i (the actor's output, every entry in [0, 1]), a_i = (K_i, b_i, tau_i) of Section IV-A, each a
+ * tilt around the centre of the action box, where the decoder already gives a sound allocation (decoder "cpu-balanced"):
+ *   [0] load: K_i is proportional to f_i * exp(LOAD_SHARPNESS * (load - 1/2)) for the available CPU f_i of BS i
+ *       (largest remainder over the N twins): at the centre, twins in proportion to the CPUs;
+ *   [1] batch level: the batch sizes of the twins on BS i equalise the local training time (Eq. 12) across the BSs
+ *       as if BS i had the CPU f_i * exp(BATCH_SHARPNESS * (level - 1/2)), at the data-weighted mean b_req, the
+ *       smallest that reaches theta_th (18a): the objective (Eq. 18) rises with every batch size, so no optimal
+ *       allocation spends more. At the centre, the exact water-filling of {@link balancedBatchLevels};
  *   [2] bandwidth demand: BS i asks for uplink capacity for d_i = K_i * exp(DEMAND_SHARPNESS * (demand - 1/2))
  *       models. The subchannel shares tau_i are the market clearing of all BSs' demands: the linear program of
  *       {@link optimalTau} gives every BS the same rate per unit of demand, as high as the subchannels allow.
  *       Every BS computes the same tau from the joint action it reads on the chain.
+ * The first decoder ("uniform") tilted loads and batch levels around equal values instead: its centre action was
+ * 11-15 % above the lower bound, and training spent itself recovering what the CPUs already say (docs/model.md).
  * Choosing tau per subchannel directly (M x C outputs) left MADDPG far behind even the average association in our
  * trials (docs/model.md); a demand per BS keeps tau_i the agent's choice in one number it can learn.
  */
 import type { Scenario } from "../../twins/scenario";
 import type { Allocation, SlotState } from "../../twins/state";
+import { availableCpuHz } from "../../twins/state";
 import { optimalTau } from "./subchannels";
 
 /** Length of one agent's raw action vector: load, batch level, bandwidth demand. */
@@ -31,9 +36,11 @@ export const RAW_ACTION_SIZE = 3;
  * Small ranges keep the objective smooth in the actions: the system cost is a max over BSs, so exploration noise on
  * sharp actions makes some BS a straggler in almost every slot.
  */
-export const LOAD_SHARPNESS = 2;
-export const BATCH_SHARPNESS = 1.5;
+export const LOAD_SHARPNESS = 1.5;
+export const BATCH_SHARPNESS = 0.5;
 export const DEMAND_SHARPNESS = 1;
+/** Name of the decoder's centre (kept in every saved policy: a policy acts only with the decoder it learned). */
+export const DECODER_CENTRE = "cpu-balanced";
 const unit = (x: number) => Math.min(1, Math.max(0, x));
 const weight = (x: number, sharpness: number) => Math.exp(sharpness * (unit(x) - 0.5));
 
@@ -113,26 +120,40 @@ export function repairBatches(scenario: Scenario, dataSamples: readonly number[]
 }
 
 /**
- * Scale relative batch sizes by one common factor so the data-weighted mean is b_req (clamped to [b_min, b_max],
- * factor found by bisection), round, and lift to theta_th if rounding fell short.
+ * Batch sizes that equalise the local training time (Eq. 12) across BSs at the data-weighted mean b_req, before
+ * rounding: BS i gets b_i = clamp(lambda f_i / S_i) for its S_i samples, with the common time lambda found by
+ * bisection. For a fixed association this minimises max_i of Eq. 12 under 18a and 18d exactly (a water-filling
+ * problem), so the exact optimum uses it unrounded. With `cpuTilt`, BS i is balanced as if its CPU were f_i * tilt_i
+ * (the MADDPG decoder's batch action: a BS asks for more or less local work than the equal-time split, the
+ * data-weighted mean staying at b_req).
  */
-export function scaleBatchesToTarget(scenario: Scenario, dataSamples: readonly number[], relative: readonly number[]): number[] {
+export function balancedBatchLevels(scenario: Scenario, state: SlotState, association: readonly number[], cpuTilt?: readonly number[]): number[] {
+  const m = scenario.bss.length;
   const k = scenario.constants;
   const need = targetMeanBatch(scenario);
-  const total = dataSamples.reduce((s, d) => s + d, 0);
-  const at = (f: number) => relative.map((b) => Math.min(k.maxBatchSize, Math.max(k.minBatchSize, b * f)));
-  const mean = (b: number[]) => b.reduce((s, x, n) => s + x * dataSamples[n], 0) / total;
+  const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state).map((f, i) => f * (cpuTilt?.[i] ?? 1));
+  const samples = new Array<number>(m).fill(0);
+  association.forEach((bs, n) => (samples[bs] += state.dataSamples[n]));
+  const total = samples.reduce((s, x) => s + x, 0);
+  const twins = new Array<number>(m).fill(0);
+  association.forEach((bs) => twins[bs]++);
+  // Eq. 12 (with its calibrated terms): T_i = ((b_i + b^0) S_i f^C + K_i f^T) / f_i = lambda f^C  =>  b_i = (lambda f_i - K_i f^T / f^C) / S_i - b^0
+  const b0 = k.trainStepSamples ?? 0;
+  const perTwin = (k.trainTwinCycles ?? 0) / k.trainCyclesPerSample;
+  const batchAt = (lambda: number) => samples.map((s, i) => (s === 0 ? k.minBatchSize : Math.min(k.maxBatchSize, Math.max(k.minBatchSize, (lambda * cpu[i] - twins[i] * perTwin) / s - b0))));
+  const work = (b: number[]) => b.reduce((acc, x, i) => acc + x * samples[i], 0);
   let lo = 0;
-  let hi = k.maxBatchSize / Math.max(1e-9, Math.min(...relative));
-  for (let it = 0; it < 60; it++) {
+  let hi = ((k.maxBatchSize + b0) * total + association.length * perTwin) / Math.min(...cpu) + 1;
+  for (let it = 0; it < 100; it++) {
     const mid = (lo + hi) / 2;
-    if (mean(at(mid)) >= need) hi = mid;
+    if (work(batchAt(mid)) >= need * total) hi = mid;
     else lo = mid;
   }
-  return repairBatches(scenario, dataSamples, at(hi).map((b) => Math.floor(b)));
+  const perBs = batchAt(hi);
+  return association.map((bs) => perBs[bs]);
 }
 
-/** Decode the M raw actions (each of length 3, entries in [0, 1]) into a feasible allocation. */
+/** Decode the M raw actions (each of length 3, entries in [0, 1]) into a feasible allocation (Eq. 18b-18d). */
 export function decodeJointAction(scenario: Scenario, state: SlotState, raw: readonly (readonly number[])[]): Allocation {
   const m = scenario.bss.length;
   if (raw.length !== m) throw new Error(`Expected ${m} raw actions (one per BS), got ${raw.length}.`);
@@ -142,10 +163,11 @@ export function decodeJointAction(scenario: Scenario, state: SlotState, raw: rea
       if (!Number.isFinite(x)) throw new Error(`Raw action of BS ${i} has a non-finite entry at ${j}: ${x}.`);
     });
   });
-  const counts = apportion(raw.map((r) => weight(r[0], LOAD_SHARPNESS)), state.dataSamples.length);
+  const cpu = availableCpuHz(scenario.bss.map((b) => b.cpuHz), state);
+  const counts = apportion(raw.map((r, i) => cpu[i] * weight(r[0], LOAD_SHARPNESS)), state.dataSamples.length);
   const association = assignTwins(counts, state.association);
-  const perBsBatch = raw.map((r) => weight(r[1], BATCH_SHARPNESS));
-  const batchSize = scaleBatchesToTarget(scenario, state.dataSamples, association.map((bs) => perBsBatch[bs]));
+  const levels = balancedBatchLevels(scenario, state, association, raw.map((r) => weight(r[1], BATCH_SHARPNESS)));
+  const batchSize = repairBatches(scenario, state.dataSamples, levels);
   const demands = counts.map((K, i) => K * weight(raw[i][2], DEMAND_SHARPNESS));
   const { tau } = optimalTau(scenario, state, demands);
   return { association, batchSize, tau };

@@ -49,9 +49,12 @@ export interface MaddpgConfig {
    * Reward scale. "lower-bound": R = 1 - objective / LB(s), the Eq. 18 cost relative to the slot's relaxation lower
    * bound (a function of the state only), so that slots with bad fading do not dominate the critics' targets; within
    * a slot it ranks actions exactly as -objective does. "fixed": R = -objective / (average association's objective
-   * in s(0)).
+   * in s(0)). "centre-advantage": R = (objective of the decoder's centre action in s - objective) / LB(s), how much
+   * the joint action saves against the untrained policy in the same state; also a function of the state plus
+   * -objective / LB(s), so it ranks actions within a slot exactly as -objective does, and the critics no longer have to
+   * learn how good each slot's centre already is (its 2-5 % spread over slots is as large as what the actions change).
    */
-  rewardScale: "lower-bound" | "fixed";
+  rewardScale: "lower-bound" | "fixed" | "centre-advantage";
   /**
    * Checkpoint selection: every `validateEvery` episodes the deterministic joint policy is priced on `validationSlots`
    * fixed slot states (from their own seed, never the held-out evaluation's); training ends with the actors of the
@@ -107,7 +110,7 @@ export const MaddpgConfigSchema = z
     ouTheta: z.number().gt(0).max(1),
     ouSigma: z.number().nonnegative(),
     ouSigmaFinal: z.number().nonnegative(),
-    rewardScale: z.enum(["lower-bound", "fixed"]),
+    rewardScale: z.enum(["lower-bound", "fixed", "centre-advantage"]),
     validateEvery: z.number().int().nonnegative(),
     validationSlots: posInt(),
     actorRegularization: z.number().nonnegative(),
@@ -142,6 +145,9 @@ export interface EpisodeLog {
   /** Mean Eq. 18 objective of the deterministic policy on the validation slots, seconds (when validated). */
   validationObjectiveSeconds?: number;
 }
+
+/** The joint raw action at the centre of every BS's action box (what untrained actors output). */
+const CENTRE_ACTION = (m: number) => Array.from({ length: m }, () => [0.5, 0.5, 0.5]);
 
 /** Seeded Glorot initialisation, so that a training run is reproducible from its seed. */
 const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -278,6 +284,20 @@ export class Maddpg {
     return loss / this.m;
   }
 
+  /** The shared reward of a joint action whose Eq. 18 objective is `objectiveSeconds` in `state` (see rewardScale). */
+  reward(state: SlotState, objectiveSeconds: number, lowerBoundSeconds: number, rawReward: number): number {
+    switch (this.config.rewardScale) {
+      case "lower-bound":
+        return 1 - objectiveSeconds / lowerBoundSeconds;
+      case "fixed":
+        return rawReward / this.rewardScaleSeconds;
+      case "centre-advantage": {
+        const centre = timeCost(this.scenario, state, decodeJointAction(this.scenario, state, CENTRE_ACTION(this.m))).objectiveSeconds;
+        return (centre - objectiveSeconds) / lowerBoundSeconds;
+      }
+    }
+  }
+
   /** Algorithm 1, lines 4-14. `onEpisode` receives the metrics of every episode. */
   train(onEpisode: (log: EpisodeLog) => void = () => undefined): EpisodeLog[] {
     const c = this.config;
@@ -311,7 +331,7 @@ export class Maddpg {
         const allocation = decodeJointAction(this.scenario, state, raw);
         const result = step(this.scenario, state, allocation, envRng);
         const lb = objectiveLowerBound(this.scenario, state);
-        const r = c.rewardScale === "lower-bound" ? 1 - result.cost.objectiveSeconds / lb : result.reward / this.rewardScaleSeconds;
+        const r = this.reward(state, result.cost.objectiveSeconds, lb, result.reward);
         // Line 10: store the transition.
         const nextObs = observe(this.scenario, result.next);
         this.memory.push(obs, Float32Array.from(raw.flat()), r, nextObs);

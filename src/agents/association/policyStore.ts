@@ -12,7 +12,7 @@ import path from "node:path";
 import { z } from "zod";
 import { tf } from "../../ml/backend";
 import type { Scenario } from "../../twins/scenario";
-import { BATCH_SHARPNESS, DEMAND_SHARPNESS, LOAD_SHARPNESS, RAW_ACTION_SIZE } from "./decode";
+import { BATCH_SHARPNESS, DECODER_CENTRE, DEMAND_SHARPNESS, LOAD_SHARPNESS, RAW_ACTION_SIZE } from "./decode";
 import { observationSize } from "./observation";
 import type { MaddpgConfig } from "./maddpg";
 
@@ -25,7 +25,8 @@ const PolicyMetaSchema = z.object({
   users: z.number().int().positive(),
   obsDim: z.number().int().positive(),
   actDim: z.number().int().positive(),
-  decoder: z.object({ loadSharpness: z.number(), batchSharpness: z.number(), demandSharpness: z.number() }),
+  // Policies saved before the decoder had a named centre were trained with the "uniform" one.
+  decoder: z.object({ centre: z.string().default("uniform"), loadSharpness: z.number(), batchSharpness: z.number(), demandSharpness: z.number() }),
   config: z.record(z.unknown()),
   episodes: z.number().int().nonnegative(),
   trainedAt: z.string(),
@@ -34,7 +35,7 @@ export type PolicyMeta = z.infer<typeof PolicyMetaSchema>;
 
 /** The decoder constants a policy was trained with: acting with other constants would change its actions' meaning. */
 export function decoderSignature(): PolicyMeta["decoder"] {
-  return { loadSharpness: LOAD_SHARPNESS, batchSharpness: BATCH_SHARPNESS, demandSharpness: DEMAND_SHARPNESS };
+  return { centre: DECODER_CENTRE, loadSharpness: LOAD_SHARPNESS, batchSharpness: BATCH_SHARPNESS, demandSharpness: DEMAND_SHARPNESS };
 }
 
 /** Save the actors of a trained system to `dir` (created if missing). */
@@ -128,7 +129,7 @@ export async function loadPolicy(dir: string, scenario: Scenario, bss?: readonly
     if (got !== value) throw new Error(`Policy at ${dir} was trained for ${key} = ${got}, but the scenario has ${key} = ${value}. Train a policy for this scenario.`);
   }
   const sig = decoderSignature();
-  if (meta.decoder.loadSharpness !== sig.loadSharpness || meta.decoder.batchSharpness !== sig.batchSharpness || meta.decoder.demandSharpness !== sig.demandSharpness) {
+  if (meta.decoder.centre !== sig.centre || meta.decoder.loadSharpness !== sig.loadSharpness || meta.decoder.batchSharpness !== sig.batchSharpness || meta.decoder.demandSharpness !== sig.demandSharpness) {
     throw new Error(`Policy at ${dir} was trained with decoder ${JSON.stringify(meta.decoder)}, this build decodes with ${JSON.stringify(sig)}. Retrain it.`);
   }
   const which = bss ?? Array.from({ length: meta.m }, (_, i) => i);

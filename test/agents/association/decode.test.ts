@@ -5,7 +5,9 @@ import { initialState } from "../../../src/twins/mdp";
 import { checkAllocation, thetaG } from "../../../src/twins/timeCost";
 import { mulberry32 } from "../../../src/twins/random";
 import { uplinkRatesBps } from "../../../src/twins/wireless";
-import { apportion, assignTwins, decodeJointAction, rawActionSize, requiredMeanBatch, scaleBatchesToTarget } from "../../../src/agents/association/decode";
+import { apportion, assignTwins, balancedBatchLevels, decodeJointAction, rawActionSize, repairBatches, requiredMeanBatch } from "../../../src/agents/association/decode";
+import { optimalTau } from "../../../src/agents/association/subchannels";
+import { availableCpuHz } from "../../../src/twins/state";
 
 describe("decoding joint actions", () => {
   const scenario = generateScenario({ seed: 3 });
@@ -77,12 +79,25 @@ describe("decoding joint actions", () => {
     expect(assignTwins([3, 0], [1, 1, 1])).to.deep.equal([0, 0, 0]);
   });
 
-  it("scaleBatchesToTarget keeps the relative order and reaches b_req", () => {
-    const data = [600, 600, 600, 600];
-    const b = scaleBatchesToTarget(scenario, data, [10, 20, 40, 80]);
-    expect(b[0]).to.be.at.most(b[1]);
-    expect(b[1]).to.be.at.most(b[2]);
-    expect(b[2]).to.be.at.most(b[3]);
-    expect(thetaG(scenario, data, b).theta).to.be.at.least(scenario.constants.thetaThreshold);
+  it("the centre action is the CPU-proportional load, the water-filled batches and the LP shares of the counts", () => {
+    const state = initialState(scenario, mulberry32(4));
+    const a = decodeJointAction(scenario, state, Array.from({ length: m }, () => [0.5, 0.5, 0.5]));
+    const counts = apportion(availableCpuHz(scenario.bss.map((b) => b.cpuHz), state), state.dataSamples.length);
+    expect(scenario.bss.map((_, i) => a.association.filter((bs) => bs === i).length)).to.deep.equal(counts);
+    expect(a.batchSize).to.deep.equal(repairBatches(scenario, state.dataSamples, balancedBatchLevels(scenario, state, a.association)));
+    expect(a.tau).to.deep.equal(optimalTau(scenario, state, counts).tau);
+  });
+
+  it("a BS's batch tilt moves local work between BSs at the same data-weighted mean", () => {
+    const state = initialState(scenario, mulberry32(6));
+    const association = state.dataSamples.map((_, n) => n % m);
+    const even = balancedBatchLevels(scenario, state, association);
+    const tilt = new Array<number>(m).fill(1);
+    tilt[2] = 1.3;
+    const tilted = balancedBatchLevels(scenario, state, association, tilt);
+    const mean = (b: number[]) => b.reduce((s, x, n) => s + x * state.dataSamples[n], 0) / state.dataSamples.reduce((s, d) => s + d, 0);
+    expect(mean(tilted)).to.be.closeTo(mean(even), 1e-6);
+    expect(tilted[2]).to.be.above(even[2]);
+    expect(tilted[0]).to.be.below(even[0]);
   });
 });

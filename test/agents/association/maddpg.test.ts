@@ -6,6 +6,9 @@ import { Maddpg, resolveMaddpgConfig } from "../../../src/agents/association/mad
 import { observe } from "../../../src/agents/association/observation";
 import { initialState } from "../../../src/twins/mdp";
 import { mulberry32 } from "../../../src/twins/random";
+import { decodeJointAction } from "../../../src/agents/association/decode";
+import { objectiveLowerBound } from "../../../src/agents/association/baselines";
+import { timeCost } from "../../../src/twins/timeCost";
 
 describe("MADDPG (Algorithm 1) mechanics", function () {
   this.timeout(120_000);
@@ -44,5 +47,22 @@ describe("MADDPG (Algorithm 1) mechanics", function () {
   it("is reproducible from its seed", () => {
     const run = () => new Maddpg(scenario, resolveMaddpgConfig({ ...tiny, episodes: 3, seed: 9, validateEvery: 0 })).train().map((l) => l.meanObjectiveSeconds);
     expect(run()).to.deep.equal(run());
+  });
+
+  it("the centre-advantage reward is 0 at the centre action and ranks joint actions as -objective does", () => {
+    const system = new Maddpg(scenario, resolveMaddpgConfig({ ...tiny, episodes: 1, rewardScale: "centre-advantage" }));
+    const rng = mulberry32(11);
+    const state = initialState(scenario, rng);
+    const lb = objectiveLowerBound(scenario, state);
+    const price = (raw: number[][]) => timeCost(scenario, state, decodeJointAction(scenario, state, raw)).objectiveSeconds;
+    const centre = price(scenario.bss.map(() => [0.5, 0.5, 0.5]));
+    expect(system.reward(state, centre, lb, -centre)).to.be.closeTo(0, 1e-12);
+    const actions = Array.from({ length: 12 }, () => scenario.bss.map(() => [rng(), rng(), rng()]));
+    const objectives = actions.map(price);
+    const rewards = objectives.map((o) => system.reward(state, o, lb, -o));
+    const byObjective = [...objectives.keys()].sort((x, y) => objectives[x] - objectives[y]);
+    const byReward = [...rewards.keys()].sort((x, y) => rewards[y] - rewards[x]);
+    expect(byReward).to.deep.equal(byObjective);
+    expect(rewards.every((r, k) => Math.sign(r) === Math.sign(centre - objectives[k]))).to.equal(true);
   });
 });

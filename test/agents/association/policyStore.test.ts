@@ -57,6 +57,11 @@ describe("policy files", function () {
       for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(broken, f));
       fs.truncateSync(path.join(broken, "actor-2.weights.bin"), 100);
       expect((await rejection(loadPolicy(broken, scenario))).message).to.match(/Weights of BS 2 .* have 100 bytes; the manifest needs \d+\. The policy files are damaged/);
+      // A policy saved by the first decoder (no named centre, other sharpness) must not act through this one.
+      fs.copyFileSync(path.join(dir, "actor-2.weights.bin"), path.join(broken, "actor-2.weights.bin"));
+      const meta = JSON.parse(fs.readFileSync(path.join(dir, "policy.json"), "utf8"));
+      fs.writeFileSync(path.join(broken, "policy.json"), JSON.stringify({ ...meta, decoder: { loadSharpness: 2, batchSharpness: 1.5, demandSharpness: 1 } }));
+      expect((await rejection(loadPolicy(broken, scenario))).message).to.match(/trained with decoder \{"centre":"uniform",.*this build decodes with \{"centre":"cpu-balanced",.*Retrain it/);
       fs.writeFileSync(path.join(broken, "policy.json"), JSON.stringify({ format: "something else" }));
       expect((await rejection(loadPolicy(broken, scenario))).message).to.match(/is not a dtwn policy \(format: /);
     } finally {
