@@ -9,7 +9,7 @@ import { initialState, nextState } from "../src/twins/mdp";
 import { mulberry32 } from "../src/twins/random";
 import { timeCost } from "../src/twins/timeCost";
 import { averageAllocation, exactOptimum, heuristicAllocation, objectiveLowerBound } from "../src/agents/association/baselines";
-import { decodeJointAction } from "../src/agents/association/decode";
+import { centreAction, decodeJointAction } from "../src/agents/association/decode";
 import { interval95 } from "../src/eval/stats";
 
 const ratios = { heuristic: [] as number[], centre: [] as number[], average: [] as number[], lowerBound: [] as number[] };
@@ -27,7 +27,7 @@ for (let seed = 1; seed <= 5; seed++) {
     ms.heuristic.push(performance.now() - t0);
     const cost = (a: Parameters<typeof timeCost>[2]) => timeCost(scenario, state, a).objectiveSeconds;
     ratios.heuristic.push(cost(heuristic) / opt.objectiveSeconds);
-    ratios.centre.push(cost(decodeJointAction(scenario, state, scenario.bss.map(() => [0.5, 0.5, 0.5]))) / opt.objectiveSeconds);
+    ratios.centre.push(cost(decodeJointAction(scenario, state, centreAction(scenario.bss.length))) / opt.objectiveSeconds);
     ratios.average.push(cost(averageAllocation(scenario, state)) / opt.objectiveSeconds);
     ratios.lowerBound.push(objectiveLowerBound(scenario, state) / opt.objectiveSeconds);
     state = nextState(scenario, state, opt.allocation, rng);

@@ -11,7 +11,7 @@ import { initialState, nextState } from "../twins/mdp";
 import { mulberry32 } from "../twins/random";
 import { timeCost } from "../twins/timeCost";
 import { averageAllocation, heuristicAllocation, objectiveLowerBound, randomAllocation } from "../agents/association/baselines";
-import { decodeJointAction } from "../agents/association/decode";
+import { centreAction, decodeJointAction } from "../agents/association/decode";
 import { observe } from "../agents/association/observation";
 
 /** Seeds of held-out slots are offset from every training seed. */
@@ -57,7 +57,7 @@ export function heldOutTrajectory(scenario: Scenario, seed: number, slots: numbe
 
 export function evaluateOnSlots(scenario: Scenario, seed: number, slots: number, actor: JointActor): SlotResult[] {
   const randomRng = mulberry32(HELD_OUT_SEED_OFFSET + 7919 * seed);
-  const centre = scenario.bss.map(() => [0.5, 0.5, 0.5]);
+  const centre = centreAction(scenario.bss.length);
   const runs: Record<Method, ReturnType<typeof heldOutTrajectory>> = {
     maddpg: heldOutTrajectory(scenario, seed, slots, (state) => decodeJointAction(scenario, state, actor(observe(scenario, state)))),
     random: heldOutTrajectory(scenario, seed, slots, (state) => randomAllocation(scenario, state, randomRng)),

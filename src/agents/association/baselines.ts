@@ -17,8 +17,6 @@ import { thetaG, timeCost } from "../../twins/timeCost";
 import { uplinkSpectralEfficiency, downlinkRatesBps } from "../../twins/wireless";
 import { randInt, type Rng } from "../../twins/random";
 import { apportion, assignTwins, balancedBatchLevels, repairBatches, targetMeanBatch } from "./decode";
-
-export { balancedBatchLevels };
 import { optimalTau } from "./subchannels";
 
 function equalTau(m: number, c: number): number[][] {

@@ -41,6 +41,11 @@ export const BATCH_SHARPNESS = 0.5;
 export const DEMAND_SHARPNESS = 1;
 /** Name of the decoder's centre (kept in every saved policy: a policy acts only with the decoder it learned). */
 export const DECODER_CENTRE = "cpu-balanced";
+/** The joint raw action at the centre of every BS's action box: what untrained actors output (the decoder's centre). */
+export function centreAction(m: number): number[][] {
+  return Array.from({ length: m }, () => new Array<number>(RAW_ACTION_SIZE).fill(0.5));
+}
+
 const unit = (x: number) => Math.min(1, Math.max(0, x));
 const weight = (x: number, sharpness: number) => Math.exp(sharpness * (unit(x) - 0.5));
 

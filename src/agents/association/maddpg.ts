@@ -11,7 +11,7 @@ import type { Scenario } from "../../twins/scenario";
 import type { SlotState } from "../../twins/state";
 import { initialState, nextState, step } from "../../twins/mdp";
 import { mulberry32, type Rng } from "../../twins/random";
-import { decodeJointAction, rawActionSize } from "./decode";
+import { centreAction, decodeJointAction, rawActionSize } from "./decode";
 import { observationSize, observe } from "./observation";
 import { ReplayMemory } from "./replay";
 import { OrnsteinUhlenbeck } from "./noise";
@@ -145,9 +145,6 @@ export interface EpisodeLog {
   /** Mean Eq. 18 objective of the deterministic policy on the validation slots, seconds (when validated). */
   validationObjectiveSeconds?: number;
 }
-
-/** The joint raw action at the centre of every BS's action box (what untrained actors output). */
-const CENTRE_ACTION = (m: number) => Array.from({ length: m }, () => [0.5, 0.5, 0.5]);
 
 /** Seeded Glorot initialisation, so that a training run is reproducible from its seed. */
 const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -292,7 +289,7 @@ export class Maddpg {
       case "fixed":
         return rawReward / this.rewardScaleSeconds;
       case "centre-advantage": {
-        const centre = timeCost(this.scenario, state, decodeJointAction(this.scenario, state, CENTRE_ACTION(this.m))).objectiveSeconds;
+        const centre = timeCost(this.scenario, state, decodeJointAction(this.scenario, state, centreAction(this.m))).objectiveSeconds;
         return (centre - objectiveSeconds) / lowerBoundSeconds;
       }
     }

@@ -129,7 +129,7 @@ export async function loadPolicy(dir: string, scenario: Scenario, bss?: readonly
     if (got !== value) throw new Error(`Policy at ${dir} was trained for ${key} = ${got}, but the scenario has ${key} = ${value}. Train a policy for this scenario.`);
   }
   const sig = decoderSignature();
-  if (meta.decoder.centre !== sig.centre || meta.decoder.loadSharpness !== sig.loadSharpness || meta.decoder.batchSharpness !== sig.batchSharpness || meta.decoder.demandSharpness !== sig.demandSharpness) {
+  if ((Object.keys(sig) as (keyof typeof sig)[]).some((key) => meta.decoder[key] !== sig[key])) {
     throw new Error(`Policy at ${dir} was trained with decoder ${JSON.stringify(meta.decoder)}, this build decodes with ${JSON.stringify(sig)}. Retrain it.`);
   }
   const which = bss ?? Array.from({ length: meta.m }, (_, i) => i);

@@ -6,13 +6,12 @@ import { mulberry32 } from "../../../src/twins/random";
 import { checkAllocation, timeCost } from "../../../src/twins/timeCost";
 import {
   averageAllocation,
-  balancedBatchLevels,
   exactOptimum,
   heuristicAllocation,
   objectiveLowerBound,
   randomAllocation,
 } from "../../../src/agents/association/baselines";
-import { decodeJointAction } from "../../../src/agents/association/decode";
+import { balancedBatchLevels, decodeJointAction } from "../../../src/agents/association/decode";
 import { availableCpuHz } from "../../../src/twins/state";
 
 describe("baselines", () => {
