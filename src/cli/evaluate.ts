@@ -7,6 +7,7 @@
  *   fig8-time-per-iteration.{svg,png}  wall time per iteration: training step vs inference (and the heuristic)
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
@@ -14,7 +15,7 @@ import { positiveInt } from "./args";
 import { initBackend, threadsPerProcess, trainingProcessEnv } from "../ml/backend";
 import { generateScenario } from "../twins/scenario";
 import { loadPolicy } from "../agents/association/policyStore";
-import { DEFAULT_MADDPG } from "../agents/association/maddpg";
+import { DEFAULT_MADDPG, resolveMaddpgConfig } from "../agents/association/maddpg";
 import { evaluateOnSlots, METHOD_LABELS, METHODS, type Method, type SlotResult } from "../eval/association";
 import { cumulativeMean, curveInterval, interval95, mean } from "../eval/stats";
 import { barChart, lineChart } from "../plot/svg";
@@ -44,6 +45,8 @@ export interface EvaluateOptions {
   jobs: number;
   out: string;
   reuse: boolean;
+  /** JSON file of MADDPG overrides for every training run (e.g. an ablation), passed to `dtwn train-policy --config`. */
+  config?: string;
 }
 
 interface RunSpec {
@@ -53,10 +56,12 @@ interface RunSpec {
   dir: string;
 }
 
-const runDir = (out: string, seed: number, gamma: number, episodes: number) => path.join(out, "runs", `seed-${seed}-gamma-${gamma}-episodes-${episodes}`);
+/** Runs with a configuration file are kept apart by a hash of its content, so --reuse never mixes configurations. */
+const configTag = (config?: string) => (config ? `-config-${createHash("sha256").update(fs.readFileSync(config)).digest("hex").slice(0, 8)}` : "");
+const runDir = (out: string, seed: number, gamma: number, episodes: number, tag: string) => path.join(out, "runs", `seed-${seed}-gamma-${gamma}-episodes-${episodes}${tag}`);
 
 /** Run `dtwn train-policy` for every spec not already finished, at most `jobs` at a time. */
-async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean): Promise<void> {
+async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean, config?: string): Promise<void> {
   const todo = specs.filter((s) => !(reuse && fs.existsSync(path.join(s.dir, "training-log.json"))));
   console.error(`training: ${todo.length} run(s) to do, ${specs.length - todo.length} reused, ${jobs} at a time`);
   let next = 0;
@@ -65,7 +70,7 @@ async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean): Promise
   const worker = async () => {
     while (next < todo.length) {
       const s = todo[next++];
-      const args = [path.join(ROOT, "bin", "dtwn.js"), "train-policy", "--quiet", "--scenario-seed", String(s.seed), "--seed", String(s.seed), "--episodes", String(s.episodes), "--gamma", String(s.gamma), "--out", s.dir];
+      const args = [path.join(ROOT, "bin", "dtwn.js"), "train-policy", "--quiet", "--scenario-seed", String(s.seed), "--seed", String(s.seed), "--episodes", String(s.episodes), "--gamma", String(s.gamma), "--out", s.dir, ...(config ? ["--config", path.resolve(config)] : [])];
       const t0 = Date.now();
       await new Promise<void>((resolve, reject) => {
         const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env: trainingProcessEnv(threadsPerProcess(jobs)) });
@@ -127,7 +132,7 @@ function markdown(opts: EvaluateOptions, seeds: SeedSummary[]): string {
   const lines = [
     `# Edge association on held-out slots`,
     ``,
-    `${seeds.length} seeds (topology, training and held-out slots), ${opts.slots} held-out slots each; MADDPG trained ${opts.episodes} episodes x ${DEFAULT_MADDPG.slotsPerEpisode} slots with gamma = ${opts.gamma}. Mean Eq. 18 system cost per FL round, seconds.`,
+    `${seeds.length} seeds (topology, training and held-out slots), ${opts.slots} held-out slots each; MADDPG trained ${opts.episodes} episodes x ${DEFAULT_MADDPG.slotsPerEpisode} slots with gamma = ${opts.gamma}${opts.config ? `, configuration ${path.basename(opts.config)} (${JSON.stringify(JSON.parse(fs.readFileSync(opts.config, "utf8")))})` : ""}. Mean Eq. 18 system cost per FL round, seconds.`,
     ``,
     `| seed | MADDPG | random | average | heuristic | centre action | lower bound | MADDPG/average | MADDPG/random | MADDPG/heuristic | MADDPG/LB | training |`,
     `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
@@ -158,11 +163,23 @@ function markdown(opts: EvaluateOptions, seeds: SeedSummary[]): string {
 
 export async function evaluateAssociation(opts: EvaluateOptions): Promise<SeedSummary[]> {
   if (!opts.gammas.includes(opts.gamma)) throw new Error(`--gammas ${opts.gammas.join(",")} must include the main --gamma ${opts.gamma}.`);
+  if (opts.config !== undefined) {
+    if (!fs.existsSync(opts.config)) throw new Error(`--config ${opts.config}: no such file. Give a JSON object of MADDPG overrides (see DEFAULT_MADDPG in src/agents/association/maddpg.ts).`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(opts.config, "utf8"));
+    } catch (e) {
+      throw new Error(`--config ${opts.config} is not valid JSON: ${(e as Error).message}`);
+    }
+    // Fail here, not in the first child: every field is checked before any training starts.
+    resolveMaddpgConfig(parsed);
+  }
+  const tag = configTag(opts.config);
   const seeds = Array.from({ length: opts.seeds }, (_, k) => k + 1);
-  const main = seeds.map((seed) => ({ seed, gamma: opts.gamma, episodes: opts.episodes, dir: runDir(opts.out, seed, opts.gamma, opts.episodes) }));
-  const fig7Runs = seeds.flatMap((seed) => opts.gammas.map((gamma) => ({ seed, gamma, episodes: opts.fig7Episodes, dir: runDir(opts.out, seed, gamma, opts.fig7Episodes) })));
+  const main = seeds.map((seed) => ({ seed, gamma: opts.gamma, episodes: opts.episodes, dir: runDir(opts.out, seed, opts.gamma, opts.episodes, tag) }));
+  const fig7Runs = seeds.flatMap((seed) => opts.gammas.map((gamma) => ({ seed, gamma, episodes: opts.fig7Episodes, dir: runDir(opts.out, seed, gamma, opts.fig7Episodes, tag) })));
   const specs = [...main, ...fig7Runs.filter((s) => !main.some((m) => m.dir === s.dir))];
-  await trainAll(specs, opts.jobs, opts.reuse);
+  await trainAll(specs, opts.jobs, opts.reuse, opts.config);
 
   await initBackend("auto", () => undefined);
   const perSeed: { summary: SeedSummary; slots: SlotResult[] }[] = [];
@@ -200,7 +217,7 @@ export async function evaluateAssociation(opts: EvaluateOptions): Promise<SeedSu
   });
   // Fig. 7: cumulative average system cost during training, per gamma.
   const fig7Series = opts.gammas.map((gamma) => {
-    const curves = seeds.map((seed) => cumulativeMean(readLog(runDir(opts.out, seed, gamma, opts.fig7Episodes)).episodes.map((e) => e.meanObjectiveSeconds)));
+    const curves = seeds.map((seed) => cumulativeMean(readLog(runDir(opts.out, seed, gamma, opts.fig7Episodes, tag)).episodes.map((e) => e.meanObjectiveSeconds)));
     return { label: `gamma = ${gamma}`, x: curves[0].map((_, e) => e + 1), ...curveInterval(curves) };
   });
   const fig7 = lineChart({ title: `Fig. 7: cumulative average cost in training (${opts.seeds} seeds)`, xLabel: "training episode", yLabel: "cumulative average system cost, s", series: fig7Series, width: 900, height: 500 });
@@ -243,6 +260,7 @@ export function registerEvaluateCommands(program: Command): void {
     .option("-j, --jobs <n>", "training processes at a time", positiveInt, 2)
     .option("-o, --out <dir>", "output directory", "results/association")
     .option("--reuse", "reuse finished training runs found in <out>/runs", false)
+    .option("--config <file>", "JSON object of MADDPG overrides for every run, e.g. configs/ablation-independent-ddpg.json")
     .action(async (opts: EvaluateOptions) => {
       const summaries = await evaluateAssociation(opts);
       console.log(fs.readFileSync(path.join(opts.out, "results.md"), "utf8"));

@@ -64,7 +64,7 @@ export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
   });
   const log: TrainingLog = { scenarioSeed: opts.scenarioSeed, config, backend, wallSeconds: (Date.now() - started) / 1000, selectedEpisode: agent.selectedEpisode, episodes };
   fs.mkdirSync(opts.out, { recursive: true });
-  await savePolicy(path.join(opts.out, "policy"), scenario, agent.agents.map((a) => a.actor), config, config.episodes);
+  await savePolicy(path.join(opts.out, "policy"), scenario, agent.exportActors(), config, config.episodes);
   fs.writeFileSync(path.join(opts.out, "training-log.json"), JSON.stringify(log, null, 2) + "\n");
   fs.writeFileSync(path.join(opts.out, "training-log.csv"), trainingLogCsv(log));
   return log;

@@ -3,6 +3,13 @@
  * One actor per BS on the shared state s(t) (Eq. 21), one centralized critic per BS on s(t) and the joint action
  * (Eqs. 22-23), primary and target networks with soft update rate beta (Eqs. 24-25), Ornstein-Uhlenbeck exploration,
  * replay memory, discount gamma. All hyperparameters are in {@link MaddpgConfig}.
+ *
+ * Two ablations share this code path (config `critic` and `parameterSharing`):
+ * - independent DDPG: critic i sees s(t) and a_i only, Q_i(s, a_i), so nothing is centralised;
+ * - parameter sharing: one actor pi(s, e_i) for all BSs (e_i the one-hot id of BS i, so each BS still acts as itself)
+ *   and one centralised critic Q(s, a_1..a_M). Every BS's reward is the same (Eq. 18 is a max over BSs), so the M
+ *   critics of plain MADDPG learn one function; sharing trains it on M times the gradient signal per update. The
+ *   exported actor of BS i is an ordinary actor on s(t): e_i folded into the first layer's bias.
  */
 import { z } from "zod";
 import { tf } from "../../ml/backend";
@@ -64,6 +71,13 @@ export interface MaddpgConfig {
   validationSlots: number;
   /** Weight of the penalty mean(logit(a)^2) in the actor's loss (Eq. 22), as in the reference MADDPG. */
   actorRegularization: number;
+  /**
+   * "centralised": critic i is Q_i(s, a_1..a_M) (Eq. 23, MADDPG). "independent": Q_i(s, a_i), the independent-DDPG
+   * ablation (each BS learns as if the others were part of the environment).
+   */
+  critic: "centralised" | "independent";
+  /** One actor pi(s, e_i) and one centralised critic shared by all BSs (the parameter-sharing ablation). */
+  parameterSharing: boolean;
 }
 
 export const DEFAULT_MADDPG: MaddpgConfig = {
@@ -86,6 +100,8 @@ export const DEFAULT_MADDPG: MaddpgConfig = {
   validateEvery: 5,
   validationSlots: 50,
   actorRegularization: 0.1,
+  critic: "centralised",
+  parameterSharing: false,
 };
 
 const pos = () => z.number().positive().finite();
@@ -114,6 +130,8 @@ export const MaddpgConfigSchema = z
     validateEvery: z.number().int().nonnegative(),
     validationSlots: posInt(),
     actorRegularization: z.number().nonnegative(),
+    critic: z.enum(["centralised", "independent"]),
+    parameterSharing: z.boolean(),
   })
   .strict();
 
@@ -125,6 +143,9 @@ export function resolveMaddpgConfig(overrides: unknown = {}): MaddpgConfig {
     throw new Error(`Invalid MADDPG configuration:\n${lines.join("\n")}`);
   }
   const config = { ...DEFAULT_MADDPG, ...partial.data };
+  if (config.parameterSharing && config.critic !== "centralised") {
+    throw new Error(`Invalid MADDPG configuration: parameterSharing shares one centralised critic; set critic to "centralised" or parameterSharing to false.`);
+  }
   if (config.batchSize > config.replayCapacity) throw new Error(`Invalid MADDPG configuration: batchSize ${config.batchSize} exceeds replayCapacity ${config.replayCapacity}.`);
   return config;
 }
@@ -177,6 +198,7 @@ export function softUpdate(target: tf.LayersModel, source: tf.LayersModel, beta:
   });
 }
 
+/** The primary and target networks of one learner: one per BS, or one for all under parameter sharing. */
 export interface Agent {
   actor: tf.LayersModel;
   critic: tf.LayersModel;
@@ -190,6 +212,7 @@ export class Maddpg {
   readonly m: number;
   readonly obsDim: number;
   readonly actDim: number;
+  /** The learners: M of them, or 1 under parameter sharing (then BS i is the shared networks with input e_i). */
   readonly agents: Agent[];
   readonly memory: ReplayMemory;
   /** Objective of the average association in the initial state: the reward scale (rewards are about -1). */
@@ -202,13 +225,15 @@ export class Maddpg {
     this.m = scenario.bss.length;
     this.obsDim = observationSize(scenario);
     this.actDim = rawActionSize(scenario);
+    const actorIn = this.obsDim + (config.parameterSharing ? this.m : 0);
+    const criticIn = this.obsDim + (config.critic === "centralised" ? this.m : 1) * this.actDim;
     // Algorithm 1, lines 1-3: primary and target actor-critic networks and the replay memory of every BS.
-    this.agents = Array.from({ length: this.m }, (_, i) => {
+    this.agents = Array.from({ length: config.parameterSharing ? 1 : this.m }, (_, i) => {
       const seed = config.seed * 1000 + i * 200;
-      const actor = buildActor(this.obsDim, this.actDim, config.hidden, `actor${i}`, seed);
-      const critic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `critic${i}`, seed + 100);
-      const targetActor = buildActor(this.obsDim, this.actDim, config.hidden, `tactor${i}`, seed);
-      const targetCritic = buildCritic(this.obsDim + this.m * this.actDim, config.hidden, `tcritic${i}`, seed + 100);
+      const actor = buildActor(actorIn, this.actDim, config.hidden, `actor${i}`, seed);
+      const critic = buildCritic(criticIn, config.hidden, `critic${i}`, seed + 100);
+      const targetActor = buildActor(actorIn, this.actDim, config.hidden, `tactor${i}`, seed);
+      const targetCritic = buildCritic(criticIn, config.hidden, `tcritic${i}`, seed + 100);
       targetActor.setWeights(actor.getWeights());
       targetCritic.setWeights(critic.getWeights());
       return {
@@ -225,15 +250,53 @@ export class Maddpg {
     this.rewardScaleSeconds = timeCost(scenario, s0, averageAllocation(scenario, s0)).objectiveSeconds;
   }
 
+  /** The learner whose networks BS i uses. */
+  private learner(i: number): Agent {
+    return this.agents[this.config.parameterSharing ? 0 : i];
+  }
+
+  /** pi_i(s) (or the target pi'_i(s)) for a batch of observations. */
+  private policy(i: number, obs: tf.Tensor2D, target = false): tf.Tensor2D {
+    const net = target ? this.learner(i).targetActor : this.learner(i).actor;
+    if (!this.config.parameterSharing) return net.apply(obs) as tf.Tensor2D;
+    const id = tf.oneHot(tf.fill([obs.shape[0]], i, "int32"), this.m).toFloat() as tf.Tensor2D;
+    return net.apply(tf.concat([obs, id], 1)) as tf.Tensor2D;
+  }
+
+  /** The input of BS i's critic: s and the joint action (centralised), or s and a_i (independent). */
+  private criticInput(i: number, obs: tf.Tensor2D, joint: tf.Tensor2D): tf.Tensor2D {
+    if (this.config.critic === "centralised") return tf.concat([obs, joint], 1);
+    return tf.concat([obs, joint.slice([0, i * this.actDim], [-1, this.actDim])], 1);
+  }
+
   /** Deterministic joint raw action pi_1(s)..pi_M(s) (inference). */
   act(obs: Float32Array): number[][] {
     return tf.tidy(() => {
       const x = tf.tensor2d(obs, [1, this.obsDim]);
-      return this.agents.map((a) => Array.from((a.actor.predict(x) as tf.Tensor).dataSync()));
+      return Array.from({ length: this.m }, (_, i) => Array.from(this.policy(i, x).dataSync()));
     });
   }
 
-  /** One update of every agent's critic (Eq. 23) and actor (Eq. 22), then the targets (Eqs. 24-25). */
+  /**
+   * The actor of every BS as an ordinary model on s(t), for saving and for a BS agent process. Under parameter
+   * sharing, BS i's copy folds its one-hot input e_i into the first layer: W [s; e_i] + b = W_s s + (b + W_e e_i).
+   */
+  exportActors(): tf.LayersModel[] {
+    if (!this.config.parameterSharing) return this.agents.map((a) => a.actor);
+    const shared = this.agents[0].actor;
+    return Array.from({ length: this.m }, (_, i) => {
+      const actor = buildActor(this.obsDim, this.actDim, this.config.hidden, `actor${i}`, 0);
+      tf.tidy(() => {
+        const [kernel, bias, ...rest] = shared.getWeights();
+        const ws = kernel.slice([0, 0], [this.obsDim, -1]);
+        const we = kernel.slice([this.obsDim + i, 0], [1, -1]).reshape(bias.shape);
+        actor.setWeights([ws, bias.add(we), ...rest]);
+      });
+      return actor;
+    });
+  }
+
+  /** One update of every critic (Eq. 23) and actor (Eq. 22), then the targets (Eqs. 24-25). */
   update(rng: Rng): number {
     const { batchSize, gamma, beta } = this.config;
     const b = this.memory.sample(batchSize, rng);
@@ -244,29 +307,34 @@ export class Maddpg {
       const actions = tf.tensor2d(b.actions, [b.size, this.m * this.actDim]);
       const rewards = tf.tensor2d(b.rewards, [b.size, 1]);
       // a' = (pi'_1(s'), ..., pi'_M(s')) from the target actors.
-      const nextActions = tf.concat(this.agents.map((a) => a.targetActor.predict(nextObs) as tf.Tensor2D), 1);
+      const nextActions = tf.concat(Array.from({ length: this.m }, (_, i) => this.policy(i, nextObs, true)), 1);
       const perAgent = (joint: tf.Tensor2D, i: number) => joint.slice([0, i * this.actDim], [-1, this.actDim]);
-      this.agents.forEach((agent, i) => {
-        // y = R + gamma * Q'_i(s', a'): the target value.
-        const y = rewards.add((agent.targetCritic.predict(tf.concat([nextObs, nextActions], 1)) as tf.Tensor).mul(gamma));
-        // Eq. 23: descend the gradient of E[(y - Q_i(s, a_1..a_M))^2].
+      // The BSs each learner acts for: BS k alone, or all of them under parameter sharing.
+      const bssOf = (k: number) => (this.config.parameterSharing ? Array.from({ length: this.m }, (_, i) => i) : [k]);
+      this.agents.forEach((agent, k) => {
+        // y = R + gamma * Q'_k(s', a'): the target value (the shared critic's input is the same for every BS).
+        const y = rewards.add((agent.targetCritic.predict(this.criticInput(k, nextObs, nextActions)) as tf.Tensor).mul(gamma));
+        // Eq. 23: descend the gradient of E[(y - Q_k(s, a_1..a_M))^2].
         const cost = agent.criticOptimizer.minimize(
-          () => tf.losses.meanSquaredError(y, agent.critic.apply(tf.concat([obs, actions], 1)) as tf.Tensor) as tf.Scalar,
+          () => tf.losses.meanSquaredError(y, agent.critic.apply(this.criticInput(k, obs, actions)) as tf.Tensor) as tf.Scalar,
           true,
           agent.critic.trainableWeights.map((w) => w.read() as tf.Variable),
         );
         loss += cost ? cost.dataSync()[0] : 0;
-        // Eq. 22: ascend E[Q_i(s, a_1..a_i = pi_i(s)..a_M)] in the actor's parameters.
+        // Eq. 22: ascend E[Q_i(s, a_1..a_i = pi_i(s)..a_M)] in the actor's parameters (summed over the BSs it acts for).
         agent.actorOptimizer.minimize(
           () => {
-            const mine = agent.actor.apply(obs) as tf.Tensor2D;
-            const parts = this.agents.map((_, j) => (j === i ? mine : perAgent(actions, j)));
-            const q = (agent.critic.apply(tf.concat([obs, ...parts], 1)) as tf.Tensor).mean();
-            // As in the reference MADDPG: a small penalty on the actor's pre-activations (z = logit(a)) keeps actions
-            // off the sigmoid's flat ends while the critic is still inaccurate.
-            const p = mine.clipByValue(1e-6, 1 - 1e-6);
-            const z = p.log().sub(tf.scalar(1).sub(p).log());
-            return z.square().mean().mul(this.config.actorRegularization).sub(q) as tf.Scalar;
+            const terms = bssOf(k).map((i) => {
+              const mine = this.policy(i, obs);
+              const joint = tf.concat(Array.from({ length: this.m }, (_, j) => (j === i ? mine : perAgent(actions, j))), 1);
+              const q = (agent.critic.apply(this.criticInput(i, obs, joint)) as tf.Tensor).mean();
+              // As in the reference MADDPG: a small penalty on the actor's pre-activations (z = logit(a)) keeps actions
+              // off the sigmoid's flat ends while the critic is still inaccurate.
+              const p = mine.clipByValue(1e-6, 1 - 1e-6);
+              const z = p.log().sub(tf.scalar(1).sub(p).log());
+              return z.square().mean().mul(this.config.actorRegularization).sub(q);
+            });
+            return tf.addN(terms).div(terms.length) as tf.Scalar;
           },
           false,
           agent.actor.trainableWeights.map((w) => w.read() as tf.Variable),
@@ -278,7 +346,7 @@ export class Maddpg {
       softUpdate(agent.targetActor, agent.actor, beta);
       softUpdate(agent.targetCritic, agent.critic, beta);
     }
-    return loss / this.m;
+    return loss / this.agents.length;
   }
 
   /** The shared reward of a joint action whose Eq. 18 objective is `objectiveSeconds` in `state` (see rewardScale). */
@@ -300,7 +368,7 @@ export class Maddpg {
     const c = this.config;
     const rng = mulberry32(c.seed + 1);
     const envRng = mulberry32(c.seed + 2);
-    const noise = this.agents.map((_, i) => new OrnsteinUhlenbeck(this.actDim, mulberry32(c.seed * 100 + i), c.ouTheta, c.ouSigma));
+    const noise = Array.from({ length: this.m }, (_, i) => new OrnsteinUhlenbeck(this.actDim, mulberry32(c.seed * 100 + i), c.ouTheta, c.ouSigma));
     const logs: EpisodeLog[] = [];
     const totalSlots = c.episodes * c.slotsPerEpisode;
     let best = { objective: Infinity, episode: -1, weights: [] as tf.Tensor[][] };

@@ -9,6 +9,10 @@ import { mulberry32 } from "../../../src/twins/random";
 import { decodeJointAction } from "../../../src/agents/association/decode";
 import { objectiveLowerBound } from "../../../src/agents/association/baselines";
 import { timeCost } from "../../../src/twins/timeCost";
+import { loadPolicy, savePolicy } from "../../../src/agents/association/policyStore";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 describe("MADDPG (Algorithm 1) mechanics", function () {
   this.timeout(120_000);
@@ -64,5 +68,50 @@ describe("MADDPG (Algorithm 1) mechanics", function () {
     const byReward = [...rewards.keys()].sort((x, y) => rewards[y] - rewards[x]);
     expect(byReward).to.deep.equal(byObjective);
     expect(rewards.every((r, k) => Math.sign(r) === Math.sign(centre - objectives[k]))).to.equal(true);
+  });
+
+  describe("ablations", () => {
+    const obsOf = (seed: number) => observe(scenario, initialState(scenario, mulberry32(seed)));
+
+    it("refuses parameter sharing without the centralised critic, naming both fields", () => {
+      expect(() => resolveMaddpgConfig({ parameterSharing: true, critic: "independent" })).to.throw(/parameterSharing.*critic/);
+      expect(() => resolveMaddpgConfig({ critic: "local" })).to.throw(/critic/);
+    });
+
+    it("independent DDPG: each critic sees the state and its own action only, and learns", () => {
+      const system = new Maddpg(scenario, resolveMaddpgConfig({ ...tiny, episodes: 3, validateEvery: 0, critic: "independent" }));
+      expect(system.agents).to.have.length(5);
+      for (const a of system.agents) expect(a.critic.inputs[0].shape[1]).to.equal(system.obsDim + system.actDim);
+      const central = new Maddpg(scenario, resolveMaddpgConfig({ ...tiny, episodes: 1 }));
+      expect(central.agents[0].critic.inputs[0].shape[1]).to.equal(central.obsDim + 5 * central.actDim);
+      const before = system.act(obsOf(4));
+      const logs = system.train();
+      expect(logs[2].criticLoss).to.be.above(0);
+      expect(system.act(obsOf(4))).to.not.deep.equal(before);
+    });
+
+    it("parameter sharing: one learner acts for every BS, and the exported per-BS actors (saved and loaded) act exactly as it does", async () => {
+      const system = new Maddpg(scenario, resolveMaddpgConfig({ ...tiny, episodes: 3, validateEvery: 0, parameterSharing: true, actorLearningRate: 0.01 }));
+      expect(system.agents).to.have.length(1);
+      expect(system.agents[0].actor.inputs[0].shape[1]).to.equal(system.obsDim + 5);
+      system.train();
+      const obs = obsOf(5);
+      const joint = system.act(obs);
+      // The one-hot id lets the BSs act differently although they share every weight.
+      expect(new Set(joint.map((a) => a.map((x) => x.toFixed(6)).join())).size).to.be.above(1);
+      const exported = system.exportActors();
+      expect(exported).to.have.length(5);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dtwn-shared-policy-"));
+      try {
+        await savePolicy(dir, scenario, exported, system.config, 3);
+        const loaded = await loadPolicy(dir, scenario);
+        const again = loaded.act(obs);
+        loaded.dispose();
+        joint.forEach((a, i) => a.forEach((x, k) => expect(again[i][k]).to.be.closeTo(x, 1e-6)));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        exported.forEach((a) => a.dispose());
+      }
+    });
   });
 });
