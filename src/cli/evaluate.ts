@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { positiveInt } from "./args";
+import { positiveInt, twinSyncBits } from "./args";
 import { initBackend, threadsPerProcess, trainingProcessEnv } from "../ml/backend";
 import { generateScenario } from "../twins/scenario";
 import { loadPolicy } from "../agents/association/policyStore";
@@ -20,7 +20,7 @@ import { evaluateOnSlots, METHOD_LABELS, METHODS, type Method, type SlotResult }
 import { cumulativeMean, curveInterval, interval95, mean } from "../eval/stats";
 import { barChart, lineChart } from "../plot/svg";
 import { writeFigure } from "../plot/files";
-import type { TrainingLog } from "./train";
+import { withTwinSync, type TrainingLog } from "./train";
 import { formatSeconds } from "./progress";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -47,6 +47,8 @@ export interface EvaluateOptions {
   reuse: boolean;
   /** JSON file of MADDPG overrides for every training run (e.g. an ablation), passed to `dtwn train-policy --config`. */
   config?: string;
+  /** Extension: bits per sample a moved twin's data syncs (`--twin-sync`; absent: the paper's model). */
+  twinSync?: string | boolean;
 }
 
 interface RunSpec {
@@ -61,7 +63,7 @@ const configTag = (config?: string) => (config ? `-config-${createHash("sha256")
 const runDir = (out: string, seed: number, gamma: number, episodes: number, tag: string) => path.join(out, "runs", `seed-${seed}-gamma-${gamma}-episodes-${episodes}${tag}`);
 
 /** Run `dtwn train-policy` for every spec not already finished, at most `jobs` at a time. */
-async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean, config?: string): Promise<void> {
+async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean, config?: string, twinSync?: number): Promise<void> {
   const todo = specs.filter((s) => !(reuse && fs.existsSync(path.join(s.dir, "training-log.json"))));
   console.error(`training: ${todo.length} run(s) to do, ${specs.length - todo.length} reused, ${jobs} at a time`);
   let next = 0;
@@ -70,7 +72,7 @@ async function trainAll(specs: RunSpec[], jobs: number, reuse: boolean, config?:
   const worker = async () => {
     while (next < todo.length) {
       const s = todo[next++];
-      const args = [path.join(ROOT, "bin", "dtwn.js"), "train-policy", "--quiet", "--scenario-seed", String(s.seed), "--seed", String(s.seed), "--episodes", String(s.episodes), "--gamma", String(s.gamma), "--out", s.dir, ...(config ? ["--config", path.resolve(config)] : [])];
+      const args = [path.join(ROOT, "bin", "dtwn.js"), "train-policy", "--quiet", "--scenario-seed", String(s.seed), "--seed", String(s.seed), "--episodes", String(s.episodes), "--gamma", String(s.gamma), "--out", s.dir, ...(config ? ["--config", path.resolve(config)] : []), ...(twinSync !== undefined ? ["--twin-sync", String(twinSync)] : [])];
       const t0 = Date.now();
       await new Promise<void>((resolve, reject) => {
         const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env: trainingProcessEnv(threadsPerProcess(jobs)) });
@@ -132,7 +134,7 @@ function markdown(opts: EvaluateOptions, seeds: SeedSummary[]): string {
   const lines = [
     `# Edge association on held-out slots`,
     ``,
-    `${seeds.length} seeds (topology, training and held-out slots), ${opts.slots} held-out slots each; MADDPG trained ${opts.episodes} episodes x ${DEFAULT_MADDPG.slotsPerEpisode} slots with gamma = ${opts.gamma}${opts.config ? `, configuration ${path.basename(opts.config)} (${JSON.stringify(JSON.parse(fs.readFileSync(opts.config, "utf8")))})` : ""}. Mean Eq. 18 system cost per FL round, seconds.`,
+    `${seeds.length} seeds (topology, training and held-out slots), ${opts.slots} held-out slots each; MADDPG trained ${opts.episodes} episodes x ${DEFAULT_MADDPG.slotsPerEpisode} slots with gamma = ${opts.gamma}${opts.config ? `, configuration ${path.basename(opts.config)} (${JSON.stringify(JSON.parse(fs.readFileSync(opts.config, "utf8")))})` : ""}. ${opts.twinSync !== undefined ? `, with the twin-sync extension (a moved twin's data, ${twinSyncBits(opts.twinSync)} bits per sample, syncs to its new BS over R^D_i; not the paper's model)` : ""}. Mean Eq. 18 system cost per FL round, seconds.`,
     ``,
     `| seed | MADDPG | random | average | heuristic | centre action | lower bound | MADDPG/average | MADDPG/random | MADDPG/heuristic | MADDPG/LB | training |`,
     `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
@@ -174,17 +176,18 @@ export async function evaluateAssociation(opts: EvaluateOptions): Promise<SeedSu
     // Fail here, not in the first child: every field is checked before any training starts.
     resolveMaddpgConfig(parsed);
   }
-  const tag = configTag(opts.config);
+  const sync = opts.twinSync === undefined ? undefined : twinSyncBits(opts.twinSync);
+  const tag = configTag(opts.config) + (sync !== undefined ? `-twin-sync-${sync}` : "");
   const seeds = Array.from({ length: opts.seeds }, (_, k) => k + 1);
   const main = seeds.map((seed) => ({ seed, gamma: opts.gamma, episodes: opts.episodes, dir: runDir(opts.out, seed, opts.gamma, opts.episodes, tag) }));
   const fig7Runs = seeds.flatMap((seed) => opts.gammas.map((gamma) => ({ seed, gamma, episodes: opts.fig7Episodes, dir: runDir(opts.out, seed, gamma, opts.fig7Episodes, tag) })));
   const specs = [...main, ...fig7Runs.filter((s) => !main.some((m) => m.dir === s.dir))];
-  await trainAll(specs, opts.jobs, opts.reuse, opts.config);
+  await trainAll(specs, opts.jobs, opts.reuse, opts.config, sync);
 
   await initBackend("auto", () => undefined);
   const perSeed: { summary: SeedSummary; slots: SlotResult[] }[] = [];
   for (const spec of main) {
-    const scenario = generateScenario({ seed: spec.seed });
+    const scenario = withTwinSync(generateScenario({ seed: spec.seed }), sync);
     const policy = await loadPolicy(path.join(spec.dir, "policy"), scenario);
     const slots = evaluateOnSlots(scenario, spec.seed, opts.slots, (obs) => policy.act(obs));
     policy.dispose();
@@ -260,6 +263,7 @@ export function registerEvaluateCommands(program: Command): void {
     .option("-j, --jobs <n>", "training processes at a time", positiveInt, 2)
     .option("-o, --out <dir>", "output directory", "results/association")
     .option("--reuse", "reuse finished training runs found in <out>/runs", false)
+    .option("--twin-sync [bits]", "extension beyond the paper: moving a twin costs the sync of its data to the new BS ([bits] per sample; bare flag: one CIFAR-10 sample)")
     .option("--config <file>", "JSON object of MADDPG overrides for every run, e.g. configs/ablation-independent-ddpg.json")
     .action(async (opts: EvaluateOptions) => {
       const summaries = await evaluateAssociation(opts);

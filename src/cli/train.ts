@@ -7,7 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { finiteNumber } from "./args";
+import { finiteNumber, twinSyncBits } from "./args";
+import type { Scenario } from "../twins/scenario";
 import { initBackend } from "../ml/backend";
 import { Maddpg, resolveMaddpgConfig, type EpisodeLog, type MaddpgConfig } from "../agents/association/maddpg";
 import { savePolicy } from "../agents/association/policyStore";
@@ -16,6 +17,8 @@ import { ProgressBar } from "./progress";
 
 export interface TrainingLog {
   scenarioSeed: number;
+  /** The twin-sync extension's bits per sample (0: the paper's model). */
+  twinSyncBitsPerSample: number;
   config: MaddpgConfig;
   backend: string;
   wallSeconds: number;
@@ -32,6 +35,8 @@ export interface TrainOptions {
   episodes?: number;
   slots?: number;
   gamma?: number;
+  /** Extension: bits per sample a moved twin's data syncs (`--twin-sync`; absent: the paper's model). */
+  twinSync?: string | boolean;
   out: string;
   quiet: boolean;
 }
@@ -41,6 +46,11 @@ export function trainingLogCsv(log: TrainingLog): string {
   return [cols.join(","), ...log.episodes.map((e) => cols.map((c) => e[c] ?? "").join(","))].join("\n") + "\n";
 }
 
+/** `scenario` with the twin-sync extension on (`bits` per sample), or unchanged when `bits` is undefined. */
+export function withTwinSync(scenario: Scenario, bits: number | undefined): Scenario {
+  return bits === undefined ? scenario : { ...scenario, constants: { ...scenario.constants, twinSyncBitsPerSample: bits } };
+}
+
 export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
   const overrides: Record<string, unknown> = opts.config ? (readJson(opts.config, "MADDPG configuration") as Record<string, unknown>) : {};
   if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) throw new Error(`MADDPG configuration file ${opts.config} must hold a JSON object.`);
@@ -48,7 +58,7 @@ export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
     if (value !== undefined) overrides[key] = value;
   }
   const config = resolveMaddpgConfig(overrides);
-  const scenario = loadScenario(opts.scenario, opts.scenarioSeed);
+  const scenario = withTwinSync(loadScenario(opts.scenario, opts.scenarioSeed), opts.twinSync === undefined ? undefined : twinSyncBits(opts.twinSync));
   // MADDPG's networks are small: on tfjs-node a second TensorFlow thread costs more in hand-offs than it gives
   // (measured, 12 episodes of the paper scenario: 114 ms per slot on 2 threads, 51 ms on 1). Set before TensorFlow loads.
   process.env.TF_NUM_INTRAOP_THREADS ??= "1";
@@ -62,7 +72,7 @@ export async function trainPolicy(opts: TrainOptions): Promise<TrainingLog> {
     if (e.validationObjectiveSeconds !== undefined) validation = `, validation ${e.validationObjectiveSeconds.toFixed(2)} s`;
     bar?.update(e.episode + 1, `objective ${e.meanObjectiveSeconds.toFixed(2)} s (${e.meanRatioToLowerBound.toFixed(3)} x LB)${validation}, ${e.msPerSlot.toFixed(0)} ms/slot`);
   });
-  const log: TrainingLog = { scenarioSeed: opts.scenarioSeed, config, backend, wallSeconds: (Date.now() - started) / 1000, selectedEpisode: agent.selectedEpisode, episodes };
+  const log: TrainingLog = { scenarioSeed: opts.scenarioSeed, twinSyncBitsPerSample: scenario.constants.twinSyncBitsPerSample ?? 0, config, backend, wallSeconds: (Date.now() - started) / 1000, selectedEpisode: agent.selectedEpisode, episodes };
   fs.mkdirSync(opts.out, { recursive: true });
   await savePolicy(path.join(opts.out, "policy"), scenario, agent.exportActors(), config, config.episodes);
   fs.writeFileSync(path.join(opts.out, "training-log.json"), JSON.stringify(log, null, 2) + "\n");
@@ -81,6 +91,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--episodes <n>", "training episodes E", finiteNumber)
     .option("--slots <n>", "time slots per episode", finiteNumber)
     .option("--gamma <x>", "discount rate gamma", finiteNumber)
+    .option("--twin-sync [bits]", "extension beyond the paper: a moved twin's data syncs to its new BS over R^D_i, [bits] per sample (bare flag: one CIFAR-10 sample, 24584)")
     .option("-o, --out <dir>", "output directory", "runs/policy")
     .option("-q, --quiet", "no progress output", false)
     .action(async (opts: TrainOptions) => {

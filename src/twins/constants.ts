@@ -33,6 +33,13 @@ export interface SystemConstants {
    * global model into the twin's copy and reading its weights out. `dtwn calibrate` measures it.
    */
   trainTwinCycles?: number;
+  /**
+   * Extension beyond the paper (absent: 0, the paper's Eqs. 17-18, where moving a twin is free): bits of a twin's data
+   * per sample that a move to another BS synchronises to the new BS, over that BS's link from the MBS (R^D_i, Eq. 8),
+   * the digital-twin data record the move writes. Each BS receives its incoming twins' data before it trains, so the
+   * slot pays max_i of it once (see timeCost). {@link TWIN_SYNC_BITS_PER_SAMPLE} is one CIFAR-10 sample.
+   */
+  twinSyncBitsPerSample?: number;
   /** f^Cb of Eq. 13, CPU cycles to aggregate one bit of model (choice: 0.05 cycles/bit; the paper neglects it). */
   aggregationCyclesPerBit: number;
   /** f^v of Eq. 16, CPU cycles to validate one bit of block (choice: 10 cycles/bit). */
@@ -75,3 +82,6 @@ export const DEFAULT_CONSTANTS: SystemConstants = {
   thetaMax: 0.95,
   thetaBatchScale: 32,
 };
+
+/** One CIFAR-10 sample as a twin's data record holds it: 32 x 32 x 3 bytes of pixels and a 1-byte label, bits. */
+export const TWIN_SYNC_BITS_PER_SAMPLE = (32 * 32 * 3 + 1) * 8;

@@ -106,6 +106,7 @@ export const ConstantsSchema = z
     trainCyclesPerSample: positive,
     trainStepSamples: z.number().finite().min(0).optional(),
     trainTwinCycles: z.number().finite().min(0).optional(),
+    twinSyncBitsPerSample: z.number().finite().min(0).optional(),
     aggregationCyclesPerBit: z.number().finite().min(0),
     validationCyclesPerBit: z.number().finite().min(0),
     modelSizeBits: positive,

@@ -12,6 +12,10 @@
  * - Eq. 16's broadcast term uses R^D_i of "the" BS: we take the slowest BS (max over i), like its validation term.
  * - Eq. 17 drops the BS aggregation time (Eqs. 13-14) as negligible; we keep it as its own max term (it is small
  *   with the default f^Cb) so every equation is visible in the breakdown.
+ * - Extension (constants.twinSyncBitsPerSample, absent in the paper's model): a twin whose BS changes from the
+ *   previous slot's association has its data synchronised to the new BS first, over R^D_i; the slot pays
+ *   max_i (bits of BS i's incoming twins) / R^D_i once, on top of Eq. 18. Today's association then constrains
+ *   tomorrow's: the problem is sequential, not a bandit.
  */
 import type { Scenario } from "./scenario";
 import { availableCpuHz, twinsPerBs, type Allocation, type SlotState } from "./state";
@@ -54,6 +58,8 @@ export interface BsCost {
   blockBroadcastSeconds: number;
   /** Eq. 16, second term, at this BS. */
   blockValidationSeconds: number;
+  /** Extension: time to receive the data of the twins that moved to this BS, seconds (0 in the paper's model). */
+  twinSyncSeconds: number;
   /** T_i, the BS's own time of one iteration (sum of its terms); Eq. 19 rewards -T_i. */
   totalSeconds: number;
 }
@@ -76,7 +82,9 @@ export interface CostBreakdown {
   thetaG: number;
   /** 1 / (1 - theta_G): the bound on global iterations (Eq. 11 with theta_L fixed). */
   globalIterations: number;
-  /** Eq. 18 objective: T / (1 - theta_G), seconds. */
+  /** Extension: max_i of the twin data sync, paid once per slot (0 in the paper's model). */
+  twinSyncSeconds: number;
+  /** Eq. 18 objective: T / (1 - theta_G), plus twinSyncSeconds under the extension, seconds. */
   objectiveSeconds: number;
   /** The BS with the largest T_i (the straggler that sets the shared reward). */
   slowestBs: number;
@@ -143,6 +151,11 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
     work[bs] += twinTrainCycles(k, a.batchSize[twin], state.dataSamples[twin]);
     samples[bs] += state.dataSamples[twin];
   });
+  // Extension: samples of the twins that arrive at each BS (their previous BS was another one).
+  const incomingSamples = new Array<number>(m).fill(0);
+  a.association.forEach((bs, twin) => {
+    if (state.association[twin] !== bs) incomingSamples[bs] += state.dataSamples[twin];
+  });
   const up = uplinkRatesBps(scenario, state.channel, a.tau);
   const down = downlinkRatesBps(scenario, state.channel);
   const gossip = k.xi * Math.log2(m); // xi log2 M of Eq. 15
@@ -155,6 +168,7 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
     const transmissionSeconds = kPerBs[i] === 0 ? 0 : (gossip * kPerBs[i] * k.modelSizeBits) / up[i]; // Eq. 15
     const blockBroadcastSeconds = (k.xi * Math.log2(k.blockProducers) * k.blockSizeBits) / down[i]; // Eq. 16 (1)
     const blockValidationSeconds = (k.blockSizeBits * k.validationCyclesPerBit) / cpu[i]; // Eq. 16 (2)
+    const twinSyncSeconds = (incomingSamples[i] * (k.twinSyncBitsPerSample ?? 0)) / down[i]; // extension
     return {
       bs: i,
       cpuHz: cpu[i],
@@ -167,6 +181,7 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
       downlinkRateBps: down[i],
       blockBroadcastSeconds,
       blockValidationSeconds,
+      twinSyncSeconds,
       totalSeconds: localTrainingSeconds + aggregationSeconds + transmissionSeconds + blockBroadcastSeconds + blockValidationSeconds,
     };
   });
@@ -176,6 +191,7 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
   const transmissionSeconds = max((c) => c.transmissionSeconds);
   const blockValidationSeconds = max((c) => c.blockBroadcastSeconds) + max((c) => c.blockValidationSeconds); // Eq. 16
   const iterationSeconds = localTrainingSeconds + aggregationSeconds + transmissionSeconds + blockValidationSeconds; // Eq. 17
+  const twinSyncSeconds = max((c) => c.twinSyncSeconds);
   const { theta, meanBatch } = thetaG(scenario, state.dataSamples, a.batchSize);
   const globalIterations = 1 / (1 - theta);
   let slowestBs = 0;
@@ -192,7 +208,8 @@ export function timeCost(scenario: Scenario, state: SlotState, a: Allocation): C
     meanBatchSize: meanBatch,
     thetaG: theta,
     globalIterations,
-    objectiveSeconds: iterationSeconds * globalIterations, // Eq. 18
+    twinSyncSeconds,
+    objectiveSeconds: iterationSeconds * globalIterations + twinSyncSeconds, // Eq. 18 (+ the extension's sync)
     slowestBs,
   };
 }

@@ -121,6 +121,37 @@ describe("time-cost model (Eqs. 7-18) worked by hand", () => {
   });
 });
 
+describe("extension: twin data sync on a move (constants.twinSyncBitsPerSample)", () => {
+  const SYNC: Scenario = { ...TINY, constants: { ...TINY_CONSTANTS, twinSyncBitsPerSample: 1000 } };
+  // Twin 1 (200 samples) moves from BS 0 to BS 1.
+  const moved: Allocation = { ...TINY_ALLOCATION, association: [0, 1, 1] };
+
+  it("is absent from the paper's model: moving a twin costs nothing beyond Eqs. 12-18", () => {
+    const c = timeCost(TINY, TINY_STATE, moved);
+    expect(c.twinSyncSeconds).to.equal(0);
+    close(c.objectiveSeconds, c.iterationSeconds * c.globalIterations);
+  });
+
+  it("charges the new BS the moved twin's data over its downlink R^D_i, once per slot on top of Eq. 18", () => {
+    const paper = timeCost(TINY, TINY_STATE, moved);
+    const c = timeCost(SYNC, TINY_STATE, moved);
+    const down = downlinkRatesBps(SYNC, TINY_STATE.channel);
+    close(c.perBs[1].twinSyncSeconds, (200 * 1000) / down[1]);
+    expect(c.perBs[0].twinSyncSeconds).to.equal(0);
+    close(c.twinSyncSeconds, (200 * 1000) / down[1]);
+    close(c.objectiveSeconds, paper.objectiveSeconds + c.twinSyncSeconds);
+    // Per-iteration T_i and Eq. 17 are unchanged: the sync happens once, before the slot's training.
+    close(c.iterationSeconds, paper.iterationSeconds);
+  });
+
+  it("an unmoved association pays nothing: the cost depends on the previous slot's association", () => {
+    expect(timeCost(SYNC, TINY_STATE, TINY_ALLOCATION).twinSyncSeconds).to.equal(0);
+    const after = { ...TINY_STATE, association: [0, 1, 1] };
+    expect(timeCost(SYNC, after, moved).twinSyncSeconds).to.equal(0);
+    expect(timeCost(SYNC, after, TINY_ALLOCATION).twinSyncSeconds).to.be.above(0);
+  });
+});
+
 describe("constraints 18a-18d", () => {
   const expectConstraint = (a: Partial<Allocation>, constraint: string, pattern: RegExp) => {
     try {
